@@ -1,0 +1,129 @@
+//! The Cohort relay: one small server per group of organizers.
+//!
+//! Today it serves the built app; the sync endpoint and its on-disk storage come next. The
+//! start-up checks run before anything listens, so a misconfigured relay says what is wrong in
+//! one line instead of failing on the first request.
+
+mod app;
+
+use std::{
+    fs, io,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use axum::{Json, Router, http::header, response::IntoResponse, routing::get};
+use clap::Parser;
+use tokio::net::TcpListener;
+
+pub use app::{CachePolicy, serve_app};
+
+/// How the relay is started: every option also reads an environment variable.
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "cohort-relay",
+    version,
+    about = "Serves the Cohort app and keeps the groups organizers sync through it."
+)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "COHORT_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Directory for the relay's stored data; created if missing.
+    #[arg(long, env = "COHORT_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Directory of the built app (Trunk's output, with index.html).
+    #[arg(long, env = "COHORT_APP_DIR", default_value = "dist")]
+    pub app_dir: PathBuf,
+}
+
+/// Why the relay could not start. Each message is one line that says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(
+        "the built app is missing: {index} not found; build it with `scripts/run` \
+         (or `trunk build --release`), or point --app-dir at it"
+    )]
+    AppMissing { index: PathBuf },
+    #[error("the data directory {dir} is not usable: {source}; choose another with --data-dir")]
+    DataDir { dir: PathBuf, source: io::Error },
+    #[error(
+        "cannot listen on {addr}: {source}; is another relay running? choose another with --addr"
+    )]
+    Bind { addr: SocketAddr, source: io::Error },
+}
+
+/// A relay whose checks passed and whose socket is bound, ready to serve.
+#[derive(Debug)]
+pub struct Relay {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Relay {
+    /// Checks the app and data directories, then binds the address.
+    pub async fn bind(config: &Config) -> Result<Self, StartError> {
+        let index = config.app_dir.join("index.html");
+        if !index.is_file() {
+            return Err(StartError::AppMissing { index });
+        }
+        prepare_data_dir(&config.data_dir).map_err(|source| StartError::DataDir {
+            dir: config.data_dir.clone(),
+            source,
+        })?;
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.addr,
+                source,
+            })?;
+        Ok(Self {
+            listener,
+            router: router(&config.app_dir),
+        })
+    }
+
+    /// The address actually bound (differs from the configured one when it asked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound TCP listener has a local address")
+    }
+
+    /// Serves until `shutdown` resolves, then lets open requests finish.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> io::Result<()> {
+        tracing::info!(addr = %self.local_addr(), "serving");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Every route of the relay.
+pub fn router(app_dir: &Path) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .fallback_service(serve_app(app_dir))
+}
+
+async fn healthz() -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") })),
+    )
+}
+
+/// Creates the data directory if needed and proves it is writable with a synced probe file,
+/// so a read-only disk is found at start-up and not on the first stored change.
+fn prepare_data_dir(dir: &Path) -> io::Result<()> {
+    use io::Write;
+    fs::create_dir_all(dir)?;
+    let probe = dir.join(".cohort-write-probe");
+    let mut file = fs::File::create(&probe)?;
+    file.write_all(b"ok")?;
+    file.sync_all()?;
+    fs::remove_file(&probe)
+}

@@ -1,0 +1,28 @@
+//! The Cohort browser app: a Leptos client-side-rendered shell around the group's sections.
+//!
+//! Domain rules live in `cohort-model`; this crate only turns them into screens.
+
+use leptos::{prelude::document, web_sys::HtmlElement};
+use wasm_bindgen::JsCast;
+
+mod pages;
+mod sections;
+mod shell;
+
+pub use sections::Section;
+pub use shell::App;
+
+/// Starts the app in the page: replaces the loading placeholder in `#app` (or fills `<body>`).
+pub fn mount() {
+    console_error_panic_hook::set_once();
+    let root = document()
+        .get_element_by_id("app")
+        .and_then(|element| element.dyn_into::<HtmlElement>().ok());
+    match root {
+        Some(root) => {
+            root.set_inner_html("");
+            leptos::mount::mount_to(root, App).forget();
+        }
+        None => leptos::mount::mount_to_body(App),
+    }
+}

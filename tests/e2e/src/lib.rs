@@ -1,0 +1,325 @@
+//! The end-to-end harness: a real relay on loopback and real headless Chromium driven through
+//! chromedriver.
+//!
+//! It builds nothing: the test command builds the app (`dist/`) and the relay first. Every
+//! process it starts runs in a process group of its own and is killed, group and all, when its
+//! guard is dropped, so a failing or panicking test leaves no relay, driver or browser behind.
+//!
+//! ```no_run
+//! # async fn scenario() -> harness::Result<()> {
+//! let relay = harness::Relay::start()?;
+//! let browser = harness::Browser::launch(harness::Viewport::Desktop).await?;
+//! browser.goto(relay.url()).await?;
+//! assert!(browser.console_errors().await?.is_empty());
+//! browser.close().await
+//! # }
+//! ```
+
+mod process;
+
+use std::{
+    ops::Deref,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use fantoccini::{Client, ClientBuilder, Locator, wd::WebDriverCompatibleCommand};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+use process::Guarded;
+
+/// How long a process may take to say it is ready, and an element to appear.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What went wrong in the harness itself (not in the app under test).
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    #[error("{what} not found at {path}; run the README's test command, which builds it first")]
+    NotBuilt { what: &'static str, path: PathBuf },
+    #[error("cannot start {program}: {source}")]
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("{program} exited or stayed silent before saying it was ready (see its output above)")]
+    NotReady { program: String },
+    #[error("cannot make a temporary directory: {0}")]
+    TempDir(std::io::Error),
+    #[error("cannot open a WebDriver session: {0}")]
+    Session(#[from] fantoccini::error::NewSessionError),
+    #[error("WebDriver command failed: {0}")]
+    Command(#[from] fantoccini::error::CmdError),
+    #[error("unexpected answer from WebDriver: {0}")]
+    Answer(String),
+}
+
+pub type Result<T> = std::result::Result<T, HarnessError>;
+
+/// The workspace's root directory.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The built app: `$COHORT_APP_DIR`, or `dist/` in the workspace.
+pub fn app_dir() -> Result<PathBuf> {
+    let dir = std::env::var_os("COHORT_APP_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("dist"));
+    built("the built app (index.html)", dir.join("index.html")).map(|_| dir)
+}
+
+/// The relay binary: `$COHORT_RELAY_BIN`, or the debug build in the workspace's target dir.
+pub fn relay_bin() -> Result<PathBuf> {
+    let bin = std::env::var_os("COHORT_RELAY_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/debug/cohort-relay"));
+    built("the relay binary", bin)
+}
+
+fn built(what: &'static str, path: PathBuf) -> Result<PathBuf> {
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(HarnessError::NotBuilt { what, path })
+    }
+}
+
+fn temp_dir(prefix: &str) -> Result<TempDir> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .map_err(HarnessError::TempDir)
+}
+
+/// A relay on a free loopback port with a fresh data directory, killed when dropped.
+#[derive(Debug)]
+pub struct Relay {
+    url: String,
+    data_dir: PathBuf,
+    // Dropped in this order: the process first, then the directory holding its data.
+    _process: Guarded,
+    _scratch: TempDir,
+}
+
+impl Relay {
+    /// Starts the built relay serving the built app.
+    pub fn start() -> Result<Self> {
+        Self::launch(&relay_bin()?, &app_dir()?)
+    }
+
+    /// Starts the relay binary `bin` serving the app in `app_dir`.
+    pub fn launch(bin: &Path, app_dir: &Path) -> Result<Self> {
+        let scratch = temp_dir("cohort-relay-")?;
+        // Not created here: the relay creates its data directory itself.
+        let data_dir = scratch.path().join("data");
+        let mut command = std::process::Command::new(bin);
+        command
+            .arg("--addr=127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .arg("--app-dir")
+            .arg(app_dir);
+        let (process, ready_line) =
+            Guarded::spawn("relay", command, |line| line.contains("is running at"))?;
+        let url = ready_line
+            .split_whitespace()
+            .last()
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Self {
+            url,
+            data_dir,
+            _process: process,
+            _scratch: scratch,
+        })
+    }
+
+    /// The relay's data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The relay's base URL, e.g. `http://127.0.0.1:41234/`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// The size and kind of screen a browser emulates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Viewport {
+    /// A 1280 × 800 desktop window.
+    Desktop,
+    /// A 360 × 740 phone screen (Chromium's mobile emulation, with touch).
+    Phone,
+}
+
+impl Viewport {
+    fn chrome_options(self, profile: &Path) -> Value {
+        // The networking flags keep Chromium from calling home on a closed network.
+        let mut args = vec![
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        let mut options = json!({ "binary": chromium_binary() });
+        match self {
+            Self::Desktop => args.push("--window-size=1280,800".to_owned()),
+            Self::Phone => {
+                options["mobileEmulation"] = json!({
+                    "deviceMetrics": { "width": 360, "height": 740, "pixelRatio": 2.0, "touch": true },
+                });
+            }
+        }
+        options["args"] = json!(args);
+        options
+    }
+}
+
+fn chromium_binary() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
+}
+
+fn chromedriver_binary() -> String {
+    std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned())
+}
+
+/// A headless Chromium with a fresh profile, driven through its own chromedriver.
+///
+/// Derefs to the fantoccini [`Client`] for navigation and queries. Call [`Browser::close`] at
+/// the end of a scenario; if the scenario fails first, dropping it kills driver and browser.
+#[derive(Debug)]
+pub struct Browser {
+    client: Client,
+    // Dropped after the client: the driver's process group (Chromium included), then the
+    // profile directory.
+    _driver: Guarded,
+    _profile: TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver and a Chromium session with the given viewport.
+    pub async fn launch(viewport: Viewport) -> Result<Self> {
+        let profile = temp_dir("cohort-chromium-")?;
+        let mut command = std::process::Command::new(chromedriver_binary());
+        command.args(["--port=0", "--log-level=WARNING"]);
+        let (driver, ready_line) = Guarded::spawn("chromedriver", command, |line| {
+            line.contains("started successfully on port")
+        })?;
+        let port = ready_line
+            .trim_end_matches('.')
+            .rsplit(' ')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".to_owned(),
+            viewport.chrome_options(profile.path()),
+        );
+        capabilities.insert("goog:loggingPrefs".to_owned(), json!({ "browser": "ALL" }));
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await?;
+        Ok(Self {
+            client,
+            _driver: driver,
+            _profile: profile,
+        })
+    }
+
+    /// Waits for the first element matching `css` and returns its text.
+    pub async fn text_of(&self, css: &str) -> Result<String> {
+        Ok(self.wait_for(css).await?.text().await?)
+    }
+
+    /// Waits up to [`READY_TIMEOUT`] for an element matching `css`.
+    pub async fn wait_for(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        Ok(self
+            .client
+            .wait()
+            .at_most(READY_TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await?)
+    }
+
+    /// Evaluates a JavaScript expression in the page and returns its value.
+    pub async fn eval(&self, expression: &str) -> Result<Value> {
+        Ok(self
+            .client
+            .execute(&format!("return ({expression});"), Vec::new())
+            .await?)
+    }
+
+    /// Console messages of level error (uncaught exceptions, failed loads, `console.error`)
+    /// logged since the last call.
+    pub async fn console_errors(&self) -> Result<Vec<String>> {
+        let mut errors = Vec::new();
+        // chromedriver hands the log out in batches, each read emptying one.
+        loop {
+            let batch = self.client.issue_cmd(BrowserLog).await?;
+            let entries = batch.as_array().ok_or_else(|| {
+                HarnessError::Answer(format!("browser log is not a list: {batch}"))
+            })?;
+            if entries.is_empty() {
+                return Ok(errors);
+            }
+            errors.extend(
+                entries
+                    .iter()
+                    .filter(|entry| entry["level"] == "SEVERE")
+                    .map(|entry| entry["message"].as_str().unwrap_or_default().to_owned()),
+            );
+        }
+    }
+
+    /// Ends the WebDriver session; the driver and browser processes go with the guard.
+    pub async fn close(self) -> Result<()> {
+        let Self { client, .. } = self;
+        client.close().await?;
+        Ok(())
+    }
+}
+
+impl Deref for Browser {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+/// chromedriver's log endpoint, which fantoccini has no method for.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> std::result::Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "type": "browser" }).to_string()),
+        )
+    }
+}

@@ -1,0 +1,130 @@
+//! The app shell in a real browser, served by a real relay.
+
+use harness::{Browser, Relay, Result, Viewport};
+
+/// The navigation labels, in order, as a person sees them.
+const SECTIONS: [(&str, &str); 6] = [
+    ("Members", "/members"),
+    ("Roles", "/roles"),
+    ("Key users", "/key-users"),
+    ("Feedback", "/feedback"),
+    ("Activities", "/activities"),
+    ("Analytics", "/analytics"),
+];
+
+#[tokio::test]
+async fn shell_renders_navigates_and_logs_no_errors() -> Result<()> {
+    let relay = Relay::start()?;
+    let browser = Browser::launch(Viewport::Desktop).await?;
+    browser.goto(relay.url()).await?;
+
+    // The start page is the members section, and the shell is all there.
+    assert_eq!(browser.text_of("main h1").await?, "Members");
+    assert_eq!(browser.current_url().await?.path(), "/members");
+    assert_eq!(browser.text_of(".app-header .brand").await?, "Cohort");
+    assert_eq!(browser.text_of("[role=status]").await?, "On this device");
+    assert_eq!(
+        browser
+            .text_of(".lifecycle")
+            .await?
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["Applicant", "Active", "Inactive", "Left"]
+    );
+    let labels = browser
+        .eval("[...document.querySelectorAll('nav.app-nav a')].map(a => a.textContent)")
+        .await?;
+    assert_eq!(labels, serde_json::json!(SECTIONS.map(|(label, _)| label)));
+
+    // Each link leads to its section, marks itself current and names the tab.
+    for (label, path) in SECTIONS {
+        browser
+            .wait_for(&format!("nav.app-nav a[href='{path}']"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait_for(&format!("nav.app-nav a[href='{path}'][aria-current=page]"))
+            .await?;
+        assert_eq!(browser.text_of("main h1").await?, label);
+        assert_eq!(browser.current_url().await?.path(), path);
+        assert_eq!(browser.title().await?, format!("{label} · Cohort"));
+    }
+
+    // History and deep links work: back returns to the previous section, and a reload of a
+    // section's address (served by the relay's fallback) opens that section.
+    browser.back().await?;
+    browser
+        .wait_for("nav.app-nav a[href='/activities'][aria-current=page]")
+        .await?;
+    browser.goto(&format!("{}key-users", relay.url())).await?;
+    assert_eq!(browser.text_of("main h1").await?, "Key users");
+    browser
+        .goto(&format!("{}no-such-page", relay.url()))
+        .await?;
+    assert_eq!(browser.text_of("main h1").await?, "Page not found");
+
+    assert_eq!(browser.console_errors().await?, Vec::<String>::new());
+    browser.close().await
+}
+
+#[tokio::test]
+async fn shell_fits_a_phone_screen() -> Result<()> {
+    let relay = Relay::start()?;
+    let browser = Browser::launch(Viewport::Phone).await?;
+    browser.goto(relay.url()).await?;
+    assert_eq!(browser.text_of("main h1").await?, "Members");
+
+    let width = browser.eval("window.innerWidth").await?;
+    assert_eq!(width, 360, "the phone viewport is in effect");
+    // Nothing is wider than the screen: the page never scrolls sideways.
+    let overflow = browser
+        .eval("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        .await?;
+    assert_eq!(overflow, 0, "the page is wider than a 360 px screen");
+    // The header keeps brand and sync status on one row.
+    let header_height = browser
+        .eval("document.querySelector('.app-header').getBoundingClientRect().height")
+        .await?;
+    assert!(
+        header_height.as_f64().is_some_and(|h| h <= 64.0),
+        "header is {header_height} px tall"
+    );
+
+    // The last section is reachable on the scrolling navigation strip, and tappable.
+    let analytics = browser.wait_for("nav.app-nav a[href='/analytics']").await?;
+    browser
+        .execute(
+            "arguments[0].scrollIntoView()",
+            vec![serde_json::to_value(&analytics).expect("an element serializes")],
+        )
+        .await?;
+    analytics.click().await?;
+    browser
+        .wait_for("nav.app-nav a[href='/analytics'][aria-current=page]")
+        .await?;
+    assert_eq!(browser.text_of("main h1").await?, "Analytics");
+
+    assert_eq!(browser.console_errors().await?, Vec::<String>::new());
+    browser.close().await
+}
+
+/// The error check above would pass vacuously if the harness could not see the console.
+#[tokio::test]
+async fn console_errors_are_seen() -> Result<()> {
+    let relay = Relay::start()?;
+    let browser = Browser::launch(Viewport::Desktop).await?;
+    browser.goto(relay.url()).await?;
+    browser.wait_for("main h1").await?;
+    browser.eval("console.error('a deliberate error')").await?;
+    browser
+        .goto(&format!("{}missing-file.js", relay.url()))
+        .await?;
+    let errors = browser.console_errors().await?;
+    assert!(
+        errors.iter().any(|e| e.contains("a deliberate error")),
+        "{errors:?}"
+    );
+    assert!(errors.iter().any(|e| e.contains("404")), "{errors:?}");
+    browser.close().await
+}

@@ -16,7 +16,7 @@ WASM_TARGET=wasm32-unknown-unknown
 # wasm-bindgen-cli must equal the wasm-bindgen crate, which Cargo.toml pins with "=".
 WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"$/\1/p' "$ROOT/Cargo.toml")"
 
-export PATH="$HOME/.cargo/bin:$TOOLS/node_modules/.bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$TOOLS/node_modules/.bin:$PATH"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -112,9 +112,15 @@ ensure_browser() {
   export CHROMIUM CHROMEDRIVER
 }
 
+# Fetches every crate the wasm build needs (with build-std, the standard library's own), so
+# that trunk can run cargo offline.
+fetch_wasm_crates() {
+  "${WASM_ENV[@]}" cargo fetch --locked --quiet --target "$WASM_TARGET"
+}
+
 # Builds the app into dist/ (release: wasm-opt included) with the wasm toolchain.
 build_app() {
+  fetch_wasm_crates
   say "building the app (trunk build --release)"
-  (cd "$ROOT" && "${WASM_ENV[@]}" TRUNK_SKIP_VERSION_CHECK=true \
-    "$(command -v trunk)" build --release --offline --quiet)
+  "${WASM_ENV[@]}" TRUNK_SKIP_VERSION_CHECK=true "$(command -v trunk)" build --release --offline --quiet
 }

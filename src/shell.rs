@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_router::{
+    NavigateOptions,
     components::{A, Redirect, Route, Router, Routes},
     path,
 };
@@ -28,13 +29,23 @@ pub fn App() -> impl IntoView {
                 <SectionNav />
                 <main id="main" class="page" tabindex="-1">
                     <Routes fallback=NotFound>
-                        <Route path=path!("/") view=|| view! { <Redirect path=Section::HOME.path() /> } />
+                        <Route path=path!("/") view=HomeRedirect />
                         <Route path=path!("/:section") view=SectionPage />
                     </Routes>
                 </main>
             </div>
         </Router>
     }
+}
+
+/// Sends `/` to the home section, replacing the history entry so Back does not bounce.
+#[component]
+fn HomeRedirect() -> impl IntoView {
+    let options = NavigateOptions {
+        replace: true,
+        ..NavigateOptions::default()
+    };
+    view! { <Redirect path=Section::HOME.path() options /> }
 }
 
 /// The list of sections; the router marks the current one with `aria-current="page"`.

@@ -52,8 +52,24 @@ async fn next_tick() {
 
 #[wasm_bindgen_test]
 async fn the_shell_lists_every_section_and_follows_a_click() {
+    let window = web_sys::window().expect("a window");
+    let history_length = window
+        .history()
+        .and_then(|h| h.length())
+        .expect("a history");
     let root = mount_app();
     next_tick().await;
+
+    // The test page is served at `/`, which leads home without a history entry of its own.
+    assert_eq!(
+        window.location().pathname().ok().as_deref(),
+        Some(Section::HOME.path())
+    );
+    assert_eq!(
+        window.history().and_then(|h| h.length()),
+        Ok(history_length)
+    );
+    assert_eq!(text_of(&root, "main h1"), Section::HOME.title());
 
     let links = root.query_selector_all("nav a").expect("a valid selector");
     let labels: Vec<String> = (0..links.length())

@@ -15,7 +15,7 @@ use tower_http::services::{ServeDir, ServeFile};
 
 /// How long a browser may keep a file without asking again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CachePolicy {
+enum CachePolicy {
     /// A file whose name carries a hash of its content: it never changes, keep it a year.
     Immutable,
     /// Anything else (`index.html`, the service worker, app routes): revalidate every time,
@@ -25,7 +25,7 @@ pub enum CachePolicy {
 
 impl CachePolicy {
     /// The policy for a request path.
-    pub fn for_path(path: &str) -> Self {
+    fn for_path(path: &str) -> Self {
         let file_name = path.rsplit('/').next().unwrap_or_default();
         if has_content_hash(file_name) {
             Self::Immutable
@@ -63,7 +63,7 @@ fn has_content_hash(file_name: &str) -> bool {
 /// Paths without a file extension are the app's own routes and get `index.html`; a missing
 /// file with an extension is a real 404, so a stale asset is not answered with HTML.
 /// Precompressed `.gz` files beside the originals are sent to browsers that accept gzip.
-pub fn serve_app(app_dir: &Path) -> MethodRouter {
+pub(crate) fn serve_app(app_dir: &Path) -> MethodRouter {
     let index = ServeFile::new(app_dir.join("index.html"));
     let app_route = get(move |request: Request| async move {
         if is_app_route(request.uri().path()) {
@@ -93,4 +93,41 @@ async fn set_cache_control(request: Request, next: Next) -> Response {
             .insert(header::CACHE_CONTROL, policy.header_value());
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CachePolicy::{self, *};
+
+    #[test]
+    fn trunk_outputs_are_immutable() {
+        for path in [
+            "/cohort-59019e8ddf2025c9_bg.wasm",
+            "/cohort-6df5e4a2eb8175d1.js",
+            // Trunk does not pad the wasm and JS hashes with leading zeros.
+            "/cohort-9e8ddf2025c9_bg.wasm",
+            "/main-0700dde1e0ec95f1.css",
+            "/favicon-a3978e9299d7b094.svg",
+        ] {
+            assert_eq!(CachePolicy::for_path(path), Immutable, "{path}");
+        }
+    }
+
+    #[test]
+    fn everything_else_is_revalidated() {
+        for path in [
+            "/",
+            "/index.html",
+            "/sw.js",
+            "/members",
+            "/manifest.webmanifest",
+            "/favicon.svg",
+            "/key-users",
+            "/cohort-abc.js",
+            "/-0700dde1e0ec95f1.css",
+            "/cohort-0700dde1e0ec95fz.css",
+        ] {
+            assert_eq!(CachePolicy::for_path(path), Revalidate, "{path}");
+        }
+    }
 }

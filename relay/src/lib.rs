@@ -16,7 +16,7 @@ use axum::{Json, Router, http::header, response::IntoResponse, routing::get};
 use clap::Parser;
 use tokio::net::TcpListener;
 
-pub use app::{CachePolicy, serve_app};
+use app::serve_app;
 
 /// How the relay is started: every option also reads an environment variable.
 #[derive(Clone, Debug, Parser)]

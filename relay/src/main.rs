@@ -1,6 +1,6 @@
 //! `cohort-relay`: serves the built Cohort app (and, later, syncs groups).
 
-use std::process::ExitCode;
+use std::{io::IsTerminal, process::ExitCode};
 
 use clap::Parser;
 use cohort_relay::{Config, Relay};
@@ -14,6 +14,7 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_env("COHORT_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 
     let relay = match Relay::bind(&config).await {

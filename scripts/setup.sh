@@ -79,14 +79,19 @@ ensure_wasm_toolchain() {
   WASM_ENV=(env "PATH=/usr/bin:$PATH" RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort)
 }
 
-cargo_install() { # crate version [binary to check]
+cargo_install() { # crate version
   say "installing $1 $2 (compiles once, a few minutes)"
   # --locked keeps the tool's own tested dependencies; some tools' lock files name releases
-  # the registry no longer serves, so try without it before giving up.
-  cargo install "$1" --version "$2" --locked --quiet ||
-    cargo install "$1" --version "$2" --quiet ||
-    { command -v rustup >/dev/null && cargo +nightly install "$1" --version "$2" --locked --quiet; } ||
-    fail "could not install $1 $2"
+  # the registry no longer serves, and some need a newer rustc than stable: so each attempt
+  # below is the next-best, and the errors printed before the one that works are expected.
+  cargo install "$1" --version "$2" --locked --quiet && return
+  say "retrying $1 without its lock file"
+  cargo install "$1" --version "$2" --quiet && return
+  if command -v rustup >/dev/null && rustup toolchain list | grep -q '^nightly'; then
+    say "retrying $1 with the nightly toolchain"
+    cargo +nightly install "$1" --version "$2" --locked --quiet && return
+  fi
+  fail "could not install $1 $2"
 }
 
 ensure_build_tools() {

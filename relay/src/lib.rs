@@ -23,7 +23,7 @@ use app::serve_app;
 #[command(
     name = "cohort-relay",
     version,
-    about = "Serves the Cohort app and keeps the groups organizers sync through it."
+    about = "Serves the Cohort app to organizers' browsers."
 )]
 pub struct Config {
     /// Address to listen on; port 0 picks a free port.

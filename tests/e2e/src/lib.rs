@@ -147,6 +147,15 @@ impl Relay {
     }
 }
 
+/// The usual opening of a scenario: a relay, and a browser showing the app it serves.
+pub async fn open_app(viewport: Viewport) -> Result<(Relay, Browser)> {
+    let relay = Relay::start()?;
+    let browser = Browser::launch(viewport).await?;
+    browser.goto(relay.url()).await?;
+    browser.wait_for("main h1").await?;
+    Ok((relay, browser))
+}
+
 /// The size and kind of screen a browser emulates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Viewport {

@@ -1,6 +1,6 @@
 //! The app shell in a real browser, served by a real relay.
 
-use harness::{Browser, Relay, Result, Viewport};
+use harness::{Result, Viewport, open_app};
 
 /// The navigation labels, in order, as a person sees them.
 const SECTIONS: [(&str, &str); 6] = [
@@ -14,9 +14,7 @@ const SECTIONS: [(&str, &str); 6] = [
 
 #[tokio::test]
 async fn shell_renders_navigates_and_logs_no_errors() -> Result<()> {
-    let relay = Relay::start()?;
-    let browser = Browser::launch(Viewport::Desktop).await?;
-    browser.goto(relay.url()).await?;
+    let (relay, browser) = open_app(Viewport::Desktop).await?;
 
     // The start page is the members section, and the shell is all there.
     assert_eq!(browser.text_of("main h1").await?, "Members");
@@ -70,9 +68,7 @@ async fn shell_renders_navigates_and_logs_no_errors() -> Result<()> {
 
 #[tokio::test]
 async fn shell_fits_a_phone_screen() -> Result<()> {
-    let relay = Relay::start()?;
-    let browser = Browser::launch(Viewport::Phone).await?;
-    browser.goto(relay.url()).await?;
+    let (_relay, browser) = open_app(Viewport::Phone).await?;
     assert_eq!(browser.text_of("main h1").await?, "Members");
 
     let width = browser.eval("window.innerWidth").await?;
@@ -112,10 +108,7 @@ async fn shell_fits_a_phone_screen() -> Result<()> {
 /// The error check above would pass vacuously if the harness could not see the console.
 #[tokio::test]
 async fn console_errors_are_seen() -> Result<()> {
-    let relay = Relay::start()?;
-    let browser = Browser::launch(Viewport::Desktop).await?;
-    browser.goto(relay.url()).await?;
-    browser.wait_for("main h1").await?;
+    let (relay, browser) = open_app(Viewport::Desktop).await?;
     browser.eval("console.error('a deliberate error')").await?;
     browser
         .goto(&format!("{}missing-file.js", relay.url()))

@@ -41,6 +41,10 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+deb_installed() { # package: is this Debian package installed?
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"
+}
+
 has_version() { # command version: does `command --version` mention that version?
   command -v "$1" >/dev/null && "$1" --version 2>/dev/null | grep -qF "$2"
 }
@@ -66,11 +70,10 @@ ensure_wasm_toolchain() {
     [ "$choice" = rustup ] && fail "rustup cannot add the $WASM_TARGET target"
     say "rustup cannot add $WASM_TARGET here; using Debian's rustc-web with std built from source"
   fi
-  local packages=()
-  [ -x /usr/bin/rustc ] && /usr/bin/rustc --print target-list 2>/dev/null | grep -qx "$WASM_TARGET" ||
-    packages+=(rustc-web cargo-web)
-  [ -d /usr/lib/rustlib/src/rust/library ] || packages+=(rust-web-src)
-  [ -x /usr/bin/cargo-clippy ] || packages+=(rust-web-clippy)
+  local package packages=()
+  for package in rustc-web cargo-web rust-web-src rust-web-clippy; do
+    deb_installed "$package" || packages+=("$package")
+  done
   [ ${#packages[@]} -eq 0 ] || apt_install "${packages[@]}"
   # rust-lld links wasm; it points at a versioned lld that may not be installed yet.
   if [ ! -x "$(readlink -f /usr/bin/rust-lld)" ]; then

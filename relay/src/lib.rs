@@ -23,7 +23,8 @@ use app::serve_app;
 #[command(
     name = "cohort-relay",
     version,
-    about = "Serves the Cohort app to organizers' browsers."
+    about = "Serves the Cohort app to organizers' browsers.",
+    after_help = "Logging: COHORT_LOG sets the log filter (default: info), e.g. COHORT_LOG=debug."
 )]
 pub struct Config {
     /// Address to listen on; port 0 picks a free port.

@@ -101,6 +101,7 @@ fn help_documents_options_and_their_environment_variables() {
         "COHORT_DATA_DIR",
         "--app-dir",
         "COHORT_APP_DIR",
+        "COHORT_LOG",
     ] {
         assert!(help.contains(expected), "--help lacks {expected}:\n{help}");
     }

@@ -126,9 +126,14 @@ fetch_wasm_crates() {
   "${WASM_ENV[@]}" cargo fetch --locked --quiet --target "$WASM_TARGET"
 }
 
-# Builds the app into dist/ (release: wasm-opt included) with the wasm toolchain.
-build_app() {
+# Runs trunk with the wasm toolchain, offline: it neither downloads tools nor checks for updates.
+trunk_offline() { # subcommand [options]
   fetch_wasm_crates
+  "${WASM_ENV[@]}" "$(command -v trunk)" "$1" --offline=true "${@:2}"
+}
+
+# Builds the app into dist/ (release: wasm-opt included).
+build_app() {
   say "building the app (trunk build --release)"
-  "${WASM_ENV[@]}" TRUNK_SKIP_VERSION_CHECK=true "$(command -v trunk)" build --release --offline --quiet
+  trunk_offline build --release --quiet
 }

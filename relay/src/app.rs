@@ -26,8 +26,7 @@ enum CachePolicy {
 impl CachePolicy {
     /// The policy for a request path.
     fn for_path(path: &str) -> Self {
-        let file_name = path.rsplit('/').next().unwrap_or_default();
-        if has_content_hash(file_name) {
+        if has_content_hash(last_segment(path)) {
             Self::Immutable
         } else {
             Self::Revalidate
@@ -81,7 +80,12 @@ pub(crate) fn serve_app(app_dir: &Path) -> MethodRouter {
 
 /// The app's own routes (`/members`, `/members/123`) have no extension in their last segment.
 fn is_app_route(path: &str) -> bool {
-    !path.rsplit('/').next().unwrap_or_default().contains('.')
+    !last_segment(path).contains('.')
+}
+
+/// The file name of a request path: `cohort-1f0c_bg.wasm` for `/cohort-1f0c_bg.wasm`.
+fn last_segment(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or_default()
 }
 
 async fn set_cache_control(request: Request, next: Next) -> Response {

@@ -1,8 +1,28 @@
-//! The group domain of Cohort: plain types and rules, with no I/O.
+//! The group domain of Cohort: plain types, rules and the group document, with no I/O.
 //!
-//! This crate knows nothing of Leptos, tokio or the DOM. It builds for wasm32 (the app) and
-//! for the native target (the relay, tests), and is tested with plain `cargo test`.
+//! This crate knows nothing of Leptos, tokio or the DOM. It builds for wasm32 (the app and
+//! its worker) and for the native target (the relay, tests), and is tested with plain
+//! `cargo test`.
 
+mod action;
+mod doc;
+mod ids;
+mod query;
+mod records;
+pub mod sample;
 mod status;
+pub mod validate;
 
-pub use status::MemberStatus;
+pub use action::{Action, FeedbackField, MemberField, ProfileField, RoleField};
+pub use doc::{
+    ApplyError, GroupDoc, LoadError, RecordUpdate, SCHEMA_VERSION, Touched, Update, checked_member,
+    checked_member_field,
+};
+pub use ids::{FeedbackId, GroupId, MemberId, NoRandomness, NotAGroupId, RoleId};
+pub use query::{FeedbackQuery, MemberQuery, MemberSort, RoleFilter};
+pub use records::{
+    Contacts, Feedback, FeedbackDraft, Group, Member, MemberDraft, Millis, Profile, Role,
+    RoleDraft, StatusChange,
+};
+pub use status::{FeedbackStatus, MemberStatus};
+pub use validate::{Field, Invalid, Problem};

@@ -1,0 +1,178 @@
+//! What an organizer can do to a group: one [`Action`] per user action, applied by
+//! [`crate::GroupDoc::apply`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::validate::Field;
+use crate::{
+    FeedbackDraft, FeedbackId, FeedbackStatus, MemberDraft, MemberId, MemberStatus, Millis,
+    RoleDraft, RoleId,
+};
+
+/// A text field of the group profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProfileField {
+    Name,
+    Description,
+    Purpose,
+}
+
+/// A text field of a member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MemberField {
+    Name,
+    Email,
+    Phone,
+    Wechat,
+    OtherContact,
+    Source,
+    Joined,
+    /// Collaborative text: concurrent typing merges.
+    Notes,
+}
+
+/// A text field of a role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RoleField {
+    Name,
+    /// Collaborative text.
+    Responsibilities,
+}
+
+/// A text field of a piece of feedback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FeedbackField {
+    Channel,
+    Category,
+    Owner,
+    /// Collaborative text.
+    Text,
+}
+
+impl From<ProfileField> for Field {
+    fn from(field: ProfileField) -> Self {
+        match field {
+            ProfileField::Name => Field::GroupName,
+            ProfileField::Description => Field::GroupDescription,
+            ProfileField::Purpose => Field::GroupPurpose,
+        }
+    }
+}
+
+impl From<MemberField> for Field {
+    fn from(field: MemberField) -> Self {
+        match field {
+            MemberField::Name => Field::Name,
+            MemberField::Email => Field::Email,
+            MemberField::Phone => Field::Phone,
+            MemberField::Wechat => Field::Wechat,
+            MemberField::OtherContact => Field::OtherContact,
+            MemberField::Source => Field::Source,
+            MemberField::Joined => Field::Joined,
+            MemberField::Notes => Field::Notes,
+        }
+    }
+}
+
+impl From<RoleField> for Field {
+    fn from(field: RoleField) -> Self {
+        match field {
+            RoleField::Name => Field::RoleName,
+            RoleField::Responsibilities => Field::Responsibilities,
+        }
+    }
+}
+
+impl From<FeedbackField> for Field {
+    fn from(field: FeedbackField) -> Self {
+        match field {
+            FeedbackField::Channel => Field::Channel,
+            FeedbackField::Category => Field::Category,
+            FeedbackField::Owner => Field::Owner,
+            FeedbackField::Text => Field::Text,
+        }
+    }
+}
+
+/// One thing an organizer does. Times come from the caller, so applying is deterministic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    SetProfile {
+        field: ProfileField,
+        value: String,
+    },
+    AddMember {
+        id: MemberId,
+        draft: MemberDraft,
+        at: Millis,
+    },
+    SetMember {
+        id: MemberId,
+        field: MemberField,
+        value: String,
+    },
+    SetMemberStatus {
+        id: MemberId,
+        status: MemberStatus,
+        at: Millis,
+    },
+    TagMember {
+        id: MemberId,
+        tag: String,
+    },
+    UntagMember {
+        id: MemberId,
+        tag: String,
+    },
+    /// Erases the member; takes them off every role and makes their feedback anonymous.
+    RemoveMember {
+        id: MemberId,
+    },
+    AddRole {
+        id: RoleId,
+        draft: RoleDraft,
+    },
+    SetRole {
+        id: RoleId,
+        field: RoleField,
+        value: String,
+    },
+    AssignRole {
+        role: RoleId,
+        member: MemberId,
+    },
+    UnassignRole {
+        role: RoleId,
+        member: MemberId,
+    },
+    RemoveRole {
+        id: RoleId,
+    },
+    AddFeedback {
+        id: FeedbackId,
+        draft: FeedbackDraft,
+        at: Millis,
+    },
+    SetFeedback {
+        id: FeedbackId,
+        field: FeedbackField,
+        value: String,
+    },
+    /// Sets the score as typed: empty for none, or 0 to 10.
+    SetFeedbackScore {
+        id: FeedbackId,
+        score: String,
+    },
+    SetFeedbackMember {
+        id: FeedbackId,
+        member: Option<MemberId>,
+    },
+    SetFeedbackStatus {
+        id: FeedbackId,
+        status: FeedbackStatus,
+        at: Millis,
+    },
+    RemoveFeedback {
+        id: FeedbackId,
+    },
+}

@@ -1,0 +1,974 @@
+//! The group document in Automerge: schema v1 (see `docs/schema.md`), one write per field.
+
+use std::collections::BTreeSet;
+
+use automerge::transaction::{Transactable, Transaction};
+use automerge::{
+    Automerge, AutomergeError, ChangeHash, ObjId, ObjType, Patch, PatchAction, PatchLog, Prop,
+    ROOT, ReadDoc, ScalarValue, Value,
+};
+
+use crate::action::{FeedbackField, MemberField, ProfileField, RoleField};
+use crate::validate::{self, Field, Invalid, Problem};
+use crate::{
+    Action, Contacts, Feedback, FeedbackDraft, FeedbackId, FeedbackStatus, Group, Member,
+    MemberDraft, MemberId, MemberStatus, Millis, Profile, Role, RoleDraft, RoleId, StatusChange,
+};
+
+/// The schema version this build writes and reads; see "Changing the schema" in
+/// `docs/schema.md`.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Keys of the document, exactly as `docs/schema.md` lists them.
+mod key {
+    pub const SCHEMA: &str = "schema";
+    pub const PROFILE: &str = "profile";
+    pub const MEMBERS: &str = "members";
+    pub const ROLES: &str = "roles";
+    pub const FEEDBACK: &str = "feedback";
+    pub const CREATED_AT: &str = "created_at";
+    pub const NAME: &str = "name";
+    pub const DESCRIPTION: &str = "description";
+    pub const PURPOSE: &str = "purpose";
+    pub const EMAIL: &str = "email";
+    pub const PHONE: &str = "phone";
+    pub const WECHAT: &str = "wechat";
+    pub const OTHER_CONTACT: &str = "other_contact";
+    pub const TAGS: &str = "tags";
+    pub const STATUS: &str = "status";
+    pub const STATUS_HISTORY: &str = "status_history";
+    pub const AT: &str = "at";
+    pub const SOURCE: &str = "source";
+    pub const JOINED: &str = "joined";
+    pub const NOTES: &str = "notes";
+    pub const ADDED_AT: &str = "added_at";
+    pub const RESPONSIBILITIES: &str = "responsibilities";
+    pub const HOLDERS: &str = "holders";
+    pub const MEMBER: &str = "member";
+    pub const CHANNEL: &str = "channel";
+    pub const CATEGORY: &str = "category";
+    pub const SCORE: &str = "score";
+    pub const TEXT: &str = "text";
+    pub const OWNER: &str = "owner";
+    pub const RECEIVED_AT: &str = "received_at";
+}
+
+/// Why stored bytes could not be opened as a group.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("the stored group is damaged and could not be read ({0})")]
+    Damaged(#[from] AutomergeError),
+    #[error("this document is not a Cohort group (it has no “{0}”)")]
+    NotAGroup(&'static str),
+    #[error(
+        "this group was saved by a newer version of Cohort (schema {found}); update Cohort to open it"
+    )]
+    NewerSchema { found: i64 },
+}
+
+/// Why an action was not applied. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("the group document refused the change ({0})")]
+    Document(#[from] AutomergeError),
+}
+
+/// Which records a change touched: the view re-reads these and nothing else.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Touched {
+    pub profile: bool,
+    pub members: BTreeSet<MemberId>,
+    pub roles: BTreeSet<RoleId>,
+    pub feedback: BTreeSet<FeedbackId>,
+    /// A whole collection was replaced (only a foreign client does that): re-read everything.
+    pub everything: bool,
+}
+
+impl Touched {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Adds what `other` touched.
+    pub fn extend(&mut self, other: Touched) {
+        self.profile |= other.profile;
+        self.everything |= other.everything;
+        self.members.extend(other.members);
+        self.roles.extend(other.roles);
+        self.feedback.extend(other.feedback);
+    }
+
+    /// The records named by Automerge patches (from a merge or a load).
+    pub fn from_patches(patches: &[Patch]) -> Self {
+        let mut touched = Self::default();
+        for patch in patches {
+            let action_prop = match &patch.action {
+                PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
+                    Some(Prop::Map(key.clone()))
+                }
+                PatchAction::Conflict { prop } | PatchAction::Increment { prop, .. } => {
+                    Some(prop.clone())
+                }
+                _ => None,
+            };
+            let mut props = patch
+                .path
+                .iter()
+                .map(|(_, prop)| prop)
+                .chain(action_prop.as_ref());
+            let (Some(Prop::Map(collection)), record) = (props.next(), props.next()) else {
+                continue;
+            };
+            let record = match record {
+                Some(Prop::Map(record)) => Some(record.as_str()),
+                _ => None,
+            };
+            match (collection.as_str(), record) {
+                (key::PROFILE, _) => touched.profile = true,
+                (key::MEMBERS, Some(id)) => touched.members.extend(MemberId::from_key(id)),
+                (key::ROLES, Some(id)) => touched.roles.extend(RoleId::from_key(id)),
+                (key::FEEDBACK, Some(id)) => touched.feedback.extend(FeedbackId::from_key(id)),
+                (key::MEMBERS | key::ROLES | key::FEEDBACK, None) => touched.everything = true,
+                _ => {}
+            }
+        }
+        touched
+    }
+}
+
+/// New values for the records a change touched; `None` means the record is gone.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecordUpdate {
+    pub profile: Option<Profile>,
+    pub members: Vec<(MemberId, Option<Member>)>,
+    pub roles: Vec<(RoleId, Option<Role>)>,
+    pub feedback: Vec<(FeedbackId, Option<Feedback>)>,
+}
+
+/// What a view must do to follow the document.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Update {
+    Replace(Box<Group>),
+    Records(RecordUpdate),
+}
+
+/// The object ids of the top-level collections, looked up once.
+#[derive(Clone, Debug)]
+struct Roots {
+    profile: ObjId,
+    members: ObjId,
+    roles: ObjId,
+    feedback: ObjId,
+}
+
+impl Roots {
+    fn find(doc: &Automerge) -> Result<Self, LoadError> {
+        let map = |name: &'static str| obj_at(doc, &ROOT, name).ok_or(LoadError::NotAGroup(name));
+        Ok(Self {
+            profile: map(key::PROFILE)?,
+            members: map(key::MEMBERS)?,
+            roles: map(key::ROLES)?,
+            feedback: map(key::FEEDBACK)?,
+        })
+    }
+}
+
+/// One group: an Automerge document that follows schema v1.
+#[derive(Debug)]
+pub struct GroupDoc {
+    doc: Automerge,
+    roots: Roots,
+}
+
+impl GroupDoc {
+    /// A new group. Only the device that creates a group calls this; every other device gets
+    /// the document by sync, so the top-level maps exist exactly once.
+    pub fn create(name: &str, at: Millis) -> Result<Self, ApplyError> {
+        let name = validate::required_name(Field::GroupName, name)?;
+        let mut doc = Automerge::new();
+        let roots = doc
+            .transact(|tx| -> Result<Roots, AutomergeError> {
+                tx.put(ROOT, key::SCHEMA, SCHEMA_VERSION)?;
+                tx.put(ROOT, key::CREATED_AT, ScalarValue::Timestamp(at))?;
+                let profile = tx.put_object(ROOT, key::PROFILE, ObjType::Map)?;
+                tx.put(&profile, key::NAME, name)?;
+                Ok(Roots {
+                    profile,
+                    members: tx.put_object(ROOT, key::MEMBERS, ObjType::Map)?,
+                    roles: tx.put_object(ROOT, key::ROLES, ObjType::Map)?,
+                    feedback: tx.put_object(ROOT, key::FEEDBACK, ObjType::Map)?,
+                })
+            })
+            .map_err(|failure| failure.error)?
+            .result;
+        Ok(Self { doc, roots })
+    }
+
+    /// Opens saved bytes: a snapshot, changes, or a snapshot followed by changes.
+    pub fn load(bytes: &[u8]) -> Result<Self, LoadError> {
+        Self::from_automerge(Automerge::load(bytes)?)
+    }
+
+    /// Wraps a document, checking that it is a group this version can read.
+    pub fn from_automerge(doc: Automerge) -> Result<Self, LoadError> {
+        match doc.get(ROOT, key::SCHEMA)? {
+            Some((Value::Scalar(value), _)) => match value.as_ref() {
+                ScalarValue::Int(found) if *found > SCHEMA_VERSION => {
+                    return Err(LoadError::NewerSchema { found: *found });
+                }
+                ScalarValue::Uint(found) if *found > SCHEMA_VERSION as u64 => {
+                    return Err(LoadError::NewerSchema {
+                        found: i64::try_from(*found).unwrap_or(i64::MAX),
+                    });
+                }
+                _ => {}
+            },
+            _ => return Err(LoadError::NotAGroup(key::SCHEMA)),
+        }
+        let roots = Roots::find(&doc)?;
+        Ok(Self { doc, roots })
+    }
+
+    /// The Automerge document, for sync and storage.
+    pub fn automerge(&self) -> &Automerge {
+        &self.doc
+    }
+
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// The whole document, compacted.
+    pub fn save(&self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The changes made since `heads`, to append to storage.
+    pub fn save_after(&self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.doc.save_after(heads)
+    }
+
+    /// Applies saved or received changes, and says which records they touched.
+    pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<Touched, AutomergeError> {
+        let mut log = PatchLog::active();
+        self.doc.load_incremental_log_patches(bytes, &mut log)?;
+        Ok(Touched::from_patches(&self.doc.make_patches(&mut log)))
+    }
+
+    /// Takes in every change `other` has that this document lacks.
+    pub fn merge(&mut self, other: &mut GroupDoc) -> Result<Touched, AutomergeError> {
+        let mut log = PatchLog::active();
+        self.doc.merge_and_log_patches(&mut other.doc, &mut log)?;
+        Ok(Touched::from_patches(&self.doc.make_patches(&mut log)))
+    }
+
+    /// A copy with a new actor id: another replica of the same group.
+    pub fn fork(&self) -> Self {
+        Self {
+            doc: self.doc.fork(),
+            roots: self.roots.clone(),
+        }
+    }
+
+    /// Validates and applies one action as one change. On error nothing is written.
+    pub fn apply(&mut self, action: &Action) -> Result<Touched, ApplyError> {
+        self.apply_all(std::slice::from_ref(action))
+    }
+
+    /// Applies several actions as one change, all or nothing.
+    pub fn apply_all(&mut self, actions: &[Action]) -> Result<Touched, ApplyError> {
+        let roots = &self.roots;
+        self.doc
+            .transact(|tx| {
+                let mut touched = Touched::default();
+                for action in actions {
+                    touched.extend(write(tx, roots, action)?);
+                }
+                Ok(touched)
+            })
+            .map(|success| success.result)
+            .map_err(|failure: automerge::transaction::Failure<ApplyError>| failure.error)
+    }
+
+    /// The whole group as plain values.
+    pub fn hydrate(&self) -> Group {
+        let doc = &self.doc;
+        let members = record_keys(doc, &self.roots.members)
+            .filter_map(|(id, obj)| MemberId::from_key(&id).map(|id| (id, obj)))
+            .map(|(id, obj)| (id.clone(), read_member(doc, id, &obj)))
+            .collect();
+        let mut group = Group {
+            profile: read_profile(doc, &self.roots.profile),
+            members,
+            ..Group::default()
+        };
+        let is_member = |id: &MemberId| group.members.contains_key(id);
+        group.roles = record_keys(doc, &self.roots.roles)
+            .filter_map(|(id, obj)| RoleId::from_key(&id).map(|id| (id, obj)))
+            .map(|(id, obj)| (id.clone(), read_role(doc, id, &obj, is_member)))
+            .collect();
+        group.feedback = record_keys(doc, &self.roots.feedback)
+            .filter_map(|(id, obj)| FeedbackId::from_key(&id).map(|id| (id, obj)))
+            .map(|(id, obj)| (id.clone(), read_feedback(doc, id, &obj, is_member)))
+            .collect();
+        group
+    }
+
+    pub fn profile(&self) -> Profile {
+        read_profile(&self.doc, &self.roots.profile)
+    }
+
+    pub fn member(&self, id: &MemberId) -> Option<Member> {
+        obj_at(&self.doc, &self.roots.members, id.as_str())
+            .map(|obj| read_member(&self.doc, id.clone(), &obj))
+    }
+
+    pub fn role(&self, id: &RoleId) -> Option<Role> {
+        obj_at(&self.doc, &self.roots.roles, id.as_str())
+            .map(|obj| read_role(&self.doc, id.clone(), &obj, |m| self.has_member(m)))
+    }
+
+    pub fn feedback(&self, id: &FeedbackId) -> Option<Feedback> {
+        obj_at(&self.doc, &self.roots.feedback, id.as_str())
+            .map(|obj| read_feedback(&self.doc, id.clone(), &obj, |m| self.has_member(m)))
+    }
+
+    fn has_member(&self, id: &MemberId) -> bool {
+        obj_at(&self.doc, &self.roots.members, id.as_str()).is_some()
+    }
+
+    /// What a view must do to show the records `touched` names as they are now.
+    pub fn update_for(&self, touched: &Touched) -> Update {
+        if touched.everything {
+            return Update::Replace(Box::new(self.hydrate()));
+        }
+        Update::Records(RecordUpdate {
+            profile: touched.profile.then(|| self.profile()),
+            members: touched
+                .members
+                .iter()
+                .map(|id| (id.clone(), self.member(id)))
+                .collect(),
+            roles: touched
+                .roles
+                .iter()
+                .map(|id| (id.clone(), self.role(id)))
+                .collect(),
+            feedback: touched
+                .feedback
+                .iter()
+                .map(|id| (id.clone(), self.feedback(id)))
+                .collect(),
+        })
+    }
+}
+
+// ---- Reading -------------------------------------------------------------------------------
+
+fn obj_at(doc: &impl ReadDoc, obj: &ObjId, prop: impl Into<Prop>) -> Option<ObjId> {
+    match doc.get(obj, prop) {
+        Ok(Some((Value::Object(_), id))) => Some(id),
+        _ => None,
+    }
+}
+
+/// The keys of a collection with the object under each; entries that are not objects (which
+/// only a foreign client could write) are skipped.
+fn record_keys<'a>(
+    doc: &'a Automerge,
+    collection: &'a ObjId,
+) -> impl Iterator<Item = (String, ObjId)> + 'a {
+    doc.map_range(collection, ..)
+        .filter(|item| matches!(item.value, automerge::ValueRef::Object(_)))
+        .map(|item| (item.key.to_string(), item.id()))
+}
+
+/// A string field; a Text object reads as its text; a missing field reads as empty.
+fn string_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> String {
+    match doc.get(obj, key) {
+        Ok(Some((Value::Scalar(value), _))) => match value.as_ref() {
+            ScalarValue::Str(text) => text.to_string(),
+            _ => String::new(),
+        },
+        Ok(Some((Value::Object(ObjType::Text), id))) => doc.text(&id).unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+fn int_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<i64> {
+    match doc.get(obj, key) {
+        Ok(Some((Value::Scalar(value), _))) => match value.as_ref() {
+            ScalarValue::Int(n) | ScalarValue::Timestamp(n) => Some(*n),
+            ScalarValue::Uint(n) => i64::try_from(*n).ok(),
+            ScalarValue::F64(n) if n.fract() == 0.0 => Some(*n as i64),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn key_set(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> impl Iterator<Item = String> {
+    obj_at(doc, obj, key)
+        .map(|set| doc.keys(&set).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+}
+
+fn history<S: Ord + Copy>(
+    doc: &impl ReadDoc,
+    obj: &ObjId,
+    parse: impl Fn(&str) -> Option<S>,
+) -> Vec<StatusChange<S>> {
+    let Some(list) = obj_at(doc, obj, key::STATUS_HISTORY) else {
+        return Vec::new();
+    };
+    let mut changes: Vec<_> = (0..doc.length(&list))
+        .filter_map(|index| obj_at(doc, &list, index))
+        .filter_map(|entry| {
+            Some(StatusChange {
+                status: parse(&string_at(doc, &entry, key::STATUS))?,
+                at: int_at(doc, &entry, key::AT)?,
+            })
+        })
+        .collect();
+    // Concurrent changes interleave in list order; time order reads better and is the same
+    // on every replica.
+    changes.sort();
+    changes
+}
+
+fn read_profile(doc: &impl ReadDoc, obj: &ObjId) -> Profile {
+    Profile {
+        name: string_at(doc, obj, key::NAME),
+        description: string_at(doc, obj, key::DESCRIPTION),
+        purpose: string_at(doc, obj, key::PURPOSE),
+    }
+}
+
+fn read_member(doc: &impl ReadDoc, id: MemberId, obj: &ObjId) -> Member {
+    let history = history(doc, obj, MemberStatus::from_key);
+    // An unknown status (from a newer client) reads as the latest known one.
+    let status = MemberStatus::from_key(&string_at(doc, obj, key::STATUS))
+        .or_else(|| history.last().map(|change| change.status))
+        .unwrap_or(MemberStatus::Applicant);
+    Member {
+        id,
+        name: string_at(doc, obj, key::NAME),
+        contacts: Contacts {
+            email: string_at(doc, obj, key::EMAIL),
+            phone: string_at(doc, obj, key::PHONE),
+            wechat: string_at(doc, obj, key::WECHAT),
+            other: string_at(doc, obj, key::OTHER_CONTACT),
+        },
+        tags: key_set(doc, obj, key::TAGS).collect(),
+        status,
+        history,
+        source: string_at(doc, obj, key::SOURCE),
+        joined: string_at(doc, obj, key::JOINED),
+        notes: string_at(doc, obj, key::NOTES),
+        added_at: int_at(doc, obj, key::ADDED_AT).unwrap_or_default(),
+    }
+}
+
+fn read_role(
+    doc: &impl ReadDoc,
+    id: RoleId,
+    obj: &ObjId,
+    is_member: impl Fn(&MemberId) -> bool,
+) -> Role {
+    Role {
+        id,
+        name: string_at(doc, obj, key::NAME),
+        responsibilities: string_at(doc, obj, key::RESPONSIBILITIES),
+        holders: key_set(doc, obj, key::HOLDERS)
+            .filter_map(|key| MemberId::from_key(&key))
+            .filter(|member| is_member(member))
+            .collect(),
+    }
+}
+
+fn read_feedback(
+    doc: &impl ReadDoc,
+    id: FeedbackId,
+    obj: &ObjId,
+    is_member: impl Fn(&MemberId) -> bool,
+) -> Feedback {
+    let history = history(doc, obj, FeedbackStatus::from_key);
+    let status = FeedbackStatus::from_key(&string_at(doc, obj, key::STATUS))
+        .or_else(|| history.last().map(|change| change.status))
+        .unwrap_or(FeedbackStatus::New);
+    Feedback {
+        id,
+        member: MemberId::from_key(&string_at(doc, obj, key::MEMBER)).filter(|m| is_member(m)),
+        channel: string_at(doc, obj, key::CHANNEL),
+        category: string_at(doc, obj, key::CATEGORY),
+        score: int_at(doc, obj, key::SCORE)
+            .and_then(|score| u8::try_from(score).ok())
+            .filter(|score| *score <= 10),
+        text: string_at(doc, obj, key::TEXT),
+        status,
+        history,
+        owner: string_at(doc, obj, key::OWNER),
+        received_at: int_at(doc, obj, key::RECEIVED_AT).unwrap_or_default(),
+    }
+}
+
+// ---- Writing -------------------------------------------------------------------------------
+
+fn record(tx: &Transaction<'_>, collection: &ObjId, id: &str) -> Result<ObjId, Invalid> {
+    obj_at(tx, collection, id).ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))
+}
+
+fn member_exists(
+    tx: &Transaction<'_>,
+    roots: &Roots,
+    id: &MemberId,
+    field: Field,
+) -> Result<(), Invalid> {
+    obj_at(tx, &roots.members, id.as_str())
+        .map(drop)
+        .ok_or(Invalid::new(field, Problem::UnknownMember))
+}
+
+/// Writes a string field only if it changes; an empty value removes the field.
+fn put_string(
+    tx: &mut Transaction<'_>,
+    obj: &ObjId,
+    key: &str,
+    value: &str,
+) -> Result<(), AutomergeError> {
+    if string_at(tx, obj, key) == value
+        && matches!(tx.get(obj, key)?, Some((Value::Scalar(_), _)) | None)
+    {
+        return Ok(());
+    }
+    if value.is_empty() {
+        tx.delete(obj, key)
+    } else {
+        tx.put(obj, key, value)
+    }
+}
+
+/// Writes a collaborative text field as the smallest splice from its current text.
+fn put_text(
+    tx: &mut Transaction<'_>,
+    obj: &ObjId,
+    key: &str,
+    value: &str,
+) -> Result<(), AutomergeError> {
+    match tx.get(obj, key)? {
+        Some((Value::Object(ObjType::Text), text)) => tx.update_text(&text, value),
+        _ => {
+            let text = tx.put_object(obj, key, ObjType::Text)?;
+            tx.splice_text(&text, 0, 0, value)
+        }
+    }
+}
+
+fn new_text(
+    tx: &mut Transaction<'_>,
+    obj: &ObjId,
+    key: &str,
+    value: &str,
+) -> Result<(), AutomergeError> {
+    let text = tx.put_object(obj, key, ObjType::Text)?;
+    if !value.is_empty() {
+        tx.splice_text(&text, 0, 0, value)?;
+    }
+    Ok(())
+}
+
+fn put_strings(
+    tx: &mut Transaction<'_>,
+    obj: &ObjId,
+    fields: &[(&str, &str)],
+) -> Result<(), AutomergeError> {
+    fields
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .try_for_each(|(key, value)| tx.put(obj, *key, *value))
+}
+
+/// Appends a status change to the record's history and makes it the current status.
+fn move_status(
+    tx: &mut Transaction<'_>,
+    obj: &ObjId,
+    status: &str,
+    at: Millis,
+) -> Result<(), AutomergeError> {
+    tx.put(obj, key::STATUS, status)?;
+    let list = match obj_at(tx, obj, key::STATUS_HISTORY) {
+        Some(list) => list,
+        None => tx.put_object(obj, key::STATUS_HISTORY, ObjType::List)?,
+    };
+    let entry = tx.insert_object(&list, tx.length(&list), ObjType::Map)?;
+    tx.put(&entry, key::STATUS, status)?;
+    tx.put(&entry, key::AT, ScalarValue::Timestamp(at))
+}
+
+fn set_key(
+    tx: &mut Transaction<'_>,
+    obj: &ObjId,
+    set: &str,
+    member: &str,
+    present: bool,
+) -> Result<(), AutomergeError> {
+    let set = match obj_at(tx, obj, set) {
+        Some(set) => set,
+        None if present => tx.put_object(obj, set, ObjType::Map)?,
+        None => return Ok(()),
+    };
+    match (tx.get(&set, member)?.is_some(), present) {
+        (false, true) => tx.put(&set, member, true),
+        (true, false) => tx.delete(&set, member),
+        _ => Ok(()),
+    }
+}
+
+fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Touched, ApplyError> {
+    let mut touched = Touched::default();
+    match action {
+        Action::SetProfile { field, value } => {
+            let (key, value) = match field {
+                ProfileField::Name => {
+                    (key::NAME, validate::required_name(Field::GroupName, value)?)
+                }
+                ProfileField::Description => {
+                    (key::DESCRIPTION, validate::text((*field).into(), value)?)
+                }
+                ProfileField::Purpose => (key::PURPOSE, validate::text((*field).into(), value)?),
+            };
+            put_string(tx, &roots.profile, key, &value)?;
+            touched.profile = true;
+        }
+        Action::AddMember { id, draft, at } => {
+            let draft = checked_member(draft)?;
+            if obj_at(tx, &roots.members, id.as_str()).is_some() {
+                return Err(Invalid::new(Field::Record, Problem::AlreadyExists).into());
+            }
+            let status = draft.status.unwrap_or(MemberStatus::Applicant);
+            let member = tx.put_object(&roots.members, id.as_str(), ObjType::Map)?;
+            put_strings(
+                tx,
+                &member,
+                &[
+                    (key::NAME, &draft.name),
+                    (key::EMAIL, &draft.email),
+                    (key::PHONE, &draft.phone),
+                    (key::WECHAT, &draft.wechat),
+                    (key::OTHER_CONTACT, &draft.other_contact),
+                    (key::SOURCE, &draft.source),
+                    (key::JOINED, &draft.joined),
+                ],
+            )?;
+            tx.put(&member, key::ADDED_AT, ScalarValue::Timestamp(*at))?;
+            // Nested objects are made with the record, never later, so that two organizers
+            // cannot each make one and lose the other's entries.
+            let tags = tx.put_object(&member, key::TAGS, ObjType::Map)?;
+            for tag in &draft.tags {
+                tx.put(&tags, tag.as_str(), true)?;
+            }
+            tx.put_object(&member, key::STATUS_HISTORY, ObjType::List)?;
+            move_status(tx, &member, status.key(), *at)?;
+            new_text(tx, &member, key::NOTES, &draft.notes)?;
+            touched.members.insert(id.clone());
+        }
+        Action::SetMember { id, field, value } => {
+            let value = checked_member_field(*field, value)?;
+            let member = record(tx, &roots.members, id.as_str())?;
+            let key = member_key(*field);
+            if *field == MemberField::Notes {
+                put_text(tx, &member, key, &value)?;
+            } else {
+                put_string(tx, &member, key, &value)?;
+            }
+            touched.members.insert(id.clone());
+        }
+        Action::SetMemberStatus { id, status, at } => {
+            let member = record(tx, &roots.members, id.as_str())?;
+            let from = MemberStatus::from_key(&string_at(tx, &member, key::STATUS))
+                .unwrap_or(MemberStatus::Applicant);
+            if !from.can_become(*status) {
+                return Err(
+                    Invalid::new(Field::Status, Problem::MemberMove { from, to: *status }).into(),
+                );
+            }
+            move_status(tx, &member, status.key(), *at)?;
+            touched.members.insert(id.clone());
+        }
+        Action::TagMember { id, tag } | Action::UntagMember { id, tag } => {
+            let tag = validate::tag(tag)?;
+            let member = record(tx, &roots.members, id.as_str())?;
+            set_key(
+                tx,
+                &member,
+                key::TAGS,
+                &tag,
+                matches!(action, Action::TagMember { .. }),
+            )?;
+            touched.members.insert(id.clone());
+        }
+        Action::RemoveMember { id } => {
+            record(tx, &roots.members, id.as_str())?;
+            tx.delete(&roots.members, id.as_str())?;
+            touched.members.insert(id.clone());
+            let roles: Vec<_> = record_keys_tx(tx, &roots.roles);
+            for (role_id, role) in roles {
+                if obj_at(tx, &role, key::HOLDERS)
+                    .is_some_and(|holders| tx.get(&holders, id.as_str()).ok().flatten().is_some())
+                {
+                    set_key(tx, &role, key::HOLDERS, id.as_str(), false)?;
+                    touched.roles.extend(RoleId::from_key(&role_id));
+                }
+            }
+            let feedback: Vec<_> = record_keys_tx(tx, &roots.feedback);
+            for (feedback_id, item) in feedback {
+                if string_at(tx, &item, key::MEMBER) == id.as_str() {
+                    tx.delete(&item, key::MEMBER)?;
+                    touched.feedback.extend(FeedbackId::from_key(&feedback_id));
+                }
+            }
+        }
+        Action::AddRole { id, draft } => {
+            let RoleDraft {
+                name,
+                responsibilities,
+            } = draft;
+            let name = validate::required_name(Field::RoleName, name)?;
+            let responsibilities = validate::text(Field::Responsibilities, responsibilities)?;
+            if obj_at(tx, &roots.roles, id.as_str()).is_some() {
+                return Err(Invalid::new(Field::Record, Problem::AlreadyExists).into());
+            }
+            let role = tx.put_object(&roots.roles, id.as_str(), ObjType::Map)?;
+            tx.put(&role, key::NAME, name)?;
+            new_text(tx, &role, key::RESPONSIBILITIES, &responsibilities)?;
+            tx.put_object(&role, key::HOLDERS, ObjType::Map)?;
+            touched.roles.insert(id.clone());
+        }
+        Action::SetRole { id, field, value } => {
+            let role = record(tx, &roots.roles, id.as_str())?;
+            match field {
+                RoleField::Name => put_string(
+                    tx,
+                    &role,
+                    key::NAME,
+                    &validate::required_name(Field::RoleName, value)?,
+                )?,
+                RoleField::Responsibilities => put_text(
+                    tx,
+                    &role,
+                    key::RESPONSIBILITIES,
+                    &validate::text(Field::Responsibilities, value)?,
+                )?,
+            }
+            touched.roles.insert(id.clone());
+        }
+        Action::AssignRole {
+            role: role_id,
+            member,
+        }
+        | Action::UnassignRole {
+            role: role_id,
+            member,
+        } => {
+            let role = record(tx, &roots.roles, role_id.as_str())?;
+            let assign = matches!(action, Action::AssignRole { .. });
+            if assign {
+                member_exists(tx, roots, member, Field::Holder)?;
+            }
+            set_key(tx, &role, key::HOLDERS, member.as_str(), assign)?;
+            touched.roles.insert(role_id.clone());
+        }
+        Action::RemoveRole { id } => {
+            record(tx, &roots.roles, id.as_str())?;
+            tx.delete(&roots.roles, id.as_str())?;
+            touched.roles.insert(id.clone());
+        }
+        Action::AddFeedback { id, draft, at } => {
+            let draft = checked_feedback(tx, roots, draft)?;
+            if obj_at(tx, &roots.feedback, id.as_str()).is_some() {
+                return Err(Invalid::new(Field::Record, Problem::AlreadyExists).into());
+            }
+            let item = tx.put_object(&roots.feedback, id.as_str(), ObjType::Map)?;
+            put_strings(
+                tx,
+                &item,
+                &[
+                    (
+                        key::MEMBER,
+                        draft.member.as_ref().map_or("", MemberId::as_str),
+                    ),
+                    (key::CHANNEL, &draft.channel),
+                    (key::CATEGORY, &draft.category),
+                    (key::OWNER, &draft.owner),
+                ],
+            )?;
+            if let Some(score) = draft.score {
+                tx.put(&item, key::SCORE, i64::from(score))?;
+            }
+            tx.put(&item, key::RECEIVED_AT, ScalarValue::Timestamp(*at))?;
+            new_text(tx, &item, key::TEXT, &draft.text)?;
+            tx.put_object(&item, key::STATUS_HISTORY, ObjType::List)?;
+            move_status(tx, &item, FeedbackStatus::New.key(), *at)?;
+            touched.feedback.insert(id.clone());
+        }
+        Action::SetFeedback { id, field, value } => {
+            let item = record(tx, &roots.feedback, id.as_str())?;
+            let field_name = Field::from(*field);
+            match field {
+                FeedbackField::Channel => {
+                    put_string(tx, &item, key::CHANNEL, &validate::line(field_name, value)?)?
+                }
+                FeedbackField::Category => put_string(
+                    tx,
+                    &item,
+                    key::CATEGORY,
+                    &validate::line(field_name, value)?,
+                )?,
+                FeedbackField::Owner => {
+                    put_string(tx, &item, key::OWNER, &validate::line(field_name, value)?)?
+                }
+                FeedbackField::Text => {
+                    put_text(tx, &item, key::TEXT, &validate::text(field_name, value)?)?
+                }
+            }
+            touched.feedback.insert(id.clone());
+        }
+        Action::SetFeedbackScore { id, score } => {
+            let score = validate::score(score)?;
+            let item = record(tx, &roots.feedback, id.as_str())?;
+            match score {
+                Some(score) if int_at(tx, &item, key::SCORE) != Some(i64::from(score)) => {
+                    tx.put(&item, key::SCORE, i64::from(score))?
+                }
+                None if tx.get(&item, key::SCORE)?.is_some() => tx.delete(&item, key::SCORE)?,
+                _ => {}
+            }
+            touched.feedback.insert(id.clone());
+        }
+        Action::SetFeedbackMember { id, member } => {
+            if let Some(member) = member {
+                member_exists(tx, roots, member, Field::Member)?;
+            }
+            let item = record(tx, &roots.feedback, id.as_str())?;
+            put_string(
+                tx,
+                &item,
+                key::MEMBER,
+                member.as_ref().map_or("", MemberId::as_str),
+            )?;
+            touched.feedback.insert(id.clone());
+        }
+        Action::SetFeedbackStatus { id, status, at } => {
+            let item = record(tx, &roots.feedback, id.as_str())?;
+            let from = FeedbackStatus::from_key(&string_at(tx, &item, key::STATUS))
+                .unwrap_or(FeedbackStatus::New);
+            if !from.can_become(*status) {
+                return Err(Invalid::new(
+                    Field::Status,
+                    Problem::FeedbackMove { from, to: *status },
+                )
+                .into());
+            }
+            move_status(tx, &item, status.key(), *at)?;
+            touched.feedback.insert(id.clone());
+        }
+        Action::RemoveFeedback { id } => {
+            record(tx, &roots.feedback, id.as_str())?;
+            tx.delete(&roots.feedback, id.as_str())?;
+            touched.feedback.insert(id.clone());
+        }
+    }
+    Ok(touched)
+}
+
+fn record_keys_tx(tx: &Transaction<'_>, collection: &ObjId) -> Vec<(String, ObjId)> {
+    tx.map_range(collection, ..)
+        .filter(|item| matches!(item.value, automerge::ValueRef::Object(_)))
+        .map(|item| (item.key.to_string(), item.id()))
+        .collect()
+}
+
+fn member_key(field: MemberField) -> &'static str {
+    match field {
+        MemberField::Name => key::NAME,
+        MemberField::Email => key::EMAIL,
+        MemberField::Phone => key::PHONE,
+        MemberField::Wechat => key::WECHAT,
+        MemberField::OtherContact => key::OTHER_CONTACT,
+        MemberField::Source => key::SOURCE,
+        MemberField::Joined => key::JOINED,
+        MemberField::Notes => key::NOTES,
+    }
+}
+
+/// Validates one member field as the form sends it, returning the value to store.
+pub fn checked_member_field(field: MemberField, value: &str) -> Result<String, Invalid> {
+    match field {
+        MemberField::Name => validate::required_name(Field::Name, value),
+        MemberField::Email => validate::email(value),
+        MemberField::Phone => validate::phone(value),
+        MemberField::Joined => validate::date(Field::Joined, value),
+        MemberField::Notes => validate::text(Field::Notes, value),
+        MemberField::Wechat | MemberField::OtherContact | MemberField::Source => {
+            validate::line(field.into(), value)
+        }
+    }
+}
+
+/// Validates a new member's form, returning the values to store. The first bad field is named.
+pub fn checked_member(draft: &MemberDraft) -> Result<MemberDraft, Invalid> {
+    let mut tags = Vec::new();
+    for tag in &draft.tags {
+        let tag = validate::tag(tag)?;
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    Ok(MemberDraft {
+        name: checked_member_field(MemberField::Name, &draft.name)?,
+        email: checked_member_field(MemberField::Email, &draft.email)?,
+        phone: checked_member_field(MemberField::Phone, &draft.phone)?,
+        wechat: checked_member_field(MemberField::Wechat, &draft.wechat)?,
+        other_contact: checked_member_field(MemberField::OtherContact, &draft.other_contact)?,
+        tags,
+        status: draft.status,
+        source: checked_member_field(MemberField::Source, &draft.source)?,
+        joined: checked_member_field(MemberField::Joined, &draft.joined)?,
+        notes: checked_member_field(MemberField::Notes, &draft.notes)?,
+    })
+}
+
+/// New feedback's values, validated.
+struct CheckedFeedback {
+    member: Option<MemberId>,
+    channel: String,
+    category: String,
+    score: Option<u8>,
+    text: String,
+    owner: String,
+}
+
+fn checked_feedback(
+    tx: &Transaction<'_>,
+    roots: &Roots,
+    draft: &FeedbackDraft,
+) -> Result<CheckedFeedback, Invalid> {
+    if let Some(member) = &draft.member {
+        member_exists(tx, roots, member, Field::Member)?;
+    }
+    let checked = CheckedFeedback {
+        member: draft.member.clone(),
+        channel: validate::line(Field::Channel, &draft.channel)?,
+        category: validate::line(Field::Category, &draft.category)?,
+        score: validate::score(&draft.score)?,
+        text: validate::text(Field::Text, &draft.text)?,
+        owner: validate::line(Field::Owner, &draft.owner)?,
+    };
+    if checked.text.trim().is_empty() && checked.score.is_none() {
+        return Err(Invalid::new(Field::Text, Problem::Empty));
+    }
+    Ok(checked)
+}

@@ -1,0 +1,219 @@
+//! The group as the screens read it: plain values hydrated from the document.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{FeedbackId, FeedbackStatus, MemberId, MemberStatus, RoleId};
+
+/// Milliseconds since the Unix epoch, UTC.
+pub type Millis = i64;
+
+/// What the group is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    pub purpose: String,
+}
+
+/// How to reach a member. Every field may be empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contacts {
+    pub email: String,
+    pub phone: String,
+    pub wechat: String,
+    pub other: String,
+}
+
+/// One move in a lifecycle, and when it was made.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct StatusChange<S> {
+    pub at: Millis,
+    pub status: S,
+}
+
+/// A person in the group, from applicant to former member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: MemberId,
+    pub name: String,
+    pub contacts: Contacts,
+    pub tags: BTreeSet<String>,
+    pub status: MemberStatus,
+    /// Every status change, oldest first; the first entry is the status the member was added with.
+    pub history: Vec<StatusChange<MemberStatus>>,
+    /// Where the member came from (a referral, an event, a form…).
+    pub source: String,
+    /// The day the member joined, `YYYY-MM-DD`, or empty.
+    pub joined: String,
+    pub notes: String,
+    pub added_at: Millis,
+}
+
+/// A responsibility in the group and who holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    pub id: RoleId,
+    pub name: String,
+    pub responsibilities: String,
+    /// Members who hold the role; only members still in the group.
+    pub holders: BTreeSet<MemberId>,
+}
+
+/// Something a member (or someone unnamed) told the group, tracked to resolution.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feedback {
+    pub id: FeedbackId,
+    /// Who gave it; `None` if anonymous or from a member who was removed.
+    pub member: Option<MemberId>,
+    /// How it came in (a survey, a chat, a meeting…).
+    pub channel: String,
+    /// What it is about (an idea, a problem, praise…).
+    pub category: String,
+    pub score: Option<u8>,
+    pub text: String,
+    pub status: FeedbackStatus,
+    pub history: Vec<StatusChange<FeedbackStatus>>,
+    /// The organizer looking after it, or empty.
+    pub owner: String,
+    pub received_at: Millis,
+}
+
+impl Feedback {
+    /// When its status last changed (or when it came in).
+    pub fn updated_at(&self) -> Millis {
+        self.history
+            .last()
+            .map_or(self.received_at, |change| change.at)
+    }
+}
+
+/// The whole group as plain values.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub profile: Profile,
+    pub members: BTreeMap<MemberId, Member>,
+    pub roles: BTreeMap<RoleId, Role>,
+    pub feedback: BTreeMap<FeedbackId, Feedback>,
+}
+
+/// A new member as typed in the form, before validation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberDraft {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub wechat: String,
+    pub other_contact: String,
+    pub tags: Vec<String>,
+    pub status: Option<MemberStatus>,
+    pub source: String,
+    pub joined: String,
+    pub notes: String,
+}
+
+/// A new role as typed in the form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleDraft {
+    pub name: String,
+    pub responsibilities: String,
+}
+
+/// New feedback as typed in the form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackDraft {
+    pub member: Option<MemberId>,
+    pub channel: String,
+    pub category: String,
+    /// The score as typed: empty, or 0 to 10.
+    pub score: String,
+    pub text: String,
+    pub owner: String,
+}
+
+impl Group {
+    /// Follows the document: replaces the records an update names.
+    pub fn apply(&mut self, update: crate::Update) {
+        let update = match update {
+            crate::Update::Replace(group) => {
+                *self = *group;
+                return;
+            }
+            crate::Update::Records(update) => update,
+        };
+        if let Some(profile) = update.profile {
+            self.profile = profile;
+        }
+        for (id, member) in update.members {
+            match member {
+                Some(member) => {
+                    self.members.insert(id, member);
+                }
+                None => self.forget_member(&id),
+            }
+        }
+        for (id, role) in update.roles {
+            match role {
+                Some(role) => self.roles.insert(id, role),
+                None => self.roles.remove(&id),
+            };
+        }
+        for (id, item) in update.feedback {
+            match item {
+                Some(item) => self.feedback.insert(id, item),
+                None => self.feedback.remove(&id),
+            };
+        }
+    }
+
+    /// Removes a member and every reference to them. Records re-read from the document
+    /// already leave out removed members; this covers records the update did not re-read,
+    /// such as a role assigned concurrently with the removal.
+    fn forget_member(&mut self, id: &MemberId) {
+        if self.members.remove(id).is_none() {
+            return;
+        }
+        for role in self.roles.values_mut() {
+            role.holders.remove(id);
+        }
+        for item in self.feedback.values_mut() {
+            if item.member.as_ref() == Some(id) {
+                item.member = None;
+            }
+        }
+    }
+
+    /// Checks the rules every replica keeps after any merge; names the first one broken.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for role in self.roles.values() {
+            if let Some(holder) = role.holders.iter().find(|m| !self.members.contains_key(*m)) {
+                return Err(format!(
+                    "role {} is held by missing member {holder}",
+                    role.id
+                ));
+            }
+        }
+        for item in self.feedback.values() {
+            if let Some(member) = item
+                .member
+                .as_ref()
+                .filter(|m| !self.members.contains_key(*m))
+            {
+                return Err(format!(
+                    "feedback {} is from missing member {member}",
+                    item.id
+                ));
+            }
+            if item.score.is_some_and(|score| score > 10) {
+                return Err(format!("feedback {} has score over 10", item.id));
+            }
+        }
+        for (id, member) in &self.members {
+            if &member.id != id || member.history.is_empty() {
+                return Err(format!("member {id} has a wrong id or no status history"));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,165 @@
+//! Made-up groups of any size, the same for the same seed: for benchmarks and tests.
+
+use crate::{
+    Action, ApplyError, FeedbackDraft, FeedbackId, FeedbackStatus, GroupDoc, MemberDraft, MemberId,
+    MemberStatus, Millis, RoleDraft, RoleId,
+};
+
+const GIVEN: [&str; 16] = [
+    "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Lin", "Mei", "Wei",
+    "Yuki", "Amara", "Tariq", "Sofia", "Mateo",
+];
+const FAMILY: [&str; 16] = [
+    "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Chen",
+    "Wang", "Tanaka", "Okafor", "Haddad", "Rossi", "Garcia", "Novak",
+];
+const TAGS: [&str; 8] = [
+    "mentor",
+    "newcomer",
+    "speaker",
+    "volunteer",
+    "donor",
+    "beta",
+    "alumni",
+    "remote",
+];
+const SOURCES: [&str; 5] = [
+    "referral",
+    "meetup",
+    "website form",
+    "conference",
+    "wechat group",
+];
+const CATEGORIES: [&str; 5] = ["idea", "problem", "praise", "question", "event"];
+const CHANNELS: [&str; 4] = ["survey", "chat", "meeting", "email"];
+const ROLES: [&str; 6] = [
+    "Host",
+    "Moderator",
+    "Treasurer",
+    "Mentor lead",
+    "Greeter",
+    "Scribe",
+];
+
+/// 1 January 2025, UTC.
+const START: Millis = 1_735_689_600_000;
+const DAY: Millis = 86_400_000;
+
+/// A small, fast, seedable generator (xorshift64*): samples need no cryptographic quality.
+#[derive(Debug)]
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+/// A group with `members` members, six roles and `feedback` pieces of feedback, written as
+/// organizers would over time: one change per 100 actions.
+pub fn group(members: usize, feedback: usize, seed: u64) -> Result<GroupDoc, ApplyError> {
+    let mut dice = Dice(seed.max(1));
+    let mut doc = GroupDoc::create("Sample group", START)?;
+    let mut actions = Vec::new();
+    let member_ids: Vec<MemberId> = (0..members)
+        .map(|_| MemberId::from_bits(dice.next()))
+        .collect();
+    for (n, id) in member_ids.iter().enumerate() {
+        let given = dice.pick(&GIVEN);
+        let family = dice.pick(&FAMILY);
+        let at = START + (n as Millis) * DAY / 20;
+        let status = [
+            MemberStatus::Applicant,
+            MemberStatus::Active,
+            MemberStatus::Active,
+        ][dice.below(3)];
+        actions.push(Action::AddMember {
+            id: id.clone(),
+            draft: MemberDraft {
+                name: format!("{given} {family} {n}"),
+                email: format!(
+                    "{}.{}{n}@example.org",
+                    given.to_lowercase(),
+                    family.to_lowercase()
+                ),
+                phone: format!(
+                    "+86 138 {:04} {:04}",
+                    dice.below(10_000),
+                    dice.below(10_000)
+                ),
+                tags: vec![dice.pick(&TAGS).to_owned()],
+                status: Some(status),
+                source: dice.pick(&SOURCES).to_owned(),
+                joined: format!("2025-{:02}-{:02}", 1 + dice.below(12), 1 + dice.below(28)),
+                ..MemberDraft::default()
+            },
+            at,
+        });
+        if status == MemberStatus::Active && dice.below(5) == 0 {
+            actions.push(Action::SetMemberStatus {
+                id: id.clone(),
+                status: MemberStatus::Inactive,
+                at: at + 30 * DAY,
+            });
+        }
+    }
+    for (n, name) in ROLES.iter().enumerate() {
+        let id = RoleId::from_bits(n as u64);
+        actions.push(Action::AddRole {
+            id: id.clone(),
+            draft: RoleDraft {
+                name: (*name).to_owned(),
+                responsibilities: format!("What the {name} does."),
+            },
+        });
+        for _ in 0..members.min(3) {
+            actions.push(Action::AssignRole {
+                role: id.clone(),
+                member: member_ids[dice.below(member_ids.len())].clone(),
+            });
+        }
+    }
+    for n in 0..feedback {
+        let id = FeedbackId::from_bits(dice.next());
+        let member =
+            (!member_ids.is_empty()).then(|| member_ids[dice.below(member_ids.len())].clone());
+        let at = START + (n as Millis) * DAY / 40;
+        actions.push(Action::AddFeedback {
+            id: id.clone(),
+            draft: FeedbackDraft {
+                member,
+                channel: dice.pick(&CHANNELS).to_owned(),
+                category: dice.pick(&CATEGORIES).to_owned(),
+                score: dice.below(11).to_string(),
+                text: format!(
+                    "Feedback number {n}: the sessions could start {} minutes later.",
+                    dice.below(60)
+                ),
+                owner: String::new(),
+            },
+            at,
+        });
+        if dice.below(3) == 0 {
+            actions.push(Action::SetFeedbackStatus {
+                id,
+                status: FeedbackStatus::Triaged,
+                at: at + DAY,
+            });
+        }
+    }
+    for batch in actions.chunks(100) {
+        doc.apply_all(batch)?;
+    }
+    Ok(doc)
+}

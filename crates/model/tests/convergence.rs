@@ -1,0 +1,180 @@
+//! Property: replicas that apply random actions and merge in random orders end identical,
+//! keep every invariant, and a view kept by updates always equals a full read.
+
+#![allow(clippy::unwrap_used)] // Test helpers fail loudly.
+
+use cohort_model::*;
+use proptest::prelude::*;
+
+const REPLICAS: usize = 3;
+const MEMBERS: u64 = 3;
+const ROLES: u64 = 2;
+const FEEDBACK: u64 = 2;
+
+/// One step of the run: an action on a replica, or a merge from one replica into another.
+#[derive(Clone, Debug)]
+enum Step {
+    Act { replica: usize, action: Box<Action> },
+    Merge { from: usize, into: usize },
+}
+
+fn member() -> impl Strategy<Value = MemberId> {
+    (0..MEMBERS).prop_map(MemberId::from_bits)
+}
+
+fn role() -> impl Strategy<Value = RoleId> {
+    (0..ROLES).prop_map(RoleId::from_bits)
+}
+
+fn feedback() -> impl Strategy<Value = FeedbackId> {
+    (0..FEEDBACK).prop_map(FeedbackId::from_bits)
+}
+
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![Just(String::new()), "[a-c ]{1,6}", Just("x@y.z".to_owned())]
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    let at = 0..1_000_i64;
+    prop_oneof![
+        (member(), text(), at.clone()).prop_map(|(id, name, at)| Action::AddMember {
+            id,
+            draft: MemberDraft {
+                name,
+                ..Default::default()
+            },
+            at
+        }),
+        (
+            member(),
+            prop::sample::select(vec![
+                MemberField::Name,
+                MemberField::Email,
+                MemberField::Notes,
+                MemberField::Source
+            ]),
+            text()
+        )
+            .prop_map(|(id, field, value)| Action::SetMember { id, field, value }),
+        (
+            member(),
+            prop::sample::select(MemberStatus::ALL.to_vec()),
+            at.clone()
+        )
+            .prop_map(|(id, status, at)| Action::SetMemberStatus { id, status, at }),
+        (member(), "[ab]").prop_map(|(id, tag)| Action::TagMember { id, tag }),
+        (member(), "[ab]").prop_map(|(id, tag)| Action::UntagMember { id, tag }),
+        member().prop_map(|id| Action::RemoveMember { id }),
+        (role(), text()).prop_map(|(id, name)| Action::AddRole {
+            id,
+            draft: RoleDraft {
+                name,
+                responsibilities: String::new()
+            }
+        }),
+        (role(), member()).prop_map(|(role, member)| Action::AssignRole { role, member }),
+        (role(), member()).prop_map(|(role, member)| Action::UnassignRole { role, member }),
+        role().prop_map(|id| Action::RemoveRole { id }),
+        (
+            feedback(),
+            prop::option::of(member()),
+            text(),
+            "([0-9]|1[0-2])?",
+            at.clone()
+        )
+            .prop_map(|(id, member, text, score, at)| {
+                Action::AddFeedback {
+                    id,
+                    draft: FeedbackDraft {
+                        member,
+                        text,
+                        score,
+                        ..Default::default()
+                    },
+                    at,
+                }
+            }),
+        (feedback(), prop::option::of(member()))
+            .prop_map(|(id, member)| Action::SetFeedbackMember { id, member }),
+        (
+            feedback(),
+            prop::sample::select(FeedbackStatus::ALL.to_vec()),
+            at
+        )
+            .prop_map(|(id, status, at)| Action::SetFeedbackStatus { id, status, at }),
+        feedback().prop_map(|id| Action::RemoveFeedback { id }),
+    ]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => (0..REPLICAS, action()).prop_map(|(replica, action)| Step::Act { replica, action: Box::new(action) }),
+        1 => (0..REPLICAS, 0..REPLICAS).prop_map(|(from, into)| Step::Merge { from, into }),
+    ]
+}
+
+/// A replica: the document and the view a screen would keep from its updates.
+struct Replica {
+    doc: GroupDoc,
+    view: Group,
+}
+
+impl Replica {
+    fn follow(&mut self, touched: &Touched) {
+        self.view.apply(self.doc.update_for(touched));
+    }
+}
+
+fn merge(replicas: &mut [Replica], from: usize, into: usize) {
+    if from == into {
+        return;
+    }
+    let mut source = replicas[from].doc.fork();
+    let target = &mut replicas[into];
+    let touched = target.doc.merge(&mut source).unwrap();
+    target.follow(&touched);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn replicas_converge_and_keep_invariants(steps in prop::collection::vec(step(), 1..40)) {
+        let origin = GroupDoc::create("Group", 0).unwrap();
+        let mut replicas: Vec<Replica> = (0..REPLICAS)
+            .map(|_| { let doc = origin.fork(); Replica { view: doc.hydrate(), doc } })
+            .collect();
+        for step in steps {
+            match step {
+                Step::Act { replica, action } => {
+                    let replica = &mut replicas[replica];
+                    let heads = replica.doc.heads();
+                    match replica.doc.apply(&action) {
+                        Ok(touched) => replica.follow(&touched),
+                        // A refused action writes nothing.
+                        Err(_) => prop_assert_eq!(replica.doc.heads(), heads),
+                    }
+                }
+                Step::Merge { from, into } => merge(&mut replicas, from, into),
+            }
+            for replica in &replicas {
+                let full = replica.doc.hydrate();
+                prop_assert_eq!(&replica.view, &full);
+                full.check_invariants().map_err(TestCaseError::fail)?;
+            }
+        }
+        // Everyone hears from everyone: a ring twice round.
+        for _ in 0..2 {
+            for i in 0..REPLICAS {
+                merge(&mut replicas, i, (i + 1) % REPLICAS);
+            }
+        }
+        let first = replicas[0].doc.hydrate();
+        for replica in &replicas {
+            prop_assert_eq!(replica.doc.heads(), replicas[0].doc.heads());
+            prop_assert_eq!(&replica.doc.hydrate(), &first);
+            prop_assert_eq!(&replica.view, &first);
+        }
+        first.check_invariants().map_err(TestCaseError::fail)?;
+    }
+}

@@ -7,6 +7,7 @@
 mod action;
 mod doc;
 mod ids;
+pub mod protocol;
 mod query;
 mod records;
 pub mod sample;
@@ -14,6 +15,8 @@ mod status;
 pub mod validate;
 
 pub use action::{Action, FeedbackField, MemberField, ProfileField, RoleField};
+/// The Automerge crate this model is built on, for storage and sync.
+pub use automerge;
 pub use doc::{
     ApplyError, GroupDoc, LoadError, RecordUpdate, SCHEMA_VERSION, Touched, Update, checked_member,
     checked_member_field,

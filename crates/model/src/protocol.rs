@@ -1,0 +1,193 @@
+//! Messages between the page and the worker that holds the group document.
+//!
+//! The page sends [`Request`]s, each with a number; the worker answers each with a
+//! [`Reply`] carrying that number, and also sends [`Event`]s when the view must change.
+//! Both travel as postcard bytes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Action, Feedback, GroupId, Invalid, Member, Millis, Profile, Role, Update};
+
+/// A group in the list of groups kept in this browser.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    pub id: GroupId,
+    pub name: String,
+    pub created_at: Millis,
+}
+
+/// What the page asks of the worker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    ListGroups,
+    CreateGroup {
+        name: String,
+        at: Millis,
+    },
+    RenameGroup {
+        id: GroupId,
+        name: String,
+    },
+    DeleteGroup {
+        id: GroupId,
+    },
+    /// Shows the group (events follow) and makes it the one actions apply to.
+    OpenGroup {
+        id: GroupId,
+    },
+    /// Applies an action to the open group. Queued if the group is still loading.
+    Apply {
+        action: Box<Action>,
+    },
+    /// Saves the open group's view, so the next open shows it at once. The page sends this
+    /// when it is hidden.
+    SaveView,
+    /// Stores a saved Automerge document as a new group (for import and benchmarks).
+    ImportGroup {
+        bytes: Vec<u8>,
+        at: Millis,
+    },
+    /// Benchmark: loads the stored bytes of a group with bare Automerge and times it.
+    MeasureBareLoad {
+        id: GroupId,
+    },
+}
+
+/// Why a request failed, as the organizer should read it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum Failure {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("{0}")]
+    Storage(StorageFailure),
+    #[error("{0}")]
+    Document(String),
+    #[error("no group is open")]
+    NoGroupOpen,
+    #[error("this group is not in this browser (it may have been deleted)")]
+    UnknownGroup,
+}
+
+/// A storage failure, with what the organizer can do about it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum StorageFailure {
+    #[error(
+        "This browser's storage for Cohort is full. Free space (delete groups you no longer need, or clear other sites' data), then try again."
+    )]
+    QuotaExceeded,
+    #[error(
+        "Cohort was updated in another tab. Close the other Cohort tabs, then reload this one."
+    )]
+    Blocked,
+    #[error(
+        "This browser does not let Cohort store data (private browsing or blocked storage). Allow site storage for this site, then reload."
+    )]
+    Unavailable(String),
+    #[error("Saving failed: {0}. Your last change may not be stored; reload to see what was kept.")]
+    Failed(String),
+}
+
+/// The answer to one request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Answer {
+    Done,
+    Groups(Vec<GroupSummary>),
+    Group(GroupSummary),
+    /// Milliseconds taken.
+    Measured(f64),
+}
+
+/// A reply to request `seq`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    pub seq: u32,
+    pub result: Result<Answer, Failure>,
+}
+
+/// Where the view came from when a group is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ViewSource {
+    /// The view saved with the group: shown before the document has loaded.
+    Cache,
+    /// Read from the loaded document.
+    Document,
+}
+
+/// What the worker tells the page without being asked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// The worker is ready for requests.
+    Ready,
+    /// A view of the group follows, in parts; the page shows it once `members` are in.
+    ViewStart {
+        group: GroupId,
+        source: ViewSource,
+        profile: Profile,
+        roles: Vec<Role>,
+    },
+    ViewMembers(Vec<Member>),
+    /// Every member has been sent.
+    ViewMembersDone,
+    ViewFeedback(Vec<Feedback>),
+    /// The whole view has been sent.
+    ViewDone,
+    /// The document has loaded: actions now apply at once.
+    Loaded {
+        group: GroupId,
+    },
+    /// The open group changed.
+    Updated {
+        group: GroupId,
+        update: Update,
+    },
+    /// Storage failed outside any request (for example while saving a change).
+    StorageFailed(StorageFailure),
+}
+
+/// A message from the worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    Reply(Reply),
+    Event(Event),
+}
+
+/// A message to the worker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToWorker {
+    pub seq: u32,
+    pub request: Request,
+}
+
+/// A message that could not be decoded: the page and worker are from different builds.
+#[derive(Debug, thiserror::Error)]
+#[error("a message between the page and its worker could not be read ({0}); reload the page")]
+pub struct BadMessage(#[from] postcard::Error);
+
+/// Encodes a message for `postMessage`.
+pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
+    // Encoding plain data into a Vec cannot fail.
+    postcard::to_stdvec(message).unwrap_or_default()
+}
+
+/// Decodes a message from `postMessage`.
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, BadMessage> {
+    Ok(postcard::from_bytes(bytes)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip() {
+        let message = ToWorker {
+            seq: 7,
+            request: Request::CreateGroup {
+                name: "Choir".into(),
+                at: 1,
+            },
+        };
+        assert_eq!(decode::<ToWorker>(&encode(&message)).unwrap(), message);
+        assert!(decode::<FromWorker>(&[0xff, 0xff, 0xff]).is_err());
+    }
+}

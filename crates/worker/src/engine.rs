@@ -1,0 +1,286 @@
+//! The worker's state: the open group document, its storage, and the answer to each request.
+
+use std::rc::Rc;
+
+use cohort_model::automerge::ChangeHash;
+use cohort_model::protocol::{
+    Answer, Event, Failure, FromWorker, GroupSummary, Request, StorageFailure, ViewSource,
+};
+use cohort_model::{Action, ApplyError, Group, GroupDoc, GroupId, ProfileField, protocol};
+use serde::{Deserialize, Serialize};
+
+use crate::storage::{Storage, StorageError};
+
+/// After this many appended chunks, a group's storage is compacted into one snapshot.
+const COMPACT_AFTER_CHUNKS: u32 = 200;
+/// Members per message when a view is sent: small enough to decode well within a frame.
+const MEMBERS_PER_MESSAGE: usize = 1_000;
+const FEEDBACK_PER_MESSAGE: usize = 2_000;
+
+/// Sends a message to the page.
+pub type Outbox = Rc<dyn Fn(&FromWorker)>;
+
+/// The view saved with a group, and the document heads it shows.
+#[derive(Serialize, Deserialize)]
+struct CachedView {
+    heads: Vec<[u8; 32]>,
+    group: Group,
+}
+
+fn head_bytes(heads: &[ChangeHash]) -> Vec<[u8; 32]> {
+    heads.iter().map(|head| head.0).collect()
+}
+
+impl From<StorageError> for Failure {
+    fn from(error: StorageError) -> Self {
+        Failure::Storage(error.into())
+    }
+}
+
+fn apply_failure(error: ApplyError) -> Failure {
+    match error {
+        ApplyError::Invalid(invalid) => Failure::Invalid(invalid),
+        ApplyError::Document(error) => Failure::Document(error.to_string()),
+    }
+}
+
+/// The group shown on the page, loaded.
+#[derive(Debug)]
+struct OpenGroup {
+    id: GroupId,
+    doc: GroupDoc,
+    /// The heads stored in IndexedDB; later changes are not yet stored.
+    stored_heads: Vec<ChangeHash>,
+    next_seq: u32,
+    chunks: u32,
+}
+
+/// Answers the page's requests, one at a time.
+pub struct Engine {
+    storage: Storage,
+    open: Option<OpenGroup>,
+    outbox: Outbox,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("open", &self.open)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(storage: Storage, outbox: Outbox) -> Self {
+        Self {
+            storage,
+            open: None,
+            outbox,
+        }
+    }
+
+    fn post(&self, event: Event) {
+        (self.outbox)(&FromWorker::Event(event));
+    }
+
+    pub async fn handle(&mut self, request: Request) -> Result<Answer, Failure> {
+        match request {
+            Request::ListGroups => Ok(Answer::Groups(self.storage.groups().await?)),
+            Request::CreateGroup { name, at } => {
+                let doc = GroupDoc::create(&name, at).map_err(apply_failure)?;
+                let id = GroupId::random().map_err(|e| Failure::Document(e.to_string()))?;
+                let summary = GroupSummary {
+                    id,
+                    name: doc.profile().name,
+                    created_at: at,
+                };
+                self.storage.create(&summary, &doc.save()).await?;
+                Ok(Answer::Group(summary))
+            }
+            Request::ImportGroup { bytes, at } => {
+                let doc = GroupDoc::load(&bytes).map_err(|e| Failure::Document(e.to_string()))?;
+                let id = GroupId::random().map_err(|e| Failure::Document(e.to_string()))?;
+                let summary = GroupSummary {
+                    id,
+                    name: doc.profile().name,
+                    created_at: at,
+                };
+                self.storage.create(&summary, &bytes).await?;
+                Ok(Answer::Group(summary))
+            }
+            Request::RenameGroup { id, name } => self.rename(id, name).await,
+            Request::DeleteGroup { id } => {
+                self.storage.delete(&id).await?;
+                if self.open.as_ref().is_some_and(|open| open.id == id) {
+                    self.open = None;
+                }
+                Ok(Answer::Done)
+            }
+            Request::OpenGroup { id } => self.open(id).await,
+            Request::Apply { action } => self.apply(&action).await,
+            Request::SaveView => {
+                if let Some(open) = &self.open {
+                    self.save_view(open.id, &open.doc, &open.doc.hydrate())
+                        .await?;
+                }
+                Ok(Answer::Done)
+            }
+            Request::MeasureBareLoad { id } => {
+                let stored = self.storage.load(&id).await?;
+                let started = now();
+                cohort_model::automerge::Automerge::load(&stored.bytes)
+                    .map_err(|e| Failure::Document(e.to_string()))?;
+                Ok(Answer::Measured(now() - started))
+            }
+        }
+    }
+
+    async fn open(&mut self, id: GroupId) -> Result<Answer, Failure> {
+        self.open = None;
+        if self.storage.summary(&id).await?.is_none() {
+            return Err(Failure::UnknownGroup);
+        }
+        // First the cached view, so the page can show the group while the document loads.
+        let cached = match self.storage.view(&id).await? {
+            Some(bytes) => protocol::decode::<CachedView>(&bytes).ok(),
+            None => None,
+        };
+        if let Some(cached) = &cached {
+            self.send_view(id, ViewSource::Cache, &cached.group);
+        }
+        let stored = self.storage.load(&id).await?;
+        let doc = GroupDoc::load(&stored.bytes).map_err(|e| Failure::Document(e.to_string()))?;
+        let heads = doc.heads();
+        if cached
+            .as_ref()
+            .is_none_or(|cached| cached.heads != head_bytes(&heads))
+        {
+            let group = doc.hydrate();
+            self.send_view(id, ViewSource::Document, &group);
+            self.save_view(id, &doc, &group).await?;
+        }
+        self.open = Some(OpenGroup {
+            id,
+            doc,
+            stored_heads: heads,
+            next_seq: stored.next_seq,
+            chunks: stored.chunks,
+        });
+        self.post(Event::Loaded { group: id });
+        Ok(Answer::Done)
+    }
+
+    fn send_view(&self, id: GroupId, source: ViewSource, group: &Group) {
+        self.post(Event::ViewStart {
+            group: id,
+            source,
+            profile: group.profile.clone(),
+            roles: group.roles.values().cloned().collect(),
+        });
+        let members: Vec<_> = group.members.values().collect();
+        for part in members.chunks(MEMBERS_PER_MESSAGE) {
+            self.post(Event::ViewMembers(
+                part.iter().map(|m| (*m).clone()).collect(),
+            ));
+        }
+        self.post(Event::ViewMembersDone);
+        let feedback: Vec<_> = group.feedback.values().collect();
+        for part in feedback.chunks(FEEDBACK_PER_MESSAGE) {
+            self.post(Event::ViewFeedback(
+                part.iter().map(|f| (*f).clone()).collect(),
+            ));
+        }
+        self.post(Event::ViewDone);
+    }
+
+    async fn save_view(
+        &self,
+        id: GroupId,
+        doc: &GroupDoc,
+        group: &Group,
+    ) -> Result<(), StorageError> {
+        let cached = CachedView {
+            heads: head_bytes(&doc.heads()),
+            group: group.clone(),
+        };
+        self.storage.put_view(&id, &protocol::encode(&cached)).await
+    }
+
+    async fn apply(&mut self, action: &Action) -> Result<Answer, Failure> {
+        let open = self.open.as_mut().ok_or(Failure::NoGroupOpen)?;
+        let touched = open.doc.apply(action).map_err(apply_failure)?;
+        if !touched.is_empty() {
+            let update = open.doc.update_for(&touched);
+            let group = open.id;
+            self.post(Event::Updated { group, update });
+        }
+        self.store_changes().await?;
+        Ok(Answer::Done)
+    }
+
+    /// Appends the open group's unstored changes; compacts when the chunks pile up. On a
+    /// failure the changes stay unstored and the next call tries them again.
+    async fn store_changes(&mut self) -> Result<(), Failure> {
+        let Some(open) = self.open.as_mut() else {
+            return Ok(());
+        };
+        let bytes = open.doc.save_after(&open.stored_heads);
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let stored = self.storage.append(&open.id, open.next_seq, &bytes).await;
+        if let Err(error) = stored {
+            let failure = StorageFailure::from(error);
+            (self.outbox)(&FromWorker::Event(Event::StorageFailed(failure.clone())));
+            return Err(Failure::Storage(failure));
+        }
+        open.stored_heads = open.doc.heads();
+        open.next_seq += 1;
+        open.chunks += 1;
+        if open.chunks > COMPACT_AFTER_CHUNKS {
+            self.storage
+                .compact(&open.id, open.next_seq, &open.doc.save())
+                .await?;
+            open.next_seq += 1;
+            open.chunks = 1;
+        }
+        Ok(())
+    }
+
+    async fn rename(&mut self, id: GroupId, name: String) -> Result<Answer, Failure> {
+        let mut summary = self
+            .storage
+            .summary(&id)
+            .await?
+            .ok_or(Failure::UnknownGroup)?;
+        let action = Action::SetProfile {
+            field: ProfileField::Name,
+            value: name.clone(),
+        };
+        if self.open.as_ref().is_some_and(|open| open.id == id) {
+            self.apply(&action).await?;
+        } else {
+            let stored = self.storage.load(&id).await?;
+            let mut doc =
+                GroupDoc::load(&stored.bytes).map_err(|e| Failure::Document(e.to_string()))?;
+            let heads = doc.heads();
+            doc.apply(&action).map_err(apply_failure)?;
+            self.storage
+                .append(&id, stored.next_seq, &doc.save_after(&heads))
+                .await?;
+        }
+        summary.name = name.trim().to_owned();
+        self.storage.put_summary(&summary).await?;
+        Ok(Answer::Group(summary))
+    }
+}
+
+/// Milliseconds from the page's time origin, in a worker or a window.
+fn now() -> f64 {
+    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|performance| {
+            wasm_bindgen::JsCast::dyn_into::<web_sys::Performance>(performance).ok()
+        })
+        .map_or_else(js_sys::Date::now, |performance| performance.now())
+}

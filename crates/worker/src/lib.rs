@@ -1,0 +1,83 @@
+//! Cohort's Web Worker. It holds the open group's Automerge document, so that loading a large
+//! group (seconds, in WebAssembly) never blocks the page, and keeps every group in IndexedDB.
+//! The page talks to it with [`cohort_model::protocol`] messages.
+
+#![cfg(target_arch = "wasm32")]
+
+pub mod engine;
+pub mod storage;
+
+use std::rc::Rc;
+
+use cohort_model::protocol::{self, Event, Failure, FromWorker, Reply, ToWorker};
+use futures_util::StreamExt;
+use js_sys::{Array, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::engine::{Engine, Outbox};
+use crate::storage::{Storage, StorageError};
+
+/// The IndexedDB database the app uses.
+pub const DATABASE: &str = "cohort";
+
+/// Starts the worker: answers requests from the page until the page goes away.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let (requests, mut incoming) = futures_channel::mpsc::unbounded::<ToWorker>();
+    let outbox: Outbox = {
+        let scope = scope.clone();
+        Rc::new(move |message: &FromWorker| {
+            let bytes = Uint8Array::from(protocol::encode(message).as_slice());
+            // Transfer the buffer rather than copy it.
+            if let Err(error) =
+                scope.post_message_with_transfer(&bytes, &Array::of1(&bytes.buffer()))
+            {
+                web_sys::console::error_2(
+                    &"Cohort worker: could not post a message".into(),
+                    &error,
+                );
+            }
+        })
+    };
+    let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+        match protocol::decode::<ToWorker>(&Uint8Array::new(&event.data()).to_vec()) {
+            Ok(message) => {
+                // The receiver lives as long as the worker.
+                let _ = requests.unbounded_send(message);
+            }
+            Err(error) => web_sys::console::error_1(&error.to_string().into()),
+        }
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    outbox(&FromWorker::Event(Event::Ready));
+
+    wasm_bindgen_futures::spawn_local(async move {
+        let blocked = outbox.clone();
+        let storage = Storage::open(DATABASE, move || {
+            blocked(&FromWorker::Event(Event::StorageFailed(
+                StorageError::Blocked.into(),
+            )));
+        })
+        .await;
+        let mut engine = match storage {
+            Ok(storage) => Engine::new(storage, outbox.clone()),
+            Err(error) => {
+                let failure: protocol::StorageFailure = error.into();
+                outbox(&FromWorker::Event(Event::StorageFailed(failure.clone())));
+                while let Some(ToWorker { seq, .. }) = incoming.next().await {
+                    let result = Err(Failure::Storage(failure.clone()));
+                    outbox(&FromWorker::Reply(Reply { seq, result }));
+                }
+                return;
+            }
+        };
+        while let Some(ToWorker { seq, request }) = incoming.next().await {
+            let result = engine.handle(request).await;
+            outbox(&FromWorker::Reply(Reply { seq, result }));
+        }
+    });
+}

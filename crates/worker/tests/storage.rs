@@ -1,0 +1,295 @@
+//! The worker's engine and IndexedDB storage, in headless Chromium with real IndexedDB.
+
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used)] // Test helpers fail loudly.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use cohort_model::protocol::{Answer, Event, Failure, FromWorker, Request, ViewSource};
+use cohort_model::*;
+use cohort_worker::engine::Engine;
+use cohort_worker::storage::Storage;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// An engine on its own database, recording the events it sends.
+struct Worker {
+    engine: Engine,
+    storage: Storage,
+    events: Rc<RefCell<Vec<Event>>>,
+}
+
+/// A database name no other test uses.
+fn fresh_database() -> String {
+    format!("cohort-test-{}", js_sys::Math::random())
+}
+
+async fn worker(database: &str) -> Worker {
+    let storage = Storage::open(database, || panic!("blocked")).await.unwrap();
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let sink = events.clone();
+    let outbox = Rc::new(move |message: &FromWorker| {
+        if let FromWorker::Event(event) = message {
+            sink.borrow_mut().push(event.clone());
+        }
+    });
+    Worker {
+        engine: Engine::new(storage.clone(), outbox),
+        storage,
+        events,
+    }
+}
+
+impl Worker {
+    async fn ask(&mut self, request: Request) -> Result<Answer, Failure> {
+        self.engine.handle(request).await
+    }
+
+    async fn create(&mut self, name: &str) -> GroupId {
+        match self
+            .ask(Request::CreateGroup {
+                name: name.into(),
+                at: 1,
+            })
+            .await
+            .unwrap()
+        {
+            Answer::Group(summary) => summary.id,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    async fn apply(&mut self, action: Action) -> Result<Answer, Failure> {
+        self.ask(Request::Apply {
+            action: Box::new(action),
+        })
+        .await
+    }
+
+    /// Opens a group and puts together the views it was sent, in order.
+    async fn open(&mut self, id: GroupId) -> Vec<(ViewSource, Group)> {
+        self.events.borrow_mut().clear();
+        self.ask(Request::OpenGroup { id }).await.unwrap();
+        let mut views = Vec::new();
+        for event in self.events.borrow_mut().drain(..) {
+            match event {
+                Event::ViewStart {
+                    source,
+                    profile,
+                    roles,
+                    ..
+                } => {
+                    let roles = roles.into_iter().map(|r| (r.id.clone(), r)).collect();
+                    views.push((
+                        source,
+                        Group {
+                            profile,
+                            roles,
+                            ..Group::default()
+                        },
+                    ));
+                }
+                Event::ViewMembers(members) => {
+                    let view = &mut views.last_mut().unwrap().1;
+                    view.members
+                        .extend(members.into_iter().map(|m| (m.id.clone(), m)));
+                }
+                Event::ViewFeedback(items) => {
+                    let view = &mut views.last_mut().unwrap().1;
+                    view.feedback
+                        .extend(items.into_iter().map(|f| (f.id.clone(), f)));
+                }
+                _ => {}
+            }
+        }
+        views
+    }
+}
+
+fn add_member(name: &str) -> Action {
+    let draft = MemberDraft {
+        name: name.into(),
+        ..MemberDraft::default()
+    };
+    Action::AddMember {
+        id: MemberId::random().unwrap(),
+        draft,
+        at: 2,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_group_comes_back_exactly_after_a_restart() {
+    let database = fresh_database();
+    let mut first = worker(&database).await;
+    let id = first.create("Book club").await;
+    first.open(id).await;
+    for name in ["Ada", "Grace", "Alan"] {
+        first.apply(add_member(name)).await.unwrap();
+    }
+    let role = RoleId::random().unwrap();
+    let draft = RoleDraft {
+        name: "Host".into(),
+        responsibilities: "Opens the door".into(),
+    };
+    first
+        .apply(Action::AddRole { id: role, draft })
+        .await
+        .unwrap();
+    let draft = FeedbackDraft {
+        text: "Shorter books".into(),
+        score: "7".into(),
+        ..Default::default()
+    };
+    first
+        .apply(Action::AddFeedback {
+            id: FeedbackId::random().unwrap(),
+            draft,
+            at: 3,
+        })
+        .await
+        .unwrap();
+    let expected = {
+        let views = first.open(id).await;
+        views.last().unwrap().1.clone()
+    };
+    assert_eq!(expected.members.len(), 3);
+
+    // A new worker, as after a reload or a killed tab: only what is in IndexedDB.
+    let mut second = worker(&database).await;
+    let views = second.open(id).await;
+    // The view cached at the last open shows first; the document agrees with it.
+    assert_eq!(
+        views.len(),
+        1,
+        "{:?}",
+        views.iter().map(|v| v.0).collect::<Vec<_>>()
+    );
+    assert_eq!(views[0], (ViewSource::Cache, expected.clone()));
+    assert!(matches!(
+        second.events.borrow().last(),
+        None | Some(Event::Loaded { .. })
+    ));
+    second.apply(add_member("Edsger")).await.unwrap();
+
+    // A stale cached view shows first, then the document's view replaces it.
+    let mut third = worker(&database).await;
+    let views = third.open(id).await;
+    assert_eq!(
+        views.iter().map(|v| v.0).collect::<Vec<_>>(),
+        [ViewSource::Cache, ViewSource::Document]
+    );
+    assert_eq!(views[1].1.members.len(), 4);
+}
+
+#[wasm_bindgen_test]
+async fn an_invalid_action_is_refused_and_stores_nothing() {
+    let mut worker = worker(&fresh_database()).await;
+    let id = worker.create("Choir").await;
+    worker.open(id).await;
+    let before = worker.storage.load(&id).await.unwrap();
+    let refused = worker.apply(Action::AddMember {
+        id: MemberId::random().unwrap(),
+        draft: MemberDraft {
+            name: "Bo".into(),
+            email: "bo@".into(),
+            ..Default::default()
+        },
+        at: 1,
+    });
+    match refused.await {
+        Err(Failure::Invalid(invalid)) => assert_eq!(invalid.field, Field::Email),
+        other => panic!("{other:?}"),
+    }
+    let after = worker.storage.load(&id).await.unwrap();
+    assert_eq!((after.bytes, after.chunks), (before.bytes, before.chunks));
+}
+
+#[wasm_bindgen_test]
+async fn each_change_appends_one_chunk_and_compaction_keeps_everything() {
+    let database = fresh_database();
+    let mut worker = worker(&database).await;
+    let id = worker.create("Running club").await;
+    worker.open(id).await;
+    let start = worker.storage.load(&id).await.unwrap();
+    worker.apply(add_member("Ken")).await.unwrap();
+    let one_more = worker.storage.load(&id).await.unwrap();
+    assert_eq!(one_more.chunks, start.chunks + 1);
+    assert!(
+        one_more.bytes.len() - start.bytes.len() < 300,
+        "one change stored {} bytes",
+        one_more.bytes.len() - start.bytes.len()
+    );
+
+    for n in 0..250 {
+        worker
+            .apply(add_member(&format!("Runner {n}")))
+            .await
+            .unwrap();
+    }
+    let stored = worker.storage.load(&id).await.unwrap();
+    assert!(
+        stored.chunks <= 60,
+        "{} chunks after compaction",
+        stored.chunks
+    );
+    let reloaded = GroupDoc::load(&stored.bytes).unwrap().hydrate();
+    assert_eq!(reloaded.members.len(), 251);
+}
+
+#[wasm_bindgen_test]
+async fn groups_are_listed_renamed_and_deleted_apart() {
+    let mut worker = worker(&fresh_database()).await;
+    let choir = worker.create("Choir").await;
+    let chess = worker.create("Chess club").await;
+    worker.open(chess).await;
+    worker.apply(add_member("Magnus")).await.unwrap();
+
+    let renamed = worker
+        .ask(Request::RenameGroup {
+            id: choir,
+            name: " Chamber choir ".into(),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(renamed, Answer::Group(summary) if summary.name == "Chamber choir"));
+    let refused = worker
+        .ask(Request::RenameGroup {
+            id: choir,
+            name: " ".into(),
+        })
+        .await;
+    assert!(matches!(
+        refused,
+        Err(Failure::Invalid(Invalid {
+            field: Field::GroupName,
+            ..
+        }))
+    ));
+    let Answer::Groups(groups) = worker.ask(Request::ListGroups).await.unwrap() else {
+        panic!()
+    };
+    let names: Vec<_> = groups.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(names, ["Chamber choir", "Chess club"]);
+    let views = worker.open(choir).await;
+    assert_eq!(views.last().unwrap().1.profile.name, "Chamber choir");
+
+    worker
+        .ask(Request::DeleteGroup { id: choir })
+        .await
+        .unwrap();
+    let Answer::Groups(groups) = worker.ask(Request::ListGroups).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(groups.len(), 1);
+    assert_eq!(worker.storage.load(&choir).await.unwrap().chunks, 0);
+    assert!(worker.storage.view(&choir).await.unwrap().is_none());
+    assert!(matches!(
+        worker.ask(Request::OpenGroup { id: choir }).await,
+        Err(Failure::UnknownGroup)
+    ));
+    // The other group is untouched.
+    assert_eq!(worker.open(chess).await.last().unwrap().1.members.len(), 1);
+}

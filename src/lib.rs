@@ -5,9 +5,11 @@
 use leptos::{prelude::document, web_sys::HtmlElement};
 use wasm_bindgen::JsCast;
 
+mod forms;
 mod pages;
 mod sections;
 mod shell;
+mod state;
 
 pub use sections::Section;
 pub use shell::App;

@@ -1,7 +1,9 @@
 //! The sections of the app, in navigation order. One list feeds the navigation, the routes and
 //! the page titles, so they cannot disagree.
 
-/// A top-level area of the app.
+use cohort_model::GroupId;
+
+/// A top-level area of a group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Section {
     Members,
@@ -26,15 +28,15 @@ impl Section {
     /// The section a person lands on.
     pub const HOME: Self = Self::Members;
 
-    /// The URL path of the section, e.g. `/key-users`.
-    pub fn path(self) -> &'static str {
+    /// The URL path segment of the section, e.g. `key-users`.
+    pub fn slug(self) -> &'static str {
         match self {
-            Self::Members => "/members",
-            Self::Roles => "/roles",
-            Self::KeyUsers => "/key-users",
-            Self::Feedback => "/feedback",
-            Self::Activities => "/activities",
-            Self::Analytics => "/analytics",
+            Self::Members => "members",
+            Self::Roles => "roles",
+            Self::KeyUsers => "key-users",
+            Self::Feedback => "feedback",
+            Self::Activities => "activities",
+            Self::Analytics => "analytics",
         }
     }
 
@@ -43,8 +45,9 @@ impl Section {
         Self::ALL.into_iter().find(|section| section.slug() == slug)
     }
 
-    fn slug(self) -> &'static str {
-        &self.path()[1..]
+    /// The URL of the section in a group, e.g. `/g/2j9k…/key-users`.
+    pub fn href(self, group: GroupId) -> String {
+        format!("/g/{group}/{}", self.slug())
     }
 
     /// The name shown in the navigation and as the page heading.
@@ -93,16 +96,22 @@ mod tests {
     use super::Section;
 
     #[test]
-    fn every_path_leads_back_to_its_section() {
+    fn every_link_leads_back_to_its_section() {
+        let group: cohort_model::GroupId = "4NMNnkMhL8jXrdJ9jamS58PAVdXu".parse().unwrap();
         for section in Section::ALL {
-            assert!(section.path().starts_with('/'));
-            assert_eq!(Section::from_slug(section.slug()), Some(section));
+            let href = section.href(group);
+            assert!(
+                href.starts_with("/g/4NMNnkMhL8jXrdJ9jamS58PAVdXu/"),
+                "{href}"
+            );
+            let slug = href.rsplit('/').next().unwrap();
+            assert_eq!(Section::from_slug(slug), Some(section));
         }
     }
 
     #[test]
     fn paths_and_titles_are_distinct() {
-        let paths: std::collections::HashSet<_> = Section::ALL.map(Section::path).into();
+        let paths: std::collections::HashSet<_> = Section::ALL.map(Section::slug).into();
         let titles: std::collections::HashSet<_> = Section::ALL.map(Section::title).into();
         assert_eq!(paths.len(), Section::ALL.len());
         assert_eq!(titles.len(), Section::ALL.len());

@@ -1,36 +1,46 @@
-//! The frame around every page: header, section navigation, sync status and the routed page.
+//! The frame around every page: header, the open group's section navigation, status and
+//! alerts, and the routed page.
 
 use leptos::prelude::*;
 use leptos_router::{
     NavigateOptions,
-    components::{A, Redirect, Route, Router, Routes},
+    components::{A, Outlet, ParentRoute, Redirect, Route, Router, Routes},
+    hooks::use_params_map,
     path,
 };
 
-use crate::{
-    pages::{NotFound, SectionPage},
-    sections::Section,
+use crate::pages::{
+    FeedbackPage, GroupsPage, MemberPage, MembersPage, NotFound, RolesPage, SectionOverview,
 };
+use crate::sections::Section;
+use crate::state::{AppState, use_app};
 
 /// The whole app: the shell with the page of the current route.
 #[component]
 pub fn App() -> impl IntoView {
+    AppState::provide();
     view! {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <div class="shell">
                 <header class="app-header">
-                    <a class="brand" href="/" aria-label="Cohort, home">
+                    <a class="brand" href="/" aria-label="Cohort, all groups">
                         <span class="brand-mark" aria-hidden="true"></span>
                         <span class="brand-name">"Cohort"</span>
                     </a>
+                    <GroupName />
                     <SyncStatus />
                 </header>
                 <SectionNav />
                 <main id="main" class="page" tabindex="-1">
+                    <Alert />
                     <Routes fallback=NotFound>
-                        <Route path=path!("/") view=HomeRedirect />
-                        <Route path=path!("/:section") view=SectionPage />
+                        <Route path=path!("/") view=GroupsPage />
+                        <ParentRoute path=path!("/g/:group") view=GroupScope>
+                            <Route path=path!("") view=GroupHome />
+                            <Route path=path!("members/:member") view=MemberPage />
+                            <Route path=path!(":section") view=SectionPage />
+                        </ParentRoute>
                     </Routes>
                 </main>
             </div>
@@ -38,49 +48,135 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Sends `/` to the home section, replacing the history entry so Back does not bounce.
+/// A problem the organizer must know about, such as full storage.
 #[component]
-fn HomeRedirect() -> impl IntoView {
+fn Alert() -> impl IntoView {
+    let app = use_app();
+    view! {
+        <Show when=move || app.alert.get().is_some()>
+            <div class="alert" role="alert">
+                <p>{move || app.alert.get()}</p>
+                <button type="button" class="link" on:click=move |_| app.alert.set(None)>"Dismiss"</button>
+            </div>
+        </Show>
+    }
+}
+
+/// The open group's name, next to the brand.
+#[component]
+fn GroupName() -> impl IntoView {
+    let app = use_app();
+    let name = move || {
+        app.open.get().and(
+            app.shown
+                .get()
+                .then(|| app.view.with(|g| g.profile.name.clone())),
+        )
+    };
+    view! { <span class="group-name">{name}</span> }
+}
+
+/// Opens the group named in the URL and shows its page once its members are in.
+#[component]
+fn GroupScope() -> impl IntoView {
+    let app = use_app();
+    let params = use_params_map();
+    let group = Memo::new(move |_| params.read().get("group").and_then(|id| id.parse().ok()));
+    // Opening a group talks to the worker: the outside world.
+    Effect::new(move |_| {
+        if let Some(id) = group.get() {
+            app.open_group(id);
+        }
+    });
+    move || {
+        match (group.get(), app.open_failure.get()) {
+        (None, _) => view! { <NotFound /> }.into_any(),
+        (Some(_), Some(failure)) => view! {
+            <article class="section-overview">
+                <h1>"This group cannot be opened"</h1>
+                <p class="lead">{failure.to_string()}</p>
+                <p><A href="/">"See your groups"</A></p>
+            </article>
+        }
+        .into_any(),
+        (Some(_), None) => view! {
+            <Show when=move || app.shown.get() fallback=|| view! { <p class="boot" role="status">"Opening the group…"</p> }>
+                <Outlet />
+            </Show>
+        }
+        .into_any(),
+    }
+    }
+}
+
+/// `/g/:group` goes to the group's home section, replacing the history entry.
+#[component]
+fn GroupHome() -> impl IntoView {
+    let params = use_params_map();
+    let target = move || {
+        let group = params.read().get("group").unwrap_or_default();
+        format!("/g/{group}/{}", Section::HOME.slug())
+    };
     let options = NavigateOptions {
         replace: true,
         ..NavigateOptions::default()
     };
-    view! { <Redirect path=Section::HOME.path() options /> }
+    view! { <Redirect path=target() options /> }
 }
 
-/// The list of sections; the router marks the current one with `aria-current="page"`.
+/// The page of the section named in the URL.
+#[component]
+fn SectionPage() -> impl IntoView {
+    let params = use_params_map();
+    let section = move || {
+        params
+            .read()
+            .get("section")
+            .and_then(|slug| Section::from_slug(&slug))
+    };
+    move || match section() {
+        Some(Section::Members) => view! { <MembersPage /> }.into_any(),
+        Some(Section::Roles) => view! { <RolesPage /> }.into_any(),
+        Some(Section::Feedback) => view! { <FeedbackPage /> }.into_any(),
+        Some(section) => view! { <SectionOverview section /> }.into_any(),
+        None => view! { <NotFound /> }.into_any(),
+    }
+}
+
+/// The open group's sections; the router marks the current one with `aria-current="page"`.
 #[component]
 fn SectionNav() -> impl IntoView {
+    let app = use_app();
     view! {
         <nav class="app-nav" aria-label="Sections">
             <ul>
-                {Section::ALL
-                    .map(|section| {
-                        view! {
-                            <li>
-                                <A href=section.path()>{section.title()}</A>
-                            </li>
-                        }
-                    })}
+                <li><A href="/" exact=true>"All groups"</A></li>
+                {move || app.open.get().map(|group| {
+                    Section::ALL
+                        .map(|section| view! { <li><A href=section.href(group)>{section.title()}</A></li> })
+                        .collect_view()
+                })}
             </ul>
         </nav>
     }
 }
 
-/// Where the group stands with other organizers' devices.
+/// Where the group stands: loading, or kept on this device.
 ///
 /// Until sync lands every group lives on this device only, and the slot says so plainly.
 #[component]
 fn SyncStatus() -> impl IntoView {
+    let app = use_app();
+    let loading = move || app.open.get().is_some() && !app.loaded.get();
     view! {
         <p
             class="sync-status"
             role="status"
-            data-state="local"
+            data-state=move || if loading() { "loading" } else { "local" }
             title="Changes are kept on this device. Syncing with other organizers is not set up yet."
         >
             <span class="sync-dot" aria-hidden="true"></span>
-            <span class="sync-label">"On this device"</span>
+            <span class="sync-label">{move || if loading() { "Loading…" } else { "On this device" }}</span>
         </p>
     }
 }

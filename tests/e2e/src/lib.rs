@@ -263,6 +263,65 @@ impl Browser {
             .await?)
     }
 
+    /// Clicks the first element matching `css`, once it is there.
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.wait_for(css).await?.click().await?;
+        Ok(())
+    }
+
+    /// Types into the input matching `css`, replacing what it held, as a person would.
+    pub async fn fill(&self, css: &str, text: &str) -> Result<()> {
+        let input = self.wait_for(css).await?;
+        input.clear().await?;
+        input.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Sets an input's value and fires `input` and `change`, as a date picker would.
+    pub async fn set_value(&self, css: &str, value: &str) -> Result<()> {
+        let input = self.wait_for(css).await?;
+        self.client
+            .execute(
+                "const [el, value] = arguments; el.value = value; \
+                 el.dispatchEvent(new Event('input', { bubbles: true })); \
+                 el.dispatchEvent(new Event('change', { bubbles: true }));",
+                vec![
+                    serde_json::to_value(&input)
+                        .map_err(|e| HarnessError::Answer(e.to_string()))?,
+                    json!(value),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Waits up to [`READY_TIMEOUT`] until a JavaScript expression is truthy.
+    pub async fn wait_until(&self, expression: &str) -> Result<()> {
+        let deadline = std::time::Instant::now() + READY_TIMEOUT;
+        loop {
+            let value = self.eval(expression).await?;
+            if !matches!(value, Value::Null | Value::Bool(false)) {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(HarnessError::Answer(format!(
+                    "timed out waiting for {expression}"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Creates a group through the groups page and returns its address, `/g/<id>`.
+    pub async fn create_group(&self, name: &str) -> Result<String> {
+        self.click("a.brand").await?;
+        self.fill("#group-name", name).await?;
+        self.click("form.create-group button[type=submit]").await?;
+        self.wait_until("location.pathname.startsWith('/g/') && document.querySelector('main h1')?.textContent === 'Members'").await?;
+        let path = self.current_url().await?.path().to_owned();
+        Ok(path.trim_end_matches("/members").to_owned())
+    }
+
     /// Evaluates a JavaScript expression in the page and returns its value.
     pub async fn eval(&self, expression: &str) -> Result<Value> {
         Ok(self

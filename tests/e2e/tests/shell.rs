@@ -2,44 +2,42 @@
 
 use harness::{Result, Viewport, open_app};
 
-/// The navigation labels, in order, as a person sees them.
+/// The navigation labels of a group's sections, in order, with their path segments.
 const SECTIONS: [(&str, &str); 6] = [
-    ("Members", "/members"),
-    ("Roles", "/roles"),
-    ("Key users", "/key-users"),
-    ("Feedback", "/feedback"),
-    ("Activities", "/activities"),
-    ("Analytics", "/analytics"),
+    ("Members", "members"),
+    ("Roles", "roles"),
+    ("Key users", "key-users"),
+    ("Feedback", "feedback"),
+    ("Activities", "activities"),
+    ("Analytics", "analytics"),
 ];
 
 #[tokio::test]
 async fn shell_renders_navigates_and_logs_no_errors() -> Result<()> {
     let (relay, browser) = open_app(Viewport::Desktop).await?;
 
-    // The start page is the members section, and the shell is all there.
-    assert_eq!(browser.text_of("main h1").await?, "Members");
-    assert_eq!(browser.current_url().await?.path(), "/members");
+    // The start page lists the groups on this device; there are none yet.
+    assert_eq!(browser.text_of("main h1").await?, "Your groups");
+    assert_eq!(browser.title().await?, "Your groups · Cohort");
     assert_eq!(browser.text_of(".app-header .brand").await?, "Cohort");
-    assert_eq!(browser.text_of("[role=status]").await?, "On this device");
     assert_eq!(
-        browser
-            .text_of(".lifecycle")
-            .await?
-            .split_whitespace()
-            .collect::<Vec<_>>(),
-        ["Applicant", "Active", "Inactive", "Left"]
+        browser.text_of("[role=status].sync-status").await?,
+        "On this device"
     );
+    let group = browser.create_group("Shell check").await?;
+
     let labels = browser
         .eval("[...document.querySelectorAll('nav.app-nav a')].map(a => a.textContent)")
         .await?;
-    assert_eq!(labels, serde_json::json!(SECTIONS.map(|(label, _)| label)));
+    let mut expected = vec!["All groups"];
+    expected.extend(SECTIONS.map(|(label, _)| label));
+    assert_eq!(labels, serde_json::json!(expected));
 
     // Each link leads to its section, marks itself current and names the tab.
-    for (label, path) in SECTIONS {
+    for (label, slug) in SECTIONS {
+        let path = format!("{group}/{slug}");
         browser
-            .wait_for(&format!("nav.app-nav a[href='{path}']"))
-            .await?
-            .click()
+            .click(&format!("nav.app-nav a[href='{path}']"))
             .await?;
         browser
             .wait_for(&format!("nav.app-nav a[href='{path}'][aria-current=page]"))
@@ -50,15 +48,29 @@ async fn shell_renders_navigates_and_logs_no_errors() -> Result<()> {
     }
 
     // History and deep links work: back returns to the previous section, and a reload of a
-    // section's address (served by the relay's fallback) opens that section.
+    // section's address (served by the relay's fallback) opens that section of that group.
     browser.back().await?;
     browser
-        .wait_for("nav.app-nav a[href='/activities'][aria-current=page]")
+        .wait_for(&format!(
+            "nav.app-nav a[href='{group}/activities'][aria-current=page]"
+        ))
         .await?;
-    browser.goto(&format!("{}key-users", relay.url())).await?;
+    browser
+        .goto(&format!("{}{}/key-users", relay.url(), &group[1..]))
+        .await?;
     assert_eq!(browser.text_of("main h1").await?, "Key users");
     browser
+        .goto(&format!("{}{}", relay.url(), &group[1..]))
+        .await?;
+    browser
+        .wait_until("location.pathname.endsWith('/members')")
+        .await?;
+    browser
         .goto(&format!("{}no-such-page", relay.url()))
+        .await?;
+    assert_eq!(browser.text_of("main h1").await?, "Page not found");
+    browser
+        .goto(&format!("{}g/not-a-group/members", relay.url()))
         .await?;
     assert_eq!(browser.text_of("main h1").await?, "Page not found");
 
@@ -69,7 +81,7 @@ async fn shell_renders_navigates_and_logs_no_errors() -> Result<()> {
 #[tokio::test]
 async fn shell_fits_a_phone_screen() -> Result<()> {
     let (_relay, browser) = open_app(Viewport::Phone).await?;
-    assert_eq!(browser.text_of("main h1").await?, "Members");
+    let group = browser.create_group("Phone check").await?;
 
     let width = browser.eval("window.innerWidth").await?;
     assert_eq!(width, 360, "the phone viewport is in effect");
@@ -88,7 +100,9 @@ async fn shell_fits_a_phone_screen() -> Result<()> {
     );
 
     // The last section is reachable on the scrolling navigation strip, and tappable.
-    let analytics = browser.wait_for("nav.app-nav a[href='/analytics']").await?;
+    let analytics = browser
+        .wait_for(&format!("nav.app-nav a[href='{group}/analytics']"))
+        .await?;
     browser
         .execute(
             "arguments[0].scrollIntoView()",
@@ -97,7 +111,9 @@ async fn shell_fits_a_phone_screen() -> Result<()> {
         .await?;
     analytics.click().await?;
     browser
-        .wait_for("nav.app-nav a[href='/analytics'][aria-current=page]")
+        .wait_for(&format!(
+            "nav.app-nav a[href='{group}/analytics'][aria-current=page]"
+        ))
         .await?;
     assert_eq!(browser.text_of("main h1").await?, "Analytics");
 

@@ -1,0 +1,175 @@
+//! Form parts shared by the screens: labelled fields with their error next to them, and a
+//! member picker that stays quick with thousands of members.
+
+use cohort_model::protocol::Failure;
+use cohort_model::{Field, Invalid, MemberId};
+use leptos::prelude::*;
+
+use crate::state::use_app;
+
+/// The error of a form: the field it names, or a message for the whole form.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FormError {
+    pub field: Option<Field>,
+    pub message: String,
+}
+
+impl From<Failure> for FormError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Invalid(Invalid { field, problem }) => Self {
+                field: Some(field),
+                message: format!("{field} {problem}"),
+            },
+            other => Self {
+                field: None,
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+/// The DOM id of a field's error message.
+fn error_id(id: &str) -> String {
+    format!("{id}-error")
+}
+
+/// A labelled input, bound to `value`, showing `error` when it names `field`.
+#[component]
+pub fn TextField(
+    /// The DOM id of the input, unique on the page.
+    id: &'static str,
+    /// The visible label.
+    label: &'static str,
+    /// The model field this input edits (for placing errors).
+    field: Field,
+    /// The text being typed.
+    value: RwSignal<String>,
+    /// The form's current error.
+    error: RwSignal<Option<FormError>>,
+    /// The input type (`text`, `email`, `tel`, `date`, `number`).
+    #[prop(default = "text")]
+    kind: &'static str,
+    /// A multi-line text area instead of an input.
+    #[prop(optional)]
+    multiline: bool,
+    /// Marks the field as required.
+    #[prop(optional)]
+    required: bool,
+    /// A hint under the label.
+    #[prop(optional)]
+    hint: Option<&'static str>,
+) -> impl IntoView {
+    let message = move || {
+        error
+            .get()
+            .filter(|e| e.field == Some(field))
+            .map(|e| e.message)
+    };
+    let invalid = move || message().is_some().to_string();
+    let described = move || message().map(|_| error_id(id));
+    let input = if multiline {
+        view! {
+            <textarea id=id rows="3" aria-invalid=invalid aria-describedby=described prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))></textarea>
+        }
+        .into_any()
+    } else {
+        view! {
+            <input id=id type=kind required=required aria-invalid=invalid aria-describedby=described
+                prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
+        }
+        .into_any()
+    };
+    view! {
+        <div class="field">
+            <label for=id>{label}{required.then_some(" (required)")}</label>
+            {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
+            {input}
+            <p class="field-error" id=error_id(id) role="alert" hidden=move || message().is_none()>{message}</p>
+        </div>
+    }
+}
+
+/// A form-wide error (storage, a removed record) shown above the buttons.
+#[component]
+pub fn FormAlert(
+    /// The form's current error.
+    error: RwSignal<Option<FormError>>,
+) -> impl IntoView {
+    let message = move || error.get().filter(|e| e.field.is_none()).map(|e| e.message);
+    view! { <p class="form-alert" role="alert" hidden=move || message().is_none()>{message}</p> }
+}
+
+/// How many members a picker suggests at once.
+const SUGGESTIONS: usize = 8;
+
+/// Picks a member by typing part of a name or contact.
+#[component]
+pub fn MemberPicker(
+    /// The DOM id of the search input, unique on the page.
+    #[prop(into)]
+    id: String,
+    /// The visible label.
+    label: &'static str,
+    /// The chosen member.
+    chosen: RwSignal<Option<MemberId>>,
+    /// Members that cannot be chosen (such as current holders).
+    #[prop(into, optional)]
+    exclude: Signal<Vec<MemberId>>,
+) -> impl IntoView {
+    let app = use_app();
+    let search = RwSignal::new(String::new());
+    let suggestions = Memo::new(move |_| {
+        let needle = search.get().trim().to_lowercase();
+        if needle.is_empty() {
+            return Vec::new();
+        }
+        let exclude = exclude.get();
+        app.view.with(|group| {
+            let query = cohort_model::MemberQuery {
+                search: needle,
+                ..Default::default()
+            };
+            query
+                .run(group)
+                .into_iter()
+                .filter(|m| !exclude.contains(&m.id))
+                .take(SUGGESTIONS)
+                .map(|m| (m.id.clone(), m.name.clone(), m.contacts.email.clone()))
+                .collect::<Vec<_>>()
+        })
+    });
+    let chosen_name = move || {
+        chosen.get().and_then(|id| {
+            app.view
+                .with(|g| g.members.get(&id).map(|m| m.name.clone()))
+        })
+    };
+    view! {
+        <div class="field member-picker">
+            <label for=id.clone()>{label}</label>
+            <Show
+                when=move || chosen.get().is_some()
+                fallback=move || view! {
+                    <input id=id.clone() type="search" autocomplete="off" placeholder="Type a name, email or tag"
+                        prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev)) />
+                    <ul class="suggestions" role="list">
+                        <For each=move || suggestions.get() key=|(id, _, _)| id.clone() let:((member, name, email))>
+                            <li>
+                                <button type="button" class="suggestion" on:click=move |_| { chosen.set(Some(member.clone())); search.set(String::new()); }>
+                                    <span>{name}</span>" "<span class="muted">{email}</span>
+                                </button>
+                            </li>
+                        </For>
+                    </ul>
+                }
+            >
+                <p class="chosen">
+                    <span>{chosen_name}</span>
+                    <button type="button" class="link" on:click=move |_| chosen.set(None)>"Change"</button>
+                </p>
+            </Show>
+        </div>
+    }
+}

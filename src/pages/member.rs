@@ -1,0 +1,371 @@
+//! One member: every field editable in place, status with its history, tags, roles, feedback.
+
+use cohort_model::{Action, FeedbackQuery, Field, Member, MemberField, MemberId, MemberStatus};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use super::{FeedbackStatusBadge, MemberStatusBadge, day, use_page_title};
+use crate::forms::FormError;
+use crate::sections::Section;
+use crate::state::{now, use_app};
+
+/// The member named in the URL.
+#[component]
+pub fn MemberPage() -> impl IntoView {
+    let app = use_app();
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("member")
+            .and_then(|id| MemberId::from_key(&id))
+    });
+    let member = Memo::new(move |_| {
+        id.get()
+            .and_then(|id| app.view.with(|g| g.members.get(&id).cloned()))
+    });
+    use_page_title(move || {
+        member
+            .get()
+            .map_or_else(|| "Member not found".to_owned(), |m| m.name)
+    });
+    move || {
+        match id.get().filter(|_| member.with(Option::is_some)) {
+        Some(id) => view! { <MemberDetail id member=Signal::derive(move || member.get()) /> }.into_any(),
+        None => view! {
+            <article class="section-overview">
+                <h1>"Member not found"</h1>
+                <p class="lead">"This member is not in the group; they may have been removed."</p>
+                <p>{move || app.open.get().map(|g| view! { <A href=Section::Members.href(g)>"See all members"</A> })}</p>
+            </article>
+        }
+        .into_any(),
+    }
+    }
+}
+
+/// What an inline edit sends: the field and the typed value.
+fn set(
+    id: MemberId,
+    field: MemberField,
+) -> impl Fn(String) -> Action + Clone + Send + Sync + 'static {
+    move |value| Action::SetMember {
+        id: id.clone(),
+        field,
+        value,
+    }
+}
+
+#[component]
+fn MemberDetail(
+    /// The member's id.
+    id: MemberId,
+    /// The member as the view has it.
+    member: Signal<Option<Member>>,
+) -> impl IntoView {
+    let read = move |f: fn(&Member) -> String| {
+        Signal::derive(move || member.with(|m| m.as_ref().map(f).unwrap_or_default()))
+    };
+    let status = Signal::derive(move || {
+        member.with(|m| m.as_ref().map_or(MemberStatus::Applicant, |m| m.status))
+    });
+    view! {
+        <article class="member-detail">
+            <header class="page-header">
+                <h1 class="member-name">{move || member.with(|m| m.as_ref().map(|m| m.name.clone()))}</h1>
+                <MemberStatusBadge status />
+            </header>
+            <section class="card" aria-labelledby="details-heading">
+                <h2 id="details-heading">"Details"</h2>
+                <p class="hint">"Changes are saved when you leave a field."</p>
+                <div class="form-grid">
+                    <InlineField id="m-name" label="Name" field=Field::Name value=read(|m| m.name.clone()) action=set(id.clone(), MemberField::Name) />
+                    <InlineField id="m-email" label="Email" field=Field::Email kind="email" value=read(|m| m.contacts.email.clone()) action=set(id.clone(), MemberField::Email) />
+                    <InlineField id="m-phone" label="Phone" field=Field::Phone kind="tel" value=read(|m| m.contacts.phone.clone()) action=set(id.clone(), MemberField::Phone) />
+                    <InlineField id="m-wechat" label="WeChat ID" field=Field::Wechat value=read(|m| m.contacts.wechat.clone()) action=set(id.clone(), MemberField::Wechat) />
+                    <InlineField id="m-other" label="Other contact" field=Field::OtherContact value=read(|m| m.contacts.other.clone()) action=set(id.clone(), MemberField::OtherContact) />
+                    <InlineField id="m-source" label="Source channel" field=Field::Source value=read(|m| m.source.clone()) action=set(id.clone(), MemberField::Source) />
+                    <InlineField id="m-joined" label="Joined" field=Field::Joined kind="date" value=read(|m| m.joined.clone()) action=set(id.clone(), MemberField::Joined) />
+                </div>
+                <InlineField id="m-notes" label="Notes" field=Field::Notes multiline=true value=read(|m| m.notes.clone()) action=set(id.clone(), MemberField::Notes) />
+            </section>
+            <StatusSection id=id.clone() member />
+            <TagsSection id=id.clone() member />
+            <RolesSection id=id.clone() />
+            <FeedbackSection id=id.clone() />
+            <RemoveMember id />
+        </article>
+    }
+}
+
+/// An input that saves its field when the organizer leaves it, with its error inline.
+#[component]
+pub fn InlineField<A>(
+    /// The DOM id of the input, unique on the page.
+    #[prop(into)]
+    id: String,
+    /// The visible label.
+    label: &'static str,
+    /// The model field (for the error).
+    field: Field,
+    /// The stored value.
+    value: Signal<String>,
+    /// Makes the action that stores a typed value.
+    action: A,
+    /// The input type.
+    #[prop(default = "text")]
+    kind: &'static str,
+    /// A text area instead of an input.
+    #[prop(optional)]
+    multiline: bool,
+) -> impl IntoView
+where
+    A: Fn(String) -> Action + Clone + Send + Sync + 'static,
+{
+    let app = use_app();
+    let error = RwSignal::new(None::<FormError>);
+    let save = move |ev: leptos::ev::Event| {
+        let typed = event_target_value(&ev);
+        if typed == value.get_untracked() {
+            return;
+        }
+        let action = action(typed);
+        leptos::task::spawn_local(async move {
+            match app.apply(action).await {
+                Ok(()) => error.set(None),
+                Err(failure) => error.set(Some(failure.into())),
+            }
+        });
+    };
+    let message = move || error.get().map(|e| e.message);
+    let invalid = move || error.with(Option::is_some).to_string();
+    let error_id = format!("{id}-error");
+    let described = {
+        let error_id = error_id.clone();
+        move || error.with(Option::is_some).then(|| error_id.clone())
+    };
+    let input = if multiline {
+        view! { <textarea id=id.clone() rows="4" aria-invalid=invalid aria-describedby=described prop:value=move || value.get() on:change=save></textarea> }.into_any()
+    } else {
+        view! { <input id=id.clone() type=kind aria-invalid=invalid aria-describedby=described prop:value=move || value.get() on:change=save /> }.into_any()
+    };
+    view! {
+        <div class="field" data-field=format!("{field:?}")>
+            <label for=id>{label}</label>
+            {input}
+            <p class="field-error" id=error_id role="alert" hidden=move || message().is_none()>{message}</p>
+        </div>
+    }
+}
+
+#[component]
+fn StatusSection(id: MemberId, member: Signal<Option<Member>>) -> impl IntoView {
+    let app = use_app();
+    let error = RwSignal::new(None::<String>);
+    let moves = move || {
+        member.with(|m| {
+            m.as_ref()
+                .map(|m| {
+                    MemberStatus::ALL
+                        .into_iter()
+                        .filter(|s| m.status.can_become(*s))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
+    let history =
+        move || member.with(|m| m.as_ref().map(|m| m.history.clone()).unwrap_or_default());
+    view! {
+        <section class="card" aria-labelledby="status-heading">
+            <h2 id="status-heading">"Status"</h2>
+            <div class="actions">
+                {move || moves().into_iter().map(|status| {
+                    let id = id.clone();
+                    view! {
+                        <button type="button" on:click=move |_| {
+                            let id = id.clone();
+                            leptos::task::spawn_local(async move {
+                                match app.apply(Action::SetMemberStatus { id, status, at: now() }).await {
+                                    Ok(()) => error.set(None),
+                                    Err(failure) => error.set(Some(failure.to_string())),
+                                }
+                            });
+                        }>{format!("Mark {}", status.label().to_lowercase())}</button>
+                    }
+                }).collect_view()}
+            </div>
+            <p class="form-alert" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
+            <h3>"History"</h3>
+            <ol class="history">
+                {move || history().into_iter().rev().map(|change| view! {
+                    <li><MemberStatusBadge status=change.status />" since "<time>{day(change.at)}</time></li>
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+#[component]
+fn TagsSection(id: MemberId, member: Signal<Option<Member>>) -> impl IntoView {
+    let app = use_app();
+    let new_tag = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let tags = move || {
+        member.with(|m| {
+            m.as_ref()
+                .map(|m| m.tags.iter().cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+    };
+    let send = move |action: Action| {
+        leptos::task::spawn_local(async move {
+            match app.apply(action).await {
+                Ok(()) => {
+                    error.set(None);
+                    new_tag.set(String::new());
+                }
+                Err(failure) => error.set(Some(failure.to_string())),
+            }
+        });
+    };
+    let add = {
+        let id = id.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            send(Action::TagMember {
+                id: id.clone(),
+                tag: new_tag.get_untracked(),
+            });
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="tags-heading">
+            <h2 id="tags-heading">"Tags"</h2>
+            <ul class="chips" role="list">
+                {move || tags().into_iter().map(|tag| {
+                    let id = id.clone();
+                    let label = format!("Remove tag {tag}");
+                    view! {
+                        <li class="chip">{tag.clone()}
+                            <button type="button" class="chip-remove" aria-label=label on:click=move |_| send(Action::UntagMember { id: id.clone(), tag: tag.clone() })>"×"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <form class="inline-form" on:submit=add>
+                <label for="new-tag">"Add a tag"</label>
+                <input id="new-tag" prop:value=move || new_tag.get() on:input=move |ev| new_tag.set(event_target_value(&ev)) />
+                <button type="submit">"Add tag"</button>
+            </form>
+            <p class="form-alert" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
+        </section>
+    }
+}
+
+#[component]
+fn RolesSection(id: MemberId) -> impl IntoView {
+    let app = use_app();
+    let held = {
+        let id = id.clone();
+        move || {
+            app.view.with(|g| {
+                g.roles_of(&id)
+                    .into_iter()
+                    .map(|r| r.name.clone())
+                    .collect::<Vec<_>>()
+            })
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="roles-heading">
+            <h2 id="roles-heading">"Roles"</h2>
+            {move || {
+                let roles = held();
+                if roles.is_empty() {
+                    view! { <p class="flag">"No role yet. Give them one on the Roles page."</p> }.into_any()
+                } else {
+                    view! { <ul class="chips" role="list">{roles.into_iter().map(|r| view! { <li class="chip">{r}</li> }).collect_view()}</ul> }.into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn FeedbackSection(id: MemberId) -> impl IntoView {
+    let app = use_app();
+    let items = move || {
+        let query = FeedbackQuery {
+            member: Some(id.clone()),
+            ..Default::default()
+        };
+        app.view.with(|g| {
+            query
+                .run(g)
+                .into_iter()
+                .map(|f| (f.text.clone(), f.status, f.received_at, f.score))
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <section class="card" aria-labelledby="member-feedback-heading">
+            <h2 id="member-feedback-heading">"Feedback from this member"</h2>
+            {move || {
+                let items = items();
+                if items.is_empty() {
+                    view! { <p class="empty">"None yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="feedback-list" role="list">
+                            {items.into_iter().map(|(text, status, at, score)| view! {
+                                <li><FeedbackStatusBadge status />" "<time>{day(at)}</time>
+                                    {score.map(|s| format!(" · score {s}"))}<p>{text}</p></li>
+                            }).collect_view()}
+                        </ul>
+                    }
+                    .into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn RemoveMember(id: MemberId) -> impl IntoView {
+    let app = use_app();
+    let navigate = use_navigate();
+    let confirming = RwSignal::new(false);
+    let remove = move |_| {
+        let id = id.clone();
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match app.apply(Action::RemoveMember { id }).await {
+                Ok(()) => {
+                    if let Some(group) = app.open.get_untracked() {
+                        navigate(&Section::Members.href(group), Default::default());
+                    }
+                }
+                Err(failure) => app.alert.set(Some(failure.to_string())),
+            }
+        });
+    };
+    view! {
+        <section class="card danger-zone" aria-labelledby="remove-heading">
+            <h2 id="remove-heading">"Remove from the group"</h2>
+            <p>"To record that someone left, mark them as left above. Removing erases their record for every organizer; their feedback stays, without their name."</p>
+            <Show when=move || confirming.get() fallback=move || view! {
+                <button type="button" class="danger" on:click=move |_| confirming.set(true)>"Remove member…"</button>
+            }>
+                <div class="confirm" role="alertdialog" aria-label="Confirm removal">
+                    <p>"Erase this member? This cannot be undone."</p>
+                    <div class="actions">
+                        <button type="button" class="danger" on:click=remove.clone()>"Erase member"</button>
+                        <button type="button" on:click=move |_| confirming.set(false)>"Keep"</button>
+                    </div>
+                </div>
+            </Show>
+        </section>
+    }
+}

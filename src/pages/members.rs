@@ -1,0 +1,335 @@
+//! The members table: search, filters, sorting, a count, pages of rows, and adding members.
+
+use cohort_model::{
+    Action, Field, MemberDraft, MemberId, MemberQuery, MemberSort, MemberStatus, RoleFilter, RoleId,
+};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use super::use_page_title;
+use crate::forms::{FormAlert, FormError, TextField};
+use crate::state::{now, use_app};
+
+/// Rows per page: enough to scan, few enough to render in a frame.
+const PAGE_SIZE: usize = 50;
+
+/// The members of the open group.
+#[component]
+pub fn MembersPage() -> impl IntoView {
+    use_page_title(|| "Members".to_owned());
+    let app = use_app();
+    let search = RwSignal::new(String::new());
+    let status = RwSignal::new(String::new());
+    let tag = RwSignal::new(String::new());
+    let role = RwSignal::new(String::new());
+    let sort = RwSignal::new(String::from("name"));
+    let descending = RwSignal::new(false);
+    // The page number belongs to the query it was chosen for: a new search starts at page 1.
+    let chosen_page = RwSignal::new((MemberQuery::default(), 0_usize));
+    let adding = RwSignal::new(false);
+
+    let query = Memo::new(move |_| MemberQuery {
+        search: search.get(),
+        status: MemberStatus::from_key(&status.get()),
+        tag: Some(tag.get()).filter(|t| !t.is_empty()),
+        role: match role.get().as_str() {
+            "" => None,
+            "none" => Some(RoleFilter::NoRole),
+            id => RoleId::from_key(id).map(RoleFilter::Holds),
+        },
+        sort: match sort.get().as_str() {
+            "status" => MemberSort::Status,
+            "joined" => MemberSort::Joined,
+            "added" => MemberSort::Added,
+            _ => MemberSort::Name,
+        },
+        descending: descending.get(),
+    });
+    // Only ids: rows read their own member, so an edit re-renders one row.
+    let matching = Memo::new(move |_| {
+        let query = query.get();
+        app.view.with(|group| {
+            query
+                .run(group)
+                .into_iter()
+                .map(|m| m.id.clone())
+                .collect::<Vec<_>>()
+        })
+    });
+    let page = move || {
+        chosen_page.with(|(for_query, page)| {
+            query.with(|current| if for_query == current { *page } else { 0 })
+        })
+    };
+    let turn =
+        move |by: isize| chosen_page.set((query.get_untracked(), page().saturating_add_signed(by)));
+    let pages = move || matching.with(|ids| ids.len().div_ceil(PAGE_SIZE)).max(1);
+    let rows = Memo::new(move |_| {
+        let start = page() * PAGE_SIZE;
+        matching.with(|ids| {
+            ids.iter()
+                .skip(start)
+                .take(PAGE_SIZE)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let total = move || app.view.with(|g| g.members.len());
+    let tags = move || {
+        app.view
+            .with(|g| g.tags().into_iter().map(str::to_owned).collect::<Vec<_>>())
+    };
+    let roles = move || {
+        app.view.with(|g| {
+            g.roles
+                .values()
+                .map(|r| (r.id.clone(), r.name.clone()))
+                .collect::<Vec<_>>()
+        })
+    };
+
+    view! {
+        <article class="members">
+            <header class="page-header">
+                <h1>"Members"</h1>
+                <p class="count" role="status" aria-live="polite">
+                    {move || {
+                        let shown = matching.with(Vec::len);
+                        if shown == total() { format!("{shown} members") } else { format!("{shown} of {} members", total()) }
+                    }}
+                </p>
+                <button type="button" class="primary" aria-expanded=move || adding.get().to_string()
+                    on:click=move |_| adding.update(|open| *open = !*open)>"Add member"</button>
+            </header>
+            <Show when=move || adding.get()>
+                <AddMember done=move || adding.set(false) />
+            </Show>
+            <div class="toolbar" role="search">
+                <div class="field grow">
+                    <label for="member-search">"Search"</label>
+                    <input id="member-search" type="search" placeholder="Name, contact or tag"
+                        prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev)) />
+                </div>
+                <div class="field">
+                    <label for="member-status">"Status"</label>
+                    <select id="member-status" on:change=move |ev| status.set(event_target_value(&ev)) prop:value=move || status.get()>
+                        <option value="">"Any"</option>
+                        {MemberStatus::ALL.map(|s| view! { <option value=s.key()>{s.label()}</option> })}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="member-tag">"Tag"</label>
+                    <select id="member-tag" on:change=move |ev| tag.set(event_target_value(&ev)) prop:value=move || tag.get()>
+                        <option value="">"Any"</option>
+                        {move || tags().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="member-role">"Role"</label>
+                    <select id="member-role" on:change=move |ev| role.set(event_target_value(&ev)) prop:value=move || role.get()>
+                        <option value="">"Any"</option>
+                        <option value="none">"No role"</option>
+                        {move || roles().into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="member-sort">"Sort by"</label>
+                    <select id="member-sort" on:change=move |ev| sort.set(event_target_value(&ev)) prop:value=move || sort.get()>
+                        <option value="name">"Name"</option>
+                        <option value="status">"Status"</option>
+                        <option value="joined">"Joined"</option>
+                        <option value="added">"Added"</option>
+                    </select>
+                </div>
+                <button type="button" class="sort-direction" aria-pressed=move || descending.get().to_string()
+                    on:click=move |_| descending.update(|d| *d = !*d)>
+                    {move || if descending.get() { "Descending" } else { "Ascending" }}
+                </button>
+            </div>
+            <div class="table-wrap">
+                <table class="member-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col" class="wide">"Contact"</th>
+                            <th scope="col" class="wide">"Tags"</th>
+                            <th scope="col" class="wide">"Joined"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For each=move || rows.get() key=|id| id.clone() let:id>
+                            <MemberRow id />
+                        </For>
+                    </tbody>
+                </table>
+            </div>
+            <Show when=move || { pages() > 1 }>
+                <nav class="pager" aria-label="Pages of members">
+                    <button type="button" disabled=move || page() == 0 on:click=move |_| turn(-1)>"Previous"</button>
+                    <span>{move || format!("Page {} of {}", page() + 1, pages())}</span>
+                    <button type="button" disabled=move || page() + 1 >= pages() on:click=move |_| turn(1)>"Next"</button>
+                </nav>
+            </Show>
+        </article>
+    }
+}
+
+/// One row; it reads its member by id, so it re-renders only when that member changes.
+#[component]
+fn MemberRow(
+    /// The member shown.
+    id: MemberId,
+) -> impl IntoView {
+    let app = use_app();
+    let member = {
+        let id = id.clone();
+        Memo::new(move |_| app.view.with(|g| g.members.get(&id).cloned()))
+    };
+    let group = move || app.open.get().map(|g| g.to_string()).unwrap_or_default();
+    let href = {
+        let id = id.clone();
+        move || format!("/g/{}/members/{id}", group())
+    };
+    let change_status = move |ev: leptos::ev::Event| {
+        let Some(status) = MemberStatus::from_key(&event_target_value(&ev)) else {
+            return;
+        };
+        let id = id.clone();
+        leptos::task::spawn_local(async move {
+            if let Err(failure) = app
+                .apply(Action::SetMemberStatus {
+                    id,
+                    status,
+                    at: now(),
+                })
+                .await
+            {
+                app.alert.set(Some(failure.to_string()));
+            }
+        });
+    };
+    move || {
+        member.get().map(|m| {
+            let current = m.status;
+            let moves: Vec<MemberStatus> = MemberStatus::ALL.into_iter().filter(|s| *s == current || current.can_become(*s)).collect();
+            let contact = [&m.contacts.email, &m.contacts.phone, &m.contacts.wechat, &m.contacts.other]
+                .into_iter()
+                .find(|c| !c.is_empty())
+                .cloned()
+                .unwrap_or_default();
+            let tags = m.tags.iter().cloned().collect::<Vec<_>>().join(", ");
+            let label = format!("Status of {}", m.name);
+            view! {
+                <tr data-member=m.id.to_string() data-status=current.key()>
+                    <th scope="row"><A href=href.clone()>{m.name.clone()}</A></th>
+                    <td>
+                        <select class="status-select" data-status=current.key() aria-label=label on:change=change_status.clone()>
+                            {moves.into_iter().map(|s| view! { <option value=s.key() selected=s == current>{s.label()}</option> }).collect_view()}
+                        </select>
+                    </td>
+                    <td class="wide">{contact}</td>
+                    <td class="wide">{tags}</td>
+                    <td class="wide">{m.joined.clone()}</td>
+                </tr>
+            }
+        })
+    }
+}
+
+/// The form to add a member; every field an organizer knows at the start.
+#[component]
+fn AddMember(
+    /// Called once the member is added.
+    done: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let app = use_app();
+    let name = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let phone = RwSignal::new(String::new());
+    let wechat = RwSignal::new(String::new());
+    let other = RwSignal::new(String::new());
+    let tags = RwSignal::new(String::new());
+    let source = RwSignal::new(String::new());
+    let joined = RwSignal::new(String::new());
+    let notes = RwSignal::new(String::new());
+    let status = RwSignal::new(MemberStatus::Applicant.key().to_owned());
+    let error = RwSignal::new(None::<FormError>);
+    let saving = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(id) = MemberId::random() else {
+            error.set(Some(FormError {
+                field: None,
+                message: "This browser gave no random numbers to make an id.".into(),
+            }));
+            return;
+        };
+        let draft = MemberDraft {
+            name: name.get_untracked(),
+            email: email.get_untracked(),
+            phone: phone.get_untracked(),
+            wechat: wechat.get_untracked(),
+            other_contact: other.get_untracked(),
+            tags: tags
+                .get_untracked()
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            status: MemberStatus::from_key(&status.get_untracked()),
+            source: source.get_untracked(),
+            joined: joined.get_untracked(),
+            notes: notes.get_untracked(),
+        };
+        saving.set(true);
+        leptos::task::spawn_local(async move {
+            let result = app
+                .apply(Action::AddMember {
+                    id,
+                    draft,
+                    at: now(),
+                })
+                .await;
+            saving.set(false);
+            match result {
+                Ok(()) => {
+                    error.set(None);
+                    done();
+                }
+                Err(failure) => error.set(Some(failure.into())),
+            }
+        });
+    };
+    view! {
+        <form class="card add-member" on:submit=submit aria-labelledby="add-member-heading" novalidate>
+            <h2 id="add-member-heading">"Add a member"</h2>
+            <div class="form-grid">
+                <TextField id="new-name" label="Name" field=Field::Name value=name error required=true />
+                <div class="field">
+                    <label for="new-status">"Status"</label>
+                    <select id="new-status" on:change=move |ev| status.set(event_target_value(&ev))>
+                        <option value="applicant" selected=true>"Applicant"</option>
+                        <option value="active">"Active"</option>
+                    </select>
+                </div>
+                <TextField id="new-email" label="Email" field=Field::Email value=email error kind="email" />
+                <TextField id="new-phone" label="Phone" field=Field::Phone value=phone error kind="tel" />
+                <TextField id="new-wechat" label="WeChat ID" field=Field::Wechat value=wechat error />
+                <TextField id="new-other" label="Other contact" field=Field::OtherContact value=other error />
+                <TextField id="new-tags" label="Tags" field=Field::Tag value=tags error hint="Separate tags with commas" />
+                <TextField id="new-source" label="Source channel" field=Field::Source value=source error hint="Referral, event, form…" />
+                <TextField id="new-joined" label="Joined" field=Field::Joined value=joined error kind="date" />
+            </div>
+            <TextField id="new-notes" label="Notes" field=Field::Notes value=notes error multiline=true />
+            <FormAlert error />
+            <div class="actions">
+                <button type="submit" class="primary" disabled=move || saving.get()>
+                    {move || if saving.get() { "Saving…" } else { "Add member" }}
+                </button>
+                <button type="button" on:click=move |_| done()>"Cancel"</button>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,230 @@
+//! Roles: name, responsibilities, holders; members without a role and roles without a holder
+//! are flagged.
+
+use cohort_model::{Action, Field, MemberId, RoleDraft, RoleField, RoleId};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use super::member::InlineField;
+use super::use_page_title;
+use crate::forms::{FormAlert, FormError, MemberPicker, TextField};
+use crate::state::use_app;
+
+/// How many members without a role are listed by name.
+const UNASSIGNED_LISTED: usize = 20;
+
+/// The roles of the open group.
+#[component]
+pub fn RolesPage() -> impl IntoView {
+    use_page_title(|| "Roles".to_owned());
+    let app = use_app();
+    let role_ids = Memo::new(move |_| {
+        app.view.with(|g| {
+            let mut roles: Vec<_> = g
+                .roles
+                .values()
+                .map(|r| (r.name.to_lowercase(), r.id.clone()))
+                .collect();
+            roles.sort();
+            roles.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+        })
+    });
+    let unassigned = Memo::new(move |_| {
+        app.view.with(|g| {
+            g.members_without_role()
+                .into_iter()
+                .map(|m| (m.id.clone(), m.name.clone()))
+                .collect::<Vec<_>>()
+        })
+    });
+    let without_holder = move || app.view.with(|g| g.roles_without_holder().len());
+    let group = move || app.open.get().map(|g| g.to_string()).unwrap_or_default();
+    view! {
+        <article class="roles">
+            <header class="page-header"><h1>"Roles"</h1></header>
+            <section class="card flags" aria-labelledby="gaps-heading">
+                <h2 id="gaps-heading">"Gaps"</h2>
+                <p class="flag" data-flag="roles-without-holder">{move || match without_holder() {
+                    0 => "Every role has a holder.".to_owned(),
+                    1 => "1 role has no holder.".to_owned(),
+                    n => format!("{n} roles have no holder."),
+                }}</p>
+                <p class="flag" data-flag="members-without-role">{move || match unassigned.with(Vec::len) {
+                    0 => "Every current member holds a role.".to_owned(),
+                    1 => "1 current member holds no role:".to_owned(),
+                    n => format!("{n} current members hold no role:"),
+                }}</p>
+                <ul class="chips" role="list">
+                    {move || unassigned.get().into_iter().take(UNASSIGNED_LISTED).map(|(id, name)| view! {
+                        <li class="chip"><A href=format!("/g/{}/members/{id}", group())>{name}</A></li>
+                    }).collect_view()}
+                </ul>
+            </section>
+            <AddRole />
+            <For each=move || role_ids.get() key=|id| id.clone() let:id>
+                <RoleCard id />
+            </For>
+        </article>
+    }
+}
+
+/// One role; reads its role by id.
+#[component]
+fn RoleCard(
+    /// The role shown.
+    id: RoleId,
+) -> impl IntoView {
+    let app = use_app();
+    let role = {
+        let id = id.clone();
+        Memo::new(move |_| app.view.with(|g| g.roles.get(&id).cloned()))
+    };
+    let holders = Memo::new(move |_| {
+        role.with(|r| {
+            r.as_ref()
+                .map(|r| r.holders.iter().cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+    });
+    let name_of = move |member: &MemberId| {
+        app.view.with(|g| {
+            g.members
+                .get(member)
+                .map(|m| m.name.clone())
+                .unwrap_or_default()
+        })
+    };
+    let chosen = RwSignal::new(None::<MemberId>);
+    let error = RwSignal::new(None::<String>);
+    let send = move |action: Action| {
+        leptos::task::spawn_local(async move {
+            match app.apply(action).await {
+                Ok(()) => {
+                    error.set(None);
+                    chosen.set(None);
+                }
+                Err(failure) => error.set(Some(failure.to_string())),
+            }
+        });
+    };
+    let assign = {
+        let id = id.clone();
+        move |_| {
+            if let Some(member) = chosen.get_untracked() {
+                send(Action::AssignRole {
+                    role: id.clone(),
+                    member,
+                });
+            }
+        }
+    };
+    let remove = {
+        let id = id.clone();
+        move |_| send(Action::RemoveRole { id: id.clone() })
+    };
+    // Field ids unique per role card on the page.
+    let (name_id, text_id, picker_id) = (
+        format!("role-{id}-name"),
+        format!("role-{id}-resp"),
+        format!("role-{id}-holder"),
+    );
+    let name = Signal::derive(move || {
+        role.with(|r| r.as_ref().map(|r| r.name.clone()).unwrap_or_default())
+    });
+    let responsibilities = Signal::derive(move || {
+        role.with(|r| {
+            r.as_ref()
+                .map(|r| r.responsibilities.clone())
+                .unwrap_or_default()
+        })
+    });
+    let set_name = {
+        let id = id.clone();
+        move |value| Action::SetRole {
+            id: id.clone(),
+            field: RoleField::Name,
+            value,
+        }
+    };
+    let set_text = {
+        let id = id.clone();
+        move |value| Action::SetRole {
+            id: id.clone(),
+            field: RoleField::Responsibilities,
+            value,
+        }
+    };
+    let role_key = id.to_string();
+    view! {
+        <section class="card role" data-role=role_key aria-label=move || name.get()>
+            <header class="role-header">
+                <h2>{move || name.get()}</h2>
+                <Show when=move || holders.with(Vec::is_empty)>
+                    <span class="badge warn">"No holder"</span>
+                </Show>
+            </header>
+            <div class="form-grid">
+                <InlineField id=name_id label="Role name" field=Field::RoleName value=name action=set_name />
+            </div>
+            <InlineField id=text_id label="Responsibilities" field=Field::Responsibilities multiline=true value=responsibilities action=set_text />
+            <h3>"Holders"</h3>
+            <ul class="chips" role="list">
+                {move || holders.get().into_iter().map(|member| {
+                    let role = id.clone();
+                    let name = name_of(&member);
+                    let label = format!("Take {name} off this role");
+                    view! {
+                        <li class="chip">{name}
+                            <button type="button" class="chip-remove" aria-label=label
+                                on:click=move |_| send(Action::UnassignRole { role: role.clone(), member: member.clone() })>"×"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <div class="inline-form">
+                <MemberPicker id=picker_id label="Add a holder" chosen exclude=Signal::derive(move || holders.get()) />
+                <button type="button" disabled=move || chosen.with(Option::is_none) on:click=assign>"Add holder"</button>
+            </div>
+            <p class="form-alert" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
+            <div class="actions">
+                <button type="button" class="danger" on:click=remove>"Delete role"</button>
+            </div>
+        </section>
+    }
+}
+
+/// The form to add a role.
+#[component]
+fn AddRole() -> impl IntoView {
+    let app = use_app();
+    let name = RwSignal::new(String::new());
+    let responsibilities = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<FormError>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(id) = RoleId::random() else { return };
+        let draft = RoleDraft {
+            name: name.get_untracked(),
+            responsibilities: responsibilities.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            match app.apply(Action::AddRole { id, draft }).await {
+                Ok(()) => {
+                    error.set(None);
+                    name.set(String::new());
+                    responsibilities.set(String::new());
+                }
+                Err(failure) => error.set(Some(failure.into())),
+            }
+        });
+    };
+    view! {
+        <form class="card add-role" on:submit=submit aria-labelledby="add-role-heading" novalidate>
+            <h2 id="add-role-heading">"Add a role"</h2>
+            <TextField id="new-role-name" label="Role name" field=Field::RoleName value=name error required=true />
+            <TextField id="new-role-resp" label="Responsibilities" field=Field::Responsibilities value=responsibilities error multiline=true />
+            <FormAlert error />
+            <button type="submit" class="primary">"Add role"</button>
+        </form>
+    }
+}

@@ -1,0 +1,335 @@
+//! The page's side of the data flow: the view state of the open group, kept up to date by the
+//! worker that holds the group document.
+//!
+//! User action → [`AppState::apply`] → worker (document, IndexedDB) → `Updated` event →
+//! the records it touched are replaced in [`AppState::view`] → the screens re-render what
+//! changed. The same record ids key the document, the view and the keyed lists.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use cohort_model::protocol::{
+    self, Answer, Event, Failure, FromWorker, GroupSummary, Request, ToWorker,
+};
+use cohort_model::{Action, Feedback, Group, GroupId, Millis};
+use futures_channel::oneshot;
+use js_sys::{Array, Uint8Array};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
+
+/// Where Trunk puts the worker's loader (see `index.html`). Absolute: pages live at nested paths.
+const WORKER_URL: &str = "/cohort-worker_loader.js";
+
+/// Now, as the document stores times.
+pub fn now() -> Millis {
+    js_sys::Date::now() as Millis
+}
+
+/// Requests waiting for their reply, and requests held until the worker is ready.
+#[derive(Default)]
+struct Pending {
+    next_seq: u32,
+    replies: HashMap<u32, oneshot::Sender<Result<Answer, Failure>>>,
+    ready: bool,
+    held: Vec<Vec<u8>>,
+}
+
+/// The page's handle on the worker.
+struct WorkerClient {
+    worker: Option<Worker>,
+    pending: Rc<RefCell<Pending>>,
+    /// Keeps the message and error handlers alive as long as the worker.
+    _handlers: Vec<Closure<dyn Fn(MessageEvent)>>,
+}
+
+/// A group view arriving in parts from the worker.
+#[derive(Default)]
+struct Incoming {
+    group: Option<GroupId>,
+    view: Group,
+    feedback: Vec<Feedback>,
+}
+
+/// Everything the screens read, and the way to change it.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    /// The groups in this browser, by name.
+    pub groups: RwSignal<Option<Vec<GroupSummary>>>,
+    /// The group shown (or being opened).
+    pub open: RwSignal<Option<GroupId>>,
+    /// The open group as plain values.
+    pub view: RwSignal<Group>,
+    /// The view holds the group's members (from the cache or the document).
+    pub shown: RwSignal<bool>,
+    /// The document has loaded: changes apply at once (before, they wait in order).
+    pub loaded: RwSignal<bool>,
+    /// Opening the group failed.
+    pub open_failure: RwSignal<Option<Failure>>,
+    /// A problem the organizer must know about (storage, the worker).
+    pub alert: RwSignal<Option<String>>,
+    client: StoredValue<WorkerClient, LocalStorage>,
+    incoming: StoredValue<Incoming, LocalStorage>,
+}
+
+impl AppState {
+    /// Starts the worker and provides the state to every screen.
+    pub fn provide() -> Self {
+        let state = Self {
+            groups: RwSignal::new(None),
+            open: RwSignal::new(None),
+            view: RwSignal::new(Group::default()),
+            shown: RwSignal::new(false),
+            loaded: RwSignal::new(false),
+            open_failure: RwSignal::new(None),
+            alert: RwSignal::new(None),
+            client: StoredValue::new_local(WorkerClient {
+                worker: None,
+                pending: Rc::default(),
+                _handlers: Vec::new(),
+            }),
+            incoming: StoredValue::new_local(Incoming::default()),
+        };
+        state.start_worker();
+        provide_context(state);
+        state.refresh_groups();
+        // Save the view when the page is hidden, so the next visit shows the group at once.
+        let on_hide = window_event_listener(leptos::ev::visibilitychange, move |_| {
+            if document().visibility_state() == web_sys::VisibilityState::Hidden
+                && state.loaded.get_untracked()
+            {
+                leptos::task::spawn_local(async move {
+                    let _ = state.request(Request::SaveView).await;
+                });
+            }
+        });
+        on_cleanup(move || on_hide.remove());
+        state
+    }
+
+    fn start_worker(self) {
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Module);
+        let worker = match Worker::new_with_options(WORKER_URL, &options) {
+            Ok(worker) => worker,
+            Err(error) => {
+                self.worker_failed(&format!("{error:?}"));
+                return;
+            }
+        };
+        let on_message =
+            Closure::<dyn Fn(MessageEvent)>::new(
+                move |event: MessageEvent| match protocol::decode::<FromWorker>(
+                    &Uint8Array::new(&event.data()).to_vec(),
+                ) {
+                    Ok(FromWorker::Reply(reply)) => {
+                        let sender = self
+                            .client
+                            .with_value(|c| c.pending.borrow_mut().replies.remove(&reply.seq));
+                        if let Some(sender) = sender {
+                            let _ = sender.send(reply.result);
+                        }
+                    }
+                    Ok(FromWorker::Event(event)) => self.receive(event),
+                    Err(error) => self.alert.set(Some(error.to_string())),
+                },
+            );
+        let on_error = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+            let detail = event
+                .dyn_ref::<web_sys::ErrorEvent>()
+                .map(|e| e.message())
+                .unwrap_or_default();
+            self.worker_failed(&detail);
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        self.client.update_value(|client| {
+            client.worker = Some(worker);
+            client._handlers = vec![on_message, on_error];
+        });
+    }
+
+    fn worker_failed(self, detail: &str) {
+        let detail = if detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({detail})")
+        };
+        self.alert.set(Some(format!(
+            "Cohort could not start its storage worker{detail}. Reload the page; if this keeps happening, use an up-to-date browser."
+        )));
+        // Nothing will answer: fail every waiting request rather than leave it hanging.
+        self.client.with_value(|client| {
+            let mut pending = client.pending.borrow_mut();
+            pending.held.clear();
+            for (_, sender) in pending.replies.drain() {
+                let _ = sender.send(Err(Failure::Document(
+                    "the storage worker is not running".into(),
+                )));
+            }
+        });
+    }
+
+    fn receive(self, event: Event) {
+        let for_open = |group: &GroupId| self.open.get_untracked().as_ref() == Some(group);
+        match event {
+            Event::Ready => self.client.with_value(|client| {
+                let mut pending = client.pending.borrow_mut();
+                pending.ready = true;
+                for message in pending.held.drain(..) {
+                    post(client.worker.as_ref(), &message);
+                }
+            }),
+            // A view from the document replaces a cached one once its members are in.
+            Event::ViewStart {
+                group,
+                source: _,
+                profile,
+                roles,
+            } => {
+                if !for_open(&group) {
+                    return;
+                }
+                self.incoming.set_value(Incoming {
+                    group: Some(group),
+                    view: Group {
+                        profile,
+                        roles: roles.into_iter().map(|r| (r.id.clone(), r)).collect(),
+                        ..Group::default()
+                    },
+                    feedback: Vec::new(),
+                });
+            }
+            Event::ViewMembers(members) => self.incoming.update_value(|incoming| {
+                incoming
+                    .view
+                    .members
+                    .extend(members.into_iter().map(|m| (m.id.clone(), m)));
+            }),
+            Event::ViewMembersDone => {
+                let incoming = self.incoming.try_update_value(|incoming| {
+                    incoming
+                        .group
+                        .filter(for_open)
+                        .map(|_| std::mem::take(&mut incoming.view))
+                });
+                if let Some(Some(view)) = incoming {
+                    self.view.set(view);
+                    self.shown.set(true);
+                }
+            }
+            Event::ViewFeedback(items) => self
+                .incoming
+                .update_value(|incoming| incoming.feedback.extend(items)),
+            Event::ViewDone => {
+                let incoming = self.incoming.try_update_value(|incoming| {
+                    incoming
+                        .group
+                        .take()
+                        .filter(for_open)
+                        .map(|_| std::mem::take(&mut incoming.feedback))
+                });
+                if let Some(Some(feedback)) = incoming {
+                    self.view.update(|view| {
+                        view.feedback = feedback.into_iter().map(|f| (f.id.clone(), f)).collect()
+                    });
+                }
+            }
+            Event::Loaded { group } if for_open(&group) => self.loaded.set(true),
+            Event::Updated { group, update } if for_open(&group) => {
+                self.view.update(|view| view.apply(update))
+            }
+            Event::Loaded { .. } | Event::Updated { .. } => {}
+            Event::StorageFailed(failure) => self.alert.set(Some(failure.to_string())),
+        }
+    }
+
+    /// Sends a request to the worker and waits for its reply.
+    pub async fn request(self, request: Request) -> Result<Answer, Failure> {
+        let (sender, receiver) = oneshot::channel();
+        let sent = self.client.try_with_value(|client| {
+            let worker = client.worker.as_ref()?;
+            let mut pending = client.pending.borrow_mut();
+            let seq = pending.next_seq;
+            pending.next_seq = seq.wrapping_add(1);
+            pending.replies.insert(seq, sender);
+            let message = protocol::encode(&ToWorker { seq, request });
+            if pending.ready {
+                post(Some(worker), &message);
+            } else {
+                pending.held.push(message);
+            }
+            Some(())
+        });
+        if sent.flatten().is_none() {
+            return Err(Failure::Document(
+                "the storage worker is not running".into(),
+            ));
+        }
+        receiver
+            .await
+            .unwrap_or_else(|_| Err(Failure::Document("the storage worker stopped".into())))
+    }
+
+    /// Applies an action to the open group; the view follows through the worker's update.
+    pub async fn apply(self, action: Action) -> Result<(), Failure> {
+        self.request(Request::Apply {
+            action: Box::new(action),
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Reloads the list of groups.
+    pub fn refresh_groups(self) {
+        leptos::task::spawn_local(async move {
+            match self.request(Request::ListGroups).await {
+                Ok(Answer::Groups(groups)) => self.groups.set(Some(groups)),
+                Ok(_) => {}
+                Err(failure) => self.alert.set(Some(failure.to_string())),
+            }
+        });
+    }
+
+    /// Shows a group: the cached view first if there is one, then the loaded document.
+    pub fn open_group(self, id: GroupId) {
+        if self.open.get_untracked() == Some(id) {
+            return;
+        }
+        self.open.set(Some(id));
+        self.shown.set(false);
+        self.loaded.set(false);
+        self.open_failure.set(None);
+        self.view.set(Group::default());
+        leptos::task::spawn_local(async move {
+            if let Err(failure) = self.request(Request::OpenGroup { id }).await
+                && self.open.get_untracked() == Some(id)
+            {
+                self.open_failure.set(Some(failure));
+            }
+        });
+    }
+
+    /// Forgets the open group (after it was deleted).
+    pub fn close_group(self) {
+        self.open.set(None);
+        self.shown.set(false);
+        self.loaded.set(false);
+        self.view.set(Group::default());
+    }
+}
+
+fn post(worker: Option<&Worker>, message: &[u8]) {
+    let Some(worker) = worker else { return };
+    let bytes = Uint8Array::from(message);
+    if let Err(error) = worker.post_message_with_transfer(&bytes, &Array::of1(&bytes.buffer())) {
+        web_sys::console::error_2(&"Cohort: could not reach the storage worker".into(), &error);
+    }
+}
+
+/// The app state provided by [`AppState::provide`].
+pub fn use_app() -> AppState {
+    expect_context::<AppState>()
+}

@@ -16,12 +16,15 @@ use cohort_model::{Action, Feedback, Group, GroupId, Millis};
 use futures_channel::oneshot;
 use js_sys::{Array, Uint8Array};
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
 /// Where Trunk puts the worker's loader (see `index.html`). Absolute: pages live at nested paths.
 const WORKER_URL: &str = "/cohort-worker_loader.js";
+
+/// What the organizer reads when the worker cannot run; the details go to the console.
+const WORKER_DOWN: &str = "Cohort could not start its storage worker, so nothing can be shown or saved. Reload the page; if this keeps happening, use an up-to-date browser.";
 
 /// Now, as the document stores times.
 pub fn now() -> Millis {
@@ -62,6 +65,9 @@ pub struct AppState {
     pub open: RwSignal<Option<GroupId>>,
     /// The open group as plain values.
     pub view: RwSignal<Group>,
+    /// Fires when the members or roles of the view change (not its feedback): screens that
+    /// sort or filter all members track this instead of the whole view.
+    pub members_changed: Trigger,
     /// The view holds the group's members (from the cache or the document).
     pub shown: RwSignal<bool>,
     /// The document has loaded: changes apply at once (before, they wait in order).
@@ -81,6 +87,7 @@ impl AppState {
             groups: RwSignal::new(None),
             open: RwSignal::new(None),
             view: RwSignal::new(Group::default()),
+            members_changed: Trigger::new(),
             shown: RwSignal::new(false),
             loaded: RwSignal::new(false),
             open_failure: RwSignal::new(None),
@@ -93,6 +100,7 @@ impl AppState {
             incoming: StoredValue::new_local(Incoming::default()),
         };
         state.start_worker();
+        state.expose_diagnostics();
         provide_context(state);
         state.refresh_groups();
         // Save the view when the page is hidden, so the next visit shows the group at once.
@@ -151,23 +159,38 @@ impl AppState {
         });
     }
 
+    /// `window.cohortDiagnostics.measureBareLoad(groupId)`: how long the worker takes to load
+    /// the group's stored bytes with bare Automerge, in milliseconds. The benchmark compares
+    /// it with the app's own open (see `docs/perf.md`).
+    fn expose_diagnostics(self) {
+        let measure = Closure::<dyn Fn(String) -> js_sys::Promise>::new(move |id: String| {
+            wasm_bindgen_futures::future_to_promise(async move {
+                let id = id
+                    .parse()
+                    .map_err(|e: cohort_model::NotAGroupId| JsValue::from_str(&e.to_string()))?;
+                match self.request(Request::MeasureBareLoad { id }).await {
+                    Ok(Answer::Measured(ms)) => Ok(JsValue::from_f64(ms)),
+                    Ok(_) => Err(JsValue::from_str("unexpected answer")),
+                    Err(failure) => Err(JsValue::from_str(&failure.to_string())),
+                }
+            })
+        });
+        let diagnostics = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&diagnostics, &"measureBareLoad".into(), measure.as_ref());
+        let _ = js_sys::Reflect::set(&window(), &"cohortDiagnostics".into(), &diagnostics);
+        measure.forget();
+    }
+
     fn worker_failed(self, detail: &str) {
-        let detail = if detail.is_empty() {
-            String::new()
-        } else {
-            format!(" ({detail})")
-        };
-        self.alert.set(Some(format!(
-            "Cohort could not start its storage worker{detail}. Reload the page; if this keeps happening, use an up-to-date browser."
-        )));
+        web_sys::console::error_2(&"Cohort: the storage worker failed:".into(), &detail.into());
+        self.alert.set(Some(WORKER_DOWN.to_owned()));
         // Nothing will answer: fail every waiting request rather than leave it hanging.
-        self.client.with_value(|client| {
+        self.client.update_value(|client| {
+            client.worker = None;
             let mut pending = client.pending.borrow_mut();
             pending.held.clear();
             for (_, sender) in pending.replies.drain() {
-                let _ = sender.send(Err(Failure::Document(
-                    "the storage worker is not running".into(),
-                )));
+                let _ = sender.send(Err(Failure::Document(WORKER_DOWN.to_owned())));
             }
         });
     }
@@ -218,6 +241,17 @@ impl AppState {
                 if let Some(Some(view)) = incoming {
                     self.view.set(view);
                     self.shown.set(true);
+                    // Sorting and filtering every member runs in a task of its own, so that
+                    // no single task blocks the page for long.
+                    set_timeout(
+                        move || {
+                            self.members_changed.notify();
+                            // The next frame shows the members: a User Timing mark for the
+                            // benchmark and for anyone profiling a slow open.
+                            request_animation_frame(|| mark("cohort:members-shown"));
+                        },
+                        std::time::Duration::ZERO,
+                    );
                 }
             }
             Event::ViewFeedback(items) => self
@@ -237,9 +271,21 @@ impl AppState {
                     });
                 }
             }
-            Event::Loaded { group } if for_open(&group) => self.loaded.set(true),
+            Event::Loaded { group } if for_open(&group) => {
+                self.loaded.set(true);
+                mark("cohort:loaded");
+            }
             Event::Updated { group, update } if for_open(&group) => {
-                self.view.update(|view| view.apply(update))
+                let members_changed = match &update {
+                    cohort_model::Update::Replace(_) => true,
+                    cohort_model::Update::Records(records) => {
+                        !records.members.is_empty() || !records.roles.is_empty()
+                    }
+                };
+                self.view.update(|view| view.apply(update));
+                if members_changed {
+                    self.members_changed.notify();
+                }
             }
             Event::Loaded { .. } | Event::Updated { .. } => {}
             Event::StorageFailed(failure) => self.alert.set(Some(failure.to_string())),
@@ -264,13 +310,11 @@ impl AppState {
             Some(())
         });
         if sent.flatten().is_none() {
-            return Err(Failure::Document(
-                "the storage worker is not running".into(),
-            ));
+            return Err(Failure::Document(WORKER_DOWN.to_owned()));
         }
         receiver
             .await
-            .unwrap_or_else(|_| Err(Failure::Document("the storage worker stopped".into())))
+            .unwrap_or_else(|_| Err(Failure::Document(WORKER_DOWN.to_owned())))
     }
 
     /// Applies an action to the open group; the view follows through the worker's update.
@@ -303,6 +347,7 @@ impl AppState {
         self.loaded.set(false);
         self.open_failure.set(None);
         self.view.set(Group::default());
+        self.members_changed.notify();
         leptos::task::spawn_local(async move {
             if let Err(failure) = self.request(Request::OpenGroup { id }).await
                 && self.open.get_untracked() == Some(id)
@@ -318,6 +363,14 @@ impl AppState {
         self.shown.set(false);
         self.loaded.set(false);
         self.view.set(Group::default());
+        self.members_changed.notify();
+    }
+}
+
+/// Records a User Timing mark (visible in the browser's performance tools).
+fn mark(name: &str) {
+    if let Some(performance) = window().performance() {
+        let _ = performance.mark(name);
     }
 }
 

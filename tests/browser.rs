@@ -50,51 +50,66 @@ async fn next_tick() {
         .expect("a timeout resolves");
 }
 
+/// Waits until `check` holds, up to two seconds.
+async fn eventually(what: &str, check: impl Fn() -> bool) {
+    for _ in 0..100 {
+        if check() {
+            return;
+        }
+        next_tick().await;
+    }
+    panic!("{what} did not happen");
+}
+
+// The test server has no worker script, so these tests also show what an organizer sees when
+// the worker cannot start. The screens on a running worker are covered end to end.
+
 #[wasm_bindgen_test]
-async fn the_shell_lists_every_section_and_follows_a_click() {
-    let window = web_sys::window().expect("a window");
-    let history_length = window
-        .history()
-        .and_then(|h| h.length())
-        .expect("a history");
+async fn the_start_page_lists_groups_and_reports_a_worker_that_cannot_start() {
     let root = mount_app();
     next_tick().await;
-
-    // The test page is served at `/`, which leads home without a history entry of its own.
-    assert_eq!(
-        window.location().pathname().ok().as_deref(),
-        Some(Section::HOME.path())
-    );
-    assert_eq!(
-        window.history().and_then(|h| h.length()),
-        Ok(history_length)
-    );
-    assert_eq!(text_of(&root, "main h1"), Section::HOME.title());
-
+    assert_eq!(text_of(&root, "main h1"), "Your groups");
+    assert_eq!(document().title(), "Your groups · Cohort");
+    assert_eq!(text_of(&root, ".sync-status"), "On this device");
+    // Outside a group the navigation offers only the way back to the groups.
     let links = root.query_selector_all("nav a").expect("a valid selector");
-    let labels: Vec<String> = (0..links.length())
-        .filter_map(|i| links.item(i))
-        .filter_map(|link| link.text_content())
-        .collect();
-    assert_eq!(
-        labels,
-        Section::ALL.map(|section| section.title().to_owned())
-    );
-    assert_eq!(text_of(&root, "[role=status]"), "On this device");
+    assert_eq!(links.length(), 1);
+    assert_eq!(text_of(&root, "nav a"), "All groups");
 
-    let roles: HtmlElement = root
-        .query_selector("nav a[href='/roles']")
-        .expect("a valid selector")
-        .expect("a link to roles")
-        .unchecked_into();
-    roles.click();
-    next_tick().await;
-    assert_eq!(text_of(&root, "main h1"), "Roles");
-    assert_eq!(document().title(), "Roles · Cohort");
-    assert_eq!(
-        root.query_selector("nav a[aria-current=page]")
-            .expect("a valid selector")
-            .and_then(|link| link.text_content()),
-        Some("Roles".to_owned())
+    let alert = || {
+        root.query_selector(".alert")
+            .ok()
+            .flatten()
+            .and_then(|a| a.text_content())
+    };
+    eventually("the worker failure is shown", || alert().is_some()).await;
+    let message = alert().unwrap_or_default();
+    assert!(
+        message.contains("could not start its storage worker"),
+        "{message}"
     );
+    assert!(message.contains("Reload the page"), "{message}");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_malformed_group_address_is_not_found() {
+    let window = web_sys::window().expect("a window");
+    let history = window.history().expect("a history");
+    let start = window.location().pathname().expect("a path");
+    history
+        .replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some("/g/not-a-group/members"),
+        )
+        .expect("can change the address");
+    let root = mount_app();
+    next_tick().await;
+    assert_eq!(text_of(&root, "main h1"), "Page not found");
+    assert_eq!(Section::from_slug("members"), Some(Section::Members));
+    history
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&start))
+        .expect("can restore the address");
+    root.remove();
 }

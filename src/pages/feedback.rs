@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::member::InlineField;
-use super::{FeedbackStatusBadge, day, use_page_title};
+use super::{FeedbackStatusBadge, WhenShown, day, use_page_title};
 use crate::forms::{FormAlert, FormError, MemberPicker, TextField};
 use crate::state::{now, use_app};
 
@@ -55,6 +55,7 @@ pub fn FeedbackPage() -> impl IntoView {
     };
     let adding = RwSignal::new(false);
     view! {
+        <WhenShown>
         <article class="feedback">
             <header class="page-header">
                 <h1>"Feedback"</h1>
@@ -92,6 +93,7 @@ pub fn FeedbackPage() -> impl IntoView {
                 </For>
             </ul>
         </article>
+        </WhenShown>
     }
 }
 

@@ -35,6 +35,7 @@ pub fn GroupsPage() -> impl IntoView {
                 .into_any(),
             }}
             <CreateGroup />
+            <ImportGroup />
         </article>
     }
 }
@@ -151,5 +152,56 @@ fn CreateGroup() -> impl IntoView {
             <FormAlert error />
             <button type="submit" class="primary">"Create group"</button>
         </form>
+    }
+}
+
+/// Reads a group saved as an Automerge file (by Cohort or another automerge client) into a
+/// new group on this device.
+#[component]
+fn ImportGroup() -> impl IntoView {
+    let app = use_app();
+    let navigate = use_navigate();
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let import = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        let navigate = navigate.clone();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let bytes = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
+            let result = match bytes {
+                Ok(buffer) => {
+                    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                    app.request(Request::ImportGroup { bytes, at: now() })
+                        .await
+                        .map_err(|f| f.to_string())
+                }
+                Err(_) => Err("The file could not be read.".to_owned()),
+            };
+            busy.set(false);
+            match result {
+                Ok(Answer::Group(summary)) => {
+                    error.set(None);
+                    app.refresh_groups();
+                    navigate(&Section::HOME.href(summary.id), Default::default());
+                }
+                Ok(_) => {}
+                Err(message) => error.set(Some(message)),
+            }
+        });
+    };
+    view! {
+        <section class="card import-group" aria-labelledby="import-group-heading">
+            <h2 id="import-group-heading">"Import a group"</h2>
+            <div class="field">
+                <label for="import-file">"Group file (.automerge)"</label>
+                <input id="import-file" type="file" accept=".automerge,application/octet-stream" on:change=import disabled=move || busy.get() />
+            </div>
+            <p role="status">{move || busy.get().then_some("Importing…")}</p>
+            <p class="form-alert" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
+        </section>
     }
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use super::{FeedbackStatusBadge, MemberStatusBadge, day, use_page_title};
+use super::{FeedbackStatusBadge, MemberStatusBadge, WhenShown, day, use_page_title};
 use crate::forms::FormError;
 use crate::sections::Section;
 use crate::state::{now, use_app};
@@ -30,7 +30,7 @@ pub fn MemberPage() -> impl IntoView {
             .get()
             .map_or_else(|| "Member not found".to_owned(), |m| m.name)
     });
-    move || {
+    let page = move || {
         match id.get().filter(|_| member.with(Option::is_some)) {
         Some(id) => view! { <MemberDetail id member=Signal::derive(move || member.get()) /> }.into_any(),
         None => view! {
@@ -42,7 +42,8 @@ pub fn MemberPage() -> impl IntoView {
         }
         .into_any(),
     }
-    }
+    };
+    view! { <WhenShown>{page}</WhenShown> }
 }
 
 /// What an inline edit sends: the field and the typed value.

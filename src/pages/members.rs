@@ -4,14 +4,13 @@ use cohort_model::{
     Action, Field, MemberDraft, MemberId, MemberQuery, MemberSort, MemberStatus, RoleFilter, RoleId,
 };
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use super::use_page_title;
 use crate::forms::{FormAlert, FormError, TextField};
 use crate::state::{now, use_app};
 
 /// Rows per page: enough to scan, few enough to render in a frame.
-const PAGE_SIZE: usize = 50;
+const PAGE_SIZE: usize = 25;
 
 /// The members of the open group.
 #[component]
@@ -47,8 +46,9 @@ pub fn MembersPage() -> impl IntoView {
     });
     // Only ids: rows read their own member, so an edit re-renders one row.
     let matching = Memo::new(move |_| {
+        app.members_changed.track();
         let query = query.get();
-        app.view.with(|group| {
+        app.view.with_untracked(|group| {
             query
                 .run(group)
                 .into_iter()
@@ -74,19 +74,24 @@ pub fn MembersPage() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
-    let total = move || app.view.with(|g| g.members.len());
-    let tags = move || {
-        app.view
-            .with(|g| g.tags().into_iter().map(str::to_owned).collect::<Vec<_>>())
+    let total = move || {
+        app.members_changed.track();
+        app.view.with_untracked(|g| g.members.len())
     };
-    let roles = move || {
-        app.view.with(|g| {
+    let tags = Memo::new(move |_| {
+        app.members_changed.track();
+        app.view
+            .with_untracked(|g| g.tags().into_iter().map(str::to_owned).collect::<Vec<_>>())
+    });
+    let roles = Memo::new(move |_| {
+        app.members_changed.track();
+        app.view.with_untracked(|g| {
             g.roles
                 .values()
                 .map(|r| (r.id.clone(), r.name.clone()))
                 .collect::<Vec<_>>()
         })
-    };
+    });
 
     view! {
         <article class="members">
@@ -95,7 +100,13 @@ pub fn MembersPage() -> impl IntoView {
                 <p class="count" role="status" aria-live="polite">
                     {move || {
                         let shown = matching.with(Vec::len);
-                        if shown == total() { format!("{shown} members") } else { format!("{shown} of {} members", total()) }
+                        if !app.shown.get() {
+                            "Loading members…".to_owned()
+                        } else if shown == total() {
+                            format!("{shown} {}", if shown == 1 { "member" } else { "members" })
+                        } else {
+                            format!("{shown} of {} members", total())
+                        }
                     }}
                 </p>
                 <button type="button" class="primary" aria-expanded=move || adding.get().to_string()
@@ -121,7 +132,7 @@ pub fn MembersPage() -> impl IntoView {
                     <label for="member-tag">"Tag"</label>
                     <select id="member-tag" on:change=move |ev| tag.set(event_target_value(&ev)) prop:value=move || tag.get()>
                         <option value="">"Any"</option>
-                        {move || tags().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
+                        {move || tags.get().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
@@ -129,7 +140,7 @@ pub fn MembersPage() -> impl IntoView {
                     <select id="member-role" on:change=move |ev| role.set(event_target_value(&ev)) prop:value=move || role.get()>
                         <option value="">"Any"</option>
                         <option value="none">"No role"</option>
-                        {move || roles().into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                        {move || roles.get().into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
@@ -222,10 +233,10 @@ fn MemberRow(
             let label = format!("Status of {}", m.name);
             view! {
                 <tr data-member=m.id.to_string() data-status=current.key()>
-                    <th scope="row"><A href=href.clone()>{m.name.clone()}</A></th>
+                    <th scope="row"><a href=href.clone()>{m.name.clone()}</a></th>
                     <td>
                         <select class="status-select" data-status=current.key() aria-label=label on:change=change_status.clone()>
-                            {moves.into_iter().map(|s| view! { <option value=s.key() selected=s == current>{s.label()}</option> }).collect_view()}
+                            {moves.into_iter().map(|s| view! { <option value=s.key() prop:selected=s == current>{s.label()}</option> }).collect_view()}
                         </select>
                     </td>
                     <td class="wide">{contact}</td>

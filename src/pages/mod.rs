@@ -51,6 +51,17 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
+/// Shows `children` once the open group's view has arrived, and a loading line until then.
+#[component]
+pub fn WhenShown(children: ChildrenFn) -> impl IntoView {
+    let app = crate::state::use_app();
+    view! {
+        <Show when=move || app.shown.get() fallback=|| view! { <p class="boot" role="status">"Opening the group…"</p> }>
+            {children()}
+        </Show>
+    }
+}
+
 /// Names the page in the browser tab and history: "Members · Cohort".
 pub fn use_page_title(title: impl Fn() -> String + Send + Sync + 'static) {
     Effect::new(move |_| document().set_title(&format!("{} · Cohort", title())));

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::member::InlineField;
-use super::use_page_title;
+use super::{WhenShown, use_page_title};
 use crate::forms::{FormAlert, FormError, MemberPicker, TextField};
 use crate::state::use_app;
 
@@ -40,6 +40,7 @@ pub fn RolesPage() -> impl IntoView {
     let without_holder = move || app.view.with(|g| g.roles_without_holder().len());
     let group = move || app.open.get().map(|g| g.to_string()).unwrap_or_default();
     view! {
+        <WhenShown>
         <article class="roles">
             <header class="page-header"><h1>"Roles"</h1></header>
             <section class="card flags" aria-labelledby="gaps-heading">
@@ -65,6 +66,7 @@ pub fn RolesPage() -> impl IntoView {
                 <RoleCard id />
             </For>
         </article>
+        </WhenShown>
     }
 }
 

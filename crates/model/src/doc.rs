@@ -257,6 +257,17 @@ impl GroupDoc {
         Ok(Touched::from_patches(&self.doc.make_patches(&mut log)))
     }
 
+    /// What changed since `heads`, or `None` if this document lacks some of them (then only a
+    /// full read is right).
+    pub fn touched_since(&self, heads: &[ChangeHash]) -> Option<Touched> {
+        if !self.doc.get_missing_deps(heads).is_empty() {
+            return None;
+        }
+        Some(Touched::from_patches(
+            &self.doc.diff(heads, &self.doc.get_heads()),
+        ))
+    }
+
     /// Takes in every change `other` has that this document lacks.
     pub fn merge(&mut self, other: &mut GroupDoc) -> Result<Touched, AutomergeError> {
         let mut log = PatchLog::active();

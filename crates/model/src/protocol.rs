@@ -144,6 +144,36 @@ pub enum Event {
     StorageFailed(StorageFailure),
 }
 
+/// Puts together a group view sent as `ViewStart`, `ViewMembers`, `ViewFeedback` events;
+/// other events are ignored, and a later `ViewStart` starts over.
+pub fn assemble(events: impl IntoIterator<Item = Event>) -> crate::Group {
+    let mut group = crate::Group::default();
+    for event in events {
+        match event {
+            Event::ViewStart { profile, roles, .. } => {
+                let roles = roles.into_iter().map(|r| (r.id.clone(), r)).collect();
+                group = crate::Group {
+                    profile,
+                    roles,
+                    ..crate::Group::default()
+                };
+            }
+            Event::ViewMembers(members) => {
+                group
+                    .members
+                    .extend(members.into_iter().map(|m| (m.id.clone(), m)));
+            }
+            Event::ViewFeedback(items) => {
+                group
+                    .feedback
+                    .extend(items.into_iter().map(|f| (f.id.clone(), f)));
+            }
+            _ => {}
+        }
+    }
+    group
+}
+
 /// A message from the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum FromWorker {

@@ -1,7 +1,6 @@
 //! Searching, filtering and sorting the group for the screens, and the gaps organizers look
 //! for (members without a role, roles without a holder).
 
-use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
@@ -65,32 +64,36 @@ impl MemberQuery {
             })
             .filter(|m| needle.is_empty() || matches_search(m, &needle))
             .collect();
-        let order = |a: &&Member, b: &&Member| -> Ordering {
-            let by_name = || compare_names(&a.name, &b.name).then_with(|| a.id.cmp(&b.id));
-            match self.sort {
-                MemberSort::Name => by_name(),
-                MemberSort::Status => a.status.cmp(&b.status).then_with(by_name),
-                // Members with no date come last either way.
-                MemberSort::Joined => (a.joined.is_empty(), &a.joined)
-                    .cmp(&(b.joined.is_empty(), &b.joined))
-                    .then_with(by_name),
-                MemberSort::Added => a.added_at.cmp(&b.added_at).then_with(by_name),
+        // Sort keys are computed once per member, not once per comparison: this runs on every
+        // change with up to tens of thousands of members.
+        match self.sort {
+            MemberSort::Name => members.sort_by_cached_key(|m| (fold(&m.name), m.id.clone())),
+            MemberSort::Status => {
+                members.sort_by_cached_key(|m| (m.status, fold(&m.name), m.id.clone()))
             }
-        };
-        members.sort_by(|a, b| {
-            if self.descending {
-                order(b, a)
-            } else {
-                order(a, b)
+            // Members with no date come last either way.
+            MemberSort::Joined => members.sort_by_cached_key(|m| {
+                (
+                    m.joined.is_empty(),
+                    m.joined.clone(),
+                    fold(&m.name),
+                    m.id.clone(),
+                )
+            }),
+            MemberSort::Added => {
+                members.sort_by_cached_key(|m| (m.added_at, fold(&m.name), m.id.clone()))
             }
-        });
+        }
+        if self.descending {
+            members.reverse();
+        }
         members
     }
 }
 
-fn compare_names(a: &str, b: &str) -> Ordering {
-    let fold = |s: &str| s.chars().flat_map(char::to_lowercase).collect::<String>();
-    fold(a).cmp(&fold(b))
+/// A name as it sorts: case does not matter.
+fn fold(name: &str) -> String {
+    name.to_lowercase()
 }
 
 fn matches_search(member: &Member, needle: &str) -> bool {
@@ -141,10 +144,13 @@ impl Group {
     /// Members still in the group (not left) who hold no role.
     pub fn members_without_role(&self) -> Vec<&Member> {
         let holders: BTreeSet<&MemberId> = self.roles.values().flat_map(|r| &r.holders).collect();
-        self.members
+        let mut members: Vec<&Member> = self
+            .members
             .values()
             .filter(|m| m.status != MemberStatus::Left && !holders.contains(&m.id))
-            .collect()
+            .collect();
+        members.sort_by_cached_key(|m| fold(&m.name));
+        members
     }
 
     /// Roles nobody holds.
@@ -162,7 +168,7 @@ impl Group {
             .values()
             .filter(|r| r.holders.contains(member))
             .collect();
-        roles.sort_by(|a, b| compare_names(&a.name, &b.name));
+        roles.sort_by_cached_key(|r| fold(&r.name));
         roles
     }
 

@@ -521,6 +521,26 @@ fn a_view_kept_by_updates_matches_a_full_read() {
 }
 
 #[test]
+fn what_changed_since_older_heads_is_found_without_reading_everything() {
+    let mut doc = new_group();
+    let ada = add_member(&mut doc, "Ada");
+    let grace = add_member(&mut doc, "Grace");
+    let heads = doc.heads();
+    doc.apply(&set(&grace, MemberField::Email, "grace@example.org"))
+        .unwrap();
+    let role = add_role(&mut doc, "Host");
+    let touched = doc.touched_since(&heads).unwrap();
+    assert_eq!(touched.members.iter().collect::<Vec<_>>(), [&grace]);
+    assert_eq!(touched.roles.iter().collect::<Vec<_>>(), [&role]);
+    assert!(!touched.members.contains(&ada));
+    assert_eq!(doc.touched_since(&doc.heads()), Some(Touched::default()));
+    // Heads from another replica's future cannot be diffed against.
+    let mut other = doc.fork();
+    add_member(&mut other, "Alan");
+    assert_eq!(doc.touched_since(&other.heads()), None);
+}
+
+#[test]
 fn feedback_moves_through_its_workflow_with_dates() {
     let mut doc = new_group();
     let id = FeedbackId::random().unwrap();

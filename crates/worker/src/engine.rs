@@ -17,18 +17,33 @@ const COMPACT_AFTER_CHUNKS: u32 = 200;
 const MEMBERS_PER_MESSAGE: usize = 1_000;
 const FEEDBACK_PER_MESSAGE: usize = 2_000;
 
-/// Sends a message to the page.
-pub type Outbox = Rc<dyn Fn(&FromWorker)>;
+/// Sends an encoded [`FromWorker`] message to the page.
+pub type Outbox = Rc<dyn Fn(Vec<u8>)>;
 
-/// The view saved with a group, and the document heads it shows.
+/// The view saved with a group: the messages that show it, encoded, so that opening the group
+/// posts them as they are, and the document heads the view shows.
 #[derive(Serialize, Deserialize)]
 struct CachedView {
     heads: Vec<[u8; 32]>,
-    group: Group,
+    messages: Vec<Vec<u8>>,
 }
 
-fn head_bytes(heads: &[ChangeHash]) -> Vec<[u8; 32]> {
-    heads.iter().map(|head| head.0).collect()
+impl CachedView {
+    fn heads(&self) -> Vec<ChangeHash> {
+        self.heads.iter().map(|head| ChangeHash(*head)).collect()
+    }
+
+    /// The view as plain values.
+    fn group(&self) -> Result<Group, protocol::BadMessage> {
+        let events = self
+            .messages
+            .iter()
+            .map(|bytes| match protocol::decode(bytes)? {
+                FromWorker::Event(event) => Ok::<_, protocol::BadMessage>(event),
+                FromWorker::Reply(_) => Ok(Event::ViewDone),
+            });
+        Ok(protocol::assemble(events.collect::<Result<Vec<_>, _>>()?))
+    }
 }
 
 impl From<StorageError> for Failure {
@@ -49,6 +64,8 @@ fn apply_failure(error: ApplyError) -> Failure {
 struct OpenGroup {
     id: GroupId,
     doc: GroupDoc,
+    /// The heads of the stored view; it is brought up to date now and then, not on every edit.
+    view_heads: Vec<ChangeHash>,
     /// The heads stored in IndexedDB; later changes are not yet stored.
     stored_heads: Vec<ChangeHash>,
     next_seq: u32,
@@ -80,7 +97,7 @@ impl Engine {
     }
 
     fn post(&self, event: Event) {
-        (self.outbox)(&FromWorker::Event(event));
+        (self.outbox)(protocol::encode(&FromWorker::Event(event)));
     }
 
     pub async fn handle(&mut self, request: Request) -> Result<Answer, Failure> {
@@ -119,10 +136,7 @@ impl Engine {
             Request::OpenGroup { id } => self.open(id).await,
             Request::Apply { action } => self.apply(&action).await,
             Request::SaveView => {
-                if let Some(open) = &self.open {
-                    self.save_view(open.id, &open.doc, &open.doc.hydrate())
-                        .await?;
-                }
+                self.refresh_view().await?;
                 Ok(Answer::Done)
             }
             Request::MeasureBareLoad { id } => {
@@ -140,28 +154,47 @@ impl Engine {
         if self.storage.summary(&id).await?.is_none() {
             return Err(Failure::UnknownGroup);
         }
-        // First the cached view, so the page can show the group while the document loads.
+        // First the stored view, posted as it was saved, so the page shows the group while the
+        // document loads.
         let cached = match self.storage.view(&id).await? {
             Some(bytes) => protocol::decode::<CachedView>(&bytes).ok(),
             None => None,
         };
-        if let Some(cached) = &cached {
-            self.send_view(id, ViewSource::Cache, &cached.group);
+        for message in cached.iter().flat_map(|cached| &cached.messages) {
+            (self.outbox)(message.clone());
         }
         let stored = self.storage.load(&id).await?;
         let doc = GroupDoc::load(&stored.bytes).map_err(|e| Failure::Document(e.to_string()))?;
         let heads = doc.heads();
-        if cached
+        // A view behind the document is brought up to date with the records changed since;
+        // only without a usable view is the whole document read.
+        let since_view = cached
             .as_ref()
-            .is_none_or(|cached| cached.heads != head_bytes(&heads))
-        {
-            let group = doc.hydrate();
-            self.send_view(id, ViewSource::Document, &group);
-            self.save_view(id, &doc, &group).await?;
-        }
+            .and_then(|cached| Some((cached.heads(), doc.touched_since(&cached.heads())?)));
+        let view_heads = match since_view {
+            Some((view_heads, touched)) => {
+                if !touched.is_empty() {
+                    self.post(Event::Updated {
+                        group: id,
+                        update: doc.update_for(&touched),
+                    });
+                }
+                view_heads
+            }
+            None => {
+                let group = doc.hydrate();
+                let messages = view_messages(id, ViewSource::Document, &group);
+                for message in &messages {
+                    (self.outbox)(message.clone());
+                }
+                self.save_view(id, &heads, &group).await?;
+                heads.clone()
+            }
+        };
         self.open = Some(OpenGroup {
             id,
             doc,
+            view_heads,
             stored_heads: heads,
             next_seq: stored.next_seq,
             chunks: stored.chunks,
@@ -170,40 +203,48 @@ impl Engine {
         Ok(Answer::Done)
     }
 
-    fn send_view(&self, id: GroupId, source: ViewSource, group: &Group) {
-        self.post(Event::ViewStart {
-            group: id,
-            source,
-            profile: group.profile.clone(),
-            roles: group.roles.values().cloned().collect(),
-        });
-        let members: Vec<_> = group.members.values().collect();
-        for part in members.chunks(MEMBERS_PER_MESSAGE) {
-            self.post(Event::ViewMembers(
-                part.iter().map(|m| (*m).clone()).collect(),
-            ));
-        }
-        self.post(Event::ViewMembersDone);
-        let feedback: Vec<_> = group.feedback.values().collect();
-        for part in feedback.chunks(FEEDBACK_PER_MESSAGE) {
-            self.post(Event::ViewFeedback(
-                part.iter().map(|f| (*f).clone()).collect(),
-            ));
-        }
-        self.post(Event::ViewDone);
-    }
-
     async fn save_view(
         &self,
         id: GroupId,
-        doc: &GroupDoc,
+        heads: &[ChangeHash],
         group: &Group,
     ) -> Result<(), StorageError> {
         let cached = CachedView {
-            heads: head_bytes(&doc.heads()),
-            group: group.clone(),
+            heads: heads.iter().map(|head| head.0).collect(),
+            messages: view_messages(id, ViewSource::Cache, group),
         };
         self.storage.put_view(&id, &protocol::encode(&cached)).await
+    }
+
+    /// Brings the open group's stored view up to its document: the stored view with the records
+    /// changed since. Cheap next to reading the whole document.
+    async fn refresh_view(&mut self) -> Result<(), Failure> {
+        let Some(open) = &self.open else {
+            return Ok(());
+        };
+        let heads = open.doc.heads();
+        if open.view_heads == heads {
+            return Ok(());
+        }
+        let stored = match self.storage.view(&open.id).await? {
+            Some(bytes) => protocol::decode::<CachedView>(&bytes).ok(),
+            None => None,
+        };
+        let group = match stored
+            .and_then(|view| Some((view.group().ok()?, open.doc.touched_since(&view.heads())?)))
+        {
+            Some((mut group, touched)) => {
+                group.apply(open.doc.update_for(&touched));
+                group
+            }
+            None => open.doc.hydrate(),
+        };
+        let id = open.id;
+        self.save_view(id, &heads, &group).await?;
+        if let Some(open) = self.open.as_mut() {
+            open.view_heads = heads;
+        }
+        Ok(())
     }
 
     async fn apply(&mut self, action: &Action) -> Result<Answer, Failure> {
@@ -231,7 +272,7 @@ impl Engine {
         let stored = self.storage.append(&open.id, open.next_seq, &bytes).await;
         if let Err(error) = stored {
             let failure = StorageFailure::from(error);
-            (self.outbox)(&FromWorker::Event(Event::StorageFailed(failure.clone())));
+            self.post(Event::StorageFailed(failure.clone()));
             return Err(Failure::Storage(failure));
         }
         open.stored_heads = open.doc.heads();
@@ -273,6 +314,32 @@ impl Engine {
         self.storage.put_summary(&summary).await?;
         Ok(Answer::Group(summary))
     }
+}
+
+/// The messages that show `group` on the page, in order.
+fn view_messages(id: GroupId, source: ViewSource, group: &Group) -> Vec<Vec<u8>> {
+    let event = |event| protocol::encode(&FromWorker::Event(event));
+    let mut messages = vec![event(Event::ViewStart {
+        group: id,
+        source,
+        profile: group.profile.clone(),
+        roles: group.roles.values().cloned().collect(),
+    })];
+    let members: Vec<_> = group.members.values().cloned().collect();
+    messages.extend(
+        members
+            .chunks(MEMBERS_PER_MESSAGE)
+            .map(|part| event(Event::ViewMembers(part.to_vec()))),
+    );
+    messages.push(event(Event::ViewMembersDone));
+    let feedback: Vec<_> = group.feedback.values().cloned().collect();
+    messages.extend(
+        feedback
+            .chunks(FEEDBACK_PER_MESSAGE)
+            .map(|part| event(Event::ViewFeedback(part.to_vec()))),
+    );
+    messages.push(event(Event::ViewDone));
+    messages
 }
 
 /// Milliseconds from the page's time origin, in a worker or a window.

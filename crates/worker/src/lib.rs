@@ -29,8 +29,8 @@ pub fn start() {
     let (requests, mut incoming) = futures_channel::mpsc::unbounded::<ToWorker>();
     let outbox: Outbox = {
         let scope = scope.clone();
-        Rc::new(move |message: &FromWorker| {
-            let bytes = Uint8Array::from(protocol::encode(message).as_slice());
+        Rc::new(move |message: Vec<u8>| {
+            let bytes = Uint8Array::from(message.as_slice());
             // Transfer the buffer rather than copy it.
             if let Err(error) =
                 scope.post_message_with_transfer(&bytes, &Array::of1(&bytes.buffer()))
@@ -53,31 +53,36 @@ pub fn start() {
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
-    outbox(&FromWorker::Event(Event::Ready));
+    let post = move |outbox: &Outbox, message: FromWorker| outbox(protocol::encode(&message));
+    post(&outbox, FromWorker::Event(Event::Ready));
 
     wasm_bindgen_futures::spawn_local(async move {
         let blocked = outbox.clone();
         let storage = Storage::open(DATABASE, move || {
-            blocked(&FromWorker::Event(Event::StorageFailed(
-                StorageError::Blocked.into(),
-            )));
+            post(
+                &blocked,
+                FromWorker::Event(Event::StorageFailed(StorageError::Blocked.into())),
+            );
         })
         .await;
         let mut engine = match storage {
             Ok(storage) => Engine::new(storage, outbox.clone()),
             Err(error) => {
                 let failure: protocol::StorageFailure = error.into();
-                outbox(&FromWorker::Event(Event::StorageFailed(failure.clone())));
+                post(
+                    &outbox,
+                    FromWorker::Event(Event::StorageFailed(failure.clone())),
+                );
                 while let Some(ToWorker { seq, .. }) = incoming.next().await {
                     let result = Err(Failure::Storage(failure.clone()));
-                    outbox(&FromWorker::Reply(Reply { seq, result }));
+                    post(&outbox, FromWorker::Reply(Reply { seq, result }));
                 }
                 return;
             }
         };
         while let Some(ToWorker { seq, request }) = incoming.next().await {
             let result = engine.handle(request).await;
-            outbox(&FromWorker::Reply(Reply { seq, result }));
+            post(&outbox, FromWorker::Reply(Reply { seq, result }));
         }
     });
 }

@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use cohort_model::protocol::{Answer, Event, Failure, FromWorker, Request, ViewSource};
+use cohort_model::protocol::{self, Answer, Event, Failure, FromWorker, Request, ViewSource};
 use cohort_model::*;
 use cohort_worker::engine::Engine;
 use cohort_worker::storage::Storage;
@@ -30,9 +30,9 @@ async fn worker(database: &str) -> Worker {
     let storage = Storage::open(database, || panic!("blocked")).await.unwrap();
     let events = Rc::new(RefCell::new(Vec::new()));
     let sink = events.clone();
-    let outbox = Rc::new(move |message: &FromWorker| {
-        if let FromWorker::Event(event) = message {
-            sink.borrow_mut().push(event.clone());
+    let outbox = Rc::new(move |message: Vec<u8>| {
+        if let Ok(FromWorker::Event(event)) = protocol::decode(&message) {
+            sink.borrow_mut().push(event);
         }
     });
     Worker {
@@ -68,43 +68,37 @@ impl Worker {
         .await
     }
 
-    /// Opens a group and puts together the views it was sent, in order.
+    /// Opens a group and puts together the views it was sent, in order, each followed by
+    /// the updates sent after it.
     async fn open(&mut self, id: GroupId) -> Vec<(ViewSource, Group)> {
         self.events.borrow_mut().clear();
         self.ask(Request::OpenGroup { id }).await.unwrap();
-        let mut views = Vec::new();
-        for event in self.events.borrow_mut().drain(..) {
-            match event {
-                Event::ViewStart {
-                    source,
-                    profile,
-                    roles,
-                    ..
-                } => {
-                    let roles = roles.into_iter().map(|r| (r.id.clone(), r)).collect();
-                    views.push((
-                        source,
-                        Group {
-                            profile,
-                            roles,
-                            ..Group::default()
-                        },
-                    ));
-                }
-                Event::ViewMembers(members) => {
-                    let view = &mut views.last_mut().unwrap().1;
-                    view.members
-                        .extend(members.into_iter().map(|m| (m.id.clone(), m)));
-                }
-                Event::ViewFeedback(items) => {
-                    let view = &mut views.last_mut().unwrap().1;
-                    view.feedback
-                        .extend(items.into_iter().map(|f| (f.id.clone(), f)));
-                }
-                _ => {}
+        let mut views: Vec<(ViewSource, Vec<Event>)> = Vec::new();
+        for event in self.events.borrow().clone() {
+            if let Event::ViewStart { source, .. } = &event {
+                views.push((*source, Vec::new()));
+            }
+            if let Some((_, events)) = views.last_mut() {
+                events.push(event);
             }
         }
         views
+            .into_iter()
+            .map(|(source, events)| {
+                let updates: Vec<_> = events
+                    .iter()
+                    .filter_map(|e| match e {
+                        Event::Updated { update, .. } => Some(update.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let mut group = protocol::assemble(events);
+                for update in updates {
+                    group.apply(update);
+                }
+                (source, group)
+            })
+            .collect()
     }
 }
 
@@ -160,7 +154,7 @@ async fn a_group_comes_back_exactly_after_a_restart() {
     // A new worker, as after a reload or a killed tab: only what is in IndexedDB.
     let mut second = worker(&database).await;
     let views = second.open(id).await;
-    // The view cached at the last open shows first; the document agrees with it.
+    // The cached view shows first; with the update that follows it, it is the document.
     assert_eq!(
         views.len(),
         1,
@@ -174,14 +168,35 @@ async fn a_group_comes_back_exactly_after_a_restart() {
     ));
     second.apply(add_member("Edsger")).await.unwrap();
 
-    // A stale cached view shows first, then the document's view replaces it.
+    // The stale cached view shows first, then an update with what changed since: the
+    // document is never read in full.
     let mut third = worker(&database).await;
     let views = third.open(id).await;
     assert_eq!(
         views.iter().map(|v| v.0).collect::<Vec<_>>(),
-        [ViewSource::Cache, ViewSource::Document]
+        [ViewSource::Cache]
     );
-    assert_eq!(views[1].1.members.len(), 4);
+    assert_eq!(views[0].1.members.len(), 4);
+    assert!(
+        third
+            .events
+            .borrow()
+            .iter()
+            .any(|e| matches!(e, Event::Updated { .. }))
+    );
+    // Saved again, the view is current: the next open sends it alone.
+    third.ask(Request::SaveView).await.unwrap();
+    let mut fourth = worker(&database).await;
+    let views = fourth.open(id).await;
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].1.members.len(), 4);
+    assert!(
+        !fourth
+            .events
+            .borrow()
+            .iter()
+            .any(|e| matches!(e, Event::Updated { .. }))
+    );
 }
 
 #[wasm_bindgen_test]

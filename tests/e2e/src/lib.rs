@@ -370,7 +370,7 @@ impl Deref for Browser {
 
 /// chromedriver's log endpoint, which fantoccini has no method for.
 #[derive(Debug)]
-struct BrowserLog;
+pub struct BrowserLog;
 
 impl WebDriverCompatibleCommand for BrowserLog {
     fn endpoint(

@@ -1,0 +1,197 @@
+//! The group benchmark: a group of 10,000 members and 20,000 feedback items, opened from
+//! IndexedDB in headless Chromium through the real relay and app. Prints the figures that
+//! `docs/perf.md` records. Run it with `scripts/bench` (release builds).
+//!
+//! Usage: `bench-group [members] [feedback] [runs]`.
+
+use std::time::Instant;
+
+use cohort_model::{GroupDoc, sample};
+use harness::{Browser, HarnessError, Relay, Result, Viewport};
+use serde_json::{Value, json};
+
+/// Collects main-thread long tasks (over 50 ms) since the page started: the observer's
+/// buffer holds those that happened before it was made.
+const LONG_TASKS: &str = "
+    const done = arguments[arguments.length - 1];
+    const tasks = [];
+    new PerformanceObserver(list => tasks.push(...list.getEntries().map(e => e.duration)))
+        .observe({ type: 'longtask', buffered: true });
+    setTimeout(() => done(tasks), 200);
+";
+
+/// Changes the status of the first member in the table and reports, in milliseconds, when
+/// the row showed the new status (DOM updated) and the next frame after that.
+const EDIT_TO_DOM: &str = "
+    const done = arguments[arguments.length - 1];
+    const row = document.querySelector('tbody tr');
+    const select = row.querySelector('select');
+    const next = [...select.options].find(o => !o.selected).value;
+    const id = row.dataset.member;
+    const start = performance.now();
+    const observer = new MutationObserver(() => {
+        const now = document.querySelector(`tr[data-member=\"${id}\"]`);
+        if (now && now.dataset.status === next) {
+            observer.disconnect();
+            const dom = performance.now() - start;
+            requestAnimationFrame(() => done([dom, performance.now() - start]));
+        }
+    });
+    observer.observe(document.querySelector('tbody'), { subtree: true, attributes: true, childList: true });
+    select.value = next;
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+";
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn number(value: &Value) -> Result<f64> {
+    value
+        .as_f64()
+        .ok_or_else(|| HarnessError::Answer(format!("not a number: {value}")))
+}
+
+/// One reload of the group's members page: when the members showed, when the group was
+/// editable, and the longest main-thread task.
+async fn open(browser: &Browser, url: &str) -> Result<(f64, f64, f64)> {
+    browser.goto(url).await?;
+    browser
+        .wait_until("performance.getEntriesByName('cohort:loaded').length > 0")
+        .await?;
+    browser
+        .wait_until("performance.getEntriesByName('cohort:members-shown').length > 0")
+        .await?;
+    let shown = number(
+        &browser
+            .eval("performance.getEntriesByName('cohort:members-shown')[0].startTime")
+            .await?,
+    )?;
+    let loaded = number(
+        &browser
+            .eval("performance.getEntriesByName('cohort:loaded')[0].startTime")
+            .await?,
+    )?;
+    let tasks = browser.execute_async(LONG_TASKS, Vec::new()).await?;
+    let longest = tasks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_f64)
+        .fold(0.0, f64::max);
+    Ok((shown, loaded, longest))
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<()> {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let (members, feedback, runs) = (
+        args.first().copied().unwrap_or(10_000),
+        args.get(1).copied().unwrap_or(20_000),
+        args.get(2).copied().unwrap_or(5),
+    );
+
+    let started = Instant::now();
+    let doc =
+        sample::group(members, feedback, 42).map_err(|e| HarnessError::Answer(e.to_string()))?;
+    let generated = started.elapsed();
+    let bytes = doc.save();
+    let mut native_loads: Vec<f64> = (0..3)
+        .map(|_| {
+            let started = Instant::now();
+            let loaded = GroupDoc::load(&bytes).map(|doc| doc.heads().len());
+            assert!(loaded.is_ok(), "the sample loads natively");
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    let native_load = median(&mut native_loads);
+    let file = tempfile::Builder::new()
+        .suffix(".automerge")
+        .tempfile()
+        .map_err(HarnessError::TempDir)?;
+    std::fs::write(file.path(), &bytes).map_err(HarnessError::TempDir)?;
+    eprintln!(
+        "generated {members} members and {feedback} feedback in {generated:?}: {} bytes",
+        bytes.len()
+    );
+
+    let relay = Relay::start()?;
+    let browser = Browser::launch(Viewport::Desktop).await?;
+    browser.goto(relay.url()).await?;
+    let input = browser.wait_for("#import-file").await?;
+    input.send_keys(&file.path().display().to_string()).await?;
+    // The first open after the import reads the whole document and caches its view.
+    browser
+        .wait_until("location.pathname.endsWith('/members') && document.querySelector('tbody tr')")
+        .await?;
+    browser
+        .wait_until("document.querySelector('.sync-status').dataset.state === 'local'")
+        .await?;
+    let path = browser.current_url().await?.path().to_owned();
+    let group = path.split('/').nth(2).unwrap_or_default().to_owned();
+    let url = format!("{}{}", relay.url(), &path[1..]);
+
+    let mut shown = Vec::new();
+    let mut loaded = Vec::new();
+    let mut longest = Vec::new();
+    let mut bare = Vec::new();
+    for run in 0..runs {
+        let (s, l, t) = open(&browser, &url).await?;
+        let measured = browser
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 window.cohortDiagnostics.measureBareLoad(arguments[0]).then(done, e => done(String(e)));",
+                vec![json!(group)],
+            )
+            .await?;
+        let b = number(&measured)?;
+        eprintln!(
+            "open {run}: members shown {s:.0} ms, editable {l:.0} ms, longest task {t:.0} ms; bare load {b:.0} ms"
+        );
+        shown.push(s);
+        loaded.push(l);
+        longest.push(t);
+        bare.push(b);
+    }
+
+    let mut dom = Vec::new();
+    let mut frame = Vec::new();
+    for _ in 0..20 {
+        let times = browser.execute_async(EDIT_TO_DOM, Vec::new()).await?;
+        dom.push(number(&times[0])?);
+        frame.push(number(&times[1])?);
+    }
+    // The edits left the cached view behind the document: the next open shows the cache,
+    // then the document's own view.
+    let (stale_shown, stale_loaded, stale_longest) = open(&browser, &url).await?;
+
+    let agent = browser.eval("navigator.userAgent").await?;
+    let worst_task = longest.iter().copied().fold(stale_longest, f64::max);
+    let max = |values: &[f64]| values.iter().copied().fold(0.0, f64::max);
+    let report = json!({
+        "members": members,
+        "feedback": feedback,
+        "document_bytes": bytes.len(),
+        "native_load_ms": native_load,
+        "browser": agent,
+        "runs": runs,
+        "first_render_ms": median(&mut shown),
+        "editable_ms": median(&mut loaded),
+        "bare_load_ms": median(&mut bare),
+        "editable_over_bare": median(&mut loaded) / median(&mut bare),
+        "longest_main_thread_task_ms": worst_task,
+        "edit_to_dom_ms_median": median(&mut dom),
+        "edit_to_dom_ms_max": max(&dom),
+        "edit_to_next_frame_ms_median": median(&mut frame),
+        "stale_cache_open": { "first_render_ms": stale_shown, "editable_ms": stale_loaded, "longest_task_ms": stale_longest },
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    browser.close().await
+}

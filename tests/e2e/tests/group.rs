@@ -1,0 +1,264 @@
+//! A group through the UI: create it, add members, roles and feedback, see invalid input
+//! refused, reload, and find everything still there.
+
+use harness::{Browser, Result, Viewport, open_app};
+
+async fn count(browser: &Browser, css: &str) -> Result<usize> {
+    let n = browser
+        .eval(&format!("document.querySelectorAll(\"{css}\").length"))
+        .await?;
+    Ok(n.as_u64().unwrap_or_default() as usize)
+}
+
+async fn add_member(browser: &Browser, name: &str, email: &str) -> Result<()> {
+    browser.click("button[aria-expanded]").await?;
+    browser.fill("#new-name", name).await?;
+    browser.fill("#new-email", email).await?;
+    browser.click("form.add-member button[type=submit]").await
+}
+
+#[tokio::test]
+async fn a_group_is_built_through_the_ui_and_survives_a_reload() -> Result<()> {
+    let (relay, browser) = open_app(Viewport::Desktop).await?;
+    let group = browser.create_group("Book club").await?;
+    assert_eq!(browser.text_of(".members .count").await?, "0 members");
+    assert_eq!(browser.text_of(".group-name").await?, "Book club");
+
+    // A malformed email is refused next to its field, and nothing is stored.
+    add_member(&browser, "Ada Lovelace", "ada@").await?;
+    let error = browser.text_of("#new-email-error").await?;
+    assert!(
+        error.starts_with("Email “ada@” is not an email address"),
+        "{error}"
+    );
+    assert_eq!(
+        browser
+            .eval("document.querySelector('#new-email').getAttribute('aria-invalid')")
+            .await?,
+        "true"
+    );
+    assert_eq!(browser.text_of(".members .count").await?, "0 members");
+    // Corrected, it goes in; the form closes and the table shows the member.
+    browser.fill("#new-email", "ada@example.org").await?;
+    browser.fill("#new-tags", "mentor, speaker").await?;
+    browser.click("form.add-member button[type=submit]").await?;
+    browser
+        .wait_until("!document.querySelector('form.add-member')")
+        .await?;
+    add_member(&browser, "Grace Hopper", "grace@example.org").await?;
+    browser
+        .wait_until("document.querySelectorAll('tbody tr').length === 2")
+        .await?;
+    assert_eq!(browser.text_of(".members .count").await?, "2 members");
+    // An empty name is refused too.
+    add_member(&browser, " ", "").await?;
+    assert_eq!(
+        browser.text_of("#new-name-error").await?,
+        "Name is required"
+    );
+    browser.click("form.add-member button[type=button]").await?;
+
+    // A row's status can be changed in place, more than once, and the row shows each change.
+    for status in ["active", "inactive"] {
+        browser
+            .set_value("tbody tr:nth-child(2) select", status)
+            .await?;
+        browser
+            .wait_until(&format!(
+                "(r => r.dataset.status === '{status}' && r.querySelector('select').value === '{status}')(document.querySelector('tbody tr:nth-child(2)'))"
+            ))
+            .await?;
+    }
+
+    // Search narrows the table and the count says so.
+    browser.fill("#member-search", "MENTOR").await?;
+    browser
+        .wait_until("document.querySelectorAll('tbody tr').length === 1")
+        .await?;
+    assert_eq!(browser.text_of(".members .count").await?, "1 of 2 members");
+    browser.fill("#member-search", "").await?;
+
+    // Member detail: a bad phone is refused inline; a good one is kept; status moves.
+    browser.click("tbody tr th a").await?; // Ada, first by name
+    assert_eq!(browser.text_of("main h1").await?, "Ada Lovelace");
+    browser.set_value("#m-phone", "call me").await?;
+    let error = browser.text_of("#m-phone-error").await?;
+    assert!(
+        error.starts_with("Phone “call me” is not a phone number"),
+        "{error}"
+    );
+    browser.set_value("#m-phone", "+44 20 7946 0958").await?;
+    browser
+        .wait_until("document.querySelector('#m-phone-error').hidden")
+        .await?;
+    browser
+        .set_value("#m-notes", "Leads the March session.")
+        .await?;
+    browser
+        .click("button:not([disabled])[type=button]:is(.card button)")
+        .await?; // "Mark active"
+    browser
+        .wait_until("document.querySelector('.page-header .status').textContent === 'Active'")
+        .await?;
+
+    // Roles: add one, see it flagged without a holder, give it a holder.
+    browser
+        .click(&format!("nav.app-nav a[href='{group}/roles']"))
+        .await?;
+    browser.fill("#new-role-name", "Host").await?;
+    browser
+        .fill("#new-role-resp", "Opens each meeting and keeps time.")
+        .await?;
+    browser.click("form.add-role button[type=submit]").await?;
+    browser.wait_for("section.role .badge.warn").await?;
+    assert_eq!(
+        browser.text_of("[data-flag=roles-without-holder]").await?,
+        "1 role has no holder."
+    );
+    assert_eq!(
+        browser.text_of("[data-flag=members-without-role]").await?,
+        "2 current members hold no role:"
+    );
+    browser
+        .fill("section.role .member-picker input", "grace")
+        .await?;
+    browser.click("section.role .suggestion").await?;
+    browser.click("section.role .inline-form > button").await?;
+    browser
+        .wait_until("!document.querySelector('section.role .badge.warn')")
+        .await?;
+    assert_eq!(
+        browser.text_of("[data-flag=members-without-role]").await?,
+        "1 current member holds no role:"
+    );
+
+    // Feedback: a score of 11 is refused at the score; 8 is taken.
+    browser
+        .click(&format!("nav.app-nav a[href='{group}/feedback']"))
+        .await?;
+    browser.click("button[aria-expanded]").await?;
+    browser
+        .fill("#new-feedback-text", "Shorter books in summer, please.")
+        .await?;
+    browser.fill("#new-feedback-score", "11").await?;
+    browser.fill("#new-feedback-category", "idea").await?;
+    browser
+        .click("form.add-feedback button[type=submit]")
+        .await?;
+    assert_eq!(
+        browser.text_of("#new-feedback-score-error").await?,
+        "Score must be a whole number from 0 to 10"
+    );
+    assert_eq!(count(&browser, "li.feedback-item").await?, 0);
+    browser.fill("#new-feedback-score", "8").await?;
+    browser
+        .fill(".add-feedback .member-picker input", "ada")
+        .await?;
+    browser.click(".add-feedback .suggestion").await?;
+    browser
+        .click("form.add-feedback button[type=submit]")
+        .await?;
+    browser.wait_for("li.feedback-item").await?;
+    browser.click("li.feedback-item .actions button").await?; // Mark triaged
+    browser
+        .wait_until("document.querySelector('li.feedback-item').dataset.status === 'triaged'")
+        .await?;
+
+    // Reload: everything comes back from IndexedDB.
+    browser
+        .goto(&format!("{}{}/members", relay.url(), &group[1..]))
+        .await?;
+    browser
+        .wait_until("document.querySelectorAll('tbody tr').length === 2")
+        .await?;
+    let names = browser
+        .eval("[...document.querySelectorAll('tbody th')].map(t => t.textContent)")
+        .await?;
+    assert_eq!(names, serde_json::json!(["Ada Lovelace", "Grace Hopper"]));
+    browser.click("tbody tr th a").await?;
+    browser
+        .wait_until("document.querySelector('#m-phone')?.value === '+44 20 7946 0958'")
+        .await?;
+    assert_eq!(
+        browser
+            .eval("document.querySelector('#m-notes').value")
+            .await?,
+        "Leads the March session."
+    );
+    assert_eq!(browser.text_of(".page-header .status").await?, "Active");
+    assert!(
+        browser
+            .text_of("#member-feedback-heading + ul")
+            .await?
+            .contains("Shorter books in summer")
+    );
+    browser
+        .goto(&format!("{}{}/roles", relay.url(), &group[1..]))
+        .await?;
+    assert!(
+        browser
+            .text_of("section.role .chips")
+            .await?
+            .contains("Grace Hopper")
+    );
+    browser
+        .goto(&format!("{}{}/feedback", relay.url(), &group[1..]))
+        .await?;
+    assert!(
+        browser
+            .text_of("li.feedback-item")
+            .await?
+            .contains("Score 8/10")
+    );
+
+    assert_eq!(browser.console_errors().await?, Vec::<String>::new());
+    browser.close().await
+}
+
+#[tokio::test]
+async fn groups_are_renamed_and_deleted_after_asking() -> Result<()> {
+    let (_relay, browser) = open_app(Viewport::Desktop).await?;
+    browser.create_group("Choir").await?;
+    browser.create_group("Chess club").await?;
+    browser.click("a.brand").await?;
+    browser
+        .wait_until("document.querySelectorAll('.group-item').length === 2")
+        .await?;
+
+    browser.click(".group-item:nth-child(2) button").await?; // Rename "Choir"
+    browser.fill("#rename-group", "Chamber choir").await?;
+    browser
+        .click(".group-item form button[type=submit]")
+        .await?;
+    browser.wait_until("[...document.querySelectorAll('.group-link')].some(a => a.textContent === 'Chamber choir')").await?;
+
+    browser
+        .click(".group-item:nth-child(1) button.danger")
+        .await?; // Delete "Chamber choir"
+    assert!(
+        browser
+            .text_of("[role=alertdialog]")
+            .await?
+            .contains("Delete “Chamber choir”")
+    );
+    browser
+        .click("[role=alertdialog] button:not(.danger)")
+        .await?; // Keep it
+    assert_eq!(
+        browser
+            .eval("document.querySelectorAll('.group-item').length")
+            .await?,
+        2
+    );
+    browser
+        .click(".group-item:nth-child(1) button.danger")
+        .await?;
+    browser.click("[role=alertdialog] button.danger").await?;
+    browser
+        .wait_until("document.querySelectorAll('.group-item').length === 1")
+        .await?;
+    assert_eq!(browser.text_of(".group-link").await?, "Chess club");
+
+    assert_eq!(browser.console_errors().await?, Vec::<String>::new());
+    browser.close().await
+}

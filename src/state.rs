@@ -6,13 +6,13 @@
 //! changed. The same record ids key the document, the view and the keyed lists.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
 use cohort_model::protocol::{
     self, Answer, Event, Failure, FromWorker, GroupSummary, Request, ToWorker,
 };
-use cohort_model::{Action, Feedback, Group, GroupId, Millis};
+use cohort_model::{Action, Feedback, Group, GroupId, MemberId, Millis};
 use futures_channel::oneshot;
 use js_sys::{Array, Uint8Array};
 use leptos::prelude::*;
@@ -68,6 +68,9 @@ pub struct AppState {
     /// Fires when the members or roles of the view change (not its feedback): screens that
     /// sort or filter all members track this instead of the whole view.
     pub members_changed: Trigger,
+    /// The members changed since the members table last looked (see
+    /// [`AppState::take_changed_members`]); `None` when it must query everyone again.
+    changed_members: StoredValue<Option<BTreeSet<MemberId>>>,
     /// The view holds the group's members (from the cache or the document).
     pub shown: RwSignal<bool>,
     /// The document has loaded: changes apply at once (before, they wait in order).
@@ -88,6 +91,7 @@ impl AppState {
             open: RwSignal::new(None),
             view: RwSignal::new(Group::default()),
             members_changed: Trigger::new(),
+            changed_members: StoredValue::new(None),
             shown: RwSignal::new(false),
             loaded: RwSignal::new(false),
             open_failure: RwSignal::new(None),
@@ -245,6 +249,7 @@ impl AppState {
                     // no single task blocks the page for long.
                     set_timeout(
                         move || {
+                            self.changed_members.set_value(None);
                             self.members_changed.notify();
                             // The next frame shows the members: a User Timing mark for the
                             // benchmark and for anyone profiling a slow open.
@@ -277,9 +282,20 @@ impl AppState {
             }
             Event::Updated { group, update } if for_open(&group) => {
                 let members_changed = match &update {
-                    cohort_model::Update::Replace(_) => true,
-                    cohort_model::Update::Records(records) => {
-                        !records.members.is_empty() || !records.roles.is_empty()
+                    // A role change can move anyone in or out of a role filter.
+                    cohort_model::Update::Records(records) if records.roles.is_empty() => {
+                        let ids: Vec<MemberId> =
+                            records.members.iter().map(|(id, _)| id.clone()).collect();
+                        self.changed_members.update_value(|changed| {
+                            if let Some(changed) = changed {
+                                changed.extend(ids.iter().cloned());
+                            }
+                        });
+                        !ids.is_empty()
+                    }
+                    _ => {
+                        self.changed_members.set_value(None);
+                        true
                     }
                 };
                 self.view.update(|view| view.apply(update));
@@ -290,6 +306,14 @@ impl AppState {
             Event::Loaded { .. } | Event::Updated { .. } => {}
             Event::StorageFailed(failure) => self.alert.set(Some(failure.to_string())),
         }
+    }
+
+    /// The members changed since the last call, or `None` if everyone must be queried again;
+    /// from now on, changes are collected afresh.
+    pub fn take_changed_members(self) -> Option<BTreeSet<MemberId>> {
+        self.changed_members
+            .try_update_value(|changed| changed.replace(BTreeSet::new()))
+            .flatten()
     }
 
     /// Sends a request to the worker and waits for its reply.
@@ -347,7 +371,9 @@ impl AppState {
         self.loaded.set(false);
         self.open_failure.set(None);
         self.view.set(Group::default());
+        self.changed_members.set_value(None);
         self.members_changed.notify();
+        mark("cohort:open-requested");
         leptos::task::spawn_local(async move {
             if let Err(failure) = self.request(Request::OpenGroup { id }).await
                 && self.open.get_untracked() == Some(id)
@@ -363,6 +389,7 @@ impl AppState {
         self.shown.set(false);
         self.loaded.set(false);
         self.view.set(Group::default());
+        self.changed_members.set_value(None);
         self.members_changed.notify();
     }
 }

@@ -44,17 +44,19 @@ pub fn MembersPage() -> impl IntoView {
         },
         descending: descending.get(),
     });
-    // Only ids: rows read their own member, so an edit re-renders one row.
-    let matching = Memo::new(move |_| {
+    // Only ids: rows read their own member, so an edit re-renders one row. After an edit the
+    // previous result is brought up to date rather than everyone sorted again.
+    let result = Memo::new(move |previous: Option<&(MemberQuery, Vec<MemberId>)>| {
         app.members_changed.track();
         let query = query.get();
-        app.view.with_untracked(|group| {
-            query
-                .run(group)
-                .into_iter()
-                .map(|m| m.id.clone())
-                .collect::<Vec<_>>()
-        })
+        let changed = app.take_changed_members();
+        let ids = app.view.with_untracked(|group| match (previous, changed) {
+            (Some((last, ids)), Some(changed)) if *last == query => {
+                query.rerun(group, ids, &changed)
+            }
+            _ => query.run(group).into_iter().map(|m| m.id.clone()).collect(),
+        });
+        (query, ids)
     });
     let page = move || {
         chosen_page.with(|(for_query, page)| {
@@ -63,10 +65,10 @@ pub fn MembersPage() -> impl IntoView {
     };
     let turn =
         move |by: isize| chosen_page.set((query.get_untracked(), page().saturating_add_signed(by)));
-    let pages = move || matching.with(|ids| ids.len().div_ceil(PAGE_SIZE)).max(1);
+    let pages = move || result.with(|(_, ids)| ids.len().div_ceil(PAGE_SIZE)).max(1);
     let rows = Memo::new(move |_| {
         let start = page() * PAGE_SIZE;
-        matching.with(|ids| {
+        result.with(|(_, ids)| {
             ids.iter()
                 .skip(start)
                 .take(PAGE_SIZE)
@@ -99,7 +101,7 @@ pub fn MembersPage() -> impl IntoView {
                 <h1>"Members"</h1>
                 <p class="count" role="status" aria-live="polite">
                     {move || {
-                        let shown = matching.with(Vec::len);
+                        let shown = result.with(|(_, ids)| ids.len());
                         if !app.shown.get() {
                             "Loading members…".to_owned()
                         } else if shown == total() {

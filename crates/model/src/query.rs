@@ -38,9 +38,78 @@ pub struct MemberQuery {
     pub descending: bool,
 }
 
+/// Where a member sorts: the column's value, then the name, then the id (so no two tie).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct SortKey {
+    column: Column,
+    name: String,
+    id: MemberId,
+}
+
+/// The sorted column's value; every key of one query has the same variant.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Column {
+    None,
+    Status(MemberStatus),
+    /// Members with no date come last either way.
+    Joined {
+        missing: bool,
+        day: String,
+    },
+    Added(crate::Millis),
+}
+
 impl MemberQuery {
     /// The members that match, in order.
     pub fn run<'a>(&self, group: &'a Group) -> Vec<&'a Member> {
+        let matches = self.matcher(group);
+        let mut members: Vec<&Member> = group.members.values().filter(|m| matches(m)).collect();
+        // Sort keys are computed once per member, not once per comparison: this runs with up
+        // to tens of thousands of members.
+        members.sort_by_cached_key(|m| self.sort_key(m));
+        if self.descending {
+            members.reverse();
+        }
+        members
+    }
+
+    /// The ids of [`run`](Self::run), brought up to date from `previous` (this query's ids
+    /// before the members in `changed` changed) without sorting everyone again.
+    pub fn rerun(
+        &self,
+        group: &Group,
+        previous: &[MemberId],
+        changed: &BTreeSet<MemberId>,
+    ) -> Vec<MemberId> {
+        let matches = self.matcher(group);
+        let mut ids: Vec<MemberId> = previous
+            .iter()
+            .filter(|id| !changed.contains(*id))
+            .cloned()
+            .collect();
+        for member in changed
+            .iter()
+            .filter_map(|id| group.members.get(id))
+            .filter(|m| matches(m))
+        {
+            let key = self.sort_key(member);
+            let position = ids.partition_point(|other| {
+                group.members.get(other).is_some_and(|other| {
+                    let other = self.sort_key(other);
+                    if self.descending {
+                        other > key
+                    } else {
+                        other < key
+                    }
+                })
+            });
+            ids.insert(position, member.id.clone());
+        }
+        ids
+    }
+
+    /// Whether a member passes the search and filters.
+    fn matcher<'a>(&'a self, group: &'a Group) -> impl Fn(&Member) -> bool + 'a {
         let needle = self.search.trim().to_lowercase();
         let holders: Option<BTreeSet<&MemberId>> = self.role.as_ref().map(|filter| match filter {
             RoleFilter::Holds(role) => group
@@ -52,42 +121,31 @@ impl MemberQuery {
             RoleFilter::NoRole => group.roles.values().flat_map(|r| &r.holders).collect(),
         });
         let wants_holders = !matches!(self.role, Some(RoleFilter::NoRole));
-        let mut members: Vec<&Member> = group
-            .members
-            .values()
-            .filter(|m| self.status.is_none_or(|status| m.status == status))
-            .filter(|m| self.tag.as_ref().is_none_or(|tag| m.tags.contains(tag)))
-            .filter(|m| {
-                holders
+        move |m: &Member| {
+            self.status.is_none_or(|status| m.status == status)
+                && self.tag.as_ref().is_none_or(|tag| m.tags.contains(tag))
+                && holders
                     .as_ref()
                     .is_none_or(|h| h.contains(&m.id) == wants_holders)
-            })
-            .filter(|m| needle.is_empty() || matches_search(m, &needle))
-            .collect();
-        // Sort keys are computed once per member, not once per comparison: this runs on every
-        // change with up to tens of thousands of members.
-        match self.sort {
-            MemberSort::Name => members.sort_by_cached_key(|m| (fold(&m.name), m.id.clone())),
-            MemberSort::Status => {
-                members.sort_by_cached_key(|m| (m.status, fold(&m.name), m.id.clone()))
-            }
-            // Members with no date come last either way.
-            MemberSort::Joined => members.sort_by_cached_key(|m| {
-                (
-                    m.joined.is_empty(),
-                    m.joined.clone(),
-                    fold(&m.name),
-                    m.id.clone(),
-                )
-            }),
-            MemberSort::Added => {
-                members.sort_by_cached_key(|m| (m.added_at, fold(&m.name), m.id.clone()))
-            }
+                && (needle.is_empty() || matches_search(m, &needle))
         }
-        if self.descending {
-            members.reverse();
+    }
+
+    fn sort_key(&self, member: &Member) -> SortKey {
+        let column = match self.sort {
+            MemberSort::Name => Column::None,
+            MemberSort::Status => Column::Status(member.status),
+            MemberSort::Joined => Column::Joined {
+                missing: member.joined.is_empty(),
+                day: member.joined.clone(),
+            },
+            MemberSort::Added => Column::Added(member.added_at),
+        };
+        SortKey {
+            column,
+            name: fold(&member.name),
+            id: member.id.clone(),
         }
-        members
     }
 }
 

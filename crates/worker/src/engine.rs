@@ -6,7 +6,7 @@ use cohort_model::automerge::ChangeHash;
 use cohort_model::protocol::{
     Answer, Event, Failure, FromWorker, GroupSummary, Request, StorageFailure, ViewSource,
 };
-use cohort_model::{Action, ApplyError, Group, GroupDoc, GroupId, ProfileField, protocol};
+use cohort_model::{Action, ApplyError, Group, GroupDoc, GroupId, ProfileField, Touched, protocol};
 use serde::{Deserialize, Serialize};
 
 use crate::storage::{Storage, StorageError};
@@ -168,9 +168,16 @@ impl Engine {
         let heads = doc.heads();
         // A view behind the document is brought up to date with the records changed since;
         // only without a usable view is the whole document read.
-        let since_view = cached
-            .as_ref()
-            .and_then(|cached| Some((cached.heads(), doc.touched_since(&cached.heads())?)));
+        // (Equal heads are checked first: finding what changed makes Automerge index the
+        // history of a freshly loaded document, which costs about as much as the load.)
+        let since_view = cached.as_ref().and_then(|cached| {
+            let view_heads = cached.heads();
+            if view_heads == heads {
+                return Some((view_heads, Touched::default()));
+            }
+            let touched = doc.touched_since(&view_heads)?;
+            Some((view_heads, touched))
+        });
         let view_heads = match since_view {
             Some((view_heads, touched)) => {
                 if !touched.is_empty() {

@@ -160,9 +160,15 @@ impl Engine {
             Some(bytes) => protocol::decode::<CachedView>(&bytes).ok(),
             None => None,
         };
-        for message in cached.iter().flat_map(|cached| &cached.messages) {
-            (self.outbox)(message.clone());
-        }
+        let cached = cached.map(|CachedView { heads, messages }| {
+            for message in messages {
+                (self.outbox)(message);
+            }
+            CachedView {
+                heads,
+                messages: Vec::new(),
+            }
+        });
         let stored = self.storage.load(&id).await?;
         let doc = GroupDoc::load(&stored.bytes).map_err(|e| Failure::Document(e.to_string()))?;
         let heads = doc.heads();

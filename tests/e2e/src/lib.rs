@@ -86,7 +86,8 @@ fn built(what: &'static str, path: PathBuf) -> Result<PathBuf> {
     }
 }
 
-fn temp_dir(prefix: &str) -> Result<TempDir> {
+/// A new temporary directory, removed when dropped.
+pub fn temp_dir(prefix: &str) -> Result<TempDir> {
     tempfile::Builder::new()
         .prefix(prefix)
         .tempdir()
@@ -212,13 +213,25 @@ pub struct Browser {
     // Dropped after the client: the driver's process group (Chromium included), then the
     // profile directory.
     _driver: Guarded,
-    _profile: TempDir,
+    /// The profile directory, when this browser made it.
+    _profile: Option<TempDir>,
 }
 
 impl Browser {
     /// Starts chromedriver and a Chromium session with the given viewport.
     pub async fn launch(viewport: Viewport) -> Result<Self> {
         let profile = temp_dir("cohort-chromium-")?;
+        let mut browser = Self::launch_with_profile(viewport, profile.path()).await?;
+        browser._profile = Some(profile);
+        Ok(browser)
+    }
+
+    /// Starts a browser on an existing profile, such as one a killed browser left behind:
+    /// its IndexedDB is what the app finds. The stale lock of a killed Chromium is removed.
+    pub async fn launch_with_profile(viewport: Viewport, profile: &Path) -> Result<Self> {
+        for lock in ["SingletonLock", "SingletonSocket", "SingletonCookie"] {
+            let _ = std::fs::remove_file(profile.join(lock));
+        }
         let mut command = std::process::Command::new(chromedriver_binary());
         command.args(["--port=0", "--log-level=WARNING"]);
         let (driver, ready_line) = Guarded::spawn("chromedriver", command, |line| {
@@ -234,7 +247,7 @@ impl Browser {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".to_owned(),
-            viewport.chrome_options(profile.path()),
+            viewport.chrome_options(profile),
         );
         capabilities.insert("goog:loggingPrefs".to_owned(), json!({ "browser": "ALL" }));
         let client = ClientBuilder::new(HttpConnector::new())
@@ -244,7 +257,7 @@ impl Browser {
         Ok(Self {
             client,
             _driver: driver,
-            _profile: profile,
+            _profile: None,
         })
     }
 

@@ -1,7 +1,7 @@
 //! A group through the UI: create it, add members, roles and feedback, see invalid input
 //! refused, reload, and find everything still there.
 
-use harness::{Browser, Result, Viewport, open_app};
+use harness::{Browser, Relay, Result, Viewport, open_app, temp_dir};
 
 async fn count(browser: &Browser, css: &str) -> Result<usize> {
     let n = browser
@@ -259,6 +259,47 @@ async fn groups_are_renamed_and_deleted_after_asking() -> Result<()> {
         .await?;
     assert_eq!(browser.text_of(".group-link").await?, "Chess club");
 
+    assert_eq!(browser.console_errors().await?, Vec::<String>::new());
+    browser.close().await
+}
+
+#[tokio::test]
+async fn a_killed_browser_loses_no_stored_change() -> Result<()> {
+    let relay = Relay::start()?;
+    let profile = temp_dir("cohort-kept-profile-")?;
+    let browser = Browser::launch_with_profile(Viewport::Desktop, profile.path()).await?;
+    browser.goto(relay.url()).await?;
+    let group = browser.create_group("Night shift").await?;
+    for n in 1..=5 {
+        add_member(&browser, &format!("Member {n}"), "").await?;
+        // The form closes once the worker has stored the member in IndexedDB.
+        browser
+            .wait_until("!document.querySelector('form.add-member')")
+            .await?;
+    }
+    browser.click("tbody tr th a").await?;
+    browser
+        .set_value("#m-notes", "Typed just before the crash.")
+        .await?;
+    browser
+        .wait_until("!document.querySelector('#m-notes-error:not([hidden])')")
+        .await?;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // SIGKILL to chromedriver and Chromium, tabs and worker: no unload, no clean shutdown.
+    drop(browser);
+
+    let browser = Browser::launch_with_profile(Viewport::Desktop, profile.path()).await?;
+    browser
+        .goto(&format!("{}{}/members", relay.url(), &group[1..]))
+        .await?;
+    browser
+        .wait_until("document.querySelectorAll('tbody tr').length === 5")
+        .await?;
+    assert_eq!(browser.text_of(".members .count").await?, "5 members");
+    browser.click("tbody tr th a").await?;
+    browser
+        .wait_until("document.querySelector('#m-notes')?.value === 'Typed just before the crash.'")
+        .await?;
     assert_eq!(browser.console_errors().await?, Vec::<String>::new());
     browser.close().await
 }

@@ -303,3 +303,40 @@ async fn a_killed_browser_loses_no_stored_change() -> Result<()> {
     assert_eq!(browser.console_errors().await?, Vec::<String>::new());
     browser.close().await
 }
+
+#[tokio::test]
+async fn a_group_file_is_imported() -> Result<()> {
+    let doc = cohort_model::sample::group(30, 10, 7).expect("a sample group");
+    let file = temp_dir("cohort-import-")?;
+    let path = file.path().join("study-group.automerge");
+    std::fs::write(&path, doc.save()).map_err(harness::HarnessError::TempDir)?;
+    let (_relay, browser) = open_app(Viewport::Desktop).await?;
+
+    // Not a group: refused with a reason, nothing added.
+    let bad = file.path().join("notes.automerge");
+    std::fs::write(&bad, b"just some text").map_err(harness::HarnessError::TempDir)?;
+    browser
+        .wait_for("#import-file")
+        .await?
+        .send_keys(&bad.display().to_string())
+        .await?;
+    let error = browser
+        .text_of(".import-group .form-alert:not([hidden])")
+        .await?;
+    assert!(error.contains("damaged"), "{error}");
+
+    browser
+        .wait_for("#import-file")
+        .await?
+        .send_keys(&path.display().to_string())
+        .await?;
+    browser
+        .wait_until("location.pathname.endsWith('/members')")
+        .await?;
+    browser
+        .wait_until("document.querySelector('.members .count')?.textContent === '30 members'")
+        .await?;
+    assert_eq!(browser.text_of(".group-name").await?, "Sample group");
+    assert_eq!(browser.console_errors().await?, Vec::<String>::new());
+    browser.close().await
+}

@@ -12,7 +12,7 @@
 use cohort_model::protocol::{GroupSummary, StorageFailure};
 use cohort_model::{GroupId, protocol};
 use indexed_db_futures::KeyRange;
-use indexed_db_futures::database::Database;
+use indexed_db_futures::database::{Database, ObjectStoreName};
 use indexed_db_futures::error::{DomException, Error, OpenDbError, UnexpectedDataError};
 use indexed_db_futures::internals::SystemRepr;
 use indexed_db_futures::prelude::*;
@@ -130,6 +130,15 @@ async fn commit(tx: Transaction<'_>) -> Result<(), StorageError> {
 }
 
 impl Storage {
+    /// A read-write transaction over `stores`; commit it with [`commit`].
+    fn writing<S: ObjectStoreName>(&self, stores: S) -> Result<Transaction<'_>, StorageError> {
+        Ok(self
+            .db
+            .transaction(stores)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?)
+    }
+
     /// Opens (and if needed creates) the database. `on_blocked` runs if another tab holds an
     /// older version open; the open then waits until that tab closes it.
     pub async fn open(
@@ -182,11 +191,7 @@ impl Storage {
 
     /// Adds or renames a group in the catalogue.
     pub async fn put_summary(&self, summary: &GroupSummary) -> Result<(), StorageError> {
-        let tx = self
-            .db
-            .transaction(GROUPS)
-            .with_mode(TransactionMode::Readwrite)
-            .build()?;
+        let tx = self.writing(GROUPS)?;
         tx.object_store(GROUPS)?
             .put(bytes_value(&protocol::encode(summary)))
             .with_key(summary.id.to_string())
@@ -196,11 +201,7 @@ impl Storage {
 
     /// Stores a new group: its catalogue entry and its first bytes, together.
     pub async fn create(&self, summary: &GroupSummary, bytes: &[u8]) -> Result<(), StorageError> {
-        let tx = self
-            .db
-            .transaction([GROUPS, CHUNKS])
-            .with_mode(TransactionMode::Readwrite)
-            .build()?;
+        let tx = self.writing([GROUPS, CHUNKS])?;
         tx.object_store(GROUPS)?
             .put(bytes_value(&protocol::encode(summary)))
             .with_key(summary.id.to_string())
@@ -222,11 +223,7 @@ impl Storage {
 
     /// Removes a group and everything stored for it, in one transaction.
     pub async fn delete(&self, group: &GroupId) -> Result<(), StorageError> {
-        let tx = self
-            .db
-            .transaction([GROUPS, CHUNKS, VIEWS])
-            .with_mode(TransactionMode::Readwrite)
-            .build()?;
+        let tx = self.writing([GROUPS, CHUNKS, VIEWS])?;
         tx.object_store(GROUPS)?.delete(group.to_string()).await?;
         tx.object_store(VIEWS)?.delete(group.to_string()).await?;
         tx.object_store(CHUNKS)?
@@ -268,11 +265,7 @@ impl Storage {
         seq: u32,
         bytes: &[u8],
     ) -> Result<(), StorageError> {
-        let tx = self
-            .db
-            .transaction(CHUNKS)
-            .with_mode(TransactionMode::Readwrite)
-            .build()?;
+        let tx = self.writing(CHUNKS)?;
         tx.object_store(CHUNKS)?
             .put(bytes_value(bytes))
             .with_key(chunk_key(group, seq))
@@ -287,11 +280,7 @@ impl Storage {
         seq: u32,
         snapshot: &[u8],
     ) -> Result<(), StorageError> {
-        let tx = self
-            .db
-            .transaction(CHUNKS)
-            .with_mode(TransactionMode::Readwrite)
-            .build()?;
+        let tx = self.writing(CHUNKS)?;
         let store = tx.object_store(CHUNKS)?;
         store
             .put(bytes_value(snapshot))
@@ -311,11 +300,7 @@ impl Storage {
     }
 
     pub async fn put_view(&self, group: &GroupId, view: &[u8]) -> Result<(), StorageError> {
-        let tx = self
-            .db
-            .transaction(VIEWS)
-            .with_mode(TransactionMode::Readwrite)
-            .build()?;
+        let tx = self.writing(VIEWS)?;
         tx.object_store(VIEWS)?
             .put(bytes_value(view))
             .with_key(group.to_string())

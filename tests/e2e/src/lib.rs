@@ -383,7 +383,7 @@ impl Deref for Browser {
 
 /// chromedriver's log endpoint, which fantoccini has no method for.
 #[derive(Debug)]
-pub struct BrowserLog;
+struct BrowserLog;
 
 impl WebDriverCompatibleCommand for BrowserLog {
     fn endpoint(

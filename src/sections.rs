@@ -1,7 +1,7 @@
 //! The sections of the app, in navigation order. One list feeds the navigation, the routes and
 //! the page titles, so they cannot disagree.
 
-use cohort_model::GroupId;
+use cohort_model::{GroupId, MemberId};
 
 /// A top-level area of a group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -38,6 +38,11 @@ impl Section {
             Self::Activities => "activities",
             Self::Analytics => "analytics",
         }
+    }
+
+    /// The URL of a member's page in a group.
+    pub fn member_href(group: GroupId, member: &MemberId) -> String {
+        format!("{}/{member}", Self::Members.href(group))
     }
 
     /// The section at a URL path segment, such as `key-users`.

@@ -350,6 +350,25 @@ impl AppState {
         .map(drop)
     }
 
+    /// Applies an action in the background, for buttons: `error` says why it was refused, and
+    /// `done` runs once it is applied.
+    pub fn apply_then(
+        self,
+        action: Action,
+        error: RwSignal<Option<String>>,
+        done: impl FnOnce() + 'static,
+    ) {
+        leptos::task::spawn_local(async move {
+            match self.apply(action).await {
+                Ok(()) => {
+                    error.set(None);
+                    done();
+                }
+                Err(failure) => error.set(Some(failure.to_string())),
+            }
+        });
+    }
+
     /// Reloads the list of groups.
     pub fn refresh_groups(self) {
         leptos::task::spawn_local(async move {
@@ -366,13 +385,7 @@ impl AppState {
         if self.open.get_untracked() == Some(id) {
             return;
         }
-        self.open.set(Some(id));
-        self.shown.set(false);
-        self.loaded.set(false);
-        self.open_failure.set(None);
-        self.view.set(Group::default());
-        self.changed_members.set_value(None);
-        self.members_changed.notify();
+        self.show_group(Some(id));
         mark("cohort:open-requested");
         leptos::task::spawn_local(async move {
             if let Err(failure) = self.request(Request::OpenGroup { id }).await
@@ -385,9 +398,15 @@ impl AppState {
 
     /// Forgets the open group (after it was deleted).
     pub fn close_group(self) {
-        self.open.set(None);
+        self.show_group(None);
+    }
+
+    /// Switches the page to `group`, with an empty view until its view arrives.
+    fn show_group(self, group: Option<GroupId>) {
+        self.open.set(group);
         self.shown.set(false);
         self.loaded.set(false);
+        self.open_failure.set(None);
         self.view.set(Group::default());
         self.changed_members.set_value(None);
         self.members_changed.notify();

@@ -8,8 +8,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::member::InlineField;
-use super::{FeedbackStatusBadge, WhenShown, day, use_page_title};
+use super::{StatusBadge, WhenShown, day, use_page_title};
 use crate::forms::{FormAlert, FormError, MemberPicker, TextField};
+use crate::sections::Section;
 use crate::state::{now, use_app};
 
 /// Items shown at once; the filters narrow the rest.
@@ -118,7 +119,7 @@ fn FeedbackItem(
                     .view
                     .with(|g| g.members.get(&m).map(|m| m.name.clone()))?;
                 let group = app.open.get()?;
-                Some(view! { <A href=format!("/g/{group}/members/{m}")>{name}</A> })
+                Some(view! { <A href=Section::member_href(group, &m)>{name}</A> })
             })
     };
     let owner = Signal::derive(move || {
@@ -141,12 +142,7 @@ fn FeedbackItem(
                 view! {
                     <button type="button" on:click=move |_| {
                         let id = id.clone();
-                        leptos::task::spawn_local(async move {
-                            match app.apply(Action::SetFeedbackStatus { id, status: next, at: now() }).await {
-                                Ok(()) => error.set(None),
-                                Err(failure) => error.set(Some(failure.to_string())),
-                            }
-                        });
+                        app.apply_then(Action::SetFeedbackStatus { id, status: next, at: now() }, error, || {});
                     }>{match next {
                         FeedbackStatus::Triaged if current.is_closed() => "Reopen".to_owned(),
                         other => format!("Mark {}", other.label().to_lowercase()),
@@ -158,7 +154,7 @@ fn FeedbackItem(
     view! {
         <li class="card feedback-item" data-feedback=id.to_string() data-status=move || status.get().key()>
             <header class="feedback-meta">
-                <FeedbackStatusBadge status />
+                <StatusBadge status />
                 <span>{move || item.with(|f| f.as_ref().map(|f| day(f.received_at)))}</span>
                 <span>{move || item.with(|f| f.as_ref().map(|f| [f.category.as_str(), f.channel.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")))}</span>
                 <span>{move || item.with(|f| f.as_ref().and_then(|f| f.score).map(|s| format!("Score {s}/10")))}</span>

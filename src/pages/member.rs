@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use super::{FeedbackStatusBadge, MemberStatusBadge, WhenShown, day, use_page_title};
+use super::{StatusBadge, WhenShown, day, use_page_title};
 use crate::forms::FormError;
 use crate::sections::Section;
 use crate::state::{now, use_app};
@@ -75,7 +75,7 @@ fn MemberDetail(
         <article class="member-detail">
             <header class="page-header">
                 <h1 class="member-name">{move || member.with(|m| m.as_ref().map(|m| m.name.clone()))}</h1>
-                <MemberStatusBadge status />
+                <StatusBadge status />
             </header>
             <section class="card" aria-labelledby="details-heading">
                 <h2 id="details-heading">"Details"</h2>
@@ -187,12 +187,7 @@ fn StatusSection(id: MemberId, member: Signal<Option<Member>>) -> impl IntoView 
                     view! {
                         <button type="button" on:click=move |_| {
                             let id = id.clone();
-                            leptos::task::spawn_local(async move {
-                                match app.apply(Action::SetMemberStatus { id, status, at: now() }).await {
-                                    Ok(()) => error.set(None),
-                                    Err(failure) => error.set(Some(failure.to_string())),
-                                }
-                            });
+                            app.apply_then(Action::SetMemberStatus { id, status, at: now() }, error, || {});
                         }>{format!("Mark {}", status.label().to_lowercase())}</button>
                     }
                 }).collect_view()}
@@ -201,7 +196,7 @@ fn StatusSection(id: MemberId, member: Signal<Option<Member>>) -> impl IntoView 
             <h3>"History"</h3>
             <ol class="history">
                 {move || history().into_iter().rev().map(|change| view! {
-                    <li><MemberStatusBadge status=change.status />" since "<time>{day(change.at)}</time></li>
+                    <li><StatusBadge status=Signal::stored(change.status) />" since "<time>{day(change.at)}</time></li>
                 }).collect_view()}
             </ol>
         </section>
@@ -221,15 +216,7 @@ fn TagsSection(id: MemberId, member: Signal<Option<Member>>) -> impl IntoView {
         })
     };
     let send = move |action: Action| {
-        leptos::task::spawn_local(async move {
-            match app.apply(action).await {
-                Ok(()) => {
-                    error.set(None);
-                    new_tag.set(String::new());
-                }
-                Err(failure) => error.set(Some(failure.to_string())),
-            }
-        });
+        app.apply_then(action, error, move || new_tag.set(String::new()));
     };
     let add = {
         let id = id.clone();
@@ -321,7 +308,7 @@ fn FeedbackSection(id: MemberId) -> impl IntoView {
                     view! {
                         <ul class="feedback-list" role="list">
                             {items.into_iter().map(|(text, status, at, score)| view! {
-                                <li><FeedbackStatusBadge status />" "<time>{day(at)}</time>
+                                <li><StatusBadge status=Signal::stored(status) />" "<time>{day(at)}</time>
                                     {score.map(|s| format!(" · score {s}"))}<p>{text}</p></li>
                             }).collect_view()}
                         </ul>

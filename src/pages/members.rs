@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use super::use_page_title;
 use crate::forms::{FormAlert, FormError, TextField};
+use crate::sections::Section;
 use crate::state::{now, use_app};
 
 /// Rows per page: enough to scan, few enough to render in a frame.
@@ -199,10 +200,9 @@ fn MemberRow(
         let id = id.clone();
         Memo::new(move |_| app.view.with(|g| g.members.get(&id).cloned()))
     };
-    let group = move || app.open.get().map(|g| g.to_string()).unwrap_or_default();
     let href = {
         let id = id.clone();
-        move || format!("/g/{}/members/{id}", group())
+        move || app.open.get().map(|group| Section::member_href(group, &id))
     };
     let change_status = move |ev: leptos::ev::Event| {
         let Some(status) = MemberStatus::from_key(&event_target_value(&ev)) else {

@@ -77,22 +77,35 @@ pub fn day(at: Millis) -> String {
     String::from(date.to_locale_date_string("default", &options))
 }
 
-/// A status badge; its look comes from `data-status`.
-#[component]
-pub fn MemberStatusBadge(
-    /// The status shown.
-    #[prop(into)]
-    status: Signal<MemberStatus>,
-) -> impl IntoView {
-    view! { <span class="status" data-status=move || status.get().key()>{move || status.get().label()}</span> }
+/// A lifecycle status as a badge shows it: a stored key (for its look) and a label.
+pub trait Status: Copy + Send + Sync + 'static {
+    fn key(self) -> &'static str;
+    fn label(self) -> &'static str;
 }
 
-/// A feedback status badge.
+impl Status for MemberStatus {
+    fn key(self) -> &'static str {
+        MemberStatus::key(self)
+    }
+    fn label(self) -> &'static str {
+        MemberStatus::label(self)
+    }
+}
+
+impl Status for FeedbackStatus {
+    fn key(self) -> &'static str {
+        FeedbackStatus::key(self)
+    }
+    fn label(self) -> &'static str {
+        FeedbackStatus::label(self)
+    }
+}
+
+/// A status badge (of a member or of feedback); its look comes from `data-status`.
 #[component]
-pub fn FeedbackStatusBadge(
+pub fn StatusBadge<S: Status>(
     /// The status shown.
-    #[prop(into)]
-    status: Signal<FeedbackStatus>,
+    status: Signal<S>,
 ) -> impl IntoView {
     view! { <span class="status" data-status=move || status.get().key()>{move || status.get().label()}</span> }
 }

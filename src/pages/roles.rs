@@ -3,11 +3,11 @@
 
 use cohort_model::{Action, Field, MemberId, RoleDraft, RoleField, RoleId};
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use super::member::InlineField;
 use super::{WhenShown, use_page_title};
 use crate::forms::{FormAlert, FormError, MemberPicker, TextField};
+use crate::sections::Section;
 use crate::state::use_app;
 
 /// How many members without a role are listed by name.
@@ -38,7 +38,6 @@ pub fn RolesPage() -> impl IntoView {
         })
     });
     let without_holder = move || app.view.with(|g| g.roles_without_holder().len());
-    let group = move || app.open.get().map(|g| g.to_string()).unwrap_or_default();
     view! {
         <WhenShown>
         <article class="roles">
@@ -57,7 +56,7 @@ pub fn RolesPage() -> impl IntoView {
                 }}</p>
                 <ul class="chips" role="list">
                     {move || unassigned.get().into_iter().take(UNASSIGNED_LISTED).map(|(id, name)| view! {
-                        <li class="chip"><A href=format!("/g/{}/members/{id}", group())>{name}</A></li>
+                        <li class="chip"><a href=app.open.get().map(|group| Section::member_href(group, &id))>{name}</a></li>
                     }).collect_view()}
                 </ul>
             </section>
@@ -99,15 +98,7 @@ fn RoleCard(
     let chosen = RwSignal::new(None::<MemberId>);
     let error = RwSignal::new(None::<String>);
     let send = move |action: Action| {
-        leptos::task::spawn_local(async move {
-            match app.apply(action).await {
-                Ok(()) => {
-                    error.set(None);
-                    chosen.set(None);
-                }
-                Err(failure) => error.set(Some(failure.to_string())),
-            }
-        });
+        app.apply_then(action, error, move || chosen.set(None));
     };
     let assign = {
         let id = id.clone();

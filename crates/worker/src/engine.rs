@@ -35,14 +35,14 @@ impl CachedView {
 
     /// The view as plain values.
     fn group(&self) -> Result<Group, protocol::BadMessage> {
-        let events = self
-            .messages
-            .iter()
-            .map(|bytes| match protocol::decode(bytes)? {
-                FromWorker::Event(event) => Ok::<_, protocol::BadMessage>(event),
-                FromWorker::Reply(_) => Ok(Event::ViewDone),
-            });
-        Ok(protocol::assemble(events.collect::<Result<Vec<_>, _>>()?))
+        let mut events = Vec::new();
+        for bytes in &self.messages {
+            // A stored view holds only view events.
+            if let FromWorker::Event(event) = protocol::decode(bytes)? {
+                events.push(event);
+            }
+        }
+        Ok(protocol::assemble(events))
     }
 }
 

@@ -276,10 +276,21 @@ impl Browser {
             .await?)
     }
 
-    /// Clicks the first element matching `css`, once it is there.
+    /// Clicks the first element matching `css`, once it is there. An element the app
+    /// re-rendered between finding and clicking is found again.
     pub async fn click(&self, css: &str) -> Result<()> {
-        self.wait_for(css).await?.click().await?;
-        Ok(())
+        let mut attempts = 0;
+        loop {
+            match self.wait_for(css).await?.click().await {
+                Err(fantoccini::error::CmdError::Standard(error))
+                    if error.error == fantoccini::error::ErrorStatus::StaleElementReference
+                        && attempts < 3 =>
+                {
+                    attempts += 1;
+                }
+                other => return Ok(other?),
+            }
+        }
     }
 
     /// Types into the input matching `css`, replacing what it held, as a person would.
@@ -290,19 +301,17 @@ impl Browser {
         Ok(())
     }
 
-    /// Sets an input's value and fires `input` and `change`, as a date picker would.
+    /// Sets an input's value and fires `input` and `change`, as a date picker would. The
+    /// element is looked up in the page at that moment, so a re-render cannot leave it stale.
     pub async fn set_value(&self, css: &str, value: &str) -> Result<()> {
-        let input = self.wait_for(css).await?;
+        self.wait_for(css).await?;
         self.client
             .execute(
-                "const [el, value] = arguments; el.value = value; \
+                "const [css, value] = arguments; const el = document.querySelector(css); \
+                 el.value = value; \
                  el.dispatchEvent(new Event('input', { bubbles: true })); \
                  el.dispatchEvent(new Event('change', { bubbles: true }));",
-                vec![
-                    serde_json::to_value(&input)
-                        .map_err(|e| HarnessError::Answer(e.to_string()))?,
-                    json!(value),
-                ],
+                vec![json!(css), json!(value)],
             )
             .await?;
         Ok(())

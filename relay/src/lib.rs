@@ -1,10 +1,13 @@
-//! The Cohort relay: one small server per group of organizers.
+//! The Cohort relay: one small server per group of organizers. It serves the built app and
+//! syncs group documents at `/sync` (the automerge-repo WebSocket protocol), storing them on
+//! local disk.
 //!
-//! Today it serves the built app; the sync endpoint and its on-disk storage come next. The
-//! start-up checks run before anything listens, so a misconfigured relay says what is wrong in
-//! one line instead of failing on the first request.
+//! The start-up checks run before anything listens, so a misconfigured relay says what is
+//! wrong in one line instead of failing on the first request.
 
 mod app;
+mod storage;
+mod sync;
 
 use std::{
     fs, io,
@@ -14,16 +17,19 @@ use std::{
 
 use axum::{Json, Router, http::header, response::IntoResponse, routing::get};
 use clap::Parser;
+use cohort_sync::hub;
 use tokio::net::TcpListener;
 
 use app::serve_app;
+pub use storage::DiskStore;
+use sync::{Limits, SyncService, sync_socket};
 
 /// How the relay is started: every option also reads an environment variable.
 #[derive(Clone, Debug, Parser)]
 #[command(
     name = "cohort-relay",
     version,
-    about = "Serves the Cohort app to organizers' browsers.",
+    about = "Serves the Cohort app to organizers' browsers and syncs their groups.",
     after_help = "Logging: COHORT_LOG sets the log filter (default: info), e.g. COHORT_LOG=debug."
 )]
 pub struct Config {
@@ -36,6 +42,44 @@ pub struct Config {
     /// Directory of the built app (Trunk's output, with index.html).
     #[arg(long, env = "COHORT_APP_DIR", default_value = "dist")]
     pub app_dir: PathBuf,
+    /// Most sync connections open at once; more are refused with 503.
+    #[arg(long, env = "COHORT_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// Largest sync frame in bytes; a larger one closes its connection.
+    #[arg(long, env = "COHORT_MAX_FRAME_BYTES", default_value_t = 64 << 20)]
+    pub max_frame_bytes: usize,
+    /// Most documents one connection may sync.
+    #[arg(
+        long,
+        env = "COHORT_MAX_DOCUMENTS_PER_CONNECTION",
+        default_value_t = 256
+    )]
+    pub max_documents_per_connection: usize,
+    /// Most frames one connection may send per second.
+    #[arg(long, env = "COHORT_MAX_MESSAGES_PER_SECOND", default_value_t = 2_000)]
+    pub max_messages_per_second: u32,
+    /// Seconds a document nobody syncs stays in memory.
+    #[arg(long, env = "COHORT_IDLE_UNLOAD_SECS", default_value_t = 30)]
+    pub idle_unload_secs: u64,
+    /// Seconds a new connection has to start the handshake.
+    #[arg(long, env = "COHORT_JOIN_TIMEOUT_SECS", default_value_t = 10)]
+    pub join_timeout_secs: u64,
+}
+
+impl Config {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_connections: self.max_connections,
+            engine: hub::Config {
+                max_frame_bytes: self.max_frame_bytes,
+                max_documents_per_connection: self.max_documents_per_connection,
+                max_messages_per_second: self.max_messages_per_second,
+                idle_unload_ms: self.idle_unload_secs.saturating_mul(1_000),
+                join_timeout_ms: self.join_timeout_secs.saturating_mul(1_000),
+                ..hub::Config::default()
+            },
+        }
+    }
 }
 
 /// Why the relay could not start. Each message is one line that says what to do.
@@ -68,19 +112,22 @@ impl Relay {
         if !index.is_file() {
             return Err(StartError::AppMissing { index });
         }
-        prepare_data_dir(&config.data_dir).map_err(|source| StartError::DataDir {
+        let data_dir_error = |source| StartError::DataDir {
             dir: config.data_dir.clone(),
             source,
-        })?;
+        };
+        prepare_data_dir(&config.data_dir).map_err(data_dir_error)?;
+        let store = DiskStore::open(&config.data_dir).map_err(data_dir_error)?;
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|source| StartError::Bind {
                 addr: config.addr,
                 source,
             })?;
+        let sync = SyncService::start(store, config.limits());
         Ok(Self {
             listener,
-            router: router(&config.app_dir),
+            router: router(&config.app_dir).merge(sync_router(sync)),
         })
     }
 
@@ -103,7 +150,14 @@ impl Relay {
     }
 }
 
-/// Every route of the relay.
+/// The sync endpoint.
+fn sync_router(sync: SyncService) -> Router {
+    Router::new()
+        .route("/sync", get(sync_socket))
+        .with_state(sync)
+}
+
+/// The routes that serve the app.
 pub fn router(app_dir: &Path) -> Router {
     Router::new()
         .route("/healthz", get(healthz))

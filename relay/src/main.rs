@@ -1,4 +1,4 @@
-//! `cohort-relay`: serves the built Cohort app (and, later, syncs groups).
+//! `cohort-relay`: serves the built Cohort app and syncs groups.
 
 use std::{io::IsTerminal, process::ExitCode};
 

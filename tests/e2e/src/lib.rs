@@ -16,6 +16,7 @@
 //! ```
 
 mod process;
+mod sync_peer;
 
 use std::{
     ops::Deref,
@@ -29,6 +30,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use process::Guarded;
+pub use sync_peer::SyncPeer;
 
 /// How long a process may take to say it is ready, and an element to appear.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -53,6 +55,8 @@ pub enum HarnessError {
     Command(#[from] fantoccini::error::CmdError),
     #[error("unexpected answer from WebDriver: {0}")]
     Answer(String),
+    #[error("sync failed: {0}")]
+    Sync(String),
 }
 
 pub type Result<T> = std::result::Result<T, HarnessError>;
@@ -99,42 +103,87 @@ pub fn temp_dir(prefix: &str) -> Result<TempDir> {
 pub struct Relay {
     url: String,
     data_dir: PathBuf,
+    bin: PathBuf,
+    app_dir: PathBuf,
+    args: Vec<String>,
     // Dropped in this order: the process first, then the directory holding its data.
-    _process: Guarded,
+    process: Option<Guarded>,
     _scratch: TempDir,
 }
 
 impl Relay {
     /// Starts the built relay serving the built app.
     pub fn start() -> Result<Self> {
-        Self::launch(&relay_bin()?, &app_dir()?)
+        Self::start_with(&[])
+    }
+
+    /// Starts the built relay with extra command-line options, such as limits.
+    pub fn start_with(args: &[&str]) -> Result<Self> {
+        Self::launch_with(&relay_bin()?, &app_dir()?, args)
     }
 
     /// Starts the relay binary `bin` serving the app in `app_dir`.
     pub fn launch(bin: &Path, app_dir: &Path) -> Result<Self> {
+        Self::launch_with(bin, app_dir, &[])
+    }
+
+    fn launch_with(bin: &Path, app_dir: &Path, args: &[&str]) -> Result<Self> {
         let scratch = temp_dir("cohort-relay-")?;
-        // Not created here: the relay creates its data directory itself.
-        let data_dir = scratch.path().join("data");
-        let mut command = std::process::Command::new(bin);
+        let mut relay = Self {
+            url: String::new(),
+            // Not created here: the relay creates its data directory itself.
+            data_dir: scratch.path().join("data"),
+            bin: bin.to_owned(),
+            app_dir: app_dir.to_owned(),
+            args: args.iter().map(|arg| (*arg).to_owned()).collect(),
+            process: None,
+            _scratch: scratch,
+        };
+        relay.spawn("127.0.0.1:0")?;
+        Ok(relay)
+    }
+
+    fn spawn(&mut self, addr: &str) -> Result<()> {
+        let mut command = std::process::Command::new(&self.bin);
         command
-            .arg("--addr=127.0.0.1:0")
+            .arg(format!("--addr={addr}"))
             .arg("--data-dir")
-            .arg(&data_dir)
+            .arg(&self.data_dir)
             .arg("--app-dir")
-            .arg(app_dir);
+            .arg(&self.app_dir)
+            .args(&self.args);
         let (process, ready_line) =
             Guarded::spawn("relay", command, |line| line.contains("is running at"))?;
-        let url = ready_line
+        self.url = ready_line
             .split_whitespace()
             .last()
             .unwrap_or_default()
             .to_owned();
-        Ok(Self {
-            url,
-            data_dir,
-            _process: process,
-            _scratch: scratch,
-        })
+        self.process = Some(process);
+        Ok(())
+    }
+
+    /// The relay's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(Guarded::id)
+    }
+
+    /// Kills the relay at once (SIGKILL): no shutdown, no flushing.
+    pub fn kill(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill();
+        }
+    }
+
+    /// Starts the relay again on the same port and data directory.
+    pub fn restart(&mut self) -> Result<()> {
+        self.kill();
+        let addr = self
+            .url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        self.spawn(&addr)
     }
 
     /// The relay's data directory.
@@ -145,6 +194,11 @@ impl Relay {
     /// The relay's base URL, e.g. `http://127.0.0.1:41234/`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The relay's sync endpoint, e.g. `ws://127.0.0.1:41234/sync`.
+    pub fn sync_url(&self) -> String {
+        format!("{}sync", self.url.replacen("http://", "ws://", 1))
     }
 }
 

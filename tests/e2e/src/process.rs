@@ -64,6 +64,10 @@ impl Guarded {
         }
     }
 
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the process group at once (SIGKILL) and reaps the child.
     pub fn kill(&mut self) {
         let pgid = Pid::from_raw(self.child.id() as i32);

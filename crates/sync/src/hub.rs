@@ -1,0 +1,692 @@
+//! The relay's engine: many connections, many documents, no I/O.
+//!
+//! The relay feeds it connections, frames, storage results and clock ticks; it answers with
+//! [`Output`]s: frames to send, connections to close, documents to load and writes to make.
+//!
+//! Two rules shape it:
+//! - **Work in proportion to what a message touches.** A connection is subscribed only to the
+//!   documents it names, and a change is fanned out to that document's subscribers only.
+//! - **"Synced" means "on disk".** Every sync message carries the relay's heads, so while a
+//!   document has changes that are not yet stored, no message for it goes out: incoming
+//!   messages wait, and are applied together once the write is done (a group commit).
+
+use std::collections::{HashMap, HashSet, VecDeque, hash_map::Entry};
+use std::sync::Arc;
+
+use automerge::sync::{self, Capability, SyncDoc};
+use automerge::{Automerge, ChangeHash};
+
+use crate::message::{DocMessage, DocumentId, Ephemeral, Message, PROTOCOL_VERSION};
+
+/// The relay's limits and timings. Times are milliseconds on the clock the relay passes in.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// This relay's peer id in the protocol.
+    pub peer_id: String,
+    /// The largest frame accepted; a larger one closes the connection.
+    pub max_frame_bytes: usize,
+    /// How many documents one connection may name.
+    pub max_documents_per_connection: usize,
+    /// How many frames one connection may send in one second.
+    pub max_messages_per_second: u32,
+    /// How many of a connection's messages may wait for one document's load or write.
+    pub max_waiting_per_document: usize,
+    /// How long a new connection has to send `join`.
+    pub join_timeout_ms: u64,
+    /// How long a document nobody is subscribed to stays in memory.
+    pub idle_unload_ms: u64,
+    /// After how many appended writes a document is compacted into one snapshot.
+    pub compact_after_appends: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            peer_id: "cohort-relay".to_owned(),
+            max_frame_bytes: 64 << 20,
+            max_documents_per_connection: 256,
+            max_messages_per_second: 2_000,
+            max_waiting_per_document: 64,
+            join_timeout_ms: 10_000,
+            idle_unload_ms: 30_000,
+            compact_after_appends: 64,
+        }
+    }
+}
+
+/// A connection, numbered by the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(pub u64);
+
+/// Names one write, so its result can be matched to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ticket(pub u64);
+
+/// What the relay must do.
+#[derive(Debug)]
+pub enum Output {
+    Send {
+        connection: ConnectionId,
+        frame: Vec<u8>,
+    },
+    /// Close the connection; the engine has already forgotten it.
+    Close {
+        connection: ConnectionId,
+        reason: String,
+    },
+    /// Read the document's stored bytes and report them with [`Hub::loaded`].
+    Load { document: DocumentId },
+    /// Write durably (fsynced) and report with [`Hub::stored`]. A document has at most one
+    /// write in flight, so writes to one document happen in the order given.
+    Store {
+        document: DocumentId,
+        ticket: Ticket,
+        write: Write,
+    },
+    /// The document could not be read or written and was dropped from memory with whatever
+    /// was not stored; its peers were told it is unavailable. For the relay's log.
+    Refused {
+        document: DocumentId,
+        reason: String,
+    },
+}
+
+#[derive(Debug)]
+pub enum Write {
+    /// Changes to add to what is stored.
+    Append(Vec<u8>),
+    /// The whole document: it replaces everything stored before it.
+    Compact(Vec<u8>),
+}
+
+#[derive(Debug)]
+struct Connection {
+    peer_id: Option<String>,
+    opened_at: u64,
+    documents: HashSet<DocumentId>,
+    window_start: u64,
+    window_count: u32,
+}
+
+#[derive(Debug)]
+enum Phase {
+    Loading,
+    Ready(Box<Automerge>),
+}
+
+/// A message that waits until its document is loaded or written.
+#[derive(Debug)]
+struct Waiting {
+    connection: ConnectionId,
+    request: bool,
+    message: sync::Message,
+}
+
+#[derive(Debug)]
+struct Document {
+    phase: Phase,
+    subscribers: HashMap<ConnectionId, sync::State>,
+    saved_heads: Vec<ChangeHash>,
+    /// The write in flight: its ticket, the heads it stores, and whether it is a snapshot.
+    writing: Option<(Ticket, Vec<ChangeHash>, bool)>,
+    appends_since_snapshot: u32,
+    waiting: VecDeque<Waiting>,
+    /// Connections owed a reply once the document is stored.
+    owed_reply: HashSet<ConnectionId>,
+    /// The first sync for a peer with nothing, at the heads it was made for.
+    first_sync: Option<FirstSync>,
+    /// When the last subscriber left.
+    idle_since: Option<u64>,
+}
+
+#[derive(Debug)]
+struct FirstSync {
+    heads: Vec<ChangeHash>,
+    data: Arc<[u8]>,
+    hashes: Arc<[ChangeHash]>,
+}
+
+impl Document {
+    fn new(phase: Phase, now: u64) -> Self {
+        Self {
+            phase,
+            subscribers: HashMap::new(),
+            saved_heads: Vec::new(),
+            writing: None,
+            appends_since_snapshot: 0,
+            waiting: VecDeque::new(),
+            owed_reply: HashSet::new(),
+            first_sync: None,
+            idle_since: Some(now),
+        }
+    }
+
+    fn busy(&self) -> bool {
+        matches!(self.phase, Phase::Loading) || self.writing.is_some()
+    }
+}
+
+/// The engine. See the module documentation.
+#[derive(Debug)]
+pub struct Hub {
+    config: Config,
+    connections: HashMap<ConnectionId, Connection>,
+    documents: HashMap<DocumentId, Document>,
+    outputs: VecDeque<Output>,
+    next_connection: u64,
+    next_ticket: u64,
+}
+
+impl Hub {
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            connections: HashMap::new(),
+            documents: HashMap::new(),
+            outputs: VecDeque::new(),
+            next_connection: 0,
+            next_ticket: 0,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The next thing to do, if any.
+    pub fn poll(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// How many documents are in memory.
+    pub fn document_count(&self) -> usize {
+        self.documents.len()
+    }
+
+    pub fn connect(&mut self, now: u64) -> ConnectionId {
+        let id = ConnectionId(self.next_connection);
+        self.next_connection += 1;
+        self.connections.insert(
+            id,
+            Connection {
+                peer_id: None,
+                opened_at: now,
+                documents: HashSet::new(),
+                window_start: now,
+                window_count: 0,
+            },
+        );
+        id
+    }
+
+    /// The connection is gone: forget it and its subscriptions.
+    pub fn disconnect(&mut self, connection: ConnectionId, now: u64) {
+        let Some(state) = self.connections.remove(&connection) else {
+            return;
+        };
+        for document in state.documents {
+            let Some(doc) = self.documents.get_mut(&document) else {
+                continue;
+            };
+            doc.subscribers.remove(&connection);
+            doc.owed_reply.remove(&connection);
+            doc.waiting
+                .retain(|waiting| waiting.connection != connection);
+            if doc.subscribers.is_empty() {
+                doc.idle_since = Some(now);
+            }
+        }
+    }
+
+    fn close(&mut self, connection: ConnectionId, reason: String, now: u64) {
+        if self.connections.contains_key(&connection) {
+            self.disconnect(connection, now);
+            self.outputs.push_back(Output::Close { connection, reason });
+        }
+    }
+
+    /// A frame arrived on the connection.
+    pub fn receive(&mut self, connection: ConnectionId, frame: &[u8], now: u64) {
+        let Some(state) = self.connections.get_mut(&connection) else {
+            return;
+        };
+        if frame.len() > self.config.max_frame_bytes {
+            let reason = format!("frame of {} bytes is over the limit", frame.len());
+            return self.close(connection, reason, now);
+        }
+        if now.saturating_sub(state.window_start) >= 1_000 {
+            state.window_start = now;
+            state.window_count = 0;
+        }
+        state.window_count += 1;
+        if state.window_count > self.config.max_messages_per_second {
+            return self.close(connection, "too many messages per second".to_owned(), now);
+        }
+        let joined = state.peer_id.is_some();
+        let message = match Message::decode(frame) {
+            Ok(message) => message,
+            Err(error) => return self.close(connection, error.to_string(), now),
+        };
+        match message {
+            Message::Join {
+                sender_id,
+                protocols,
+                ..
+            } if !joined => {
+                if !protocols
+                    .iter()
+                    .any(|protocol| protocol == PROTOCOL_VERSION)
+                {
+                    self.send(
+                        connection,
+                        &Message::Error {
+                            message: format!("unsupported protocol versions {protocols:?}"),
+                        },
+                    );
+                    return self.close(connection, "no common protocol version".to_owned(), now);
+                }
+                let reply = Message::Peer {
+                    sender_id: self.config.peer_id.clone(),
+                    target_id: sender_id.clone(),
+                    protocol: PROTOCOL_VERSION.to_owned(),
+                };
+                if let Some(state) = self.connections.get_mut(&connection) {
+                    state.peer_id = Some(sender_id);
+                }
+                self.send(connection, &reply);
+            }
+            _ if !joined => self.close(connection, "a message before join".to_owned(), now),
+            Message::Request(message) => self.doc_message(connection, message, true, now),
+            Message::Sync(message) => self.doc_message(connection, message, false, now),
+            Message::Ephemeral(message) => self.forward_ephemeral(connection, message),
+            Message::Leave { .. } => self.close(connection, "the peer left".to_owned(), now),
+            Message::HeadsGossip | Message::DocUnavailable { .. } => {}
+            Message::Join { .. } | Message::Peer { .. } => {
+                self.close(connection, "a second handshake".to_owned(), now);
+            }
+            Message::Error { message } => {
+                self.close(
+                    connection,
+                    format!("the peer reported an error: {message}"),
+                    now,
+                );
+            }
+        }
+    }
+
+    fn send(&mut self, connection: ConnectionId, message: &Message) {
+        self.outputs.push_back(Output::Send {
+            connection,
+            frame: message.encode(),
+        });
+    }
+
+    fn doc_message(
+        &mut self,
+        connection: ConnectionId,
+        message: DocMessage,
+        request: bool,
+        now: u64,
+    ) {
+        let sync_message = match sync::Message::decode(&message.data) {
+            Ok(sync_message) => sync_message,
+            Err(error) => {
+                let reason = format!(
+                    "a malformed sync message for {}: {error}",
+                    message.document_id
+                );
+                return self.close(connection, reason, now);
+            }
+        };
+        let document = message.document_id;
+        let Some(state) = self.connections.get_mut(&connection) else {
+            return;
+        };
+        if !state.documents.contains(&document) {
+            if state.documents.len() >= self.config.max_documents_per_connection {
+                return self.close(connection, "too many documents".to_owned(), now);
+            }
+            state.documents.insert(document.clone());
+        }
+        let doc = match self.documents.entry(document.clone()) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                self.outputs.push_back(Output::Load {
+                    document: document.clone(),
+                });
+                entry.insert(Document::new(Phase::Loading, now))
+            }
+        };
+        doc.subscribers.entry(connection).or_default();
+        doc.idle_since = None;
+        let waiting_here = doc
+            .waiting
+            .iter()
+            .filter(|w| w.connection == connection)
+            .count();
+        if waiting_here >= self.config.max_waiting_per_document {
+            return self.close(
+                connection,
+                format!("too many messages waiting for {document}"),
+                now,
+            );
+        }
+        doc.waiting.push_back(Waiting {
+            connection,
+            request,
+            message: sync_message,
+        });
+        self.process(&document, now);
+    }
+
+    /// Applies the waiting messages of an idle document: replies at once if nothing
+    /// changed, otherwise writes first.
+    fn process(&mut self, document: &DocumentId, now: u64) {
+        let Some(doc) = self.documents.get_mut(document) else {
+            return;
+        };
+        if doc.busy() || doc.waiting.is_empty() {
+            return;
+        }
+        let Phase::Ready(automerge) = &mut doc.phase else {
+            return;
+        };
+        let before = automerge.get_heads();
+        let mut refused = Vec::new();
+        let mut unavailable = Vec::new();
+        for waiting in std::mem::take(&mut doc.waiting) {
+            let Some(state) = doc.subscribers.get_mut(&waiting.connection) else {
+                continue;
+            };
+            if let Err(error) = automerge.receive_sync_message(state, waiting.message) {
+                refused.push((waiting.connection, error.to_string()));
+                continue;
+            }
+            if waiting.request && automerge.get_heads().is_empty() {
+                unavailable.push(waiting.connection);
+            } else {
+                doc.owed_reply.insert(waiting.connection);
+            }
+        }
+        let changed = automerge.get_heads() != before;
+        if changed {
+            let ticket = Ticket(self.next_ticket);
+            self.next_ticket += 1;
+            let heads = automerge.get_heads();
+            let compact = doc.appends_since_snapshot >= self.config.compact_after_appends;
+            let write = if compact {
+                Write::Compact(automerge.save())
+            } else {
+                Write::Append(automerge.save_after(&doc.saved_heads))
+            };
+            doc.writing = Some((ticket, heads, compact));
+            self.outputs.push_back(Output::Store {
+                document: document.clone(),
+                ticket,
+                write,
+            });
+        }
+        for connection in unavailable {
+            self.send_unavailable(connection, document);
+        }
+        for (connection, error) in refused {
+            self.close(
+                connection,
+                format!("a sync message for {document} was refused: {error}"),
+                now,
+            );
+        }
+        if !changed {
+            self.reply(document);
+        }
+    }
+
+    /// Sends every owed reply, and every other subscriber anything new.
+    fn reply(&mut self, document: &DocumentId) {
+        let Some(doc) = self.documents.get_mut(document) else {
+            return;
+        };
+        let Phase::Ready(automerge) = &doc.phase else {
+            return;
+        };
+        let owed = std::mem::take(&mut doc.owed_reply);
+        // While the relay has nothing, only those owed a reply hear from it: those who asked
+        // for the document were told it is unavailable.
+        let has_changes = !automerge.get_heads().is_empty();
+        for (connection, state) in &mut doc.subscribers {
+            // Those never heard from yet get their reply when their message is applied.
+            if !owed.contains(connection) && (!has_changes || state.their_heads.is_none()) {
+                continue;
+            }
+            let data = if wants_whole_document(state) {
+                let first = first_sync(&mut doc.first_sync, automerge, state);
+                state.have_responded = true;
+                state.last_sent_heads.clone_from(&first.heads);
+                state.sent_hashes.extend(first.hashes.iter().copied());
+                state.in_flight = true;
+                first.data.to_vec()
+            } else {
+                match automerge.generate_sync_message(state) {
+                    Some(message) => message.encode(),
+                    None => continue,
+                }
+            };
+            let Some(peer) = self
+                .connections
+                .get(connection)
+                .and_then(|c| c.peer_id.clone())
+            else {
+                continue;
+            };
+            let message = Message::Sync(DocMessage {
+                sender_id: self.config.peer_id.clone(),
+                target_id: peer,
+                document_id: document.clone(),
+                data,
+            });
+            self.outputs.push_back(Output::Send {
+                connection: *connection,
+                frame: message.encode(),
+            });
+        }
+    }
+
+    fn send_unavailable(&mut self, connection: ConnectionId, document: &DocumentId) {
+        let Some(peer) = self
+            .connections
+            .get(&connection)
+            .and_then(|c| c.peer_id.clone())
+        else {
+            return;
+        };
+        let message = Message::DocUnavailable {
+            sender_id: self.config.peer_id.clone(),
+            target_id: peer,
+            document_id: document.clone(),
+        };
+        self.send(connection, &message);
+    }
+
+    fn forward_ephemeral(&mut self, connection: ConnectionId, mut message: Ephemeral) {
+        let Some(doc) = self.documents.get(&message.document_id) else {
+            return;
+        };
+        if !doc.subscribers.contains_key(&connection) {
+            return;
+        }
+        let targets: Vec<ConnectionId> = doc
+            .subscribers
+            .keys()
+            .copied()
+            .filter(|other| *other != connection)
+            .collect();
+        for target in targets {
+            let Some(peer) = self
+                .connections
+                .get(&target)
+                .and_then(|c| c.peer_id.clone())
+            else {
+                continue;
+            };
+            message.target_id = peer;
+            let frame = Message::Ephemeral(message.clone()).encode();
+            self.outputs.push_back(Output::Send {
+                connection: target,
+                frame,
+            });
+        }
+    }
+
+    /// The result of an [`Output::Load`]: the stored bytes, none if nothing is stored, or why
+    /// they could not be read.
+    pub fn loaded(
+        &mut self,
+        document: &DocumentId,
+        result: Result<Option<Vec<u8>>, String>,
+        now: u64,
+    ) {
+        let Some(doc) = self.documents.get_mut(document) else {
+            return;
+        };
+        let automerge = match result {
+            Ok(None) => Automerge::new(),
+            Ok(Some(bytes)) => match Automerge::load(&bytes) {
+                Ok(automerge) => automerge,
+                Err(error) => {
+                    return self.refuse(document, format!("stored bytes do not load: {error}"));
+                }
+            },
+            Err(error) => return self.refuse(document, error),
+        };
+        doc.saved_heads = automerge.get_heads();
+        doc.phase = Phase::Ready(Box::new(automerge));
+        self.process(document, now);
+    }
+
+    /// The result of an [`Output::Store`].
+    pub fn stored(
+        &mut self,
+        document: &DocumentId,
+        ticket: Ticket,
+        result: Result<(), String>,
+        now: u64,
+    ) {
+        let Some(doc) = self.documents.get_mut(document) else {
+            return;
+        };
+        if doc
+            .writing
+            .as_ref()
+            .is_none_or(|(expected, ..)| *expected != ticket)
+        {
+            return;
+        }
+        let Some((_, heads, compact)) = doc.writing.take() else {
+            return;
+        };
+        if let Err(error) = result {
+            return self.refuse(document, error);
+        }
+        doc.saved_heads = heads;
+        doc.appends_since_snapshot = if compact {
+            0
+        } else {
+            doc.appends_since_snapshot + 1
+        };
+        self.reply(document);
+        self.process(document, now);
+        if let Some(doc) = self.documents.get_mut(document)
+            && doc.subscribers.is_empty()
+            && doc.idle_since.is_none()
+        {
+            doc.idle_since = Some(now);
+        }
+    }
+
+    /// The document cannot be read or written: drop it from memory, with what is not stored
+    /// (its senders were never told the relay has it), and tell its peers it is unavailable.
+    fn refuse(&mut self, document: &DocumentId, reason: String) {
+        let Some(doc) = self.documents.remove(document) else {
+            return;
+        };
+        self.outputs.push_back(Output::Refused {
+            document: document.clone(),
+            reason,
+        });
+        for connection in doc.subscribers.keys() {
+            if let Some(state) = self.connections.get_mut(connection) {
+                state.documents.remove(document);
+            }
+            self.send_unavailable(*connection, document);
+        }
+    }
+
+    /// Closes connections that never joined and unloads documents idle for long enough.
+    pub fn tick(&mut self, now: u64) {
+        let late: Vec<ConnectionId> = self
+            .connections
+            .iter()
+            .filter(|(_, c)| {
+                c.peer_id.is_none()
+                    && now.saturating_sub(c.opened_at) >= self.config.join_timeout_ms
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for connection in late {
+            self.close(connection, "no join in time".to_owned(), now);
+        }
+        let idle_ms = self.config.idle_unload_ms;
+        self.documents.retain(|_, doc| {
+            !(doc.subscribers.is_empty()
+                && !doc.busy()
+                && doc
+                    .idle_since
+                    .is_some_and(|since| now.saturating_sub(since) >= idle_ms))
+        });
+    }
+}
+
+/// Whether the peer has nothing and can take the whole document in one message: the case the
+/// first-sync cache serves. Mirrors the condition under which automerge sends the whole
+/// document to a fresh peer.
+fn wants_whole_document(state: &sync::State) -> bool {
+    !state.have_responded
+        && state.their_heads.as_deref() == Some(&[])
+        && state.their_have.is_some()
+        && state.their_need.is_some()
+        && state.shared_heads.is_empty()
+        && !state.read_only
+        && !state.peer_read_only
+        && !state.needs_reset
+        && state
+            .their_capabilities
+            .as_ref()
+            .is_some_and(|caps| caps.contains(&Capability::MessageV2))
+}
+
+/// The cached first sync at the document's current heads, made now if it is missing or stale.
+fn first_sync<'a>(
+    cache: &'a mut Option<FirstSync>,
+    automerge: &Automerge,
+    state: &sync::State,
+) -> &'a FirstSync {
+    let heads = automerge.get_heads();
+    if cache.as_ref().is_some_and(|first| first.heads != heads) {
+        *cache = None;
+    }
+    cache.get_or_insert_with(|| {
+        let mut fresh = state.clone();
+        let data = automerge
+            .generate_sync_message(&mut fresh)
+            .map(|m| m.encode());
+        FirstSync {
+            heads,
+            data: data.unwrap_or_default().into(),
+            hashes: fresh.sent_hashes.into_iter().collect(),
+        }
+    })
+}

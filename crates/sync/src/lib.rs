@@ -1,0 +1,14 @@
+//! The automerge-repo sync protocol on `automerge::sync`, as state machines with no I/O:
+//! frames, storage results and clock ticks in; frames, writes and closes out.
+//!
+//! - [`hub::Hub`] is the relay's engine: many connections and documents.
+//! - [`client::Client`] is one peer's side of a connection: the app's sync client.
+//! - [`message`] reads and writes the protocol's CBOR messages.
+
+mod cbor;
+pub mod client;
+pub mod hub;
+pub mod message;
+
+pub use automerge;
+pub use message::{DocumentId, Message};

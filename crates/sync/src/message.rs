@@ -1,0 +1,460 @@
+//! The messages of the automerge-repo network protocol, as `automerge-repo-network-websocket`
+//! sends them: one CBOR map per binary WebSocket frame.
+
+use std::fmt;
+
+use thiserror::Error;
+
+use crate::cbor::{CborError, Reader, Writer};
+
+/// The protocol version both sides speak; the only one automerge-repo defines.
+pub const PROTOCOL_VERSION: &str = "1";
+
+/// An automerge-repo document id: 16 bytes in base58check. Ids are random, so a peer can only
+/// reach a document whose id it was given.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DocumentId(String);
+
+/// A string that is not a document id.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("not an automerge-repo document id: {0:?}")]
+pub struct BadDocumentId(pub String);
+
+impl DocumentId {
+    /// The id of these 16 bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bs58::encode(bytes).with_check().into_string())
+    }
+
+    pub fn parse(text: &str) -> Result<Self, BadDocumentId> {
+        let text = text.strip_prefix("automerge:").unwrap_or(text);
+        // 16 bytes plus a 4-byte checksum are at most 28 base58 digits.
+        let valid = text.len() <= 28
+            && bs58::decode(text)
+                .with_check(None)
+                .into_vec()
+                .is_ok_and(|bytes| bytes.len() == 16);
+        if valid {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(BadDocumentId(text.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The document's `automerge:` URL.
+    pub fn url(&self) -> String {
+        format!("automerge:{}", self.0)
+    }
+}
+
+impl fmt::Display for DocumentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One protocol message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// The first message from a connecting peer.
+    Join {
+        sender_id: String,
+        protocols: Vec<String>,
+        ephemeral: bool,
+    },
+    /// The answer to `join`: the handshake is done.
+    Peer {
+        sender_id: String,
+        target_id: String,
+        protocol: String,
+    },
+    Leave {
+        sender_id: String,
+    },
+    Error {
+        message: String,
+    },
+    /// An automerge sync message from a peer that does not have the document yet.
+    Request(DocMessage),
+    /// An automerge sync message.
+    Sync(DocMessage),
+    DocUnavailable {
+        sender_id: String,
+        target_id: String,
+        document_id: DocumentId,
+    },
+    /// Data for the document's other peers, such as presence; never stored.
+    Ephemeral(Ephemeral),
+    /// Gossip about other peers' heads (`remote-subscription-change`,
+    /// `remote-heads-changed`), which a relay without storage ids has no use for.
+    HeadsGossip,
+}
+
+/// A `request` or `sync` message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocMessage {
+    pub sender_id: String,
+    pub target_id: String,
+    pub document_id: DocumentId,
+    /// An encoded `automerge::sync::Message`.
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ephemeral {
+    pub sender_id: String,
+    pub target_id: String,
+    pub document_id: DocumentId,
+    pub session_id: String,
+    pub count: u64,
+    /// Opaque to the relay: forwarded as it came.
+    pub data: Vec<u8>,
+}
+
+/// Why a frame was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DecodeError {
+    #[error("malformed CBOR: {0}")]
+    Cbor(#[from] CborError),
+    #[error("the message has no {0}")]
+    Missing(&'static str),
+    #[error("unknown message type {0:?}")]
+    UnknownType(String),
+    #[error(transparent)]
+    DocumentId(#[from] BadDocumentId),
+}
+
+impl Message {
+    pub fn decode(frame: &[u8]) -> Result<Self, DecodeError> {
+        let mut fields = Fields::default();
+        let mut reader = Reader::new(frame);
+        reader.map(|reader, key| fields.read(reader, key))?;
+        reader.finish()?;
+        fields.into_message()
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut writer = Writer::with_capacity(64 + self.data_len());
+        match self {
+            Self::Join {
+                sender_id,
+                protocols,
+                ephemeral,
+            } => {
+                writer
+                    .map(4)
+                    .text("type")
+                    .text("join")
+                    .text("senderId")
+                    .text(sender_id);
+                writer
+                    .text("supportedProtocolVersions")
+                    .array(protocols.len());
+                for protocol in protocols {
+                    writer.text(protocol);
+                }
+                write_metadata(&mut writer, *ephemeral);
+            }
+            Self::Peer {
+                sender_id,
+                target_id,
+                protocol,
+            } => {
+                writer
+                    .map(5)
+                    .text("type")
+                    .text("peer")
+                    .text("senderId")
+                    .text(sender_id);
+                writer.text("targetId").text(target_id);
+                writer.text("selectedProtocolVersion").text(protocol);
+                write_metadata(&mut writer, false);
+            }
+            Self::Leave { sender_id } => {
+                writer
+                    .map(2)
+                    .text("type")
+                    .text("leave")
+                    .text("senderId")
+                    .text(sender_id);
+            }
+            Self::Error { message } => {
+                writer
+                    .map(2)
+                    .text("type")
+                    .text("error")
+                    .text("message")
+                    .text(message);
+            }
+            Self::Request(message) => message.write("request", &mut writer),
+            Self::Sync(message) => message.write("sync", &mut writer),
+            Self::DocUnavailable {
+                sender_id,
+                target_id,
+                document_id,
+            } => {
+                writer.map(4).text("type").text("doc-unavailable");
+                writer
+                    .text("senderId")
+                    .text(sender_id)
+                    .text("targetId")
+                    .text(target_id);
+                writer.text("documentId").text(document_id.as_str());
+            }
+            Self::Ephemeral(message) => message.write(&mut writer),
+            Self::HeadsGossip => {
+                writer.map(1).text("type").text("remote-heads-changed");
+            }
+        }
+        writer.into_bytes()
+    }
+
+    fn data_len(&self) -> usize {
+        match self {
+            Self::Request(message) | Self::Sync(message) => message.data.len(),
+            Self::Ephemeral(message) => message.data.len(),
+            _ => 0,
+        }
+    }
+}
+
+impl DocMessage {
+    fn write(&self, kind: &str, writer: &mut Writer) {
+        writer.map(5).text("type").text(kind);
+        writer
+            .text("senderId")
+            .text(&self.sender_id)
+            .text("targetId")
+            .text(&self.target_id);
+        writer.text("documentId").text(self.document_id.as_str());
+        writer.text("data").bytes(&self.data);
+    }
+}
+
+impl Ephemeral {
+    fn write(&self, writer: &mut Writer) {
+        writer.map(7).text("type").text("ephemeral");
+        writer
+            .text("senderId")
+            .text(&self.sender_id)
+            .text("targetId")
+            .text(&self.target_id);
+        writer.text("documentId").text(self.document_id.as_str());
+        writer
+            .text("sessionId")
+            .text(&self.session_id)
+            .text("count")
+            .uint(self.count);
+        writer.text("data").bytes(&self.data);
+    }
+}
+
+fn write_metadata(writer: &mut Writer, ephemeral: bool) {
+    writer
+        .text("peerMetadata")
+        .map(1)
+        .text("isEphemeral")
+        .bool(ephemeral);
+}
+
+/// The fields of any message, as read from the map.
+#[derive(Default)]
+struct Fields {
+    kind: Option<String>,
+    sender_id: Option<String>,
+    target_id: Option<String>,
+    document_id: Option<String>,
+    data: Option<Vec<u8>>,
+    protocols: Option<Vec<String>>,
+    selected_protocol: Option<String>,
+    ephemeral: bool,
+    message: Option<String>,
+    session_id: Option<String>,
+    count: Option<u64>,
+}
+
+impl Fields {
+    fn read(&mut self, reader: &mut Reader<'_>, key: &str) -> Result<(), CborError> {
+        match key {
+            "type" => self.kind = Some(reader.text()?.to_owned()),
+            "senderId" => self.sender_id = Some(reader.text()?.to_owned()),
+            "targetId" => self.target_id = Some(reader.text()?.to_owned()),
+            "documentId" => self.document_id = Some(reader.text()?.to_owned()),
+            "data" => self.data = Some(reader.bytes()?.to_vec()),
+            "selectedProtocolVersion" => self.selected_protocol = Some(reader.text()?.to_owned()),
+            "message" => self.message = Some(reader.text()?.to_owned()),
+            "sessionId" => self.session_id = Some(reader.text()?.to_owned()),
+            "count" => self.count = Some(reader.uint()?),
+            "supportedProtocolVersions" => {
+                let mut protocols = Vec::new();
+                reader.array(|reader| {
+                    protocols.push(reader.text()?.to_owned());
+                    Ok(())
+                })?;
+                self.protocols = Some(protocols);
+            }
+            "peerMetadata" => reader.map(|reader, key| match key {
+                "isEphemeral" => {
+                    self.ephemeral = reader.bool()?;
+                    Ok(())
+                }
+                _ => reader.skip(),
+            })?,
+            _ => reader.skip()?,
+        }
+        Ok(())
+    }
+
+    fn into_message(self) -> Result<Message, DecodeError> {
+        let kind = self.kind.clone().ok_or(DecodeError::Missing("type"))?;
+        Ok(match kind.as_str() {
+            "join" => Message::Join {
+                sender_id: self.sender_id.ok_or(DecodeError::Missing("senderId"))?,
+                protocols: self.protocols.unwrap_or_default(),
+                ephemeral: self.ephemeral,
+            },
+            "peer" => Message::Peer {
+                sender_id: self.sender_id.ok_or(DecodeError::Missing("senderId"))?,
+                target_id: self.target_id.unwrap_or_default(),
+                protocol: self
+                    .selected_protocol
+                    .ok_or(DecodeError::Missing("version"))?,
+            },
+            "leave" => Message::Leave {
+                sender_id: self.sender_id.unwrap_or_default(),
+            },
+            "error" => Message::Error {
+                message: self.message.unwrap_or_default(),
+            },
+            "request" => Message::Request(self.doc_message()?),
+            "sync" => Message::Sync(self.doc_message()?),
+            "doc-unavailable" => Message::DocUnavailable {
+                document_id: self.document_id()?,
+                sender_id: self.sender_id.unwrap_or_default(),
+                target_id: self.target_id.unwrap_or_default(),
+            },
+            "ephemeral" => Message::Ephemeral(Ephemeral {
+                document_id: self.document_id()?,
+                session_id: self.session_id.ok_or(DecodeError::Missing("sessionId"))?,
+                count: self.count.ok_or(DecodeError::Missing("count"))?,
+                data: self.data.ok_or(DecodeError::Missing("data"))?,
+                sender_id: self.sender_id.unwrap_or_default(),
+                target_id: self.target_id.unwrap_or_default(),
+            }),
+            "remote-subscription-change" | "remote-heads-changed" => Message::HeadsGossip,
+            _ => return Err(DecodeError::UnknownType(kind)),
+        })
+    }
+
+    fn document_id(&self) -> Result<DocumentId, DecodeError> {
+        let text = self
+            .document_id
+            .as_deref()
+            .ok_or(DecodeError::Missing("documentId"))?;
+        Ok(DocumentId::parse(text)?)
+    }
+
+    fn doc_message(self) -> Result<DocMessage, DecodeError> {
+        Ok(DocMessage {
+            document_id: self.document_id()?,
+            data: self.data.ok_or(DecodeError::Missing("data"))?,
+            sender_id: self.sender_id.unwrap_or_default(),
+            target_id: self.target_id.unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc() -> DocumentId {
+        DocumentId::from_bytes([7; 16])
+    }
+
+    #[test]
+    fn every_message_reads_back() {
+        let messages = [
+            Message::Join {
+                sender_id: "a".into(),
+                protocols: vec![PROTOCOL_VERSION.into()],
+                ephemeral: true,
+            },
+            Message::Peer {
+                sender_id: "r".into(),
+                target_id: "a".into(),
+                protocol: "1".into(),
+            },
+            Message::Leave {
+                sender_id: "a".into(),
+            },
+            Message::Error {
+                message: "no".into(),
+            },
+            Message::Request(DocMessage {
+                sender_id: "a".into(),
+                target_id: "r".into(),
+                document_id: doc(),
+                data: vec![0x43, 1],
+            }),
+            Message::Sync(DocMessage {
+                sender_id: "a".into(),
+                target_id: "r".into(),
+                document_id: doc(),
+                data: vec![],
+            }),
+            Message::DocUnavailable {
+                sender_id: "r".into(),
+                target_id: "a".into(),
+                document_id: doc(),
+            },
+            Message::Ephemeral(Ephemeral {
+                sender_id: "a".into(),
+                target_id: "r".into(),
+                document_id: doc(),
+                session_id: "s".into(),
+                count: 3,
+                data: vec![9; 300],
+            }),
+        ];
+        for message in messages {
+            assert_eq!(Message::decode(&message.encode()), Ok(message));
+        }
+    }
+
+    #[test]
+    fn document_ids_are_checked() {
+        let id = doc();
+        assert_eq!(DocumentId::parse(&id.url()), Ok(id.clone()));
+        let mut bad = id.as_str().to_owned();
+        bad.pop();
+        bad.push(if id.as_str().ends_with('2') { '3' } else { '2' });
+        assert!(DocumentId::parse(&bad).is_err());
+        assert!(DocumentId::parse("../../etc/passwd").is_err());
+    }
+
+    #[test]
+    fn unknown_types_and_missing_fields_are_refused() {
+        let mut writer = Writer::default();
+        writer.map(1).text("type").text("teleport");
+        assert_eq!(
+            Message::decode(&writer.into_bytes()),
+            Err(DecodeError::UnknownType("teleport".into()))
+        );
+        let mut writer = Writer::default();
+        writer
+            .map(2)
+            .text("type")
+            .text("sync")
+            .text("data")
+            .bytes(&[]);
+        assert_eq!(
+            Message::decode(&writer.into_bytes()),
+            Err(DecodeError::Missing("documentId"))
+        );
+    }
+}

@@ -1,0 +1,521 @@
+//! The relay engine driven by in-memory peers and storage.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+
+use cohort_sync::automerge::sync::{self, SyncDoc};
+use cohort_sync::automerge::{Automerge, PatchLog, ROOT, ReadDoc, transaction::Transactable};
+use cohort_sync::client::{Client, Incoming};
+use cohort_sync::hub::{Config, ConnectionId, Hub, Output, Ticket, Write};
+use cohort_sync::message::{DocMessage, Ephemeral};
+use cohort_sync::{DocumentId, Message};
+
+/// A hub with storage that holds writes until told to finish them.
+struct Relay {
+    hub: Hub,
+    disk: HashMap<DocumentId, Vec<Vec<u8>>>,
+    pending_writes: Vec<(DocumentId, Ticket, Write)>,
+    inbox: HashMap<ConnectionId, Vec<Vec<u8>>>,
+    closed: HashMap<ConnectionId, String>,
+    refused: Vec<String>,
+    loads: usize,
+    now: u64,
+}
+
+impl Relay {
+    fn new(config: Config) -> Self {
+        Self {
+            hub: Hub::new(config),
+            disk: HashMap::new(),
+            pending_writes: Vec::new(),
+            inbox: HashMap::new(),
+            closed: HashMap::new(),
+            refused: Vec::new(),
+            loads: 0,
+            now: 0,
+        }
+    }
+
+    /// Runs the hub's outputs; loads answer at once, writes wait for `finish_writes`.
+    fn pump(&mut self) {
+        while let Some(output) = self.hub.poll() {
+            match output {
+                Output::Send { connection, frame } => {
+                    self.inbox.entry(connection).or_default().push(frame)
+                }
+                Output::Close { connection, reason } => {
+                    self.closed.insert(connection, reason);
+                }
+                Output::Load { document } => {
+                    self.loads += 1;
+                    let bytes = self.disk.get(&document).map(|chunks| chunks.concat());
+                    self.hub.loaded(&document, Ok(bytes), self.now);
+                }
+                Output::Store {
+                    document,
+                    ticket,
+                    write,
+                } => self.pending_writes.push((document, ticket, write)),
+                Output::Refused { reason, .. } => self.refused.push(reason),
+            }
+        }
+    }
+
+    fn finish_writes(&mut self) {
+        while !self.pending_writes.is_empty() {
+            for (document, ticket, write) in std::mem::take(&mut self.pending_writes) {
+                let chunks = self.disk.entry(document.clone()).or_default();
+                match write {
+                    Write::Append(bytes) => chunks.push(bytes),
+                    Write::Compact(bytes) => *chunks = vec![bytes],
+                }
+                self.hub.stored(&document, ticket, Ok(()), self.now);
+            }
+            self.pump();
+        }
+    }
+
+    fn take(&mut self, connection: ConnectionId) -> Vec<Vec<u8>> {
+        self.inbox.remove(&connection).unwrap_or_default()
+    }
+}
+
+/// A peer with its own copy of one document.
+struct Peer {
+    client: Client,
+    connection: ConnectionId,
+    doc: Automerge,
+    unavailable: bool,
+}
+
+impl Peer {
+    fn join(relay: &mut Relay, name: &str) -> Self {
+        let connection = relay.hub.connect(relay.now);
+        let client = Client::new(name.to_owned());
+        relay.hub.receive(connection, &client.join(), relay.now);
+        relay.pump();
+        let mut peer = Self {
+            client,
+            connection,
+            doc: Automerge::new(),
+            unavailable: false,
+        };
+        peer.read(relay);
+        assert!(peer.client.is_joined());
+        peer
+    }
+
+    fn send(&mut self, relay: &mut Relay, document: &DocumentId) {
+        if let Some(frame) = self.client.outgoing(document, &self.doc) {
+            relay.hub.receive(self.connection, &frame, relay.now);
+            relay.pump();
+        }
+    }
+
+    /// Handles every frame the relay sent, answering each.
+    fn read(&mut self, relay: &mut Relay) -> usize {
+        let frames = relay.take(self.connection);
+        for frame in &frames {
+            match self.client.receive(frame).unwrap() {
+                Incoming::Sync { document, message } => {
+                    self.client
+                        .apply(&document, &mut self.doc, message, &mut PatchLog::inactive())
+                        .unwrap();
+                    self.send(relay, &document);
+                }
+                Incoming::Unavailable(_) => self.unavailable = true,
+                _ => {}
+            }
+        }
+        frames.len()
+    }
+
+    fn set(&mut self, key: &str, value: &str) {
+        let mut tx = self.doc.transaction();
+        tx.put(ROOT, key, value).unwrap();
+        tx.commit();
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        self.doc
+            .get(ROOT, key)
+            .unwrap()
+            .map(|(value, _)| value.into_string().unwrap_or_default())
+    }
+}
+
+/// Exchanges messages until nobody has anything to say.
+fn settle(relay: &mut Relay, peers: &mut [&mut Peer]) {
+    for _ in 0..50 {
+        relay.finish_writes();
+        let read: usize = peers.iter_mut().map(|peer| peer.read(relay)).sum();
+        if read == 0 && relay.pending_writes.is_empty() {
+            return;
+        }
+    }
+    panic!("the peers never settled");
+}
+
+fn document(n: u8) -> DocumentId {
+    DocumentId::from_bytes([n; 16])
+}
+
+#[test]
+fn two_peers_sync_through_the_relay_and_it_stores_everything() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(1);
+    let mut alice = Peer::join(&mut relay, "alice");
+    let mut bob = Peer::join(&mut relay, "bob");
+    alice.set("name", "Readers");
+    alice.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice, &mut bob]);
+    bob.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice, &mut bob]);
+    assert_eq!(bob.get("name").as_deref(), Some("Readers"));
+
+    bob.set("purpose", "books");
+    bob.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice, &mut bob]);
+    assert_eq!(alice.get("purpose").as_deref(), Some("books"));
+    assert!(alice.client.is_synced(&doc, &alice.doc));
+    assert!(bob.client.is_synced(&doc, &bob.doc));
+
+    let stored = Automerge::load(&relay.disk[&doc].concat()).unwrap();
+    assert_eq!(stored.get_heads(), alice.doc.get_heads());
+}
+
+#[test]
+fn the_sender_hears_the_relay_has_a_change_only_once_it_is_stored() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(2);
+    let mut alice = Peer::join(&mut relay, "alice");
+    alice.set("name", "Readers");
+    // Two rounds: heads, then the change itself.
+    alice.send(&mut relay, &doc);
+    alice.read(&mut relay);
+    relay.finish_writes();
+    alice.read(&mut relay);
+    alice.set("name", "Writers");
+    alice.send(&mut relay, &doc);
+    assert_eq!(relay.pending_writes.len(), 1, "the change is being written");
+    assert_eq!(
+        alice.read(&mut relay),
+        0,
+        "no reply while the write is in flight"
+    );
+    assert!(!alice.client.is_synced(&doc, &alice.doc));
+
+    // A message arriving meanwhile waits, and is answered after the write.
+    let mut bob = Peer::join(&mut relay, "bob");
+    bob.send(&mut relay, &doc);
+    assert_eq!(bob.read(&mut relay), 0);
+
+    relay.finish_writes();
+    settle(&mut relay, &mut [&mut alice, &mut bob]);
+    assert!(alice.client.is_synced(&doc, &alice.doc));
+    assert_eq!(bob.get("name").as_deref(), Some("Writers"));
+}
+
+#[test]
+fn a_failed_write_is_never_acknowledged_and_the_document_is_refused() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(3);
+    let mut alice = Peer::join(&mut relay, "alice");
+    alice.set("name", "Readers");
+    alice.send(&mut relay, &doc);
+    alice.read(&mut relay);
+    let (document, ticket, _) = relay.pending_writes.pop().unwrap();
+    relay.hub.stored(
+        &document,
+        ticket,
+        Err("No space left on device".into()),
+        relay.now,
+    );
+    relay.pump();
+    assert_eq!(relay.refused, ["No space left on device"]);
+    alice.read(&mut relay);
+    assert!(alice.unavailable, "the peer is told");
+    assert!(!alice.client.is_synced(&doc, &alice.doc));
+    assert_eq!(
+        relay.hub.document_count(),
+        0,
+        "nothing unstored stays in memory"
+    );
+}
+
+#[test]
+fn an_unknown_document_is_unavailable_and_nothing_is_listed() {
+    let mut relay = Relay::new(Config::default());
+    let mut alice = Peer::join(&mut relay, "alice");
+    alice.send(&mut relay, &document(4));
+    assert!(
+        alice.unavailable || {
+            alice.read(&mut relay);
+            alice.unavailable
+        }
+    );
+    assert!(relay.disk.is_empty(), "a request stores nothing");
+}
+
+#[test]
+fn fan_out_reaches_only_the_documents_subscribers() {
+    let mut relay = Relay::new(Config::default());
+    let (one, two) = (document(5), document(6));
+    let mut alice = Peer::join(&mut relay, "alice");
+    let mut bob = Peer::join(&mut relay, "bob");
+    let mut carol = Peer::join(&mut relay, "carol");
+    alice.set("n", "1");
+    alice.send(&mut relay, &one);
+    carol.set("other", "x");
+    carol.send(&mut relay, &two);
+    settle(&mut relay, &mut [&mut alice, &mut bob, &mut carol]);
+    bob.send(&mut relay, &one);
+    settle(&mut relay, &mut [&mut alice, &mut bob, &mut carol]);
+
+    alice.set("n", "2");
+    alice.send(&mut relay, &one);
+    relay.finish_writes();
+    assert!(
+        relay.inbox.get(&carol.connection).is_none_or(Vec::is_empty),
+        "carol named only the other document"
+    );
+    settle(&mut relay, &mut [&mut alice, &mut bob, &mut carol]);
+    assert_eq!(bob.get("n").as_deref(), Some("2"));
+    assert_eq!(carol.get("n"), None);
+}
+
+#[test]
+fn peers_with_nothing_share_one_cached_first_sync() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(7);
+    let mut alice = Peer::join(&mut relay, "alice");
+    for i in 0..50 {
+        alice.set(&format!("k{i}"), "v");
+    }
+    alice.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice]);
+
+    let mut joiners: Vec<Peer> = (0..3)
+        .map(|i| Peer::join(&mut relay, &format!("j{i}")))
+        .collect();
+    let mut first_frames = Vec::new();
+    for joiner in &mut joiners {
+        joiner.send(&mut relay, &doc);
+        let frames = relay.take(joiner.connection);
+        let Message::Sync(DocMessage { data, .. }) = Message::decode(&frames[0]).unwrap() else {
+            panic!()
+        };
+        first_frames.push(data);
+        relay.inbox.insert(joiner.connection, frames);
+    }
+    assert!(first_frames.windows(2).all(|pair| pair[0] == pair[1]));
+
+    // The cached reply is exactly what automerge would have sent.
+    let mut state = sync::State::new();
+    let hello = Automerge::new()
+        .generate_sync_message(&mut sync::State::new())
+        .unwrap();
+    let mut stored = Automerge::load(&relay.disk[&doc].concat()).unwrap();
+    stored.receive_sync_message(&mut state, hello).unwrap();
+    assert_eq!(
+        stored.generate_sync_message(&mut state).unwrap().encode(),
+        first_frames[0]
+    );
+
+    for joiner in &mut joiners {
+        settle(&mut relay, &mut [joiner]);
+        assert_eq!(joiner.doc.get_heads(), alice.doc.get_heads());
+        assert!(joiner.client.is_synced(&doc, &joiner.doc));
+    }
+}
+
+#[test]
+fn ephemeral_messages_go_to_the_other_subscribers_only_and_are_not_stored() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(8);
+    let mut alice = Peer::join(&mut relay, "alice");
+    let mut bob = Peer::join(&mut relay, "bob");
+    let mut carol = Peer::join(&mut relay, "carol");
+    alice.set("name", "x");
+    alice.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice, &mut bob, &mut carol]);
+    bob.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice, &mut bob, &mut carol]);
+    let writes_before = relay.disk[&doc].len();
+
+    let frame = alice
+        .client
+        .ephemeral(&doc, "s1", 1, b"{\"name\":\"Ann\"}".to_vec())
+        .unwrap();
+    relay.hub.receive(alice.connection, &frame, relay.now);
+    relay.pump();
+    let to_bob = relay.take(bob.connection);
+    assert_eq!(to_bob.len(), 1);
+    let Message::Ephemeral(Ephemeral {
+        sender_id,
+        target_id,
+        data,
+        ..
+    }) = Message::decode(&to_bob[0]).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (sender_id.as_str(), target_id.as_str(), &data[..]),
+        ("alice", "bob", &b"{\"name\":\"Ann\"}"[..])
+    );
+    assert!(relay.take(alice.connection).is_empty());
+    assert!(relay.take(carol.connection).is_empty());
+    assert_eq!(relay.disk[&doc].len(), writes_before);
+}
+
+#[test]
+fn idle_documents_leave_memory_and_load_again() {
+    let mut relay = Relay::new(Config {
+        idle_unload_ms: 1_000,
+        ..Config::default()
+    });
+    let doc = document(9);
+    let mut alice = Peer::join(&mut relay, "alice");
+    alice.set("name", "x");
+    alice.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice]);
+    relay.hub.disconnect(alice.connection, relay.now);
+    relay.now += 999;
+    relay.hub.tick(relay.now);
+    assert_eq!(relay.hub.document_count(), 1);
+    relay.now += 1;
+    relay.hub.tick(relay.now);
+    assert_eq!(relay.hub.document_count(), 0);
+
+    let mut bob = Peer::join(&mut relay, "bob");
+    bob.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut bob]);
+    assert_eq!(bob.get("name").as_deref(), Some("x"));
+    assert_eq!(relay.loads, 2);
+}
+
+#[test]
+fn many_writes_are_compacted_into_one_snapshot() {
+    let mut relay = Relay::new(Config {
+        compact_after_appends: 4,
+        ..Config::default()
+    });
+    let doc = document(10);
+    let mut alice = Peer::join(&mut relay, "alice");
+    for i in 0..12 {
+        alice.set("n", &i.to_string());
+        alice.send(&mut relay, &doc);
+        settle(&mut relay, &mut [&mut alice]);
+    }
+    assert!(
+        relay.disk[&doc].len() <= 5,
+        "{} chunks",
+        relay.disk[&doc].len()
+    );
+    let stored = Automerge::load(&relay.disk[&doc].concat()).unwrap();
+    assert_eq!(stored.get_heads(), alice.doc.get_heads());
+}
+
+#[test]
+fn bad_peers_are_closed_with_a_reason_and_others_carry_on() {
+    let mut relay = Relay::new(Config {
+        max_frame_bytes: 1_000,
+        max_documents_per_connection: 2,
+        max_messages_per_second: 20,
+        ..Config::default()
+    });
+    let doc = document(11);
+    let mut good = Peer::join(&mut relay, "good");
+
+    let expect_closed = |relay: &mut Relay, frames: &[Vec<u8>], reason: &str| {
+        let connection = relay.hub.connect(relay.now);
+        for frame in frames {
+            relay.hub.receive(connection, frame, relay.now);
+        }
+        relay.pump();
+        let closed = relay
+            .closed
+            .get(&connection)
+            .unwrap_or_else(|| panic!("not closed: {reason}"));
+        assert!(
+            closed.contains(reason),
+            "{closed:?} should mention {reason:?}"
+        );
+    };
+    let join = Client::new("bad".into()).join();
+    let sync = |document: DocumentId, data: Vec<u8>| {
+        Message::Sync(DocMessage {
+            sender_id: "bad".into(),
+            target_id: "r".into(),
+            document_id: document,
+            data,
+        })
+        .encode()
+    };
+    let hello = {
+        Automerge::new()
+            .generate_sync_message(&mut Default::default())
+            .unwrap()
+            .encode()
+    };
+    expect_closed(&mut relay, &[vec![0xa1, 0x64]], "malformed CBOR");
+    expect_closed(&mut relay, &[b"GET / HTTP/1.1".to_vec()], "malformed CBOR");
+    expect_closed(
+        &mut relay,
+        &[sync(doc.clone(), hello.clone())],
+        "before join",
+    );
+    let mut unknown = join.clone();
+    unknown[1..6].copy_from_slice(b"dtype");
+    expect_closed(
+        &mut relay,
+        &[
+            join.clone(),
+            vec![0xa1, 0x64, b't', b'y', b'p', b'e', 0x63, b'z', b'a', b'p'],
+        ],
+        "unknown message type",
+    );
+    expect_closed(
+        &mut relay,
+        &[join.clone(), vec![0; 2_000]],
+        "over the limit",
+    );
+    expect_closed(
+        &mut relay,
+        &[join.clone(), sync(doc.clone(), vec![0x43, 0xff, 0xff])],
+        "malformed sync message",
+    );
+    expect_closed(
+        &mut relay,
+        &[
+            join.clone(),
+            sync(document(20), hello.clone()),
+            sync(document(21), hello.clone()),
+            sync(document(22), hello.clone()),
+        ],
+        "too many documents",
+    );
+    let flood: Vec<Vec<u8>> = std::iter::once(join.clone())
+        .chain((0..25).map(|_| sync(doc.clone(), hello.clone())))
+        .collect();
+    expect_closed(&mut relay, &flood, "too many messages");
+    expect_closed(
+        &mut relay,
+        &[join.clone(), join.clone()],
+        "second handshake",
+    );
+
+    let silent = relay.hub.connect(relay.now);
+    relay.now += 10_000;
+    relay.hub.tick(relay.now);
+    relay.pump();
+    assert!(relay.closed[&silent].contains("no join"));
+
+    // The well-behaved peer is unaffected.
+    good.set("name", "still here");
+    good.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut good]);
+    assert!(good.client.is_synced(&doc, &good.doc));
+    assert_eq!(relay.hub.connection_count(), 1);
+}

@@ -1,0 +1,301 @@
+//! `/sync`: the automerge-repo WebSocket endpoint, driving the sans-IO engine with tokio.
+//!
+//! One task owns the engine ([`Hub`]); each connection has a task that turns frames into
+//! events and the engine's frames back into WebSocket messages. Reads and writes of documents
+//! run on the blocking pool and report back as events.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::ws::{
+    CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade, close_code,
+};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use cohort_sync::DocumentId;
+use cohort_sync::hub::{self, ConnectionId, Hub, Output, Ticket, Write};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::storage::DiskStore;
+
+/// The limits of the sync endpoint.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub engine: hub::Config,
+}
+
+/// How many frames may wait to be sent to one connection; a peer that falls this far behind
+/// is too slow to keep and is closed.
+const OUTBOX_FRAMES: usize = 512;
+
+enum Event {
+    Open {
+        outbox: mpsc::Sender<Outgoing>,
+        id: oneshot::Sender<ConnectionId>,
+    },
+    Frame(ConnectionId, Bytes),
+    Closed(ConnectionId),
+    Loaded(DocumentId, Result<Option<Vec<u8>>, String>),
+    Stored(DocumentId, Ticket, Result<(), String>),
+}
+
+enum Outgoing {
+    Frame(Vec<u8>),
+    Close(String),
+}
+
+/// The endpoint's shared state: the way to the engine task.
+#[derive(Clone, Debug)]
+pub struct SyncService {
+    events: mpsc::Sender<Event>,
+    connections: Arc<AtomicUsize>,
+    limits: Arc<Limits>,
+}
+
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Event")
+    }
+}
+
+impl SyncService {
+    /// Starts the engine task.
+    pub fn start(store: DiskStore, limits: Limits) -> Self {
+        let (events, inbox) = mpsc::channel(4096);
+        let engine = Engine {
+            hub: Hub::new(limits.engine.clone()),
+            store: Arc::new(store),
+            outboxes: HashMap::new(),
+            events: events.clone(),
+            started: Instant::now(),
+        };
+        tokio::spawn(engine.run(inbox));
+        Self {
+            events,
+            connections: Arc::new(AtomicUsize::new(0)),
+            limits: Arc::new(limits),
+        }
+    }
+}
+
+/// The `/sync` route: upgrades to a WebSocket unless the relay is full.
+pub async fn sync_socket(
+    State(service): State<SyncService>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if service.connections.load(Ordering::Relaxed) >= service.limits.max_connections {
+        tracing::warn!(
+            limit = service.limits.max_connections,
+            "refused a connection: the relay is full"
+        );
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+    }
+    let max_frame = service.limits.engine.max_frame_bytes;
+    upgrade
+        // Small buffers: most frames are a few hundred bytes, and memory per connection is
+        // what limits how many organizers one relay serves.
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_message_size(max_frame)
+        .max_frame_size(max_frame)
+        .on_upgrade(move |socket| connection(socket, service))
+}
+
+async fn connection(socket: WebSocket, service: SyncService) {
+    let counted = Counted::new(&service.connections);
+    let (outbox, mut outgoing) = mpsc::channel(OUTBOX_FRAMES);
+    let (id_sender, id) = oneshot::channel();
+    if service
+        .events
+        .send(Event::Open {
+            outbox,
+            id: id_sender,
+        })
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let Ok(id) = id.await else { return };
+    let (mut sink, mut stream) = socket.split();
+    let writer = async {
+        while let Some(message) = outgoing.recv().await {
+            match message {
+                Outgoing::Frame(frame) => {
+                    if sink.send(WsMessage::Binary(frame.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Outgoing::Close(reason) => {
+                    let frame = CloseFrame {
+                        code: close_code::POLICY,
+                        reason: truncate(&reason).into(),
+                    };
+                    let _ = sink.send(WsMessage::Close(Some(frame))).await;
+                    break;
+                }
+            }
+        }
+    };
+    let events = service.events.clone();
+    let reader = async {
+        while let Some(Ok(message)) = stream.next().await {
+            let frame = match message {
+                WsMessage::Binary(frame) => frame,
+                // The protocol is binary CBOR; text is a malformed frame.
+                WsMessage::Text(text) => Bytes::copy_from_slice(text.as_bytes()),
+                WsMessage::Close(_) => break,
+                WsMessage::Ping(_) | WsMessage::Pong(_) => continue,
+            };
+            if events.send(Event::Frame(id, frame)).await.is_err() {
+                break;
+            }
+        }
+    };
+    tokio::select! {
+        () = writer => {}
+        () = reader => {}
+    }
+    let _ = service.events.send(Event::Closed(id)).await;
+    drop(counted);
+}
+
+/// A close reason must fit a control frame (123 bytes).
+fn truncate(reason: &str) -> String {
+    let mut end = reason.len().min(120);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    reason[..end].to_owned()
+}
+
+/// Counts a live connection for as long as it lives.
+struct Counted<'a>(&'a AtomicUsize);
+
+impl<'a> Counted<'a> {
+    fn new(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Self(counter)
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+struct Engine {
+    hub: Hub,
+    store: Arc<DiskStore>,
+    outboxes: HashMap<ConnectionId, mpsc::Sender<Outgoing>>,
+    events: mpsc::Sender<Event>,
+    started: Instant,
+}
+
+impl Engine {
+    fn now(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    async fn run(mut self, mut inbox: mpsc::Receiver<Event>) {
+        let mut ticks = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                event = inbox.recv() => match event {
+                    Some(event) => self.handle(event),
+                    None => return,
+                },
+                _ = ticks.tick() => {
+                    let now = self.now();
+                    self.hub.tick(now);
+                }
+            }
+            self.run_outputs();
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        let now = self.now();
+        match event {
+            Event::Open { outbox, id } => {
+                let connection = self.hub.connect(now);
+                self.outboxes.insert(connection, outbox);
+                if id.send(connection).is_err() {
+                    self.outboxes.remove(&connection);
+                    self.hub.disconnect(connection, now);
+                }
+            }
+            Event::Frame(connection, frame) => self.hub.receive(connection, &frame, now),
+            Event::Closed(connection) => {
+                self.outboxes.remove(&connection);
+                self.hub.disconnect(connection, now);
+            }
+            Event::Loaded(document, result) => self.hub.loaded(&document, result, now),
+            Event::Stored(document, ticket, result) => {
+                self.hub.stored(&document, ticket, result, now)
+            }
+        }
+    }
+
+    fn run_outputs(&mut self) {
+        while let Some(output) = self.hub.poll() {
+            match output {
+                Output::Send { connection, frame } => {
+                    let Some(outbox) = self.outboxes.get(&connection) else {
+                        continue;
+                    };
+                    if outbox.try_send(Outgoing::Frame(frame)).is_err() {
+                        tracing::info!(?connection, "closed a connection that fell behind");
+                        self.outboxes.remove(&connection);
+                        let now = self.now();
+                        self.hub.disconnect(connection, now);
+                    }
+                }
+                Output::Close { connection, reason } => {
+                    tracing::info!(?connection, %reason, "closed a connection");
+                    if let Some(outbox) = self.outboxes.remove(&connection) {
+                        let _ = outbox.try_send(Outgoing::Close(reason));
+                    }
+                }
+                Output::Load { document } => {
+                    let (store, events) = (self.store.clone(), self.events.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let result = store.load(&document).map_err(|error| {
+                            tracing::error!(%document, %error, "cannot read a document");
+                            error.to_string()
+                        });
+                        let _ = events.blocking_send(Event::Loaded(document, result));
+                    });
+                }
+                Output::Store {
+                    document,
+                    ticket,
+                    write,
+                } => {
+                    let (store, events) = (self.store.clone(), self.events.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let result = match &write {
+                            Write::Append(changes) => store.append(&document, changes),
+                            Write::Compact(whole) => store.compact(&document, whole),
+                        };
+                        let result = result.map_err(|error| {
+                            tracing::error!(%document, %error, "cannot store a document; it is refused until it can be");
+                            error.to_string()
+                        });
+                        let _ = events.blocking_send(Event::Stored(document, ticket, result));
+                    });
+                }
+                Output::Refused { document, reason } => {
+                    tracing::error!(%document, %reason, "refused a document");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Interop with the reference JavaScript automerge-repo (from npm, in Node): its client syncs
+//! through our relay, and our relay serves a data directory the reference sync server wrote.
+//! Needs `npm ci` in tests/js, which the README's test command runs.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use cohort_model::{Action, GroupDoc, GroupId, MemberDraft, MemberId, MemberStatus};
+use cohort_sync::DocumentId;
+use cohort_sync::automerge::Automerge;
+use harness::{Relay, SyncPeer};
+use serde_json::Value;
+
+fn js_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/js");
+    assert!(
+        dir.join("node_modules").is_dir(),
+        "run `npm ci` in {} (the README's test command does)",
+        dir.display()
+    );
+    dir
+}
+
+/// Runs `client.mjs` with these arguments and returns its JSON lines.
+async fn js_client(args: &[&str]) -> Vec<Value> {
+    let output = tokio::process::Command::new("node")
+        .arg("client.mjs")
+        .args(args)
+        .args(["--timeout-ms", "20000"])
+        .current_dir(js_dir())
+        .stderr(Stdio::inherit())
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "client.mjs {args:?} failed");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+fn member_names(doc: &Value) -> Vec<String> {
+    let mut names: Vec<String> = doc["members"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|member| member["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn group_with(member: &str) -> GroupDoc {
+    let mut group = GroupDoc::create("Readers", 0).unwrap();
+    let draft = MemberDraft {
+        name: member.into(),
+        status: Some(MemberStatus::Active),
+        ..MemberDraft::default()
+    };
+    group
+        .apply(&Action::AddMember {
+            id: MemberId::random().unwrap(),
+            draft,
+            at: 0,
+        })
+        .unwrap();
+    group
+}
+
+#[tokio::test]
+async fn the_reference_js_client_and_cohort_edit_one_group_through_the_relay() {
+    let relay = Relay::start().unwrap();
+    let url = relay.sync_url();
+    let group = group_with("Ada");
+    let document = DocumentId::parse(&GroupId::random().unwrap().to_string()).unwrap();
+    let mut ours = SyncPeer::connect(&url, "cohort", document.clone(), group.automerge().clone())
+        .await
+        .unwrap();
+    ours.sync(Duration::from_secs(10)).await.unwrap();
+
+    // JS reads the group Cohort wrote, and adds a member following docs/schema.md.
+    let doc_url = document.url();
+    let lines = js_client(&[
+        "--url",
+        &url,
+        "--doc",
+        &doc_url,
+        "--add-member",
+        "Grace",
+        "--print",
+    ])
+    .await;
+    assert_eq!(member_names(&lines[1]["doc"]), ["Ada", "Grace"]);
+
+    // Cohort reads the member JS wrote.
+    ours.until(Duration::from_secs(10), |peer| {
+        GroupDoc::from_automerge(peer.doc.clone())
+            .is_ok_and(|g| g.hydrate().members.values().any(|m| m.name == "Grace"))
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_relay_serves_what_the_reference_sync_server_stored() {
+    let reference_dir = harness::temp_dir("cohort-reference-").unwrap();
+    let port = free_port();
+    let mut server = tokio::process::Command::new("node")
+        .args(["sync-server.mjs", "--port", &port.to_string(), "--dir"])
+        .arg(reference_dir.path())
+        .current_dir(js_dir())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    {
+        use tokio::io::AsyncBufReadExt;
+        let mut lines = tokio::io::BufReader::new(server.stdout.take().unwrap()).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(ready.unwrap_or_default().contains("listening"));
+    }
+    let reference_url = format!("ws://127.0.0.1:{port}/");
+    let created = js_client(&["--url", &reference_url, "--create", "--add-member", "Ada"]).await;
+    let doc_url = created[0]["url"].as_str().unwrap().to_owned();
+    server.kill().await.unwrap();
+
+    // Our relay starts on the reference server's data directory as it is.
+    let mut relay = Relay::start().unwrap();
+    relay.kill();
+    copy_dir(reference_dir.path(), relay.data_dir());
+    relay.restart().unwrap();
+    let lines = js_client(&["--url", &relay.sync_url(), "--doc", &doc_url, "--print"]).await;
+    assert_eq!(member_names(&lines[0]["doc"]), ["Ada"]);
+    let document = DocumentId::parse(&doc_url).unwrap();
+    let mut ours = SyncPeer::connect(&relay.sync_url(), "cohort", document, Automerge::new())
+        .await
+        .unwrap();
+    ours.until(Duration::from_secs(10), |peer| {
+        !peer.doc.get_heads().is_empty() && peer.is_synced()
+    })
+    .await
+    .unwrap();
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! A native automerge-repo peer for tests and benchmarks: one WebSocket to a relay, one
+//! document, driven by the same sans-IO client as the app.
+
+use std::time::Duration;
+
+use cohort_sync::DocumentId;
+use cohort_sync::automerge::{Automerge, PatchLog};
+use cohort_sync::client::{Client, Incoming};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::{HarnessError, Result};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A peer syncing one document with a relay.
+#[derive(Debug)]
+pub struct SyncPeer {
+    client: Client,
+    socket: Socket,
+    document: DocumentId,
+    /// The peer's copy of the document.
+    pub doc: Automerge,
+    /// Whether the relay said nobody has the document.
+    pub unavailable: bool,
+}
+
+fn sync_error(what: impl std::fmt::Display) -> HarnessError {
+    HarnessError::Sync(what.to_string())
+}
+
+impl SyncPeer {
+    /// Connects, does the handshake and sends the document's first sync message.
+    pub async fn connect(
+        url: &str,
+        name: &str,
+        document: DocumentId,
+        doc: Automerge,
+    ) -> Result<Self> {
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .map_err(sync_error)?;
+        let client = Client::new(name.to_owned());
+        let mut peer = Self {
+            client,
+            socket,
+            document,
+            doc,
+            unavailable: false,
+        };
+        let join = peer.client.join();
+        peer.send(join).await?;
+        while !peer.client.is_joined() {
+            peer.read_one(Duration::from_secs(10)).await?;
+        }
+        peer.flush().await?;
+        Ok(peer)
+    }
+
+    async fn send(&mut self, frame: Vec<u8>) -> Result<()> {
+        self.socket
+            .send(WsMessage::Binary(frame.into()))
+            .await
+            .map_err(sync_error)
+    }
+
+    /// Sends what the relay lacks, if anything.
+    pub async fn flush(&mut self) -> Result<()> {
+        if let Some(frame) = self.client.outgoing(&self.document, &self.doc) {
+            self.send(frame).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads and handles one frame.
+    async fn read_one(&mut self, timeout: Duration) -> Result<()> {
+        let message = tokio::time::timeout(timeout, self.socket.next())
+            .await
+            .map_err(|_| sync_error(format!("no message from the relay in {timeout:?}")))?
+            .ok_or_else(|| sync_error("the relay closed the connection"))?
+            .map_err(sync_error)?;
+        let frame = match message {
+            WsMessage::Binary(frame) => frame,
+            WsMessage::Close(reason) => {
+                return Err(sync_error(format!("closed by the relay: {reason:?}")));
+            }
+            _ => return Ok(()),
+        };
+        match self.client.receive(&frame).map_err(sync_error)? {
+            Incoming::Sync { document, message } if document == self.document => {
+                self.client
+                    .apply(&document, &mut self.doc, message, &mut PatchLog::inactive())
+                    .map_err(sync_error)?;
+                self.flush().await?;
+            }
+            Incoming::Unavailable(document) if document == self.document => self.unavailable = true,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Whether the relay has acknowledged everything this peer has.
+    pub fn is_synced(&self) -> bool {
+        self.client.is_synced(&self.document, &self.doc)
+    }
+
+    /// Exchanges messages until `done` holds for this peer.
+    pub async fn until(&mut self, timeout: Duration, done: impl Fn(&Self) -> bool) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !done(self) {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Err(sync_error(format!("not done in {timeout:?}")));
+            }
+            self.read_one(left).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends local changes and waits until the relay has acknowledged them.
+    pub async fn sync(&mut self, timeout: Duration) -> Result<()> {
+        self.flush().await?;
+        self.until(timeout, Self::is_synced).await
+    }
+
+    /// Sends a raw frame, as a misbehaving peer would.
+    pub async fn send_raw(&mut self, frame: Vec<u8>) -> Result<()> {
+        self.send(frame).await
+    }
+
+    pub async fn close(mut self) -> Result<()> {
+        self.socket.close(None).await.map_err(sync_error)
+    }
+}

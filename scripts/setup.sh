@@ -120,6 +120,18 @@ ensure_browser() {
   export CHROMIUM CHROMEDRIVER
 }
 
+# Node.js and the reference automerge-repo packages (tests/js), for the interop tests and the
+# sync benchmark. `npm ci` runs again only when the lock file changed.
+ensure_js_peers() {
+  command -v npm >/dev/null || apt_install nodejs npm
+  local js="$ROOT/tests/js"
+  if ! cmp -s "$js/package-lock.json" "$js/node_modules/.installed-lock.json" 2>/dev/null; then
+    say "installing the reference automerge-repo packages (npm ci in tests/js)"
+    npm ci --prefix "$js" --no-audit --no-fund --silent >/dev/null
+    cp "$js/package-lock.json" "$js/node_modules/.installed-lock.json"
+  fi
+}
+
 # Fetches every crate the wasm build needs (with build-std, the standard library's own), so
 # that trunk can run cargo offline.
 fetch_wasm_crates() {

@@ -1,6 +1,7 @@
 //! The frame around every page: header, the open group's section navigation, status and
 //! alerts, and the routed page.
 
+use cohort_model::protocol::SyncState;
 use leptos::prelude::*;
 use leptos_router::{
     NavigateOptions,
@@ -29,6 +30,7 @@ pub fn App() -> impl IntoView {
                         <span class="brand-name">"Cohort"</span>
                     </a>
                     <GroupName />
+                    <ShareGroup />
                     <SyncStatus />
                 </header>
                 <SectionNav />
@@ -158,22 +160,77 @@ fn SectionNav() -> impl IntoView {
     }
 }
 
-/// Where the group stands: loading, or kept on this device.
-///
-/// Until sync lands every group lives on this device only, and the slot says so plainly.
+/// Where the group stands with the relay: offline, connecting, syncing or up to date, and
+/// when the relay last had all of it.
 #[component]
 fn SyncStatus() -> impl IntoView {
     let app = use_app();
     let loading = move || app.open.get().is_some() && !app.loaded.get();
+    let state = move || {
+        if loading() {
+            "loading"
+        } else {
+            app.sync.get().state.key()
+        }
+    };
+    let label = move || {
+        if loading() {
+            return "Loading…".to_owned();
+        }
+        let status = app.sync.get();
+        match (status.state, status.last_synced_at) {
+            (SyncState::Offline, Some(at)) => format!("Offline · synced {}", clock_time(at)),
+            (state, _) => state.label().to_owned(),
+        }
+    };
+    let title = move || {
+        let status = app.sync.get();
+        let last = status.last_synced_at.map_or_else(
+            || "The relay has not confirmed this group yet.".to_owned(),
+            |at| format!("The relay last had every change at {}.", clock_time(at)),
+        );
+        format!("Changes are kept on this device and sync with the relay when online. {last}")
+    };
     view! {
-        <p
-            class="sync-status"
-            role="status"
-            data-state=move || if loading() { "loading" } else { "local" }
-            title="Changes are kept on this device. Syncing with other organizers is not set up yet."
-        >
+        <p class="sync-status" role="status" data-state=state title=title>
             <span class="sync-dot" aria-hidden="true"></span>
-            <span class="sync-label">{move || if loading() { "Loading…" } else { "On this device" }}</span>
+            <span class="sync-label">{label}</span>
         </p>
+    }
+}
+
+/// A time of day in the organizer's locale, such as "14:02".
+fn clock_time(at: cohort_model::Millis) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+    String::from(date.to_locale_time_string_with_options("default", &{
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"hour".into(), &"2-digit".into());
+        let _ = js_sys::Reflect::set(&options, &"minute".into(), &"2-digit".into());
+        options.into()
+    }))
+}
+
+/// The link that shares the open group: whoever opens it gets the whole group from the relay
+/// and edits it too.
+#[component]
+fn ShareGroup() -> impl IntoView {
+    let app = use_app();
+    let link = move || {
+        let origin = window().location().origin().unwrap_or_default();
+        app.open.get().map(|group| format!("{origin}/g/{group}"))
+    };
+    view! {
+        <Show when=move || app.open.get().is_some()>
+            <details class="share">
+                <summary>"Share"</summary>
+                <div class="share-panel">
+                    <label for="share-link">"Link for co-organizers"</label>
+                    <input id="share-link" type="url" readonly prop:value=link
+                        on:focus=|event| { event_target::<web_sys::HtmlInputElement>(&event).select(); }
+                    />
+                    <p class="hint">"Whoever opens this link gets the whole group and edits it with you."</p>
+                </div>
+            </details>
+        </Show>
     }
 }

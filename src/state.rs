@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
 use cohort_model::protocol::{
-    self, Answer, Event, Failure, FromWorker, GroupSummary, Request, ToWorker,
+    self, Answer, Event, Failure, FromWorker, GroupSummary, Request, SyncStatus, ToWorker,
 };
 use cohort_model::{Action, Feedback, Group, GroupId, MemberId, Millis};
 use futures_channel::oneshot;
@@ -79,6 +79,8 @@ pub struct AppState {
     pub open_failure: RwSignal<Option<Failure>>,
     /// A problem the organizer must know about (storage, the worker).
     pub alert: RwSignal<Option<String>>,
+    /// How the open group stands with the relay.
+    pub sync: RwSignal<SyncStatus>,
     client: StoredValue<WorkerClient, LocalStorage>,
     incoming: StoredValue<Incoming, LocalStorage>,
 }
@@ -96,6 +98,7 @@ impl AppState {
             loaded: RwSignal::new(false),
             open_failure: RwSignal::new(None),
             alert: RwSignal::new(None),
+            sync: RwSignal::new(SyncStatus::default()),
             client: StoredValue::new_local(WorkerClient {
                 worker: None,
                 pending: Rc::default(),
@@ -303,7 +306,11 @@ impl AppState {
                     self.members_changed.notify();
                 }
             }
-            Event::Loaded { .. } | Event::Updated { .. } => {}
+            Event::OpenFailed { group, failure } if for_open(&group) => {
+                self.open_failure.set(Some(failure));
+            }
+            Event::Sync(status) => self.sync.set(status),
+            Event::Loaded { .. } | Event::Updated { .. } | Event::OpenFailed { .. } => {}
             Event::StorageFailed(failure) => self.alert.set(Some(failure.to_string())),
         }
     }

@@ -257,6 +257,17 @@ impl GroupDoc {
         Ok(Touched::from_patches(&self.doc.make_patches(&mut log)))
     }
 
+    /// Applies changes received some other way (such as a sync message, through `receive`,
+    /// which logs its patches), and says which records they touched.
+    pub fn receive<E>(
+        &mut self,
+        receive: impl FnOnce(&mut Automerge, &mut PatchLog) -> Result<(), E>,
+    ) -> Result<Touched, E> {
+        let mut log = PatchLog::active();
+        receive(&mut self.doc, &mut log)?;
+        Ok(Touched::from_patches(&self.doc.make_patches(&mut log)))
+    }
+
     /// What changed since `heads`, or `None` if this document lacks some of them (then only a
     /// full read is right).
     pub fn touched_since(&self, heads: &[ChangeHash]) -> Option<Touched> {

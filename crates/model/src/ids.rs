@@ -88,6 +88,11 @@ impl GroupId {
         random_bytes().map(Self)
     }
 
+    /// The id's 16 bytes.
+    pub fn bytes(&self) -> [u8; 16] {
+        self.0
+    }
+
     /// The id in an `automerge:` URL, as automerge-repo writes it.
     pub fn url(&self) -> String {
         format!("automerge:{self}")

@@ -66,6 +66,11 @@ pub enum Failure {
     NoGroupOpen,
     #[error("this group is not in this browser (it may have been deleted)")]
     UnknownGroup,
+    #[error(
+        "this group is not on this device and the relay does not have it: check the link, or ask \
+         whoever shared it to open Cohort while online so the relay gets the group"
+    )]
+    NotOnRelay,
 }
 
 /// A storage failure, with what the organizer can do about it.
@@ -142,6 +147,54 @@ pub enum Event {
     },
     /// Storage failed outside any request (for example while saving a change).
     StorageFailed(StorageFailure),
+    /// The open group could not be opened after all (a shared group the relay lacks).
+    OpenFailed {
+        group: GroupId,
+        failure: Failure,
+    },
+    /// How the open group stands with the relay.
+    Sync(SyncStatus),
+}
+
+/// The connection to the relay, as the header shows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyncState {
+    /// No connection; changes stay on this device until there is one.
+    #[default]
+    Offline,
+    Connecting,
+    /// Connected, with changes on their way one way or the other.
+    Syncing,
+    /// The relay has everything this device has.
+    UpToDate,
+}
+
+impl SyncState {
+    /// A stable name, for styling and tests.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Offline => "offline",
+            Self::Connecting => "connecting",
+            Self::Syncing => "syncing",
+            Self::UpToDate => "synced",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Offline => "Offline",
+            Self::Connecting => "Connecting…",
+            Self::Syncing => "Syncing…",
+            Self::UpToDate => "Up to date",
+        }
+    }
+}
+
+/// The sync state of the open group, and when the relay last had all of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub state: SyncState,
+    pub last_synced_at: Option<Millis>,
 }
 
 /// Puts together a group view sent as `ViewStart`, `ViewMembers`, `ViewFeedback` events;

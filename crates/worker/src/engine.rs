@@ -2,13 +2,17 @@
 
 use std::rc::Rc;
 
-use cohort_model::automerge::ChangeHash;
+use cohort_model::automerge::{Automerge, ChangeHash, PatchLog};
 use cohort_model::protocol::{
-    Answer, Event, Failure, FromWorker, GroupSummary, Request, StorageFailure, ViewSource,
+    Answer, Event, Failure, FromWorker, GroupSummary, Request, StorageFailure, SyncState,
+    SyncStatus, ViewSource,
 };
 use cohort_model::{Action, ApplyError, Group, GroupDoc, GroupId, ProfileField, Touched, protocol};
+use cohort_sync::DocumentId;
+use cohort_sync::client::{Client, Incoming};
 use serde::{Deserialize, Serialize};
 
+use crate::link::{Link, NetEvent};
 use crate::storage::{Storage, StorageError};
 
 /// After this many appended chunks, a group's storage is compacted into one snapshot.
@@ -72,11 +76,36 @@ struct OpenGroup {
     chunks: u32,
 }
 
-/// Answers the page's requests, one at a time.
+/// A shared group asked of the relay, not yet on this device.
+#[derive(Debug)]
+struct Fetching {
+    id: GroupId,
+    doc: Automerge,
+}
+
+/// How far the connection to the relay has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Connection {
+    Offline,
+    Connecting,
+    Joined,
+}
+
+/// Answers the page's requests and the relay's messages, one at a time.
 pub struct Engine {
     storage: Storage,
     open: Option<OpenGroup>,
+    fetching: Option<Fetching>,
     outbox: Outbox,
+    link: Link,
+    client: Client,
+    connection: Connection,
+    status: SyncStatus,
+}
+
+/// The automerge-repo document id of a group: the same id.
+fn document_id(id: GroupId) -> DocumentId {
+    DocumentId::from_bytes(id.bytes())
 }
 
 impl std::fmt::Debug for Engine {
@@ -88,11 +117,209 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    pub fn new(storage: Storage, outbox: Outbox) -> Self {
+    pub fn new(storage: Storage, outbox: Outbox, link: Link) -> Self {
+        let peer_id = format!(
+            "cohort-{:016x}",
+            (js_sys::Math::random() * 2f64.powi(53)) as u64
+        );
         Self {
             storage,
             open: None,
+            fetching: None,
             outbox,
+            link,
+            client: Client::new(peer_id),
+            connection: Connection::Offline,
+            status: SyncStatus::default(),
+        }
+    }
+
+    /// Starts syncing with the relay.
+    pub fn connect(&mut self) {
+        self.link.connect();
+        self.connection = Connection::Connecting;
+        self.post_status();
+    }
+
+    /// Handles what happened on the network.
+    pub async fn handle_net(&mut self, event: NetEvent) {
+        match event {
+            NetEvent::Opened => self.link.send(&self.client.join()),
+            NetEvent::Frame(frame) => match self.client.receive(&frame) {
+                Ok(Incoming::Joined) => {
+                    self.link.joined();
+                    self.connection = Connection::Joined;
+                    self.send_changes();
+                }
+                Ok(Incoming::Sync { document, message }) => {
+                    self.receive_sync(&document, message).await
+                }
+                Ok(Incoming::Unavailable(document)) => self.unavailable(&document),
+                Ok(_) => {}
+                Err(error) => {
+                    web_sys::console::warn_1(&format!("Cohort sync: {error}; reconnecting").into());
+                    self.disconnected();
+                }
+            },
+            NetEvent::Closed => self.disconnected(),
+            NetEvent::Retry => self.connect(),
+            NetEvent::FromTab(message) => self.receive_from_tab(&message).await,
+        }
+        self.post_status();
+    }
+
+    fn disconnected(&mut self) {
+        self.client.disconnected();
+        self.link.closed();
+        self.connection = Connection::Offline;
+    }
+
+    /// Sends the relay what it lacks of the open (or wanted) group.
+    fn send_changes(&mut self) {
+        let frame = if let Some(open) = &self.open {
+            self.client
+                .outgoing(&document_id(open.id), open.doc.automerge())
+        } else if let Some(fetching) = &self.fetching {
+            self.client
+                .outgoing(&document_id(fetching.id), &fetching.doc)
+        } else {
+            None
+        };
+        if let Some(frame) = frame {
+            self.link.send(&frame);
+        }
+    }
+
+    async fn receive_sync(
+        &mut self,
+        document: &DocumentId,
+        message: cohort_sync::automerge::sync::Message,
+    ) {
+        let Self {
+            open,
+            fetching,
+            client,
+            ..
+        } = self;
+        if let Some(open) = open
+            .as_mut()
+            .filter(|open| document_id(open.id) == *document)
+        {
+            let before = open.doc.heads();
+            let touched = open
+                .doc
+                .receive(|doc, log| client.apply(document, doc, message, log));
+            match touched {
+                Ok(touched) => {
+                    let id = open.id;
+                    let changes =
+                        (open.doc.heads() != before).then(|| open.doc.save_after(&before));
+                    if !touched.is_empty() {
+                        let update = open.doc.update_for(&touched);
+                        self.post(Event::Updated { group: id, update });
+                    }
+                    if let Some(changes) = changes {
+                        self.link.tell_tabs(&protocol::encode(&(id, changes)));
+                        // A failure is shown by store_changes; the changes stay in memory and
+                        // are stored with the next change.
+                        let _ = self.store_changes().await;
+                    }
+                }
+                Err(error) => {
+                    web_sys::console::warn_1(
+                        &format!("Cohort sync: a change was refused: {error}").into(),
+                    );
+                }
+            }
+        } else if let Some(fetch) = fetching
+            .as_mut()
+            .filter(|fetch| document_id(fetch.id) == *document)
+            && client
+                .apply(document, &mut fetch.doc, message, &mut PatchLog::inactive())
+                .is_ok()
+            && let Ok(doc) = GroupDoc::from_automerge(fetch.doc.clone())
+        {
+            let id = fetch.id;
+            self.fetching = None;
+            if let Err(failure) = self.keep_fetched(id, doc).await {
+                self.post(Event::OpenFailed { group: id, failure });
+            }
+            return;
+        }
+        self.send_changes();
+    }
+
+    /// Stores a group fetched from the relay and opens it.
+    async fn keep_fetched(&mut self, id: GroupId, doc: GroupDoc) -> Result<(), Failure> {
+        let summary = GroupSummary {
+            id,
+            name: doc.profile().name,
+            created_at: now_millis(),
+        };
+        self.storage.create(&summary, &doc.save()).await?;
+        self.open(id).await.map(drop)
+    }
+
+    fn unavailable(&mut self, document: &DocumentId) {
+        if let Some(fetch) = self
+            .fetching
+            .take_if(|fetch| document_id(fetch.id) == *document)
+        {
+            self.post(Event::OpenFailed {
+                group: fetch.id,
+                failure: Failure::NotOnRelay,
+            });
+        }
+    }
+
+    /// Changes another tab made to a group.
+    async fn receive_from_tab(&mut self, message: &[u8]) {
+        let Ok((id, changes)) = protocol::decode::<(GroupId, Vec<u8>)>(message) else {
+            return;
+        };
+        let Some(open) = self.open.as_mut().filter(|open| open.id == id) else {
+            return;
+        };
+        if let Ok(touched) = open.doc.load_incremental(&changes)
+            && !touched.is_empty()
+        {
+            let update = open.doc.update_for(&touched);
+            self.post(Event::Updated { group: id, update });
+            let _ = self.store_changes().await;
+            self.send_changes();
+        }
+    }
+
+    /// Tells the page how the open group stands with the relay, if that changed.
+    fn post_status(&mut self) {
+        let state = match self.connection {
+            Connection::Offline => SyncState::Offline,
+            Connection::Connecting => SyncState::Connecting,
+            Connection::Joined => match &self.open {
+                Some(open)
+                    if self
+                        .client
+                        .is_synced(&document_id(open.id), open.doc.automerge()) =>
+                {
+                    SyncState::UpToDate
+                }
+                Some(_) => SyncState::Syncing,
+                None if self.fetching.is_some() => SyncState::Syncing,
+                None => SyncState::UpToDate,
+            },
+        };
+        let mut status = SyncStatus {
+            state,
+            ..self.status
+        };
+        if state == SyncState::UpToDate && self.open.is_some() {
+            status.last_synced_at = Some(now_millis());
+        }
+        if status.state != self.status.state {
+            self.status = status;
+            self.post(Event::Sync(status));
+        } else {
+            self.status = status;
         }
     }
 
@@ -142,8 +369,7 @@ impl Engine {
             Request::MeasureBareLoad { id } => {
                 let stored = self.storage.load(&id).await?;
                 let started = now();
-                cohort_model::automerge::Automerge::load(&stored.bytes)
-                    .map_err(|e| Failure::Document(e.to_string()))?;
+                Automerge::load(&stored.bytes).map_err(|e| Failure::Document(e.to_string()))?;
                 Ok(Answer::Measured(now() - started))
             }
         }
@@ -151,8 +377,17 @@ impl Engine {
 
     async fn open(&mut self, id: GroupId) -> Result<Answer, Failure> {
         self.open = None;
+        self.fetching = None;
         if self.storage.summary(&id).await?.is_none() {
-            return Err(Failure::UnknownGroup);
+            // A shared link to a group this device does not have: ask the relay for it. The
+            // view follows once it arrives, or `OpenFailed` if the relay lacks it too.
+            self.fetching = Some(Fetching {
+                id,
+                doc: Automerge::new(),
+            });
+            self.send_changes();
+            self.post_status();
+            return Ok(Answer::Done);
         }
         // First the stored view, posted as it was saved, so the page shows the group while the
         // document loads.
@@ -213,6 +448,8 @@ impl Engine {
             chunks: stored.chunks,
         });
         self.post(Event::Loaded { group: id });
+        self.send_changes();
+        self.post_status();
         Ok(Answer::Done)
     }
 
@@ -262,13 +499,20 @@ impl Engine {
 
     async fn apply(&mut self, action: &Action) -> Result<Answer, Failure> {
         let open = self.open.as_mut().ok_or(Failure::NoGroupOpen)?;
+        let before = open.doc.heads();
         let touched = open.doc.apply(action).map_err(apply_failure)?;
+        let group = open.id;
+        let changes = open.doc.save_after(&before);
         if !touched.is_empty() {
             let update = open.doc.update_for(&touched);
-            let group = open.id;
             self.post(Event::Updated { group, update });
         }
         self.store_changes().await?;
+        if !changes.is_empty() {
+            self.link.tell_tabs(&protocol::encode(&(group, changes)));
+        }
+        self.send_changes();
+        self.post_status();
         Ok(Answer::Done)
     }
 
@@ -353,6 +597,11 @@ fn view_messages(id: GroupId, source: ViewSource, group: &Group) -> Vec<Vec<u8>>
     );
     messages.push(event(Event::ViewDone));
     messages
+}
+
+/// Milliseconds since the Unix epoch.
+fn now_millis() -> cohort_model::Millis {
+    js_sys::Date::now() as cohort_model::Millis
 }
 
 /// Milliseconds from the page's time origin, in a worker or a window.

@@ -5,6 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 pub mod engine;
+pub mod link;
 pub mod storage;
 
 use std::rc::Rc;
@@ -17,16 +18,25 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::engine::{Engine, Outbox};
+use crate::link::{Link, NetEvent};
 use crate::storage::{Storage, StorageError};
 
 /// The IndexedDB database the app uses.
 pub const DATABASE: &str = "cohort";
 
+/// What the worker acts on, in the order it arrives.
+#[derive(Debug)]
+pub enum Input {
+    Page(ToWorker),
+    Net(NetEvent),
+}
+
 /// Starts the worker: answers requests from the page until the page goes away.
 pub fn start() {
     console_error_panic_hook::set_once();
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let (requests, mut incoming) = futures_channel::mpsc::unbounded::<ToWorker>();
+    let (requests, mut incoming) = futures_channel::mpsc::unbounded::<Input>();
+    let link = Link::new(requests.clone());
     let outbox: Outbox = {
         let scope = scope.clone();
         Rc::new(move |message: Vec<u8>| {
@@ -46,7 +56,7 @@ pub fn start() {
         match protocol::decode::<ToWorker>(&Uint8Array::new(&event.data()).to_vec()) {
             Ok(message) => {
                 // The receiver lives as long as the worker.
-                let _ = requests.unbounded_send(message);
+                let _ = requests.unbounded_send(Input::Page(message));
             }
             Err(error) => web_sys::console::error_1(&error.to_string().into()),
         }
@@ -66,23 +76,31 @@ pub fn start() {
         })
         .await;
         let mut engine = match storage {
-            Ok(storage) => Engine::new(storage, outbox.clone()),
+            Ok(storage) => Engine::new(storage, outbox.clone(), link),
             Err(error) => {
                 let failure: protocol::StorageFailure = error.into();
                 post(
                     &outbox,
                     FromWorker::Event(Event::StorageFailed(failure.clone())),
                 );
-                while let Some(ToWorker { seq, .. }) = incoming.next().await {
-                    let result = Err(Failure::Storage(failure.clone()));
-                    post(&outbox, FromWorker::Reply(Reply { seq, result }));
+                while let Some(input) = incoming.next().await {
+                    if let Input::Page(ToWorker { seq, .. }) = input {
+                        let result = Err(Failure::Storage(failure.clone()));
+                        post(&outbox, FromWorker::Reply(Reply { seq, result }));
+                    }
                 }
                 return;
             }
         };
-        while let Some(ToWorker { seq, request }) = incoming.next().await {
-            let result = engine.handle(request).await;
-            post(&outbox, FromWorker::Reply(Reply { seq, result }));
+        engine.connect();
+        while let Some(input) = incoming.next().await {
+            match input {
+                Input::Page(ToWorker { seq, request }) => {
+                    let result = engine.handle(request).await;
+                    post(&outbox, FromWorker::Reply(Reply { seq, result }));
+                }
+                Input::Net(event) => engine.handle_net(event).await,
+            }
         }
     });
 }

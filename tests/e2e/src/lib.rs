@@ -398,6 +398,14 @@ impl Browser {
         Ok(path.trim_end_matches("/members").to_owned())
     }
 
+    /// Fills in and submits the members page's add-member form.
+    pub async fn add_member(&self, name: &str, email: &str) -> Result<()> {
+        self.click("button[aria-expanded]").await?;
+        self.fill("#new-name", name).await?;
+        self.fill("#new-email", email).await?;
+        self.click("form.add-member button[type=submit]").await
+    }
+
     /// Evaluates a JavaScript expression in the page and returns its value.
     pub async fn eval(&self, expression: &str) -> Result<Value> {
         Ok(self

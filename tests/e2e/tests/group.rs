@@ -10,13 +10,6 @@ async fn count(browser: &Browser, css: &str) -> Result<usize> {
     Ok(n.as_u64().unwrap_or_default() as usize)
 }
 
-async fn add_member(browser: &Browser, name: &str, email: &str) -> Result<()> {
-    browser.click("button[aria-expanded]").await?;
-    browser.fill("#new-name", name).await?;
-    browser.fill("#new-email", email).await?;
-    browser.click("form.add-member button[type=submit]").await
-}
-
 #[tokio::test]
 async fn a_group_is_built_through_the_ui_and_survives_a_reload() -> Result<()> {
     let (relay, browser) = open_app(Viewport::Desktop).await?;
@@ -25,7 +18,7 @@ async fn a_group_is_built_through_the_ui_and_survives_a_reload() -> Result<()> {
     assert_eq!(browser.text_of(".group-name").await?, "Book club");
 
     // A malformed email is refused next to its field, and nothing is stored.
-    add_member(&browser, "Ada Lovelace", "ada@").await?;
+    browser.add_member("Ada Lovelace", "ada@").await?;
     let error = browser.text_of("#new-email-error").await?;
     assert!(
         error.starts_with("Email “ada@” is not an email address"),
@@ -45,13 +38,15 @@ async fn a_group_is_built_through_the_ui_and_survives_a_reload() -> Result<()> {
     browser
         .wait_until("!document.querySelector('form.add-member')")
         .await?;
-    add_member(&browser, "Grace Hopper", "grace@example.org").await?;
+    browser
+        .add_member("Grace Hopper", "grace@example.org")
+        .await?;
     browser
         .wait_until("document.querySelectorAll('tbody tr').length === 2")
         .await?;
     assert_eq!(browser.text_of(".members .count").await?, "2 members");
     // An empty name is refused too.
-    add_member(&browser, " ", "").await?;
+    browser.add_member(" ", "").await?;
     assert_eq!(
         browser.text_of("#new-name-error").await?,
         "Name is required"
@@ -271,7 +266,7 @@ async fn a_killed_browser_loses_no_stored_change() -> Result<()> {
     browser.goto(relay.url()).await?;
     let group = browser.create_group("Night shift").await?;
     for n in 1..=5 {
-        add_member(&browser, &format!("Member {n}"), "").await?;
+        browser.add_member(&format!("Member {n}"), "").await?;
         // The form closes once the worker has stored the member in IndexedDB.
         browser
             .wait_until("!document.querySelector('form.add-member')")

@@ -1,0 +1,171 @@
+//! The worker's WebSocket to the relay, and the channel to other tabs: I/O only. What the
+//! frames mean is decided by `cohort_sync::client::Client` in the engine.
+
+use futures_channel::mpsc::UnboundedSender;
+use js_sys::{ArrayBuffer, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{BinaryType, BroadcastChannel, MessageEvent, WebSocket, WorkerGlobalScope};
+
+use crate::Input;
+
+/// What happened on the network.
+#[derive(Debug)]
+pub enum NetEvent {
+    Opened,
+    Frame(Vec<u8>),
+    Closed,
+    /// Time to try connecting again.
+    Retry,
+    /// Changes from another tab of this browser.
+    FromTab(Vec<u8>),
+}
+
+/// The first wait before reconnecting, doubled after each failure up to the longest.
+const FIRST_RETRY_MS: f64 = 500.0;
+const LONGEST_RETRY_MS: f64 = 30_000.0;
+
+/// The connection to the relay, made again after every drop.
+pub struct Link {
+    url: String,
+    inputs: UnboundedSender<Input>,
+    socket: Option<WebSocket>,
+    failures: u32,
+    tabs: Option<BroadcastChannel>,
+    // The socket's and channel's handlers live as long as they do.
+    handlers: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Link")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn send_input(inputs: &UnboundedSender<Input>, event: NetEvent) {
+    // The receiver lives as long as the worker.
+    let _ = inputs.unbounded_send(Input::Net(event));
+}
+
+impl Link {
+    /// A link to the relay that served the app: `/sync` on the same host.
+    pub fn new(inputs: UnboundedSender<Input>) -> Self {
+        let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
+        let location = scope.location();
+        let scheme = if location.protocol() == "https:" {
+            "wss"
+        } else {
+            "ws"
+        };
+        let url = format!("{scheme}://{}/sync", location.host());
+        let mut link = Self {
+            url,
+            inputs,
+            socket: None,
+            failures: 0,
+            tabs: None,
+            handlers: Vec::new(),
+        };
+        link.listen_to_tabs();
+        link
+    }
+
+    fn listen_to_tabs(&mut self) {
+        let Ok(channel) = BroadcastChannel::new("cohort-changes") else {
+            return;
+        };
+        let inputs = self.inputs.clone();
+        let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+            if let Ok(event) = event.dyn_into::<MessageEvent>() {
+                send_input(
+                    &inputs,
+                    NetEvent::FromTab(Uint8Array::new(&event.data()).to_vec()),
+                );
+            }
+        });
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        self.handlers.push(on_message);
+        self.tabs = Some(channel);
+    }
+
+    /// Tells the other tabs of this browser about changes.
+    pub fn tell_tabs(&self, message: &[u8]) {
+        if let Some(tabs) = &self.tabs {
+            let _ = tabs.post_message(&Uint8Array::from(message));
+        }
+    }
+
+    /// Opens the socket; its events arrive as [`NetEvent`]s.
+    pub fn connect(&mut self) {
+        self.drop_socket();
+        let socket = match WebSocket::new(&self.url) {
+            Ok(socket) => socket,
+            Err(_) => return self.closed(),
+        };
+        socket.set_binary_type(BinaryType::Arraybuffer);
+        let handler = |inputs: UnboundedSender<Input>,
+                       make: fn(web_sys::Event) -> Option<NetEvent>| {
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+                if let Some(event) = make(event) {
+                    send_input(&inputs, event);
+                }
+            })
+        };
+        let on_open = handler(self.inputs.clone(), |_| Some(NetEvent::Opened));
+        let on_message = handler(self.inputs.clone(), |event| {
+            let data = event.dyn_into::<MessageEvent>().ok()?.data();
+            let buffer = data.dyn_into::<ArrayBuffer>().ok()?;
+            Some(NetEvent::Frame(Uint8Array::new(&buffer).to_vec()))
+        });
+        let on_close = handler(self.inputs.clone(), |_| Some(NetEvent::Closed));
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        self.handlers.extend([on_open, on_message, on_close]);
+        self.socket = Some(socket);
+    }
+
+    fn drop_socket(&mut self) {
+        if let Some(socket) = self.socket.take() {
+            socket.set_onopen(None);
+            socket.set_onmessage(None);
+            socket.set_onclose(None);
+            let _ = socket.close();
+        }
+        // Keep only the tab channel's handler.
+        self.handlers.truncate(usize::from(self.tabs.is_some()));
+    }
+
+    pub fn send(&self, frame: &[u8]) {
+        if let Some(socket) = &self.socket
+            && socket.ready_state() == WebSocket::OPEN
+        {
+            let _ = socket.send_with_u8_array(frame);
+        }
+    }
+
+    /// The handshake succeeded: the next drop starts the backoff afresh.
+    pub fn joined(&mut self) {
+        self.failures = 0;
+    }
+
+    /// Drops the socket (after an error or a protocol violation) and schedules a retry.
+    pub fn closed(&mut self) {
+        self.drop_socket();
+        // Exponential backoff with full jitter, so that clients dropped together by a relay
+        // restart do not all come back at the same moment.
+        let ceiling =
+            (FIRST_RETRY_MS * 2f64.powi(self.failures.min(16) as i32)).min(LONGEST_RETRY_MS);
+        let wait = ceiling * (0.5 + js_sys::Math::random() / 2.0);
+        self.failures += 1;
+        let inputs = self.inputs.clone();
+        let retry = Closure::once_into_js(move || send_input(&inputs, NetEvent::Retry));
+        let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
+        let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(
+            retry.unchecked_ref(),
+            wait as i32,
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! Organizers on two devices (two Chromium sessions with separate profiles) editing one group
+//! through a real relay: a shared link, live edits both ways, edits made while the relay is
+//! down (killed with SIGKILL) merging when it is back, and two tabs of one browser.
+
+use harness::{Browser, Relay, Result, Viewport};
+
+/// Waits until the members table lists exactly these names, in any order.
+async fn wait_for_members(browser: &Browser, names: &[&str]) -> Result<()> {
+    let mut sorted: Vec<&str> = names.to_vec();
+    sorted.sort_unstable();
+    let expected = serde_json::to_string(&sorted).unwrap_or_default();
+    browser
+        .wait_until(&format!(
+            "JSON.stringify([...document.querySelectorAll('tbody tr th')].map(td => td.textContent.trim()).sort()) === '{expected}'"
+        ))
+        .await
+}
+
+/// Sets a member's status from the members table, as a person would with the row's select.
+async fn set_status(browser: &Browser, name: &str, status: &str) -> Result<()> {
+    browser
+        .eval(&format!(
+            "(() => {{ const row = [...document.querySelectorAll('tbody tr')].find(r => r.querySelector('th').textContent.trim() === '{name}'); const select = row.querySelector('select'); select.value = '{status}'; select.dispatchEvent(new Event('change', {{ bubbles: true }})); return true; }})()"
+        ))
+        .await
+        .map(drop)
+}
+
+async fn wait_for_sync_state(browser: &Browser, state: &str) -> Result<()> {
+    browser
+        .wait_until(&format!(
+            "document.querySelector('.sync-status')?.dataset.state === '{state}'"
+        ))
+        .await
+}
+
+#[tokio::test]
+async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down() -> Result<()> {
+    let mut relay = Relay::start()?;
+    let ann = Browser::launch(Viewport::Desktop).await?;
+    ann.goto(relay.url()).await?;
+    let group = ann.create_group("Readers").await?;
+    ann.add_member("Ada", "ada@example.org").await?;
+    wait_for_members(&ann, &["Ada"]).await?;
+    wait_for_sync_state(&ann, "synced").await?;
+
+    // The share link opens the whole group on another device.
+    let link = ann
+        .eval("document.querySelector('#share-link').value")
+        .await?;
+    let link = link.as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        link,
+        format!("{}{}", relay.url().trim_end_matches('/'), group)
+    );
+    let bo = Browser::launch(Viewport::Desktop).await?;
+    bo.goto(&format!("{link}/members")).await?;
+    wait_for_members(&bo, &["Ada"]).await?;
+    assert_eq!(bo.text_of(".group-name").await?, "Readers");
+
+    // Live edits both ways, at the same time.
+    ann.add_member("Grace", "grace@example.org").await?;
+    bo.add_member("Linus", "linus@example.org").await?;
+    wait_for_members(&ann, &["Ada", "Grace", "Linus"]).await?;
+    wait_for_members(&bo, &["Ada", "Grace", "Linus"]).await?;
+
+    // Both change the same member's status at once: they settle on the same one.
+    let (a, b) = tokio::join!(
+        set_status(&ann, "Ada", "inactive"),
+        set_status(&bo, "Ada", "left")
+    );
+    a?;
+    b?;
+    let settled = "(() => { const row = [...document.querySelectorAll('tbody tr')].find(r => r.querySelector('th').textContent.trim() === 'Ada'); return row && row.dataset.status !== 'active' && row.dataset.status; })()";
+    ann.wait_until(settled).await?;
+    bo.wait_until(settled).await?;
+    wait_for_sync_state(&ann, "synced").await?;
+    wait_for_sync_state(&bo, "synced").await?;
+    assert_eq!(ann.eval(settled).await?, bo.eval(settled).await?);
+
+    // The relay dies; both keep working offline; it comes back and everything merges.
+    relay.kill();
+    wait_for_sync_state(&ann, "offline").await?;
+    wait_for_sync_state(&bo, "offline").await?;
+    ann.add_member("Offline Ann", "").await?;
+    bo.add_member("Offline Bo", "").await?;
+    wait_for_members(&ann, &["Ada", "Grace", "Linus", "Offline Ann"]).await?;
+    relay.restart()?;
+    let everyone = ["Ada", "Grace", "Linus", "Offline Ann", "Offline Bo"];
+    wait_for_members(&ann, &everyone).await?;
+    wait_for_members(&bo, &everyone).await?;
+    wait_for_sync_state(&ann, "synced").await?;
+    wait_for_sync_state(&bo, "synced").await?;
+
+    // A third device, with only the relay's copy, has every edit: none was lost on the way.
+    let cy = Browser::launch(Viewport::Desktop).await?;
+    cy.goto(&format!("{link}/members")).await?;
+    wait_for_members(&cy, &everyone).await?;
+    for browser in [ann, bo, cy] {
+        browser.close().await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_link_to_a_group_the_relay_lacks_says_so() -> Result<()> {
+    let relay = Relay::start()?;
+    let browser = Browser::launch(Viewport::Desktop).await?;
+    // A well-formed id nobody has.
+    let id = cohort_model::GroupId::random()
+        .map_err(|e| harness::HarnessError::Answer(e.to_string()))?;
+    browser
+        .goto(&format!("{}g/{id}/members", relay.url()))
+        .await?;
+    browser.wait_for("main h1").await?;
+    browser
+        .wait_until(
+            "document.querySelector('main h1')?.textContent === 'This group cannot be opened'",
+        )
+        .await?;
+    assert!(
+        browser
+            .text_of("main .lead")
+            .await?
+            .contains("the relay does not have it")
+    );
+    browser.close().await
+}
+
+#[tokio::test]
+async fn two_tabs_see_each_others_changes_without_the_relay() -> Result<()> {
+    let mut relay = Relay::start()?;
+    let browser = Browser::launch(Viewport::Desktop).await?;
+    browser.goto(relay.url()).await?;
+    let group = browser.create_group("Two tabs").await?;
+    let members = format!("{}{group}/members", relay.url().trim_end_matches('/'));
+    let first = browser.window().await?;
+    let second = browser.new_window(true).await?.handle;
+    browser.switch_to_window(second.clone()).await?;
+    browser.goto(&members).await?;
+    browser
+        .wait_until("document.querySelector('.members .count')?.textContent === '0 members'")
+        .await?;
+
+    // No relay from here on: the tabs talk through the browser alone.
+    relay.kill();
+    wait_for_sync_state(&browser, "offline").await?;
+    browser.switch_to_window(first.clone()).await?;
+    browser.add_member("From the first tab", "").await?;
+    browser.switch_to_window(second).await?;
+    wait_for_members(&browser, &["From the first tab"]).await?;
+    browser.add_member("From the second tab", "").await?;
+    browser.switch_to_window(first).await?;
+    wait_for_members(&browser, &["From the first tab", "From the second tab"]).await?;
+    browser.close().await
+}

@@ -120,7 +120,19 @@ impl AppState {
                 });
             }
         });
-        on_cleanup(move || on_hide.remove());
+        let network_changed = move |online| {
+            leptos::task::spawn_local(async move {
+                let _ = state.request(Request::NetworkChanged { online }).await;
+            });
+        };
+        let on_offline =
+            window_event_listener(leptos::ev::offline, move |_| network_changed(false));
+        let on_online = window_event_listener(leptos::ev::online, move |_| network_changed(true));
+        on_cleanup(move || {
+            on_hide.remove();
+            on_offline.remove();
+            on_online.remove();
+        });
         state
     }
 

@@ -51,6 +51,12 @@ pub enum Request {
     MeasureBareLoad {
         id: GroupId,
     },
+    /// The browser went offline or came back online (the page's `offline` and `online`
+    /// events): drop the relay connection at once rather than wait for it to time out, and
+    /// reconnect at once when the network is back.
+    NetworkChanged {
+        online: bool,
+    },
 }
 
 /// Why a request failed, as the organizer should read it.

@@ -100,6 +100,8 @@ pub struct Engine {
     link: Link,
     client: Client,
     connection: Connection,
+    /// Whether the browser says it is online; while it is not, no reconnecting is tried.
+    online: bool,
     status: SyncStatus,
 }
 
@@ -130,6 +132,7 @@ impl Engine {
             link,
             client: Client::new(peer_id),
             connection: Connection::Offline,
+            online: true,
             status: SyncStatus::default(),
         }
     }
@@ -162,7 +165,8 @@ impl Engine {
                 }
             },
             NetEvent::Closed => self.disconnected(),
-            NetEvent::Retry => self.connect(),
+            NetEvent::Retry if self.online => self.connect(),
+            NetEvent::Retry => {}
             NetEvent::FromTab(message) => self.receive_from_tab(&message).await,
         }
         self.post_status();
@@ -364,6 +368,18 @@ impl Engine {
             Request::Apply { action } => self.apply(&action).await,
             Request::SaveView => {
                 self.refresh_view().await?;
+                Ok(Answer::Done)
+            }
+            Request::NetworkChanged { online } => {
+                self.online = online;
+                if online {
+                    self.connect();
+                } else {
+                    self.client.disconnected();
+                    self.link.disconnect();
+                    self.connection = Connection::Offline;
+                    self.post_status();
+                }
                 Ok(Answer::Done)
             }
             Request::MeasureBareLoad { id } => {

@@ -146,6 +146,12 @@ impl Link {
         }
     }
 
+    /// Closes the connection without retrying: the browser is offline.
+    pub fn disconnect(&mut self) {
+        self.drop_socket();
+        self.failures = 0;
+    }
+
     /// The handshake succeeded: the next drop starts the backoff afresh.
     pub fn joined(&mut self) {
         self.failures = 0;

@@ -436,6 +436,24 @@ impl Browser {
         }
     }
 
+    /// Cuts the browser off the network, or connects it again, through the DevTools
+    /// protocol's network emulation: open connections drop, new ones fail.
+    pub async fn set_offline(&self, offline: bool) -> Result<()> {
+        let params = json!({
+            "offline": offline,
+            "latency": 0,
+            "downloadThroughput": -1,
+            "uploadThroughput": -1,
+        });
+        self.client
+            .issue_cmd(DevTools {
+                command: "Network.emulateNetworkConditions",
+                params,
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Ends the WebDriver session; the driver and browser processes go with the guard.
     pub async fn close(self) -> Result<()> {
         let Self { client, .. } = self;
@@ -473,5 +491,30 @@ impl WebDriverCompatibleCommand for BrowserLog {
             http::Method::POST,
             Some(json!({ "type": "browser" }).to_string()),
         )
+    }
+}
+
+/// A DevTools protocol command through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct DevTools {
+    command: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> std::result::Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.command, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }

@@ -78,15 +78,51 @@ async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down
     wait_for_sync_state(&bo, "synced").await?;
     assert_eq!(ann.eval(settled).await?, bo.eval(settled).await?);
 
+    // One organizer's network goes away (DevTools network emulation); both edit; it comes back.
+    bo.set_offline(true).await?;
+    wait_for_sync_state(&bo, "offline").await?;
+    ann.add_member("While Bo was offline", "").await?;
+    bo.add_member("Bo offline", "").await?;
+    wait_for_members(&ann, &["Ada", "Grace", "Linus", "While Bo was offline"]).await?;
+    bo.set_offline(false).await?;
+    let after_offline = [
+        "Ada",
+        "Bo offline",
+        "Grace",
+        "Linus",
+        "While Bo was offline",
+    ];
+    wait_for_members(&ann, &after_offline).await?;
+    wait_for_members(&bo, &after_offline).await?;
+
     // The relay dies; both keep working offline; it comes back and everything merges.
     relay.kill();
     wait_for_sync_state(&ann, "offline").await?;
     wait_for_sync_state(&bo, "offline").await?;
     ann.add_member("Offline Ann", "").await?;
     bo.add_member("Offline Bo", "").await?;
-    wait_for_members(&ann, &["Ada", "Grace", "Linus", "Offline Ann"]).await?;
+    wait_for_members(
+        &ann,
+        &[
+            "Ada",
+            "Bo offline",
+            "Grace",
+            "Linus",
+            "Offline Ann",
+            "While Bo was offline",
+        ],
+    )
+    .await?;
     relay.restart()?;
-    let everyone = ["Ada", "Grace", "Linus", "Offline Ann", "Offline Bo"];
+    let everyone = [
+        "Ada",
+        "Bo offline",
+        "Grace",
+        "Linus",
+        "Offline Ann",
+        "Offline Bo",
+        "While Bo was offline",
+    ];
     wait_for_members(&ann, &everyone).await?;
     wait_for_members(&bo, &everyone).await?;
     wait_for_sync_state(&ann, "synced").await?;

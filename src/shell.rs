@@ -30,6 +30,7 @@ pub fn App() -> impl IntoView {
                         <span class="brand-name">"Cohort"</span>
                     </a>
                     <GroupName />
+                    <OnlineNow />
                     <ShareGroup />
                     <SyncStatus />
                 </header>
@@ -210,6 +211,33 @@ fn clock_time(at: cohort_model::Millis) -> String {
     }))
 }
 
+/// Who else has the open group open right now (presence; never stored in the group).
+#[component]
+fn OnlineNow() -> impl IntoView {
+    let app = use_app();
+    let names = move || {
+        app.online
+            .get()
+            .into_iter()
+            .map(|name| {
+                if name.is_empty() {
+                    "an organizer without a name".to_owned()
+                } else {
+                    name
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    view! {
+        <p class="online-now" aria-live="polite">
+            <Show when=move || !app.online.get().is_empty()>
+                "Here now: " {names}
+            </Show>
+        </p>
+    }
+}
+
 /// The link that shares the open group: whoever opens it gets the whole group from the relay
 /// and edits it too.
 #[component]
@@ -229,6 +257,11 @@ fn ShareGroup() -> impl IntoView {
                         on:focus=|event| { event_target::<web_sys::HtmlInputElement>(&event).select(); }
                     />
                     <p class="hint">"Whoever opens this link gets the whole group and edits it with you."</p>
+                    <label for="display-name">"Your name, as co-organizers online see it"</label>
+                    <input id="display-name" type="text" maxlength="80" autocomplete="name"
+                        prop:value=move || app.display_name.get()
+                        on:change=move |event| app.set_display_name(event_target_value(&event))
+                    />
                 </div>
             </details>
         </Show>

@@ -81,6 +81,10 @@ pub struct AppState {
     pub alert: RwSignal<Option<String>>,
     /// How the open group stands with the relay.
     pub sync: RwSignal<SyncStatus>,
+    /// The display names of the other devices that have the open group open now.
+    pub online: RwSignal<Vec<String>>,
+    /// This device's display name, kept in the browser's local storage.
+    pub display_name: RwSignal<String>,
     client: StoredValue<WorkerClient, LocalStorage>,
     incoming: StoredValue<Incoming, LocalStorage>,
 }
@@ -99,6 +103,8 @@ impl AppState {
             open_failure: RwSignal::new(None),
             alert: RwSignal::new(None),
             sync: RwSignal::new(SyncStatus::default()),
+            online: RwSignal::new(Vec::new()),
+            display_name: RwSignal::new(stored_display_name()),
             client: StoredValue::new_local(WorkerClient {
                 worker: None,
                 pending: Rc::default(),
@@ -110,6 +116,7 @@ impl AppState {
         state.expose_diagnostics();
         provide_context(state);
         state.refresh_groups();
+        state.tell_display_name();
         // Save the view when the page is hidden, so the next visit shows the group at once.
         let on_hide = window_event_listener(leptos::ev::visibilitychange, move |_| {
             if document().visibility_state() == web_sys::VisibilityState::Hidden
@@ -322,7 +329,11 @@ impl AppState {
                 self.open_failure.set(Some(failure));
             }
             Event::Sync(status) => self.sync.set(status),
-            Event::Loaded { .. } | Event::Updated { .. } | Event::OpenFailed { .. } => {}
+            Event::Online { group, names } if for_open(&group) => self.online.set(names),
+            Event::Loaded { .. }
+            | Event::Updated { .. }
+            | Event::OpenFailed { .. }
+            | Event::Online { .. } => {}
             Event::StorageFailed(failure) => self.alert.set(Some(failure.to_string())),
         }
     }
@@ -415,6 +426,24 @@ impl AppState {
         });
     }
 
+    /// Sets this device's display name, keeps it for the next visit and tells the worker.
+    pub fn set_display_name(self, name: String) {
+        let name = name.trim().to_owned();
+        if let Ok(Some(storage)) = window().local_storage() {
+            // Not being able to keep it only means asking again next time.
+            let _ = storage.set_item(DISPLAY_NAME_KEY, &name);
+        }
+        self.display_name.set(name);
+        self.tell_display_name();
+    }
+
+    fn tell_display_name(self) {
+        let name = self.display_name.get_untracked();
+        leptos::task::spawn_local(async move {
+            let _ = self.request(Request::SetDisplayName { name }).await;
+        });
+    }
+
     /// Forgets the open group (after it was deleted).
     pub fn close_group(self) {
         self.show_group(None);
@@ -426,10 +455,23 @@ impl AppState {
         self.shown.set(false);
         self.loaded.set(false);
         self.open_failure.set(None);
+        self.online.set(Vec::new());
         self.view.set(Group::default());
         self.changed_members.set_value(None);
         self.members_changed.notify();
     }
+}
+
+/// Where the display name is kept in local storage.
+const DISPLAY_NAME_KEY: &str = "cohort-display-name";
+
+fn stored_display_name() -> String {
+    window()
+        .local_storage()
+        .ok()
+        .flatten()
+        .and_then(|storage| storage.get_item(DISPLAY_NAME_KEY).ok().flatten())
+        .unwrap_or_default()
 }
 
 /// Records a User Timing mark (visible in the browser's performance tools).

@@ -15,6 +15,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use axum::serve::ListenerExt;
 use axum::{Json, Router, http::header, response::IntoResponse, routing::get};
 use clap::Parser;
 use cohort_sync::hub;
@@ -144,7 +145,14 @@ impl Relay {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "serving");
-        axum::serve(self.listener, self.router)
+        // Small frames go out at once: without TCP_NODELAY, a frame written while the
+        // previous one is unacknowledged waits for the peer's delayed ACK (up to 40 ms).
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::warn!(%error, "cannot set TCP_NODELAY on a connection");
+            }
+        });
+        axum::serve(listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
     }

@@ -168,3 +168,97 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// samod (Rust) dials the relay over tokio-tungstenite: binary frames as bytes.
+struct SamodDialer {
+    url: samod::Url,
+}
+
+impl samod::Dialer for SamodDialer {
+    type Error = std::convert::Infallible;
+
+    fn url(&self) -> samod::Url {
+        self.url.clone()
+    }
+
+    fn connect(
+        &self,
+    ) -> futures_util::future::BoxFuture<
+        'static,
+        Result<samod::Transport, samod::DialError<Self::Error>>,
+    > {
+        use futures_util::{SinkExt, StreamExt, TryStreamExt};
+        use tokio_tungstenite::tungstenite::Message as WsMessage;
+        let url = self.url.clone();
+        Box::pin(async move {
+            let (socket, _) = tokio_tungstenite::connect_async(url.as_str())
+                .await
+                .map_err(samod::DialError::transient)?;
+            let (sink, stream) = socket.split();
+            let stream = stream
+                .try_filter_map(|message| async move {
+                    Ok(match message {
+                        WsMessage::Binary(bytes) => Some(bytes.to_vec()),
+                        _ => None,
+                    })
+                })
+                .boxed();
+            let sink = Box::pin(sink.with(|bytes: Vec<u8>| async move {
+                Ok::<_, tokio_tungstenite::tungstenite::Error>(WsMessage::Binary(bytes.into()))
+            }));
+            Ok(samod::Transport::new(stream, sink))
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_samod_peer_and_the_js_client_edit_one_group_through_the_relay() {
+    let relay = Relay::start().unwrap();
+    let url = relay.sync_url();
+    let repo = samod::Repo::build_tokio().load().await;
+    let dialer = repo
+        .dial(
+            samod::BackoffConfig::default(),
+            std::sync::Arc::new(SamodDialer {
+                url: url.parse().unwrap(),
+            }),
+        )
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), dialer.established())
+        .await
+        .unwrap()
+        .unwrap();
+    let handle = repo
+        .create(group_with("Ada").automerge().clone())
+        .await
+        .unwrap();
+    let doc_url = handle.url().to_string();
+
+    // The JS client reads what samod wrote through our relay, and writes back.
+    let lines = js_client(&[
+        "--url",
+        &url,
+        "--doc",
+        &doc_url,
+        "--add-member",
+        "Grace",
+        "--print",
+    ])
+    .await;
+    assert_eq!(member_names(&lines[1]["doc"]), ["Ada", "Grace"]);
+    let has_grace = || {
+        handle.with_document(|doc| {
+            GroupDoc::from_automerge(doc.clone())
+                .is_ok_and(|g| g.hydrate().members.values().any(|m| m.name == "Grace"))
+        })
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !has_grace() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "samod never saw the JS client's member"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    repo.stop().await;
+}

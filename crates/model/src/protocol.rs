@@ -57,6 +57,10 @@ pub enum Request {
     NetworkChanged {
         online: bool,
     },
+    /// The name co-organizers see for this device while it has a group open.
+    SetDisplayName {
+        name: String,
+    },
 }
 
 /// Why a request failed, as the organizer should read it.
@@ -160,14 +164,20 @@ pub enum Event {
     },
     /// How the open group stands with the relay.
     Sync(SyncStatus),
+    /// The other devices that have the open group open now, by display name.
+    Online {
+        group: GroupId,
+        names: Vec<String>,
+    },
 }
 
 /// The connection to the relay, as the header shows it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SyncState {
     /// No connection; changes stay on this device until there is one.
-    #[default]
     Offline,
+    /// The worker connects as it starts, so this is where the page starts too.
+    #[default]
     Connecting,
     /// Connected, with changes on their way one way or the other.
     Syncing,

@@ -9,6 +9,7 @@ mod cbor;
 pub mod client;
 pub mod hub;
 pub mod message;
+pub mod presence;
 
 pub use automerge;
 pub use message::{DocumentId, Message};

@@ -10,7 +10,9 @@ use cohort_model::protocol::{
 use cohort_model::{Action, ApplyError, Group, GroupDoc, GroupId, ProfileField, Touched, protocol};
 use cohort_sync::DocumentId;
 use cohort_sync::client::{Client, Incoming};
+use cohort_sync::presence::Presence;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use crate::link::{Link, NetEvent};
 use crate::storage::{Storage, StorageError};
@@ -103,7 +105,16 @@ pub struct Engine {
     /// Whether the browser says it is online; while it is not, no reconnecting is tried.
     online: bool,
     status: SyncStatus,
+    display_name: String,
+    /// Counts this device's presence messages (peers drop repeats by it).
+    presence_count: u64,
+    session_id: String,
+    /// Other devices with the open group open: peer id → display name and when last heard.
+    others: BTreeMap<String, (String, f64)>,
 }
+
+/// A device not heard from for this long has left.
+const PRESENCE_EXPIRES_MS: f64 = 25_000.0;
 
 /// The automerge-repo document id of a group: the same id.
 fn document_id(id: GroupId) -> DocumentId {
@@ -134,6 +145,10 @@ impl Engine {
             connection: Connection::Offline,
             online: true,
             status: SyncStatus::default(),
+            display_name: String::new(),
+            presence_count: 0,
+            session_id: format!("{:x}", (js_sys::Math::random() * 2f64.powi(53)) as u64),
+            others: BTreeMap::new(),
         }
     }
 
@@ -153,6 +168,14 @@ impl Engine {
                     self.link.joined();
                     self.connection = Connection::Joined;
                     self.send_changes();
+                    self.announce();
+                }
+                Ok(Incoming::Ephemeral {
+                    document,
+                    sender_id,
+                    data,
+                }) => {
+                    self.heard_from(&document, sender_id, &data);
                 }
                 Ok(Incoming::Sync { document, message }) => {
                     self.receive_sync(&document, message).await
@@ -168,8 +191,72 @@ impl Engine {
             NetEvent::Retry if self.online => self.connect(),
             NetEvent::Retry => {}
             NetEvent::FromTab(message) => self.receive_from_tab(&message).await,
+            NetEvent::Tick => {
+                self.announce();
+                self.forget_departed();
+            }
         }
         self.post_status();
+    }
+
+    /// Tells the open group's other devices that this one is here, and by what name.
+    fn announce(&mut self) {
+        let Some(open) = &self.open else { return };
+        if self.connection != Connection::Joined {
+            return;
+        }
+        self.presence_count += 1;
+        let data = Presence {
+            name: self.display_name.clone(),
+        }
+        .encode();
+        if let Some(frame) = self.client.ephemeral(
+            &document_id(open.id),
+            &self.session_id,
+            self.presence_count,
+            data,
+        ) {
+            self.link.send(&frame);
+        }
+    }
+
+    fn heard_from(&mut self, document: &DocumentId, sender: String, data: &[u8]) {
+        let Some(open) = self
+            .open
+            .as_ref()
+            .filter(|open| document_id(open.id) == *document)
+        else {
+            return;
+        };
+        let Some(presence) = Presence::decode(data) else {
+            return;
+        };
+        let id = open.id;
+        let changed = self
+            .others
+            .get(&sender)
+            .is_none_or(|(name, _)| *name != presence.name);
+        self.others.insert(sender, (presence.name, now()));
+        if changed {
+            self.post_others(id);
+        }
+    }
+
+    fn forget_departed(&mut self) {
+        let before = self.others.len();
+        let cutoff = now() - PRESENCE_EXPIRES_MS;
+        self.others.retain(|_, (_, seen)| *seen >= cutoff);
+        if let Some(open) = &self.open
+            && self.others.len() != before
+        {
+            self.post_others(open.id);
+        }
+    }
+
+    fn post_others(&self, group: GroupId) {
+        let mut names: Vec<String> = self.others.values().map(|(name, _)| name.clone()).collect();
+        names.sort();
+        self.post(Event::Online { group, names });
     }
 
     fn disconnected(&mut self) {
@@ -370,6 +457,11 @@ impl Engine {
                 self.refresh_view().await?;
                 Ok(Answer::Done)
             }
+            Request::SetDisplayName { name } => {
+                self.display_name = name.trim().chars().take(80).collect();
+                self.announce();
+                Ok(Answer::Done)
+            }
             Request::NetworkChanged { online } => {
                 self.online = online;
                 if online {
@@ -394,6 +486,7 @@ impl Engine {
     async fn open(&mut self, id: GroupId) -> Result<Answer, Failure> {
         self.open = None;
         self.fetching = None;
+        self.others.clear();
         if self.storage.summary(&id).await?.is_none() {
             // A shared link to a group this device does not have: ask the relay for it. The
             // view follows once it arrives, or `OpenFailed` if the relay lacks it too.
@@ -465,6 +558,7 @@ impl Engine {
         });
         self.post(Event::Loaded { group: id });
         self.send_changes();
+        self.announce();
         self.post_status();
         Ok(Answer::Done)
     }

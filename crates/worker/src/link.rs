@@ -4,8 +4,9 @@
 use futures_channel::mpsc::UnboundedSender;
 use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 use wasm_bindgen::closure::Closure;
-use web_sys::{BinaryType, BroadcastChannel, MessageEvent, WebSocket, WorkerGlobalScope};
+use web_sys::{BinaryType, BroadcastChannel, MessageEvent, WebSocket};
 
 use crate::Input;
 
@@ -19,7 +20,12 @@ pub enum NetEvent {
     Retry,
     /// Changes from another tab of this browser.
     FromTab(Vec<u8>),
+    /// A clock tick, every [`TICK_MS`].
+    Tick,
 }
+
+/// How often the worker's clock ticks (presence heartbeats and expiry).
+pub const TICK_MS: i32 = 5_000;
 
 /// The first wait before reconnecting, doubled after each failure up to the longest.
 const FIRST_RETRY_MS: f64 = 500.0;
@@ -52,14 +58,14 @@ fn send_input(inputs: &UnboundedSender<Input>, event: NetEvent) {
 impl Link {
     /// A link to the relay that served the app: `/sync` on the same host.
     pub fn new(inputs: UnboundedSender<Input>) -> Self {
-        let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
-        let location = scope.location();
-        let scheme = if location.protocol() == "https:" {
+        let location = property(&js_sys::global(), "location");
+        let text = |name| property(&location, name).as_string().unwrap_or_default();
+        let scheme = if text("protocol") == "https:" {
             "wss"
         } else {
             "ws"
         };
-        let url = format!("{scheme}://{}/sync", location.host());
+        let url = format!("{scheme}://{}/sync", text("host"));
         let mut link = Self {
             url,
             inputs,
@@ -69,7 +75,16 @@ impl Link {
             handlers: Vec::new(),
         };
         link.listen_to_tabs();
+        link.start_clock();
         link
+    }
+
+    fn start_clock(&self) {
+        let inputs = self.inputs.clone();
+        let tick = Closure::<dyn Fn()>::new(move || send_input(&inputs, NetEvent::Tick));
+        call_timer("setInterval", tick.as_ref(), TICK_MS);
+        // The clock runs as long as the worker.
+        tick.forget();
     }
 
     fn listen_to_tabs(&mut self) {
@@ -168,10 +183,20 @@ impl Link {
         self.failures += 1;
         let inputs = self.inputs.clone();
         let retry = Closure::once_into_js(move || send_input(&inputs, NetEvent::Retry));
-        let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
-        let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(
-            retry.unchecked_ref(),
-            wait as i32,
-        );
+        call_timer("setTimeout", &retry, wait as i32);
+    }
+}
+
+/// A property of a JavaScript object, `undefined` if it has none. Read by name, so the link
+/// works in a worker and in a window (the browser tests run the engine in a page).
+fn property(object: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(object, &name.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Calls the global `setTimeout` or `setInterval`.
+fn call_timer(name: &str, callback: &JsValue, ms: i32) {
+    let global = js_sys::global();
+    if let Ok(timer) = property(&global, name).dyn_into::<js_sys::Function>() {
+        let _ = timer.call2(&global, callback, &ms.into());
     }
 }

@@ -35,8 +35,14 @@ async fn worker(database: &str) -> Worker {
             sink.borrow_mut().push(event);
         }
     });
+    // The engine's network link stays unconnected: these tests are about storage.
+    let (inputs, _) = futures_channel::mpsc::unbounded();
     Worker {
-        engine: Engine::new(storage.clone(), outbox),
+        engine: Engine::new(
+            storage.clone(),
+            outbox,
+            cohort_worker::link::Link::new(inputs),
+        ),
         storage,
         events,
     }

@@ -58,6 +58,14 @@ async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down
     wait_for_members(&bo, &["Ada"]).await?;
     assert_eq!(bo.text_of(".group-name").await?, "Readers");
 
+    // Each organizer sees who else is in the group now (presence, not stored in the group).
+    ann.set_value("#display-name", "Ann").await?;
+    bo.set_value("#display-name", "Bo").await?;
+    ann.wait_until("document.querySelector('.online-now')?.textContent.includes('Here now: Bo')")
+        .await?;
+    bo.wait_until("document.querySelector('.online-now')?.textContent.includes('Here now: Ann')")
+        .await?;
+
     // Live edits both ways, at the same time.
     ann.add_member("Grace", "grace@example.org").await?;
     bo.add_member("Linus", "linus@example.org").await?;

@@ -85,6 +85,8 @@ pub struct AppState {
     pub online: RwSignal<Vec<String>>,
     /// This device's display name, kept in the browser's local storage.
     pub display_name: RwSignal<String>,
+    /// The relay address set in the settings; empty for the relay that served the app.
+    pub relay: RwSignal<String>,
     client: StoredValue<WorkerClient, LocalStorage>,
     incoming: StoredValue<Incoming, LocalStorage>,
 }
@@ -104,7 +106,8 @@ impl AppState {
             alert: RwSignal::new(None),
             sync: RwSignal::new(SyncStatus::default()),
             online: RwSignal::new(Vec::new()),
-            display_name: RwSignal::new(stored_display_name()),
+            display_name: RwSignal::new(stored(DISPLAY_NAME_KEY)),
+            relay: RwSignal::new(stored(RELAY_KEY)),
             client: StoredValue::new_local(WorkerClient {
                 worker: None,
                 pending: Rc::default(),
@@ -117,6 +120,9 @@ impl AppState {
         provide_context(state);
         state.refresh_groups();
         state.tell_display_name();
+        if !state.relay.get_untracked().is_empty() {
+            state.tell_relay();
+        }
         // Save the view when the page is hidden, so the next visit shows the group at once.
         let on_hide = window_event_listener(leptos::ev::visibilitychange, move |_| {
             if document().visibility_state() == web_sys::VisibilityState::Hidden
@@ -429,12 +435,24 @@ impl AppState {
     /// Sets this device's display name, keeps it for the next visit and tells the worker.
     pub fn set_display_name(self, name: String) {
         let name = name.trim().to_owned();
-        if let Ok(Some(storage)) = window().local_storage() {
-            // Not being able to keep it only means asking again next time.
-            let _ = storage.set_item(DISPLAY_NAME_KEY, &name);
-        }
+        keep(DISPLAY_NAME_KEY, &name);
         self.display_name.set(name);
         self.tell_display_name();
+    }
+
+    /// Syncs through the relay at `url` (already checked), or the home relay if it is empty;
+    /// kept for the next visit.
+    pub fn set_relay(self, url: String) {
+        keep(RELAY_KEY, &url);
+        self.relay.set(url);
+        self.tell_relay();
+    }
+
+    fn tell_relay(self) {
+        let url = Some(self.relay.get_untracked()).filter(|url| !url.is_empty());
+        leptos::task::spawn_local(async move {
+            let _ = self.request(Request::SetRelay { url }).await;
+        });
     }
 
     fn tell_display_name(self) {
@@ -462,16 +480,25 @@ impl AppState {
     }
 }
 
-/// Where the display name is kept in local storage.
+/// Where the display name and the relay address are kept in local storage.
 const DISPLAY_NAME_KEY: &str = "cohort-display-name";
+const RELAY_KEY: &str = "cohort-relay";
 
-fn stored_display_name() -> String {
+/// A setting kept in local storage, empty if there is none.
+fn stored(key: &str) -> String {
     window()
         .local_storage()
         .ok()
         .flatten()
-        .and_then(|storage| storage.get_item(DISPLAY_NAME_KEY).ok().flatten())
+        .and_then(|storage| storage.get_item(key).ok().flatten())
         .unwrap_or_default()
+}
+
+fn keep(key: &str, value: &str) {
+    if let Ok(Some(storage)) = window().local_storage() {
+        // Not being able to keep it only means setting it again next visit.
+        let _ = storage.set_item(key, value);
+    }
 }
 
 /// Records a User Timing mark (visible in the browser's performance tools).

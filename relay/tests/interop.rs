@@ -3,54 +3,17 @@
 //! Needs `npm ci` in tests/js, which the README's test command runs.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 use std::time::Duration;
 
 use cohort_model::{Action, GroupDoc, GroupId, MemberDraft, MemberId, MemberStatus};
 use cohort_sync::DocumentId;
 use cohort_sync::automerge::Automerge;
-use harness::{Relay, SyncPeer};
+use harness::{Relay, SyncPeer, js};
 use serde_json::Value;
 
-fn js_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/js");
-    assert!(
-        dir.join("node_modules").is_dir(),
-        "run `npm ci` in {} (the README's test command does)",
-        dir.display()
-    );
-    dir
-}
-
-/// Runs `client.mjs` with these arguments and returns its JSON lines.
 async fn js_client(args: &[&str]) -> Vec<Value> {
-    let output = tokio::process::Command::new("node")
-        .arg("client.mjs")
-        .args(args)
-        .args(["--timeout-ms", "20000"])
-        .current_dir(js_dir())
-        .stderr(Stdio::inherit())
-        .output()
-        .await
-        .unwrap();
-    assert!(output.status.success(), "client.mjs {args:?} failed");
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
-}
-
-fn member_names(doc: &Value) -> Vec<String> {
-    let mut names: Vec<String> = doc["members"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|member| member["name"].as_str().unwrap().to_owned())
-        .collect();
-    names.sort();
-    names
+    js::client(args).await.unwrap()
 }
 
 fn group_with(member: &str) -> GroupDoc {
@@ -93,7 +56,7 @@ async fn the_reference_js_client_and_cohort_edit_one_group_through_the_relay() {
         "--print",
     ])
     .await;
-    assert_eq!(member_names(&lines[1]["doc"]), ["Ada", "Grace"]);
+    assert_eq!(js::member_names(&lines[1]["doc"]), ["Ada", "Grace"]);
 
     // Cohort reads the member JS wrote.
     ours.until(Duration::from_secs(10), |peer| {
@@ -106,37 +69,19 @@ async fn the_reference_js_client_and_cohort_edit_one_group_through_the_relay() {
 
 #[tokio::test]
 async fn the_relay_serves_what_the_reference_sync_server_stored() {
-    let reference_dir = harness::temp_dir("cohort-reference-").unwrap();
-    let port = free_port();
-    let mut server = tokio::process::Command::new("node")
-        .args(["sync-server.mjs", "--port", &port.to_string(), "--dir"])
-        .arg(reference_dir.path())
-        .current_dir(js_dir())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    {
-        use tokio::io::AsyncBufReadExt;
-        let mut lines = tokio::io::BufReader::new(server.stdout.take().unwrap()).lines();
-        let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(ready.unwrap_or_default().contains("listening"));
-    }
-    let reference_url = format!("ws://127.0.0.1:{port}/");
+    let server = js::ReferenceServer::start().unwrap();
+    let reference_url = server.url();
     let created = js_client(&["--url", &reference_url, "--create", "--add-member", "Ada"]).await;
     let doc_url = created[0]["url"].as_str().unwrap().to_owned();
-    server.kill().await.unwrap();
+    let reference_dir = server.data_dir().to_owned();
 
     // Our relay starts on the reference server's data directory as it is.
     let mut relay = Relay::start().unwrap();
     relay.kill();
-    copy_dir(reference_dir.path(), relay.data_dir());
+    copy_dir(&reference_dir, relay.data_dir());
     relay.restart().unwrap();
     let lines = js_client(&["--url", &relay.sync_url(), "--doc", &doc_url, "--print"]).await;
-    assert_eq!(member_names(&lines[0]["doc"]), ["Ada"]);
+    assert_eq!(js::member_names(&lines[0]["doc"]), ["Ada"]);
     let document = DocumentId::parse(&doc_url).unwrap();
     let mut ours = SyncPeer::connect(&relay.sync_url(), "cohort", document, Automerge::new())
         .await
@@ -146,14 +91,6 @@ async fn the_relay_serves_what_the_reference_sync_server_stored() {
     })
     .await
     .unwrap();
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -245,7 +182,7 @@ async fn a_samod_peer_and_the_js_client_edit_one_group_through_the_relay() {
         "--print",
     ])
     .await;
-    assert_eq!(member_names(&lines[1]["doc"]), ["Ada", "Grace"]);
+    assert_eq!(js::member_names(&lines[1]["doc"]), ["Ada", "Grace"]);
     let has_grace = || {
         handle.with_document(|doc| {
             GroupDoc::from_automerge(doc.clone())

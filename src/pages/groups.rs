@@ -2,6 +2,7 @@
 
 use cohort_model::protocol::{Answer, GroupSummary, Request};
 use cohort_model::{Field, GroupId};
+use cohort_sync::client::relay_url;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
@@ -10,6 +11,56 @@ use super::use_page_title;
 use crate::forms::{FormAlert, FormError, TextField};
 use crate::sections::Section;
 use crate::state::{now, use_app};
+
+/// Which relay groups sync through: the one that served the app, or another automerge-repo
+/// sync server.
+#[component]
+fn RelaySettings() -> impl IntoView {
+    let app = use_app();
+    let typed = RwSignal::new(app.relay.get_untracked());
+    let error = RwSignal::new(None::<String>);
+    let saved = RwSignal::new(false);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = typed.get_untracked();
+        let checked = if text.trim().is_empty() {
+            Ok(String::new())
+        } else {
+            relay_url(&text)
+        };
+        match checked {
+            Ok(url) => {
+                error.set(None);
+                typed.set(url.clone());
+                app.set_relay(url);
+                saved.set(true);
+            }
+            Err(bad) => {
+                error.set(Some(bad.to_string()));
+                saved.set(false);
+            }
+        }
+    };
+    view! {
+        <section class="card relay-settings" aria-labelledby="relay-heading">
+            <h2 id="relay-heading">"Sync"</h2>
+            <p class="hint">"Groups sync through the relay this app came from. To use another Cohort relay or any automerge-repo sync server, enter its address."</p>
+            <form class="relay-form" on:submit=save novalidate>
+                <div class="field">
+                    <label for="relay-address">"Relay address"</label>
+                    <input id="relay-address" type="url" inputmode="url" placeholder="The relay this app came from"
+                        prop:value=move || typed.get()
+                        on:input=move |ev| { typed.set(event_target_value(&ev)); saved.set(false); }
+                        aria-invalid=move || error.with(Option::is_some).to_string()
+                        aria-describedby="relay-address-error" />
+                    <p id="relay-address-error" class="field-error" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
+                </div>
+                <button type="submit">"Save"</button>
+                <p role="status">{move || saved.get().then_some("Saved: syncing through this relay now.")}</p>
+            </form>
+        </section>
+    }
+}
 
 /// The list of groups, with a form to start one.
 #[component]
@@ -36,6 +87,7 @@ pub fn GroupsPage() -> impl IntoView {
             }}
             <CreateGroup />
             <ImportGroup />
+            <RelaySettings />
         </article>
     }
 }

@@ -83,9 +83,14 @@ pub struct GroupId([u8; 16]);
 pub struct NotAGroupId(pub String);
 
 impl GroupId {
-    /// A new, unguessable group id.
+    /// A new, unguessable group id: a random (version 4) UUID, as automerge-repo makes
+    /// document ids. Older automerge-repo peers (such as the reference sync server 0.2.8)
+    /// refuse ids whose bytes are not such a UUID.
     pub fn random() -> Result<Self, NoRandomness> {
-        random_bytes().map(Self)
+        let mut bytes: [u8; 16] = random_bytes()?;
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        Ok(Self(bytes))
     }
 
     /// The id's 16 bytes.
@@ -147,6 +152,15 @@ mod tests {
         assert_eq!(id.to_string().parse::<GroupId>().unwrap(), id);
         assert_eq!(id.url().parse::<GroupId>().unwrap(), id);
         assert!(id.url().starts_with("automerge:"));
+    }
+
+    #[test]
+    fn group_ids_are_version_4_uuids_as_automerge_repo_requires() {
+        for _ in 0..32 {
+            let bytes = GroupId::random().unwrap().bytes();
+            assert_eq!(bytes[6] >> 4, 4, "version 4");
+            assert_eq!(bytes[8] >> 6, 0b10, "RFC 4122 variant");
+        }
     }
 
     #[test]

@@ -57,6 +57,11 @@ pub enum Request {
     NetworkChanged {
         online: bool,
     },
+    /// Syncs through this relay (a `ws://` or `wss://` URL), or through the one that served the
+    /// app when `None`.
+    SetRelay {
+        url: Option<String>,
+    },
     /// The name co-organizers see for this device while it has a group open.
     SetDisplayName {
         name: String,

@@ -457,6 +457,17 @@ impl Engine {
                 self.refresh_view().await?;
                 Ok(Answer::Done)
             }
+            Request::SetRelay { url } => {
+                self.link.set_url(url);
+                self.client.disconnected();
+                self.link.disconnect();
+                self.connection = Connection::Offline;
+                if self.online {
+                    self.connect();
+                }
+                self.post_status();
+                Ok(Answer::Done)
+            }
             Request::SetDisplayName { name } => {
                 self.display_name = name.trim().chars().take(80).collect();
                 self.announce();

@@ -58,14 +58,7 @@ fn send_input(inputs: &UnboundedSender<Input>, event: NetEvent) {
 impl Link {
     /// A link to the relay that served the app: `/sync` on the same host.
     pub fn new(inputs: UnboundedSender<Input>) -> Self {
-        let location = property(&js_sys::global(), "location");
-        let text = |name| property(&location, name).as_string().unwrap_or_default();
-        let scheme = if text("protocol") == "https:" {
-            "wss"
-        } else {
-            "ws"
-        };
-        let url = format!("{scheme}://{}/sync", text("host"));
+        let url = home_relay();
         let mut link = Self {
             url,
             inputs,
@@ -103,6 +96,11 @@ impl Link {
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         self.handlers.push(on_message);
         self.tabs = Some(channel);
+    }
+
+    /// Syncs through this relay from the next connection on, or through the home relay.
+    pub fn set_url(&mut self, url: Option<String>) {
+        self.url = url.unwrap_or_else(home_relay);
     }
 
     /// Tells the other tabs of this browser about changes.
@@ -185,6 +183,18 @@ impl Link {
         let retry = Closure::once_into_js(move || send_input(&inputs, NetEvent::Retry));
         call_timer("setTimeout", &retry, wait as i32);
     }
+}
+
+/// The relay that served the app: `/sync` on the same host.
+fn home_relay() -> String {
+    let location = property(&js_sys::global(), "location");
+    let text = |name| property(&location, name).as_string().unwrap_or_default();
+    let scheme = if text("protocol") == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    format!("{scheme}://{}/sync", text("host"))
 }
 
 /// A property of a JavaScript object, `undefined` if it has none. Read by name, so the link

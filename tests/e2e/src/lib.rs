@@ -15,6 +15,7 @@
 //! # }
 //! ```
 
+pub mod js;
 mod process;
 mod sync_peer;
 

@@ -2,7 +2,7 @@
 //! through a real relay: a shared link, live edits both ways, edits made while the relay is
 //! down (killed with SIGKILL) merging when it is back, and two tabs of one browser.
 
-use harness::{Browser, Relay, Result, Viewport};
+use harness::{Browser, Relay, Result, Viewport, js};
 
 /// Waits until the members table lists exactly these names, in any order.
 async fn wait_for_members(browser: &Browser, names: &[&str]) -> Result<()> {
@@ -196,5 +196,69 @@ async fn two_tabs_see_each_others_changes_without_the_relay() -> Result<()> {
     browser.add_member("From the second tab", "").await?;
     browser.switch_to_window(first).await?;
     wait_for_members(&browser, &["From the first tab", "From the second tab"]).await?;
+    browser.close().await
+}
+
+/// The app and the reference JavaScript client edit one group through `sync_url`: the JS
+/// client reads the group the app created, adds a member following docs/schema.md, and the
+/// app shows it.
+async fn app_and_js_client_share_a_group(browser: &Browser, sync_url: &str) -> Result<()> {
+    let group = browser.create_group("Readers").await?;
+    browser.add_member("Ada", "ada@example.org").await?;
+    wait_for_members(browser, &["Ada"]).await?;
+    wait_for_sync_state(browser, "synced").await?;
+    let doc_url = format!("automerge:{}", group.trim_start_matches("/g/"));
+    let lines = js::client(&[
+        "--url",
+        sync_url,
+        "--doc",
+        &doc_url,
+        "--add-member",
+        "Grace",
+        "--print",
+    ])
+    .await?;
+    assert_eq!(js::member_names(&lines[1]["doc"]), ["Ada", "Grace"]);
+    assert_eq!(lines[1]["doc"]["profile"]["name"], "Readers");
+    wait_for_members(browser, &["Ada", "Grace"]).await
+}
+
+#[tokio::test]
+async fn the_reference_js_client_edits_a_group_made_in_the_app() -> Result<()> {
+    let relay = Relay::start()?;
+    let browser = Browser::launch(Viewport::Desktop).await?;
+    browser.goto(relay.url()).await?;
+    app_and_js_client_share_a_group(&browser, &relay.sync_url()).await?;
+    browser.close().await
+}
+
+#[tokio::test]
+async fn the_app_syncs_through_the_reference_sync_server() -> Result<()> {
+    let relay = Relay::start()?;
+    let server = js::ReferenceServer::start()?;
+    let browser = Browser::launch(Viewport::Desktop).await?;
+    browser.goto(relay.url()).await?;
+    // A malformed address is refused next to the field.
+    browser.fill("#relay-address", "ftp://nowhere").await?;
+    browser.click("form.relay-form button[type=submit]").await?;
+    assert!(
+        browser
+            .text_of("#relay-address-error")
+            .await?
+            .contains("is not a relay address")
+    );
+    browser.fill("#relay-address", &server.url()).await?;
+    browser.click("form.relay-form button[type=submit]").await?;
+    app_and_js_client_share_a_group(&browser, &server.url()).await?;
+    // It kept nothing on our relay: the group went through the reference server only.
+    let document_dirs = std::fs::read_dir(relay.data_dir())
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .count()
+        })
+        .unwrap_or_default();
+    assert_eq!(document_dirs, 0);
     browser.close().await
 }

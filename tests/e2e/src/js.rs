@@ -1,0 +1,114 @@
+//! The reference JavaScript automerge-repo peers from npm (`tests/js`), run with Node: its
+//! client (`client.mjs`) and its sync server (`sync-server.mjs`).
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::process::Guarded;
+use crate::{HarnessError, Result, temp_dir, workspace_root};
+
+fn js_dir() -> Result<PathBuf> {
+    let dir = workspace_root().join("tests/js");
+    if dir.join("node_modules").is_dir() {
+        Ok(dir)
+    } else {
+        Err(HarnessError::NotBuilt {
+            what: "the reference JS packages (npm ci in tests/js)",
+            path: dir.join("node_modules"),
+        })
+    }
+}
+
+/// Runs `client.mjs` with these arguments (see its header) and returns its JSON lines.
+pub async fn client(args: &[&str]) -> Result<Vec<Value>> {
+    let output = tokio::process::Command::new("node")
+        .arg("client.mjs")
+        .args(args)
+        .args(["--timeout-ms", "20000"])
+        .current_dir(js_dir()?)
+        .stderr(Stdio::inherit())
+        .output()
+        .await
+        .map_err(|source| HarnessError::Spawn {
+            program: "node client.mjs".into(),
+            source,
+        })?;
+    if !output.status.success() {
+        return Err(HarnessError::Sync(format!(
+            "client.mjs {args:?} failed (see its output above)"
+        )));
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .map_err(|e| HarnessError::Sync(format!("client.mjs printed {line:?}: {e}")))
+        })
+        .collect()
+}
+
+/// The names of the members of a group document printed by `client.mjs --print`, sorted.
+pub fn member_names(doc: &Value) -> Vec<String> {
+    let mut names: Vec<String> = doc["members"]
+        .as_object()
+        .map(|members| {
+            members
+                .values()
+                .filter_map(|m| m["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The reference `@automerge/automerge-repo-sync-server` on a free loopback port, with a fresh
+/// data directory; killed when dropped.
+#[derive(Debug)]
+pub struct ReferenceServer {
+    port: u16,
+    _process: Guarded,
+    data: TempDir,
+}
+
+impl ReferenceServer {
+    pub fn start() -> Result<Self> {
+        let data = temp_dir("cohort-reference-")?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map_err(|source| HarnessError::Spawn {
+                program: "a free port".into(),
+                source,
+            })?
+            .port();
+        let mut command = Command::new("node");
+        command
+            .arg("sync-server.mjs")
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--dir")
+            .arg(data.path());
+        command.current_dir(js_dir()?);
+        let (process, _) = Guarded::spawn("reference-server", command, |line| {
+            line.contains("listening")
+        })?;
+        Ok(Self {
+            port,
+            _process: process,
+            data,
+        })
+    }
+
+    /// Its WebSocket URL.
+    pub fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/", self.port)
+    }
+
+    /// Its data directory (automerge-repo's NodeFS layout).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data.path()
+    }
+}

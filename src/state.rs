@@ -10,7 +10,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
 use cohort_model::protocol::{
-    self, Answer, Event, Failure, FromWorker, GroupSummary, Request, SyncStatus, ToWorker,
+    self, Answer, Event, Failure, FromWorker, GroupSummary, Request, SyncState, SyncStatus,
+    ToWorker,
 };
 use cohort_model::{Action, Feedback, Group, GroupId, MemberId, Millis};
 use futures_channel::oneshot;
@@ -216,6 +217,11 @@ impl AppState {
     fn worker_failed(self, detail: &str) {
         web_sys::console::error_2(&"Cohort: the storage worker failed:".into(), &detail.into());
         self.alert.set(Some(WORKER_DOWN.to_owned()));
+        // The worker holds the connection too: nothing syncs without it.
+        self.sync.set(SyncStatus {
+            state: SyncState::Offline,
+            last_synced_at: None,
+        });
         // Nothing will answer: fail every waiting request rather than leave it hanging.
         self.client.update_value(|client| {
             client.worker = None;

@@ -70,7 +70,8 @@ async fn the_start_page_lists_groups_and_reports_a_worker_that_cannot_start() {
     next_tick().await;
     assert_eq!(text_of(&root, "main h1"), "Your groups");
     assert_eq!(document().title(), "Your groups · Cohort");
-    assert_eq!(text_of(&root, ".sync-status"), "On this device");
+    // The worker connects to the relay as it starts.
+    assert_eq!(text_of(&root, ".sync-status"), "Connecting…");
     // Outside a group the navigation offers only the way back to the groups.
     let links = root.query_selector_all("nav a").expect("a valid selector");
     assert_eq!(links.length(), 1);
@@ -89,6 +90,8 @@ async fn the_start_page_lists_groups_and_reports_a_worker_that_cannot_start() {
         "{message}"
     );
     assert!(message.contains("Reload the page"), "{message}");
+    // Without its worker the app does not sync, and says so.
+    assert_eq!(text_of(&root, ".sync-status"), "Offline");
     root.remove();
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -29,6 +29,9 @@ pub struct Limits {
     pub max_connections: usize,
     pub engine: hub::Config,
 }
+
+/// How often a connection is pinged; one silent for two of these is closed.
+const PING_EVERY: Duration = Duration::from_secs(30);
 
 /// How many frames may wait to be sent to one connection; a peer that falls this far behind
 /// is too slow to keep and is closed.
@@ -124,8 +127,24 @@ async fn connection(socket: WebSocket, service: SyncService) {
     }
     let Ok(id) = id.await else { return };
     let (mut sink, mut stream) = socket.split();
+    // Pings find connections whose peer vanished without closing them (a laptop lid shut, a
+    // network gone), which would otherwise hold their subscriptions for hours.
+    let opened = Instant::now();
+    let heard_ms = AtomicU64::new(0);
     let writer = async {
-        while let Some(message) = outgoing.recv().await {
+        let mut pings = tokio::time::interval(PING_EVERY);
+        loop {
+            let message = tokio::select! {
+                message = outgoing.recv() => message,
+                _ = pings.tick() => {
+                    let silent = opened.elapsed().saturating_sub(Duration::from_millis(heard_ms.load(Ordering::Relaxed)));
+                    if silent > PING_EVERY * 2 || sink.send(WsMessage::Ping(Bytes::new())).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let Some(message) = message else { break };
             match message {
                 Outgoing::Frame(frame) => {
                     if sink.send(WsMessage::Binary(frame.into())).await.is_err() {
@@ -146,6 +165,8 @@ async fn connection(socket: WebSocket, service: SyncService) {
     let events = service.events.clone();
     let reader = async {
         while let Some(Ok(message)) = stream.next().await {
+            let since_open = u64::try_from(opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+            heard_ms.store(since_open, Ordering::Relaxed);
             let frame = match message {
                 WsMessage::Binary(frame) => frame,
                 // The protocol is binary CBOR; text is a malformed frame.

@@ -145,9 +145,16 @@ proptest! {
         let mut replicas: Vec<Replica> = (0..REPLICAS)
             .map(|_| { let doc = origin.fork(); Replica { view: doc.hydrate(), doc } })
             .collect();
+        // Ids are random and never reused: once removed, a member's id is not added again
+        // (docs/schema.md). The small id pool would otherwise re-add removed members.
+        let mut removed = std::collections::BTreeSet::new();
         for step in steps {
             match step {
+                Step::Act { action, .. } if matches!(&*action, Action::AddMember { id, .. } if removed.contains(id)) => {}
                 Step::Act { replica, action } => {
+                    if let Action::RemoveMember { id } = &*action {
+                        removed.insert(id.clone());
+                    }
                     let replica = &mut replicas[replica];
                     let heads = replica.doc.heads();
                     match replica.doc.apply(&action) {

@@ -640,8 +640,13 @@ async fn load_peer(
             )
             .await?
         };
-        conn.until(Duration::from_secs(120), |c| c.synced_at(&seed.heads))
-            .await?;
+        // Synced with the server: it has said it has exactly what this peer has, which is
+        // not empty. (Not the seeded heads: from the second round on, the groups that were
+        // written to have moved on.)
+        conn.until(Duration::from_secs(120), |c| {
+            c.client.is_synced(&c.document, &c.doc) && !c.doc.get_heads().is_empty()
+        })
+        .await?;
         // Edits count from here on: not those of earlier rounds the first sync brought.
         conn.track = true;
         Ok::<_, Error>(conn)

@@ -939,6 +939,7 @@ async fn load_round(
     let failed_joining = counters.failed.load(Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let connected = server.rss_kib();
+    let threads = proc_status(server.pid, "Threads:");
     // What the server spends with everyone connected and nobody writing.
     let idle = CpuMark::now(server);
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -1014,6 +1015,7 @@ async fn load_round(
         "dropped_after_sync": dropped,
         "errors": errors,
         "rss_connected_mib": mib(connected),
+        "server_threads_connected": threads,
         "rss_peak_writing_mib": mib(peak),
         "kib_per_connection": (connected as f64 - baseline as f64) / load.connections as f64,
         "idle_server_cpu_percent": idle_cpu / idle_wall / 10.0,

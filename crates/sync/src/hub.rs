@@ -441,12 +441,15 @@ impl Hub {
             );
         }
         if !changed {
-            self.reply(document);
+            self.reply(document, false);
         }
     }
 
-    /// Sends every owed reply, and every other subscriber anything new.
-    fn reply(&mut self, document: &DocumentId) {
+    /// Sends every owed reply and, when the document changed, every other subscriber what is
+    /// new. Only then: asking Automerge whether a subscriber lacks anything costs a Bloom filter
+    /// and a walk of the changes, and doing it for everyone on every acknowledgement made each
+    /// message cost in proportion to the subscribers.
+    fn reply(&mut self, document: &DocumentId, changed: bool) {
         let Some(doc) = self.documents.get_mut(document) else {
             return;
         };
@@ -459,7 +462,9 @@ impl Hub {
         let has_changes = !automerge.get_heads().is_empty();
         for (connection, state) in &mut doc.subscribers {
             // Those never heard from yet get their reply when their message is applied.
-            if !owed.contains(connection) && (!has_changes || state.their_heads.is_none()) {
+            if !owed.contains(connection)
+                && (!changed || !has_changes || state.their_heads.is_none())
+            {
                 continue;
             }
             let data = if wants_whole_document(state) {
@@ -597,7 +602,7 @@ impl Hub {
         } else {
             doc.appends_since_snapshot + 1
         };
-        self.reply(document);
+        self.reply(document, true);
         self.process(document, now);
         if let Some(doc) = self.documents.get_mut(document)
             && doc.subscribers.is_empty()

@@ -129,15 +129,11 @@ impl AppState {
             if document().visibility_state() == web_sys::VisibilityState::Hidden
                 && state.loaded.get_untracked()
             {
-                leptos::task::spawn_local(async move {
-                    let _ = state.request(Request::SaveView).await;
-                });
+                state.tell(Request::SaveView);
             }
         });
         let network_changed = move |online| {
-            leptos::task::spawn_local(async move {
-                let _ = state.request(Request::NetworkChanged { online }).await;
-            });
+            state.tell(Request::NetworkChanged { online });
         };
         let on_offline =
             window_event_listener(leptos::ev::offline, move |_| network_changed(false));
@@ -383,6 +379,13 @@ impl AppState {
             .unwrap_or_else(|_| Err(Failure::Document(WORKER_DOWN.to_owned())))
     }
 
+    /// Sends a request whose answer nothing waits for (its failures show through events).
+    fn tell(self, request: Request) {
+        leptos::task::spawn_local(async move {
+            let _ = self.request(request).await;
+        });
+    }
+
     /// Applies an action to the open group; the view follows through the worker's update.
     pub async fn apply(self, action: Action) -> Result<(), Failure> {
         self.request(Request::Apply {
@@ -456,16 +459,12 @@ impl AppState {
 
     fn tell_relay(self) {
         let url = Some(self.relay.get_untracked()).filter(|url| !url.is_empty());
-        leptos::task::spawn_local(async move {
-            let _ = self.request(Request::SetRelay { url }).await;
-        });
+        self.tell(Request::SetRelay { url });
     }
 
     fn tell_display_name(self) {
         let name = self.display_name.get_untracked();
-        leptos::task::spawn_local(async move {
-            let _ = self.request(Request::SetDisplayName { name }).await;
-        });
+        self.tell(Request::SetDisplayName { name });
     }
 
     /// Forgets the open group (after it was deleted).

@@ -71,8 +71,7 @@ impl DiskStore {
         let dir = self.dir(document);
         let mut replaced = list(&dir.join(SNAPSHOT))?;
         replaced.extend(list(&dir.join(INCREMENTAL))?);
-        let written = self.write(&dir.join(SNAPSHOT), whole);
-        written?;
+        self.write(&dir.join(SNAPSHOT), whole)?;
         let kept = dir.join(SNAPSHOT).join(content_name(whole));
         for file in replaced.into_iter().filter(|file| *file != kept) {
             fs::remove_file(file)?;

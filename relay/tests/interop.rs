@@ -16,6 +16,25 @@ async fn js_client(args: &[&str]) -> Vec<Value> {
     js::client(args).await.unwrap()
 }
 
+/// The JS client reads the group at `doc_url` (with Ada) through `url` and adds Grace.
+async fn js_adds_grace_to_ada(url: &str, doc_url: &str) {
+    let lines = js_client(&[
+        "--url",
+        url,
+        "--doc",
+        doc_url,
+        "--add-member",
+        "Grace",
+        "--print",
+    ])
+    .await;
+    assert_eq!(js::member_names(&lines[1]["doc"]), ["Ada", "Grace"]);
+}
+
+fn has_member(group: &GroupDoc, name: &str) -> bool {
+    group.hydrate().members.values().any(|m| m.name == name)
+}
+
 fn group_with(member: &str) -> GroupDoc {
     let mut group = GroupDoc::create("Readers", 0).unwrap();
     let draft = MemberDraft {
@@ -46,22 +65,11 @@ async fn the_reference_js_client_and_cohort_edit_one_group_through_the_relay() {
 
     // JS reads the group Cohort wrote, and adds a member following docs/schema.md.
     let doc_url = document.url();
-    let lines = js_client(&[
-        "--url",
-        &url,
-        "--doc",
-        &doc_url,
-        "--add-member",
-        "Grace",
-        "--print",
-    ])
-    .await;
-    assert_eq!(js::member_names(&lines[1]["doc"]), ["Ada", "Grace"]);
+    js_adds_grace_to_ada(&url, &doc_url).await;
 
     // Cohort reads the member JS wrote.
     ours.until(Duration::from_secs(10), |peer| {
-        GroupDoc::from_automerge(peer.doc.clone())
-            .is_ok_and(|g| g.hydrate().members.values().any(|m| m.name == "Grace"))
+        GroupDoc::from_automerge(peer.doc.clone()).is_ok_and(|g| has_member(&g, "Grace"))
     })
     .await
     .unwrap();
@@ -172,21 +180,10 @@ async fn a_samod_peer_and_the_js_client_edit_one_group_through_the_relay() {
     let doc_url = handle.url().to_string();
 
     // The JS client reads what samod wrote through our relay, and writes back.
-    let lines = js_client(&[
-        "--url",
-        &url,
-        "--doc",
-        &doc_url,
-        "--add-member",
-        "Grace",
-        "--print",
-    ])
-    .await;
-    assert_eq!(js::member_names(&lines[1]["doc"]), ["Ada", "Grace"]);
+    js_adds_grace_to_ada(&url, &doc_url).await;
     let has_grace = || {
         handle.with_document(|doc| {
-            GroupDoc::from_automerge(doc.clone())
-                .is_ok_and(|g| g.hydrate().members.values().any(|m| m.name == "Grace"))
+            GroupDoc::from_automerge(doc.clone()).is_ok_and(|g| has_member(&g, "Grace"))
         })
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

@@ -12,7 +12,7 @@ pub struct Presence {
 }
 
 /// The longest display name kept; longer ones are cut.
-const MAX_NAME_CHARS: usize = 80;
+pub const MAX_NAME_CHARS: usize = 80;
 
 impl Presence {
     pub fn encode(&self) -> Vec<u8> {

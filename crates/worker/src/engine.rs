@@ -10,7 +10,7 @@ use cohort_model::protocol::{
 use cohort_model::{Action, ApplyError, Group, GroupDoc, GroupId, ProfileField, Touched, protocol};
 use cohort_sync::DocumentId;
 use cohort_sync::client::{Client, Incoming};
-use cohort_sync::presence::Presence;
+use cohort_sync::presence::{MAX_NAME_CHARS, Presence};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -469,7 +469,7 @@ impl Engine {
                 Ok(Answer::Done)
             }
             Request::SetDisplayName { name } => {
-                self.display_name = name.trim().chars().take(80).collect();
+                self.display_name = name.trim().chars().take(MAX_NAME_CHARS).collect();
                 self.announce();
                 Ok(Answer::Done)
             }

@@ -421,7 +421,13 @@ impl Browser {
         let mut errors = Vec::new();
         // chromedriver hands the log out in batches, each read emptying one.
         loop {
-            let batch = self.client.issue_cmd(BrowserLog).await?;
+            let batch = self
+                .client
+                .issue_cmd(SessionPost {
+                    endpoint: "se/log",
+                    body: json!({ "type": "browser" }),
+                })
+                .await?;
             let entries = batch.as_array().ok_or_else(|| {
                 HarnessError::Answer(format!("browser log is not a list: {batch}"))
             })?;
@@ -447,9 +453,9 @@ impl Browser {
             "uploadThroughput": -1,
         });
         self.client
-            .issue_cmd(DevTools {
-                command: "Network.emulateNetworkConditions",
-                params,
+            .issue_cmd(SessionPost {
+                endpoint: "goog/cdp/execute",
+                body: json!({ "cmd": "Network.emulateNetworkConditions", "params": params }),
             })
             .await?;
         Ok(())
@@ -471,51 +477,28 @@ impl Deref for Browser {
     }
 }
 
-/// chromedriver's log endpoint, which fantoccini has no method for.
+/// A POST to one of chromedriver's session endpoints that fantoccini has no method for:
+/// `se/log` (the browser log) and `goog/cdp/execute` (a DevTools protocol command).
 #[derive(Debug)]
-struct BrowserLog;
+struct SessionPost {
+    endpoint: &'static str,
+    body: Value,
+}
 
-impl WebDriverCompatibleCommand for BrowserLog {
+impl WebDriverCompatibleCommand for SessionPost {
     fn endpoint(
         &self,
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> std::result::Result<url::Url, url::ParseError> {
         base_url.join(&format!(
-            "session/{}/se/log",
-            session_id.unwrap_or_default()
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.endpoint
         ))
     }
 
     fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        (
-            http::Method::POST,
-            Some(json!({ "type": "browser" }).to_string()),
-        )
-    }
-}
-
-/// A DevTools protocol command through chromedriver's `goog/cdp/execute`.
-#[derive(Debug)]
-struct DevTools {
-    command: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for DevTools {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> std::result::Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        let body = json!({ "cmd": self.command, "params": self.params });
-        (http::Method::POST, Some(body.to_string()))
+        (http::Method::POST, Some(self.body.to_string()))
     }
 }

@@ -16,11 +16,19 @@ async fn wait_for_members(browser: &Browser, names: &[&str]) -> Result<()> {
         .await
 }
 
+/// A JavaScript expression for the members table's row of the member with this name.
+fn member_row(name: &str) -> String {
+    format!(
+        "[...document.querySelectorAll('tbody tr')].find(r => r.querySelector('th').textContent.trim() === '{name}')"
+    )
+}
+
 /// Sets a member's status from the members table, as a person would with the row's select.
 async fn set_status(browser: &Browser, name: &str, status: &str) -> Result<()> {
     browser
         .eval(&format!(
-            "(() => {{ const row = [...document.querySelectorAll('tbody tr')].find(r => r.querySelector('th').textContent.trim() === '{name}'); const select = row.querySelector('select'); select.value = '{status}'; select.dispatchEvent(new Event('change', {{ bubbles: true }})); return true; }})()"
+            "(() => {{ const select = {}.querySelector('select'); select.value = '{status}'; select.dispatchEvent(new Event('change', {{ bubbles: true }})); return true; }})()",
+            member_row(name)
         ))
         .await
         .map(drop)
@@ -79,12 +87,15 @@ async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down
     );
     a?;
     b?;
-    let settled = "(() => { const row = [...document.querySelectorAll('tbody tr')].find(r => r.querySelector('th').textContent.trim() === 'Ada'); return row && row.dataset.status !== 'active' && row.dataset.status; })()";
-    ann.wait_until(settled).await?;
-    bo.wait_until(settled).await?;
+    let settled = format!(
+        "(row => row && row.dataset.status !== 'active' && row.dataset.status)({})",
+        member_row("Ada")
+    );
+    ann.wait_until(&settled).await?;
+    bo.wait_until(&settled).await?;
     wait_for_sync_state(&ann, "synced").await?;
     wait_for_sync_state(&bo, "synced").await?;
-    assert_eq!(ann.eval(settled).await?, bo.eval(settled).await?);
+    assert_eq!(ann.eval(&settled).await?, bo.eval(&settled).await?);
 
     // One organizer's network goes away (DevTools network emulation); both edit; it comes back.
     bo.set_offline(true).await?;

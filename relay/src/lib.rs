@@ -6,6 +6,7 @@
 //! wrong in one line instead of failing on the first request.
 
 mod app;
+mod memory;
 mod storage;
 mod sync;
 

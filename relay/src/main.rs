@@ -6,8 +6,26 @@ use clap::Parser;
 use cohort_relay::{Config, Relay};
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Threads for blocking work: document reads and writes (a few at once, see `sync.rs`) and
+/// static files. Tokio's default of 512 let a crowd's reconnection start hundreds, and each
+/// thread that allocates keeps a heap of its own after it is done.
+const BLOCKING_THREADS: usize = 8;
+
+fn main() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     let config = Config::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -1,15 +1,23 @@
-//! Documents on local disk, in automerge-repo's NodeFS layout, written crash-safely.
+//! Documents on local disk, in automerge-repo's NodeFS layout plus one change log per
+//! document, written crash-safely.
 //!
-//! A document `2x7…` lives in `<data>/2x/7…/`: whole-document snapshots in `snapshot/` and
-//! changes in `incremental/`, one file each, loaded by concatenating them. This is the layout
-//! the reference sync server writes, so the relay serves its data directory as it is (and it
-//! can read ours).
+//! A document `2x7…` lives in `<data>/2x/7…/`: whole-document snapshots in `snapshot/`, and
+//! changes in `incremental/` (one file each, as the reference sync server writes them) and in
+//! `cohort.log` (as the relay writes them). It is loaded by concatenating the snapshots, the
+//! incremental files and the log's records. So the relay serves a directory the reference
+//! server wrote as it is.
 //!
-//! Every file is written to `<data>/.tmp/`, fsynced, renamed into place and its directory
-//! fsynced, so after a crash a file is either whole or absent. Compaction writes the snapshot
-//! that way first and only then deletes the files the snapshot replaces.
+//! A change is appended to the log as one record (its length, a checksum, the bytes) and the
+//! log is fsynced: one file per document rather than a new file per change, because creating
+//! a file per change cost the relay more CPU than everything else it does per edit. A crash
+//! can leave only a torn last record, which was never acknowledged: loading drops it and
+//! truncates the log to its whole records before anything is appended again.
+//!
+//! A snapshot is written to `<data>/.tmp/`, fsynced, renamed into place and its directory
+//! fsynced, so after a crash it is either whole or absent. Compaction writes the snapshot first
+//! and only then deletes the files and the log it replaces.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +27,14 @@ use sha2::{Digest, Sha256};
 
 const SNAPSHOT: &str = "snapshot";
 const INCREMENTAL: &str = "incremental";
+const LOG: &str = "cohort.log";
 const TEMPORARY: &str = ".tmp";
+
+/// A log record's header: the length of its bytes (u32, little-endian) and the first bytes
+/// of their SHA-256.
+const LENGTH_BYTES: usize = 4;
+const CHECKSUM_BYTES: usize = 8;
+const HEADER_BYTES: usize = LENGTH_BYTES + CHECKSUM_BYTES;
 
 #[derive(Debug)]
 pub struct DiskStore {
@@ -48,6 +63,9 @@ impl DiskStore {
     }
 
     /// Everything stored of the document, or `None` if nothing is.
+    ///
+    /// A torn record at the end of the log is cut off here, so the caller must not load a
+    /// document while it writes to it (the engine never does).
     pub fn load(&self, document: &DocumentId) -> io::Result<Option<Vec<u8>>> {
         let dir = self.dir(document);
         let mut bytes = Vec::new();
@@ -58,12 +76,47 @@ impl DiskStore {
                 found = true;
             }
         }
-        Ok(found.then_some(bytes))
+        let log = dir.join(LOG);
+        let logged = match fs::read(&log) {
+            Ok(logged) => logged,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(error) => return Err(error),
+        };
+        let whole = read_records(&logged, &mut bytes);
+        if whole < logged.len() {
+            tracing::warn!(
+                %document,
+                kept = whole,
+                dropped = logged.len() - whole,
+                "cut a torn record off the end of a change log"
+            );
+            let file = OpenOptions::new().write(true).open(&log)?;
+            file.set_len(whole as u64)?;
+            file.sync_all()?;
+        }
+        Ok((found || whole > 0).then_some(bytes))
     }
 
-    /// Adds changes to what is stored.
+    /// Adds changes to what is stored: one record at the end of the document's log, fsynced.
     pub fn append(&self, document: &DocumentId, changes: &[u8]) -> io::Result<()> {
-        self.write(&self.dir(document).join(INCREMENTAL), changes)
+        let dir = self.dir(document);
+        let log = dir.join(LOG);
+        // The log usually exists: one open, no checks first.
+        let (mut file, created) = match OpenOptions::new().append(true).open(&log) {
+            Ok(file) => (file, false),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                create_dir_durably(&dir)?;
+                let file = OpenOptions::new().create(true).append(true).open(&log)?;
+                (file, true)
+            }
+            Err(error) => return Err(error),
+        };
+        file.write_all(&record(changes)?)?;
+        file.sync_data()?;
+        if created {
+            sync_dir(&dir)?;
+        }
+        Ok(())
     }
 
     /// Stores the whole document, then removes what it replaces.
@@ -71,24 +124,56 @@ impl DiskStore {
         let dir = self.dir(document);
         let mut replaced = list(&dir.join(SNAPSHOT))?;
         replaced.extend(list(&dir.join(INCREMENTAL))?);
-        self.write(&dir.join(SNAPSHOT), whole)?;
-        let kept = dir.join(SNAPSHOT).join(content_name(whole));
+        let log = dir.join(LOG);
+        if log.exists() {
+            replaced.push(log);
+        }
+        let snapshots = dir.join(SNAPSHOT);
+        create_dir_durably(&snapshots)?;
+        let number = self.next_temporary.fetch_add(1, Ordering::Relaxed);
+        let temporary = self.root.join(TEMPORARY).join(number.to_string());
+        let mut file = File::create(&temporary)?;
+        file.write_all(whole)?;
+        file.sync_all()?;
+        let kept = snapshots.join(content_name(whole));
+        fs::rename(&temporary, &kept)?;
+        sync_dir(&snapshots)?;
         for file in replaced.into_iter().filter(|file| *file != kept) {
             fs::remove_file(file)?;
         }
         Ok(())
     }
+}
 
-    fn write(&self, dir: &Path, bytes: &[u8]) -> io::Result<()> {
-        create_dir_durably(dir)?;
-        let number = self.next_temporary.fetch_add(1, Ordering::Relaxed);
-        let temporary = self.root.join(TEMPORARY).join(number.to_string());
-        let mut file = File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&temporary, dir.join(content_name(bytes)))?;
-        sync_dir(dir)
+/// One log record: header, then the bytes.
+fn record(bytes: &[u8]) -> io::Result<Vec<u8>> {
+    let length = u32::try_from(bytes.len())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "changes over 4 GiB"))?;
+    let mut record = Vec::with_capacity(HEADER_BYTES + bytes.len());
+    record.extend_from_slice(&length.to_le_bytes());
+    record.extend_from_slice(&Sha256::digest(bytes)[..CHECKSUM_BYTES]);
+    record.extend_from_slice(bytes);
+    Ok(record)
+}
+
+/// Appends the bytes of the log's whole records to `into`; returns how long they are, up to
+/// the first record that is cut short or does not match its checksum.
+fn read_records(log: &[u8], into: &mut Vec<u8>) -> usize {
+    let mut at = 0;
+    while let Some(header) = log.get(at..at + HEADER_BYTES) {
+        let (length, checksum) = header.split_at(LENGTH_BYTES);
+        let length = u32::from_le_bytes([length[0], length[1], length[2], length[3]]) as usize;
+        let start = at + HEADER_BYTES;
+        let Some(bytes) = log.get(start..start.saturating_add(length)) else {
+            break;
+        };
+        if Sha256::digest(bytes)[..CHECKSUM_BYTES] != *checksum {
+            break;
+        }
+        into.extend_from_slice(bytes);
+        at = start + length;
     }
+    at
 }
 
 /// The name automerge-repo gives a chunk: the SHA-256 of its bytes, in hex.
@@ -163,6 +248,89 @@ mod tests {
             .join("snapshot")
             .join(content_name(b"whole"));
         assert!(path.is_file(), "NodeFS layout: {}", path.display());
+    }
+
+    fn log_path(root: &Path, document: &DocumentId) -> PathBuf {
+        let id = document.as_str();
+        root.join(&id[..2]).join(&id[2..]).join(LOG)
+    }
+
+    #[test]
+    fn a_torn_last_record_is_cut_off_and_appending_carries_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DiskStore::open(dir.path()).unwrap();
+        let document = DocumentId::from_bytes([4; 16]);
+        store.append(&document, b"one").unwrap();
+        store.append(&document, b"two").unwrap();
+        let log = log_path(dir.path(), &document);
+        let whole = fs::metadata(&log).unwrap().len();
+        // A crash in the middle of writing a third record.
+        let torn = &record(b"three").unwrap()[..HEADER_BYTES + 2];
+        OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .unwrap()
+            .write_all(torn)
+            .unwrap();
+
+        assert_eq!(store.load(&document).unwrap().unwrap(), b"onetwo");
+        assert_eq!(
+            fs::metadata(&log).unwrap().len(),
+            whole,
+            "the torn record is cut off"
+        );
+        store.append(&document, b"four").unwrap();
+        assert_eq!(store.load(&document).unwrap().unwrap(), b"onetwofour");
+    }
+
+    #[test]
+    fn a_record_that_fails_its_checksum_ends_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DiskStore::open(dir.path()).unwrap();
+        let document = DocumentId::from_bytes([5; 16]);
+        store.append(&document, b"one").unwrap();
+        store.append(&document, b"two").unwrap();
+        let log = log_path(dir.path(), &document);
+        let mut bytes = fs::read(&log).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        fs::write(&log, bytes).unwrap();
+        assert_eq!(store.load(&document).unwrap().unwrap(), b"one");
+    }
+
+    #[test]
+    fn an_empty_log_is_nothing_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DiskStore::open(dir.path()).unwrap();
+        let document = DocumentId::from_bytes([6; 16]);
+        let log = log_path(dir.path(), &document);
+        fs::create_dir_all(log.parent().unwrap()).unwrap();
+        File::create(&log).unwrap();
+        assert_eq!(store.load(&document).unwrap(), None);
+    }
+
+    #[test]
+    fn reference_files_and_the_log_load_together_and_compact_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DiskStore::open(dir.path()).unwrap();
+        let document = DocumentId::from_bytes([7; 16]);
+        let log = log_path(dir.path(), &document);
+        let documents = log.parent().unwrap();
+        // What the reference sync server wrote before the switch.
+        for (kind, bytes) in [(SNAPSHOT, &b"old"[..]), (INCREMENTAL, b"-ref")] {
+            fs::create_dir_all(documents.join(kind)).unwrap();
+            fs::write(documents.join(kind).join(content_name(bytes)), bytes).unwrap();
+        }
+        store.append(&document, b"-ours").unwrap();
+        assert_eq!(store.load(&document).unwrap().unwrap(), b"old-ref-ours");
+
+        store.compact(&document, b"new").unwrap();
+        assert_eq!(store.load(&document).unwrap().unwrap(), b"new");
+        assert!(!log.exists());
+        assert_eq!(
+            fs::read_dir(documents.join(INCREMENTAL)).unwrap().count(),
+            0
+        );
     }
 
     #[test]

@@ -19,8 +19,9 @@ use axum::response::{IntoResponse, Response};
 use cohort_sync::DocumentId;
 use cohort_sync::hub::{self, ConnectionId, Hub, Output, Ticket, Write};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
+use crate::memory;
 use crate::storage::DiskStore;
 
 /// The limits of the sync endpoint.
@@ -36,6 +37,10 @@ const PING_EVERY: Duration = Duration::from_secs(30);
 /// How many frames may wait to be sent to one connection; a peer that falls this far behind
 /// is too slow to keep and is closed.
 const OUTBOX_FRAMES: usize = 512;
+
+/// How many document reads and writes run at once. A crowd reconnecting after a restart would
+/// otherwise start hundreds of blocking threads at once, each leaving a heap of its own behind.
+const STORAGE_JOBS: usize = 4;
 
 enum Event {
     Open {
@@ -74,9 +79,11 @@ impl SyncService {
         let engine = Engine {
             hub: Hub::new(limits.engine.clone()),
             store: Arc::new(store),
+            storage_jobs: Arc::new(Semaphore::new(STORAGE_JOBS)),
             outboxes: HashMap::new(),
             events: events.clone(),
             started: Instant::now(),
+            churned: false,
         };
         tokio::spawn(engine.run(inbox));
         Self {
@@ -215,9 +222,13 @@ impl Drop for Counted<'_> {
 struct Engine {
     hub: Hub,
     store: Arc<DiskStore>,
+    storage_jobs: Arc<Semaphore>,
     outboxes: HashMap<ConnectionId, mpsc::Sender<Outgoing>>,
     events: mpsc::Sender<Event>,
     started: Instant,
+    /// Whether documents were loaded or unloaded, or connections closed, since the last tick:
+    /// a burst of those frees memory the allocator would otherwise keep at its peak.
+    churned: bool,
 }
 
 impl Engine {
@@ -235,7 +246,11 @@ impl Engine {
                 },
                 _ = ticks.tick() => {
                     let now = self.now();
+                    let documents = self.hub.document_count();
                     self.hub.tick(now);
+                    if std::mem::take(&mut self.churned) || self.hub.document_count() < documents {
+                        memory::release_freed();
+                    }
                 }
             }
             self.run_outputs();
@@ -255,10 +270,14 @@ impl Engine {
             }
             Event::Frame(connection, frame) => self.hub.receive(connection, &frame, now),
             Event::Closed(connection) => {
+                self.churned = true;
                 self.outboxes.remove(&connection);
                 self.hub.disconnect(connection, now);
             }
-            Event::Loaded(document, result) => self.hub.loaded(&document, result, now),
+            Event::Loaded(document, result) => {
+                self.churned = true;
+                self.hub.loaded(&document, result, now);
+            }
             Event::Stored(document, ticket, result) => {
                 self.hub.stored(&document, ticket, result, now)
             }
@@ -285,38 +304,50 @@ impl Engine {
                         let _ = outbox.try_send(Outgoing::Close(reason));
                     }
                 }
-                Output::Load { document } => {
-                    let (store, events) = (self.store.clone(), self.events.clone());
-                    tokio::task::spawn_blocking(move || {
-                        let result = store.load(&document).map_err(|error| {
-                            tracing::error!(%document, %error, "cannot read a document");
-                            error.to_string()
-                        });
-                        let _ = events.blocking_send(Event::Loaded(document, result));
+                Output::Load { document } => self.on_storage(move |store| {
+                    let result = store.load(&document).map_err(|error| {
+                        tracing::error!(%document, %error, "cannot read a document");
+                        error.to_string()
                     });
-                }
+                    Event::Loaded(document, result)
+                }),
                 Output::Store {
                     document,
                     ticket,
                     write,
-                } => {
-                    let (store, events) = (self.store.clone(), self.events.clone());
-                    tokio::task::spawn_blocking(move || {
-                        let result = match &write {
-                            Write::Append(changes) => store.append(&document, changes),
-                            Write::Compact(whole) => store.compact(&document, whole),
-                        };
-                        let result = result.map_err(|error| {
-                            tracing::error!(%document, %error, "cannot store a document; it is refused until it can be");
-                            error.to_string()
-                        });
-                        let _ = events.blocking_send(Event::Stored(document, ticket, result));
+                } => self.on_storage(move |store| {
+                    let result = match &write {
+                        Write::Append(changes) => store.append(&document, changes),
+                        Write::Compact(whole) => store.compact(&document, whole),
+                    };
+                    let result = result.map_err(|error| {
+                        tracing::error!(%document, %error, "cannot store a document; it is refused until it can be");
+                        error.to_string()
                     });
-                }
+                    Event::Stored(document, ticket, result)
+                }),
                 Output::Refused { document, reason } => {
                     tracing::error!(%document, %reason, "refused a document");
                 }
             }
         }
+    }
+
+    /// Runs a read or write on the blocking pool, at most [`STORAGE_JOBS`] at once, and hands
+    /// its result back to the engine as an event.
+    fn on_storage(&self, job: impl FnOnce(&DiskStore) -> Event + Send + 'static) {
+        let (store, events, jobs) = (
+            self.store.clone(),
+            self.events.clone(),
+            self.storage_jobs.clone(),
+        );
+        tokio::spawn(async move {
+            let Ok(_turn) = jobs.acquire_owned().await else {
+                return;
+            };
+            if let Ok(event) = tokio::task::spawn_blocking(move || job(&store)).await {
+                let _ = events.send(event).await;
+            }
+        });
     }
 }

@@ -17,6 +17,7 @@ use automerge::sync::{self, Capability, SyncDoc};
 use automerge::{Automerge, ChangeHash};
 
 use crate::message::{DocMessage, DocumentId, Ephemeral, Message, PROTOCOL_VERSION};
+use crate::shortcut;
 
 /// The relay's limits and timings. Times are milliseconds on the clock the relay passes in.
 #[derive(Debug, Clone)]
@@ -402,7 +403,15 @@ impl Hub {
             let Some(state) = doc.subscribers.get_mut(&waiting.connection) else {
                 continue;
             };
-            if let Err(error) = automerge.receive_sync_message(state, waiting.message) {
+            let received = match shortcut::receive_acknowledgement(
+                &automerge.get_heads(),
+                state,
+                waiting.message,
+            ) {
+                Ok(()) => Ok(()),
+                Err(message) => automerge.receive_sync_message(state, message),
+            };
+            if let Err(error) = received {
                 refused.push((waiting.connection, error.to_string()));
                 continue;
             }
@@ -459,7 +468,8 @@ impl Hub {
         let owed = std::mem::take(&mut doc.owed_reply);
         // While the relay has nothing, only those owed a reply hear from it: those who asked
         // for the document were told it is unavailable.
-        let has_changes = !automerge.get_heads().is_empty();
+        let heads = automerge.get_heads();
+        let has_changes = !heads.is_empty();
         for (connection, state) in &mut doc.subscribers {
             // Those never heard from yet get their reply when their message is applied.
             if !owed.contains(connection)
@@ -474,6 +484,8 @@ impl Hub {
                 state.sent_hashes.extend(first.hashes.iter().copied());
                 state.in_flight = true;
                 first.data.to_vec()
+            } else if shortcut::nothing_to_send(automerge, &heads, state) {
+                continue;
             } else {
                 match automerge.generate_sync_message(state) {
                     Some(message) => message.encode(),

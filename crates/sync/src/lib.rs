@@ -10,6 +10,7 @@ pub mod client;
 pub mod hub;
 pub mod message;
 pub mod presence;
+mod shortcut;
 
 pub use automerge;
 pub use message::{DocumentId, Message};

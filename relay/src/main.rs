@@ -11,8 +11,11 @@ use tracing_subscriber::EnvFilter;
 /// thread that allocates keeps a heap of its own after it is done.
 const BLOCKING_THREADS: usize = 8;
 
+/// One thread runs the sockets and the engine; blocking work has its own threads. The engine is
+/// one task whatever the runtime, and with a second worker thread every frame woke the other
+/// thread: 5–10% more CPU per edit and a heap more (`docs/perf.md`).
 fn main() -> ExitCode {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .max_blocking_threads(BLOCKING_THREADS)
         .build();

@@ -642,7 +642,8 @@ impl Hub {
         }
     }
 
-    /// Closes connections that never joined and unloads documents idle for long enough.
+    /// Closes connections that never joined, unloads documents idle for long enough, and
+    /// shrinks tables that are mostly empty.
     pub fn tick(&mut self, now: u64) {
         let late: Vec<ConnectionId> = self
             .connections
@@ -664,6 +665,18 @@ impl Hub {
                     .idle_since
                     .is_some_and(|since| now.saturating_sub(since) >= idle_ms))
         });
+        // Tables keep their largest size; a crowd that came and went should not.
+        shrink_if_mostly_empty(&mut self.connections);
+        shrink_if_mostly_empty(&mut self.documents);
+        if self.outputs.capacity() > 64 && self.outputs.len() * 4 < self.outputs.capacity() {
+            self.outputs.shrink_to_fit();
+        }
+    }
+}
+
+fn shrink_if_mostly_empty<K: Eq + std::hash::Hash, V>(table: &mut HashMap<K, V>) {
+    if table.capacity() > 64 && table.len() * 4 < table.capacity() {
+        table.shrink_to_fit();
     }
 }
 

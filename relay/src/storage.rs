@@ -122,13 +122,13 @@ impl DiskStore {
     /// Stores the whole document, then removes what it replaces.
     pub fn compact(&self, document: &DocumentId, whole: &[u8]) -> io::Result<()> {
         let dir = self.dir(document);
-        let mut replaced = list(&dir.join(SNAPSHOT))?;
+        let snapshots = dir.join(SNAPSHOT);
+        let mut replaced = list(&snapshots)?;
         replaced.extend(list(&dir.join(INCREMENTAL))?);
         let log = dir.join(LOG);
         if log.exists() {
             replaced.push(log);
         }
-        let snapshots = dir.join(SNAPSHOT);
         create_dir_durably(&snapshots)?;
         let number = self.next_temporary.fetch_add(1, Ordering::Relaxed);
         let temporary = self.root.join(TEMPORARY).join(number.to_string());
@@ -250,19 +250,20 @@ mod tests {
         assert!(path.is_file(), "NodeFS layout: {}", path.display());
     }
 
-    fn log_path(root: &Path, document: &DocumentId) -> PathBuf {
-        let id = document.as_str();
-        root.join(&id[..2]).join(&id[2..]).join(LOG)
-    }
-
-    #[test]
-    fn a_torn_last_record_is_cut_off_and_appending_carries_on() {
+    /// A store whose document has the records "one" and "two" in its log, and the log's path.
+    fn two_records() -> (tempfile::TempDir, DiskStore, DocumentId, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let store = DiskStore::open(dir.path()).unwrap();
         let document = DocumentId::from_bytes([4; 16]);
         store.append(&document, b"one").unwrap();
         store.append(&document, b"two").unwrap();
-        let log = log_path(dir.path(), &document);
+        let log = store.dir(&document).join(LOG);
+        (dir, store, document, log)
+    }
+
+    #[test]
+    fn a_torn_last_record_is_cut_off_and_appending_carries_on() {
+        let (_dir, store, document, log) = two_records();
         let whole = fs::metadata(&log).unwrap().len();
         // A crash in the middle of writing a third record.
         let torn = &record(b"three").unwrap()[..HEADER_BYTES + 2];
@@ -285,12 +286,7 @@ mod tests {
 
     #[test]
     fn a_record_that_fails_its_checksum_ends_the_log() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = DiskStore::open(dir.path()).unwrap();
-        let document = DocumentId::from_bytes([5; 16]);
-        store.append(&document, b"one").unwrap();
-        store.append(&document, b"two").unwrap();
-        let log = log_path(dir.path(), &document);
+        let (_dir, store, document, log) = two_records();
         let mut bytes = fs::read(&log).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 0xff;
@@ -303,7 +299,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = DiskStore::open(dir.path()).unwrap();
         let document = DocumentId::from_bytes([6; 16]);
-        let log = log_path(dir.path(), &document);
+        let log = store.dir(&document).join(LOG);
         fs::create_dir_all(log.parent().unwrap()).unwrap();
         File::create(&log).unwrap();
         assert_eq!(store.load(&document).unwrap(), None);
@@ -314,7 +310,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = DiskStore::open(dir.path()).unwrap();
         let document = DocumentId::from_bytes([7; 16]);
-        let log = log_path(dir.path(), &document);
+        let log = store.dir(&document).join(LOG);
         let documents = log.parent().unwrap();
         // What the reference sync server wrote before the switch.
         for (kind, bytes) in [(SNAPSHOT, &b"old"[..]), (INCREMENTAL, b"-ref")] {

@@ -38,8 +38,9 @@ const PING_EVERY: Duration = Duration::from_secs(30);
 /// is too slow to keep and is closed.
 const OUTBOX_FRAMES: usize = 512;
 
-/// How many document reads and writes run at once. A crowd reconnecting after a restart would
-/// otherwise start hundreds of blocking threads at once, each leaving a heap of its own behind.
+/// How many document reads and writes run at once: half of the runtime's blocking threads
+/// (`main.rs`), so that a crowd reconnecting after a restart, whose groups are all read at once,
+/// leaves threads free for serving the app's files.
 const STORAGE_JOBS: usize = 4;
 
 enum Event {
@@ -248,7 +249,8 @@ impl Engine {
                     let now = self.now();
                     let documents = self.hub.document_count();
                     self.hub.tick(now);
-                    if std::mem::take(&mut self.churned) || self.hub.document_count() < documents {
+                    self.churned |= self.hub.document_count() < documents;
+                    if std::mem::take(&mut self.churned) {
                         memory::release_freed();
                     }
                 }

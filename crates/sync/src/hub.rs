@@ -397,35 +397,36 @@ impl Hub {
             return;
         };
         let before = automerge.get_heads();
+        // Only a message that carries changes moves the heads.
+        let mut heads = before.clone();
         let mut refused = Vec::new();
         let mut unavailable = Vec::new();
         for waiting in std::mem::take(&mut doc.waiting) {
             let Some(state) = doc.subscribers.get_mut(&waiting.connection) else {
                 continue;
             };
-            let received = match shortcut::receive_acknowledgement(
-                &automerge.get_heads(),
-                state,
-                waiting.message,
-            ) {
+            let received = match shortcut::receive_acknowledgement(&heads, state, waiting.message) {
                 Ok(()) => Ok(()),
-                Err(message) => automerge.receive_sync_message(state, message),
+                Err(message) => {
+                    let received = automerge.receive_sync_message(state, message);
+                    heads = automerge.get_heads();
+                    received
+                }
             };
             if let Err(error) = received {
                 refused.push((waiting.connection, error.to_string()));
                 continue;
             }
-            if waiting.request && automerge.get_heads().is_empty() {
+            if waiting.request && heads.is_empty() {
                 unavailable.push(waiting.connection);
             } else {
                 doc.owed_reply.insert(waiting.connection);
             }
         }
-        let changed = automerge.get_heads() != before;
+        let changed = heads != before;
         if changed {
             let ticket = Ticket(self.next_ticket);
             self.next_ticket += 1;
-            let heads = automerge.get_heads();
             let compact = doc.appends_since_snapshot >= self.config.compact_after_appends;
             let write = if compact {
                 Write::Compact(automerge.save())
@@ -666,18 +667,21 @@ impl Hub {
                     .is_some_and(|since| now.saturating_sub(since) >= idle_ms))
         });
         // Tables keep their largest size; a crowd that came and went should not.
-        shrink_if_mostly_empty(&mut self.connections);
-        shrink_if_mostly_empty(&mut self.documents);
-        if self.outputs.capacity() > 64 && self.outputs.len() * 4 < self.outputs.capacity() {
+        if mostly_empty(self.connections.len(), self.connections.capacity()) {
+            self.connections.shrink_to_fit();
+        }
+        if mostly_empty(self.documents.len(), self.documents.capacity()) {
+            self.documents.shrink_to_fit();
+        }
+        if mostly_empty(self.outputs.len(), self.outputs.capacity()) {
             self.outputs.shrink_to_fit();
         }
     }
 }
 
-fn shrink_if_mostly_empty<K: Eq + std::hash::Hash, V>(table: &mut HashMap<K, V>) {
-    if table.capacity() > 64 && table.len() * 4 < table.capacity() {
-        table.shrink_to_fit();
-    }
+/// Whether a table of this capacity, holding `len`, is worth shrinking.
+fn mostly_empty(len: usize, capacity: usize) -> bool {
+    capacity > 64 && len * 4 < capacity
 }
 
 /// Whether the peer has nothing and can take the whole document in one message: the case the

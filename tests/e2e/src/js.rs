@@ -10,7 +10,8 @@ use tempfile::TempDir;
 use crate::process::Guarded;
 use crate::{HarnessError, Result, temp_dir, workspace_root};
 
-fn js_dir() -> Result<PathBuf> {
+/// `tests/js`, once `npm ci` has installed the reference packages there.
+pub fn js_dir() -> Result<PathBuf> {
     let dir = workspace_root().join("tests/js");
     if dir.join("node_modules").is_dir() {
         Ok(dir)

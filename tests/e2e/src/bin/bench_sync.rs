@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -32,6 +32,8 @@ use cohort_sync::automerge::{
 };
 use cohort_sync::client::{Client, Incoming};
 use futures_util::{SinkExt, StreamExt};
+use harness::js::js_dir;
+use harness::workspace_root;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use serde_json::{Value as Json, json};
@@ -87,18 +89,11 @@ impl Kind {
     }
 }
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
+/// `$COHORT_RELAY_BIN`, or the release build: a benchmark of a debug build would mislead.
 fn relay_bin() -> PathBuf {
     std::env::var_os("COHORT_RELAY_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target/release/cohort-relay"))
-}
-
-fn js_dir() -> PathBuf {
-    workspace_root().join("tests/js")
 }
 
 fn free_port() -> Res<u16> {
@@ -155,16 +150,14 @@ impl Server {
                 command
             }
             Kind::Reference => {
-                if !js_dir().join("node_modules").is_dir() {
-                    return Err(error("run `npm ci` in tests/js first"));
-                }
+                let js = js_dir()?;
                 port = free_port()?;
                 let mut command = Command::new("node");
                 command
                     .arg("sync-server.mjs")
                     .args(["--port", &port.to_string(), "--dir"])
                     .arg(&data)
-                    .current_dir(js_dir());
+                    .current_dir(js);
                 command
             }
         };

@@ -179,17 +179,21 @@ fn SyncStatus() -> impl IntoView {
             return "Loading…".to_owned();
         }
         let status = app.sync.get();
+        // Out of touch with the relay, the organizer wants to know since when.
         match (status.state, status.last_synced_at) {
-            (SyncState::Offline, Some(at)) => format!("Offline · synced {}", clock_time(at)),
+            (SyncState::Offline | SyncState::Connecting, Some(at)) => {
+                format!("{} · synced {}", status.state.label(), synced_when(at))
+            }
             (state, _) => state.label().to_owned(),
         }
     };
     let title = move || {
         let status = app.sync.get();
-        let last = status.last_synced_at.map_or_else(
-            || "The relay has not confirmed this group yet.".to_owned(),
-            |at| format!("The relay last had every change at {}.", clock_time(at)),
-        );
+        let last = match (status.state, status.last_synced_at) {
+            (SyncState::UpToDate, _) => "The relay has every change.".to_owned(),
+            (_, Some(at)) => format!("Last in sync with the relay: {}.", synced_when(at)),
+            (_, None) => "The relay has not confirmed this group yet.".to_owned(),
+        };
         format!("Changes are kept on this device and sync with the relay when online. {last}")
     };
     view! {
@@ -200,15 +204,25 @@ fn SyncStatus() -> impl IntoView {
     }
 }
 
-/// A time of day in the organizer's locale, such as "14:02".
-fn clock_time(at: cohort_model::Millis) -> String {
+/// When something happened, in the organizer's locale: the time of day if it was today
+/// ("14:02"), with the date if earlier ("21 Nov, 14:02").
+fn synced_when(at: cohort_model::Millis) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
-    String::from(date.to_locale_time_string_with_options("default", &{
-        let options = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&options, &"hour".into(), &"2-digit".into());
-        let _ = js_sys::Reflect::set(&options, &"minute".into(), &"2-digit".into());
-        options.into()
-    }))
+    let today = js_sys::Date::new_0();
+    let same_day = date.get_full_year() == today.get_full_year()
+        && date.get_month() == today.get_month()
+        && date.get_date() == today.get_date();
+    let options = js_sys::Object::new();
+    let set = |key: &str, value: &str| {
+        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
+    };
+    set("hour", "2-digit");
+    set("minute", "2-digit");
+    if !same_day {
+        set("day", "numeric");
+        set("month", "short");
+    }
+    String::from(date.to_locale_string("default", &options))
 }
 
 /// Who else has the open group open right now (presence; never stored in the group).

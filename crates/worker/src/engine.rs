@@ -19,6 +19,9 @@ use crate::storage::{Storage, StorageError};
 
 /// After this many appended chunks, a group's storage is compacted into one snapshot.
 const COMPACT_AFTER_CHUNKS: u32 = 200;
+/// While the open group stays in sync, the time it was last in sync is stored at most this
+/// often (and whenever the sync state changes): a closed tab loses at most this much of it.
+const REMEMBER_SYNCED_EVERY_MS: cohort_model::Millis = 60_000;
 /// Members per message when a view is sent: small enough to decode well within a frame.
 const MEMBERS_PER_MESSAGE: usize = 1_000;
 const FEEDBACK_PER_MESSAGE: usize = 2_000;
@@ -104,7 +107,10 @@ pub struct Engine {
     connection: Connection,
     /// Whether the browser says it is online; while it is not, no reconnecting is tried.
     online: bool,
+    /// The open group's sync status; `last_synced_at` is kept current while up to date.
     status: SyncStatus,
+    /// The open group's `last_synced_at` as stored in IndexedDB.
+    stored_synced_at: Option<cohort_model::Millis>,
     display_name: String,
     /// Counts this device's presence messages (peers drop repeats by it).
     presence_count: u64,
@@ -145,6 +151,7 @@ impl Engine {
             connection: Connection::Offline,
             online: true,
             status: SyncStatus::default(),
+            stored_synced_at: None,
             display_name: String::new(),
             presence_count: 0,
             session_id: format!("{:x}", (js_sys::Math::random() * 2f64.powi(53)) as u64),
@@ -381,7 +388,8 @@ impl Engine {
         }
     }
 
-    /// Tells the page how the open group stands with the relay, if that changed.
+    /// Tells the page how the open group stands with the relay, if that changed, and stores
+    /// when the group was last in sync.
     fn post_status(&mut self) {
         let state = match self.connection {
             Connection::Offline => SyncState::Offline,
@@ -399,18 +407,41 @@ impl Engine {
                 None => SyncState::UpToDate,
             },
         };
-        let mut status = SyncStatus {
-            state,
-            ..self.status
+        let before = self.status;
+        self.status.state = state;
+        let Some(open) = &self.open else {
+            if state != before.state {
+                self.post(Event::Sync(self.status));
+            }
+            return;
         };
-        if state == SyncState::UpToDate && self.open.is_some() {
-            status.last_synced_at = Some(now_millis());
+        if state == SyncState::UpToDate {
+            self.status.last_synced_at = Some(now_millis());
         }
-        if status.state != self.status.state {
-            self.status = status;
-            self.post(Event::Sync(status));
-        } else {
-            self.status = status;
+        // While up to date the page shows no time, so only a change of state is news.
+        if state != before.state
+            || (state != SyncState::UpToDate && self.status.last_synced_at != before.last_synced_at)
+        {
+            self.post(Event::Sync(self.status));
+        }
+        if let Some(at) = self.status.last_synced_at
+            && (state != before.state
+                || self
+                    .stored_synced_at
+                    .is_none_or(|stored| at - stored >= REMEMBER_SYNCED_EVERY_MS))
+            && self.stored_synced_at != Some(at)
+        {
+            self.stored_synced_at = Some(at);
+            let (storage, id) = (self.storage.clone(), open.id);
+            // Not the organizer's data, only when it was last confirmed: a failure is logged,
+            // and the time is stored again with the next change of state.
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(error) = storage.put_synced_at(&id, at).await {
+                    web_sys::console::warn_1(
+                        &format!("Cohort: the last sync time was not stored: {error}").into(),
+                    );
+                }
+            });
         }
     }
 
@@ -498,6 +529,11 @@ impl Engine {
         self.open = None;
         self.fetching = None;
         self.others.clear();
+        self.stored_synced_at = self.storage.synced_at(&id).await?;
+        if self.status.last_synced_at != self.stored_synced_at {
+            self.status.last_synced_at = self.stored_synced_at;
+            self.post(Event::Sync(self.status));
+        }
         if self.storage.summary(&id).await?.is_none() {
             // A shared link to a group this device does not have: ask the relay for it. The
             // view follows once it arrives, or `OpenFailed` if the relay lacks it too.

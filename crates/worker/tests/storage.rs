@@ -329,3 +329,94 @@ async fn groups_are_listed_renamed_and_deleted_apart() {
     // The other group is untouched.
     assert_eq!(worker.open(chess).await.last().unwrap().1.members.len(), 1);
 }
+
+/// The `Sync` events among the worker's events, in order.
+fn sync_events(worker: &Worker) -> Vec<protocol::SyncStatus> {
+    worker
+        .events
+        .borrow()
+        .iter()
+        .filter_map(|event| match event {
+            Event::Sync(status) => Some(*status),
+            _ => None,
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn the_last_sync_time_is_kept_per_group_shown_on_opening_and_deleted_with_it() {
+    let database = fresh_database();
+    let mut worker = worker(&database).await;
+    let choir = worker.create("Choir").await;
+    let chess = worker.create("Chess club").await;
+    let at: Millis = 1_763_900_000_000;
+    worker.storage.put_synced_at(&choir, at).await.unwrap();
+
+    // After a restart (offline: nothing new from the relay), opening a group shows when it was
+    // last in sync; opening another shows that one's, not the first one's.
+    let mut worker = self::worker(&database).await;
+    worker.open(choir).await;
+    assert_eq!(
+        sync_events(&worker).last().map(|s| s.last_synced_at),
+        Some(Some(at))
+    );
+    worker.open(chess).await;
+    assert_eq!(
+        sync_events(&worker).last().map(|s| s.last_synced_at),
+        Some(None)
+    );
+
+    worker
+        .ask(Request::DeleteGroup { id: choir })
+        .await
+        .unwrap();
+    assert_eq!(worker.storage.synced_at(&choir).await.unwrap(), None);
+}
+
+#[wasm_bindgen_test]
+async fn a_version_1_database_is_upgraded_with_its_groups_kept() {
+    use indexed_db_futures::database::Database;
+    use indexed_db_futures::prelude::*;
+    use indexed_db_futures::transaction::TransactionMode;
+
+    // The database as the first release made it: three stores and one group in the catalogue.
+    let database = fresh_database();
+    let summary = protocol::GroupSummary {
+        id: GroupId::random().unwrap(),
+        name: "Readers".into(),
+        created_at: 1,
+    };
+    let v1 = Database::open(database.as_str())
+        .with_version(1u32)
+        .with_on_upgrade_needed(|_, db| {
+            for store in ["groups", "chunks", "views"] {
+                db.create_object_store(store).build()?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let tx = v1
+        .transaction("groups")
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .unwrap();
+    tx.object_store("groups")
+        .unwrap()
+        .put(wasm_bindgen::JsValue::from(js_sys::Uint8Array::from(
+            &protocol::encode(&summary)[..],
+        )))
+        .with_key(summary.id.to_string())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    v1.close();
+
+    let storage = Storage::open(&database, || panic!("blocked"))
+        .await
+        .unwrap();
+    assert_eq!(storage.groups().await.unwrap(), vec![summary.clone()]);
+    assert_eq!(storage.synced_at(&summary.id).await.unwrap(), None);
+    storage.put_synced_at(&summary.id, 42).await.unwrap();
+    assert_eq!(storage.synced_at(&summary.id).await.unwrap(), Some(42));
+}

@@ -271,5 +271,17 @@ async fn the_app_syncs_through_the_reference_sync_server() -> Result<()> {
         })
         .unwrap_or_default();
     assert_eq!(document_dirs, 0);
+
+    // The sync server goes away; the app, reopened from the relay that serves it, still tells
+    // when the group was last in sync (kept in IndexedDB, not only in memory).
+    drop(server);
+    wait_for_sync_state(&browser, "offline").await?;
+    browser.refresh().await?;
+    browser.wait_for("main h1").await?;
+    browser
+        .wait_until(
+            "/^(Offline|Connecting…) · synced \\d/.test(document.querySelector('.sync-label')?.textContent ?? '')",
+        )
+        .await?;
     browser.close().await
 }

@@ -19,7 +19,8 @@ use std::{
 use axum::serve::ListenerExt;
 use axum::{Json, Router, http::header, response::IntoResponse, routing::get};
 use clap::Parser;
-use cohort_sync::hub;
+use cohort_sync::automerge::{Automerge, AutomergeError};
+use cohort_sync::{DocumentId, hub};
 use tokio::net::TcpListener;
 
 use app::serve_app;
@@ -66,6 +67,11 @@ pub struct Config {
     /// Seconds a new connection has to start the handshake.
     #[arg(long, env = "COHORT_JOIN_TIMEOUT_SECS", default_value_t = 10)]
     pub join_timeout_secs: u64,
+    /// Compact every document into one snapshot, then exit without serving. Run it with the
+    /// relay stopped, before giving the data directory to the reference sync server, which
+    /// does not read the relay's change logs.
+    #[arg(long)]
+    pub compact_and_exit: bool,
 }
 
 impl Config {
@@ -98,6 +104,60 @@ pub enum StartError {
         "cannot listen on {addr}: {source}; is another relay running? choose another with --addr"
     )]
     Bind { addr: SocketAddr, source: io::Error },
+}
+
+/// Why a document could not be compacted; it is left as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum CompactError {
+    #[error("the data directory {dir} cannot be read: {source}")]
+    DataDir { dir: PathBuf, source: io::Error },
+    #[error("document {document}: {source}")]
+    Storage {
+        document: DocumentId,
+        source: io::Error,
+    },
+    #[error("document {document} does not load, so it was left as it is: {source}")]
+    Unreadable {
+        document: DocumentId,
+        source: Box<AutomergeError>,
+    },
+}
+
+/// Compacts every document that has a change log into one snapshot in automerge-repo's
+/// NodeFS layout, which the reference sync server reads. Returns how many were compacted and
+/// what went wrong with the others.
+pub fn compact_all(data_dir: &Path) -> Result<(usize, Vec<CompactError>), CompactError> {
+    let data_dir_error = |source| CompactError::DataDir {
+        dir: data_dir.to_owned(),
+        source,
+    };
+    let store = DiskStore::open(data_dir).map_err(data_dir_error)?;
+    let mut compacted = 0;
+    let mut failed = Vec::new();
+    for document in store.logged_documents().map_err(data_dir_error)? {
+        match compact_one(&store, &document) {
+            Ok(()) => compacted += 1,
+            Err(error) => failed.push(error),
+        }
+    }
+    Ok((compacted, failed))
+}
+
+fn compact_one(store: &DiskStore, document: &DocumentId) -> Result<(), CompactError> {
+    let storage_error = |source| CompactError::Storage {
+        document: document.clone(),
+        source,
+    };
+    let Some(bytes) = store.load(document).map_err(storage_error)? else {
+        return Ok(());
+    };
+    let whole = Automerge::load(&bytes).map_err(|source| CompactError::Unreadable {
+        document: document.clone(),
+        source: Box::new(source),
+    })?;
+    store
+        .compact(document, &whole.save())
+        .map_err(storage_error)
 }
 
 /// A relay whose checks passed and whose socket is bound, ready to serve.

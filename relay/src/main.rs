@@ -3,7 +3,7 @@
 use std::{io::IsTerminal, process::ExitCode};
 
 use clap::Parser;
-use cohort_relay::{Config, Relay};
+use cohort_relay::{Config, Relay, compact_all};
 use tracing_subscriber::EnvFilter;
 
 /// Threads for blocking work: document reads and writes (a few at once, see `sync.rs`) and
@@ -38,6 +38,9 @@ async fn run() -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 
+    if config.compact_and_exit {
+        return compact(&config);
+    }
     let relay = match Relay::bind(&config).await {
         Ok(relay) => relay,
         Err(error) => {
@@ -49,6 +52,30 @@ async fn run() -> ExitCode {
     println!("Cohort is running at http://{}/", relay.local_addr());
     match relay.serve(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--compact-and-exit`: every document into one snapshot, then a report.
+fn compact(config: &Config) -> ExitCode {
+    let dir = config.data_dir.display();
+    match compact_all(&config.data_dir) {
+        Ok((compacted, failed)) => {
+            for error in &failed {
+                eprintln!("error: {error}");
+            }
+            println!("Compacted {compacted} documents in {dir}.");
+            if failed.is_empty() {
+                println!("The reference sync server can serve this directory now.");
+                ExitCode::SUCCESS
+            } else {
+                println!("{} documents were left as they were (above).", failed.len());
+                ExitCode::FAILURE
+            }
+        }
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE

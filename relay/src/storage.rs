@@ -119,6 +119,29 @@ impl DiskStore {
         Ok(())
     }
 
+    /// Every document that has a change log: what the reference server would not read.
+    pub fn logged_documents(&self) -> io::Result<Vec<DocumentId>> {
+        let mut documents = Vec::new();
+        for first in subdirectories(&self.root)? {
+            for rest in subdirectories(&first)? {
+                if !rest.join(LOG).is_file() {
+                    continue;
+                }
+                let name = |path: &Path| path.file_name().map(|n| n.to_string_lossy().into_owned());
+                let id = format!(
+                    "{}{}",
+                    name(&first).unwrap_or_default(),
+                    name(&rest).unwrap_or_default()
+                );
+                // A directory whose name is not a document id is not ours to touch.
+                if let Ok(document) = DocumentId::parse(&id) {
+                    documents.push(document);
+                }
+            }
+        }
+        Ok(documents)
+    }
+
     /// Stores the whole document, then removes what it replaces.
     pub fn compact(&self, document: &DocumentId, whole: &[u8]) -> io::Result<()> {
         let dir = self.dir(document);
@@ -202,6 +225,19 @@ fn list(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// The directories in `dir`, sorted, leaving out the relay's own (`.tmp`).
+fn subdirectories(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut dirs = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() && !entry.file_name().to_string_lossy().starts_with('.') {
+            dirs.push(entry.path());
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
+}
+
 /// Creates a directory and any missing parents, fsyncing each parent that gained an entry.
 fn create_dir_durably(dir: &Path) -> io::Result<()> {
     if dir.is_dir() {
@@ -248,6 +284,21 @@ mod tests {
             .join("snapshot")
             .join(content_name(b"whole"));
         assert!(path.is_file(), "NodeFS layout: {}", path.display());
+    }
+
+    #[test]
+    fn only_documents_with_a_log_are_listed_for_compaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DiskStore::open(dir.path()).unwrap();
+        let logged = DocumentId::from_bytes([3; 16]);
+        let compacted = DocumentId::from_bytes([4; 16]);
+        store.append(&logged, b"one").unwrap();
+        store.append(&compacted, b"one").unwrap();
+        store.compact(&compacted, b"whole").unwrap();
+        // Something else in the data directory, with a log file but not a document's name.
+        fs::create_dir_all(dir.path().join("xx/not-an-id")).unwrap();
+        fs::write(dir.path().join("xx/not-an-id").join(LOG), b"").unwrap();
+        assert_eq!(store.logged_documents().unwrap(), vec![logged]);
     }
 
     /// A store whose document has the records "one" and "two" in its log, and the log's path.

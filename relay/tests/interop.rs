@@ -101,6 +101,53 @@ async fn the_relay_serves_what_the_reference_sync_server_stored() {
     .unwrap();
 }
 
+#[tokio::test]
+async fn once_compacted_the_relays_data_directory_serves_the_reference_sync_server() {
+    let mut relay = Relay::start().unwrap();
+    let created = js_client(&[
+        "--url",
+        &relay.sync_url(),
+        "--create",
+        "--add-member",
+        "Ada",
+    ])
+    .await;
+    let doc_url = created[0]["url"].as_str().unwrap().to_owned();
+    relay.kill();
+    assert!(!files_named("cohort.log", relay.data_dir()).is_empty());
+
+    let compacted = std::process::Command::new(harness::relay_bin().unwrap())
+        .arg("--data-dir")
+        .arg(relay.data_dir())
+        .arg("--compact-and-exit")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&compacted.stdout);
+    assert!(compacted.status.success(), "{report}");
+    assert!(report.contains("Compacted 1 documents"), "{report}");
+    assert!(files_named("cohort.log", relay.data_dir()).is_empty());
+
+    // The reference server reads only its own layout: now that is all there is.
+    let server = js::ReferenceServer::start().unwrap();
+    copy_dir(relay.data_dir(), server.data_dir());
+    let lines = js_client(&["--url", &server.url(), "--doc", &doc_url, "--print"]).await;
+    assert_eq!(js::member_names(&lines[0]["doc"]), ["Ada"]);
+}
+
+/// Every file called `name` under `dir`.
+fn files_named(name: &str, dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_named(name, &path));
+        } else if path.file_name().is_some_and(|file| file == name) {
+            found.push(path);
+        }
+    }
+    found
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {

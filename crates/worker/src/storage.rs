@@ -8,8 +8,8 @@
 //!   and deletes the chunks below it in the same transaction, so a crash leaves either the
 //!   old chunks or the new snapshot, never neither.
 //! - `views`: group id → postcard [`CachedView`], the view to show before the document loads.
-//! - `synced` (since version 2): group id → when the relay last had every change of the group
-//!   this device had, in milliseconds since the Unix epoch (a number). Shown while offline.
+//! - `synced` (since version 2): group id → postcard [`Millis`], when the relay last had every
+//!   change of the group this device had (milliseconds since the Unix epoch). Shown offline.
 
 use cohort_model::protocol::{GroupSummary, StorageFailure};
 use cohort_model::{GroupId, Millis, protocol};
@@ -320,14 +320,15 @@ impl Storage {
     pub async fn synced_at(&self, group: &GroupId) -> Result<Option<Millis>, StorageError> {
         let tx = self.db.transaction(SYNCED).build()?;
         let value: Option<JsValue> = tx.object_store(SYNCED)?.get(group.to_string()).await?;
-        let _ = value;
-        Ok(None)
+        Ok(value
+            .map(|value| protocol::decode(&value_bytes(&value)))
+            .transpose()?)
     }
 
     pub async fn put_synced_at(&self, group: &GroupId, at: Millis) -> Result<(), StorageError> {
         let tx = self.writing(SYNCED)?;
         tx.object_store(SYNCED)?
-            .put(JsValue::from_f64(at as f64))
+            .put(bytes_value(&protocol::encode(&at)))
             .with_key(group.to_string())
             .await?;
         commit(tx).await

@@ -122,19 +122,12 @@ impl DiskStore {
     /// Every document that has a change log: what the reference server would not read.
     pub fn logged_documents(&self) -> io::Result<Vec<DocumentId>> {
         let mut documents = Vec::new();
-        for first in subdirectories(&self.root)? {
-            for rest in subdirectories(&first)? {
-                if !rest.join(LOG).is_file() {
-                    continue;
-                }
-                let name = |path: &Path| path.file_name().map(|n| n.to_string_lossy().into_owned());
-                let id = format!(
-                    "{}{}",
-                    name(&first).unwrap_or_default(),
-                    name(&rest).unwrap_or_default()
-                );
+        for (first, first_dir) in subdirectories(&self.root)? {
+            for (rest, rest_dir) in subdirectories(&first_dir)? {
                 // A directory whose name is not a document id is not ours to touch.
-                if let Ok(document) = DocumentId::parse(&id) {
+                if rest_dir.join(LOG).is_file()
+                    && let Ok(document) = DocumentId::parse(&format!("{first}{rest}"))
+                {
                     documents.push(document);
                 }
             }
@@ -225,13 +218,14 @@ fn list(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// The directories in `dir`, sorted, leaving out the relay's own (`.tmp`).
-fn subdirectories(dir: &Path) -> io::Result<Vec<PathBuf>> {
+/// The directories in `dir` with their names, sorted, leaving out the relay's own (`.tmp`).
+fn subdirectories(dir: &Path) -> io::Result<Vec<(String, PathBuf)>> {
     let mut dirs = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.file_type()?.is_dir() && !entry.file_name().to_string_lossy().starts_with('.') {
-            dirs.push(entry.path());
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type()?.is_dir() && !name.starts_with('.') {
+            dirs.push((name, entry.path()));
         }
     }
     dirs.sort();
@@ -301,14 +295,20 @@ mod tests {
         assert_eq!(store.logged_documents().unwrap(), vec![logged]);
     }
 
-    /// A store whose document has the records "one" and "two" in its log, and the log's path.
-    fn two_records() -> (tempfile::TempDir, DiskStore, DocumentId, PathBuf) {
+    /// A store in a new directory, a document id, and the path of that document's log.
+    fn empty_store(id: u8) -> (tempfile::TempDir, DiskStore, DocumentId, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let store = DiskStore::open(dir.path()).unwrap();
-        let document = DocumentId::from_bytes([4; 16]);
+        let document = DocumentId::from_bytes([id; 16]);
+        let log = store.dir(&document).join(LOG);
+        (dir, store, document, log)
+    }
+
+    /// A store whose document has the records "one" and "two" in its log, and the log's path.
+    fn two_records() -> (tempfile::TempDir, DiskStore, DocumentId, PathBuf) {
+        let (dir, store, document, log) = empty_store(4);
         store.append(&document, b"one").unwrap();
         store.append(&document, b"two").unwrap();
-        let log = store.dir(&document).join(LOG);
         (dir, store, document, log)
     }
 
@@ -347,10 +347,7 @@ mod tests {
 
     #[test]
     fn an_empty_log_is_nothing_stored() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = DiskStore::open(dir.path()).unwrap();
-        let document = DocumentId::from_bytes([6; 16]);
-        let log = store.dir(&document).join(LOG);
+        let (_dir, store, document, log) = empty_store(6);
         fs::create_dir_all(log.parent().unwrap()).unwrap();
         File::create(&log).unwrap();
         assert_eq!(store.load(&document).unwrap(), None);
@@ -358,10 +355,7 @@ mod tests {
 
     #[test]
     fn reference_files_and_the_log_load_together_and_compact_away() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = DiskStore::open(dir.path()).unwrap();
-        let document = DocumentId::from_bytes([7; 16]);
-        let log = store.dir(&document).join(LOG);
+        let (_dir, store, document, log) = empty_store(7);
         let documents = log.parent().unwrap();
         // What the reference sync server wrote before the switch.
         for (kind, bytes) in [(SNAPSHOT, &b"old"[..]), (INCREMENTAL, b"-ref")] {

@@ -409,13 +409,8 @@ impl Engine {
         };
         let before = self.status;
         self.status.state = state;
-        let Some(open) = &self.open else {
-            if state != before.state {
-                self.post(Event::Sync(self.status));
-            }
-            return;
-        };
-        if state == SyncState::UpToDate {
+        let open = self.open.as_ref().map(|open| open.id);
+        if open.is_some() && state == SyncState::UpToDate {
             self.status.last_synced_at = Some(now_millis());
         }
         // While up to date the page shows no time, so only a change of state is news.
@@ -424,7 +419,7 @@ impl Engine {
         {
             self.post(Event::Sync(self.status));
         }
-        if let Some(at) = self.status.last_synced_at
+        if let (Some(id), Some(at)) = (open, self.status.last_synced_at)
             && (state != before.state
                 || self
                     .stored_synced_at
@@ -432,7 +427,7 @@ impl Engine {
             && self.stored_synced_at != Some(at)
         {
             self.stored_synced_at = Some(at);
-            let (storage, id) = (self.storage.clone(), open.id);
+            let storage = self.storage.clone();
             // Not the organizer's data, only when it was last confirmed: a failure is logged,
             // and the time is stored again with the next change of state.
             wasm_bindgen_futures::spawn_local(async move {

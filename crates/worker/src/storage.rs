@@ -198,10 +198,23 @@ impl Storage {
 
     /// Adds or renames a group in the catalogue.
     pub async fn put_summary(&self, summary: &GroupSummary) -> Result<(), StorageError> {
-        let tx = self.writing(GROUPS)?;
-        tx.object_store(GROUPS)?
-            .put(bytes_value(&protocol::encode(summary)))
-            .with_key(summary.id.to_string())
+        self.put(GROUPS, &summary.id, &protocol::encode(summary))
+            .await
+    }
+
+    /// The bytes stored for a group in one of the stores keyed by group id.
+    async fn get(&self, store: &str, group: &GroupId) -> Result<Option<Vec<u8>>, StorageError> {
+        let tx = self.db.transaction(store).build()?;
+        let value: Option<JsValue> = tx.object_store(store)?.get(group.to_string()).await?;
+        Ok(value.map(|value| value_bytes(&value)))
+    }
+
+    /// Replaces the bytes stored for a group in one of the stores keyed by group id.
+    async fn put(&self, store: &str, group: &GroupId, bytes: &[u8]) -> Result<(), StorageError> {
+        let tx = self.writing(store)?;
+        tx.object_store(store)?
+            .put(bytes_value(bytes))
+            .with_key(group.to_string())
             .await?;
         commit(tx).await
     }
@@ -221,11 +234,8 @@ impl Storage {
     }
 
     pub async fn summary(&self, group: &GroupId) -> Result<Option<GroupSummary>, StorageError> {
-        let tx = self.db.transaction(GROUPS).build()?;
-        let value: Option<JsValue> = tx.object_store(GROUPS)?.get(group.to_string()).await?;
-        Ok(value
-            .map(|value| protocol::decode(&value_bytes(&value)))
-            .transpose()?)
+        let bytes = self.get(GROUPS, group).await?;
+        Ok(bytes.map(|bytes| protocol::decode(&bytes)).transpose()?)
     }
 
     /// Removes a group and everything stored for it, in one transaction.
@@ -302,35 +312,20 @@ impl Storage {
 
     /// The cached view of a group, if any.
     pub async fn view(&self, group: &GroupId) -> Result<Option<Vec<u8>>, StorageError> {
-        let tx = self.db.transaction(VIEWS).build()?;
-        let value: Option<JsValue> = tx.object_store(VIEWS)?.get(group.to_string()).await?;
-        Ok(value.map(|value| value_bytes(&value)))
+        self.get(VIEWS, group).await
     }
 
     pub async fn put_view(&self, group: &GroupId, view: &[u8]) -> Result<(), StorageError> {
-        let tx = self.writing(VIEWS)?;
-        tx.object_store(VIEWS)?
-            .put(bytes_value(view))
-            .with_key(group.to_string())
-            .await?;
-        commit(tx).await
+        self.put(VIEWS, group, view).await
     }
 
     /// When the relay last had every change of the group that this device had, if ever.
     pub async fn synced_at(&self, group: &GroupId) -> Result<Option<Millis>, StorageError> {
-        let tx = self.db.transaction(SYNCED).build()?;
-        let value: Option<JsValue> = tx.object_store(SYNCED)?.get(group.to_string()).await?;
-        Ok(value
-            .map(|value| protocol::decode(&value_bytes(&value)))
-            .transpose()?)
+        let bytes = self.get(SYNCED, group).await?;
+        Ok(bytes.map(|bytes| protocol::decode(&bytes)).transpose()?)
     }
 
     pub async fn put_synced_at(&self, group: &GroupId, at: Millis) -> Result<(), StorageError> {
-        let tx = self.writing(SYNCED)?;
-        tx.object_store(SYNCED)?
-            .put(bytes_value(&protocol::encode(&at)))
-            .with_key(group.to_string())
-            .await?;
-        commit(tx).await
+        self.put(SYNCED, group, &protocol::encode(&at)).await
     }
 }

@@ -1,5 +1,5 @@
-//! The worker's WebSocket to the relay, and the channel to other tabs: I/O only. What the
-//! frames mean is decided by `cohort_sync::client::Client` in the engine.
+//! The worker's WebSocket to the relay, the channel to other tabs and the clock: I/O only.
+//! What arrives is handed to the core as an [`Input`]; what it means is the core's to decide.
 
 use futures_channel::mpsc::UnboundedSender;
 use js_sys::{ArrayBuffer, Uint8Array};
@@ -8,21 +8,8 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen::closure::Closure;
 use web_sys::{BinaryType, BroadcastChannel, MessageEvent, WebSocket};
 
-use crate::Input;
-
-/// What happened on the network.
-#[derive(Debug)]
-pub enum NetEvent {
-    Opened,
-    Frame(Vec<u8>),
-    Closed,
-    /// Time to try connecting again.
-    Retry,
-    /// Changes from another tab of this browser.
-    FromTab(Vec<u8>),
-    /// A clock tick, every [`TICK_MS`].
-    Tick,
-}
+use crate::core::Input;
+use crate::shell::warn;
 
 /// How often the worker's clock ticks (presence heartbeats and expiry).
 pub const TICK_MS: i32 = 5_000;
@@ -50,9 +37,9 @@ impl std::fmt::Debug for Link {
     }
 }
 
-fn send_input(inputs: &UnboundedSender<Input>, event: NetEvent) {
+fn send_input(inputs: &UnboundedSender<Input>, input: Input) {
     // The receiver lives as long as the worker.
-    let _ = inputs.unbounded_send(Input::Net(event));
+    let _ = inputs.unbounded_send(input);
 }
 
 impl Link {
@@ -74,7 +61,7 @@ impl Link {
 
     fn start_clock(&self) {
         let inputs = self.inputs.clone();
-        let tick = Closure::<dyn Fn()>::new(move || send_input(&inputs, NetEvent::Tick));
+        let tick = Closure::<dyn Fn()>::new(move || send_input(&inputs, Input::Tick));
         call_timer("setInterval", tick.as_ref(), TICK_MS);
         // The clock runs as long as the worker.
         tick.forget();
@@ -89,7 +76,7 @@ impl Link {
             if let Ok(event) = event.dyn_into::<MessageEvent>() {
                 send_input(
                     &inputs,
-                    NetEvent::FromTab(Uint8Array::new(&event.data()).to_vec()),
+                    Input::FromTab(Uint8Array::new(&event.data()).to_vec()),
                 );
             }
         });
@@ -103,14 +90,17 @@ impl Link {
         self.url = url.unwrap_or_else(home_relay);
     }
 
-    /// Tells the other tabs of this browser about changes.
+    /// Tells the other tabs of this browser about changes. They would get them from storage
+    /// on their next open anyway, so a failure is only logged.
     pub fn tell_tabs(&self, message: &[u8]) {
-        if let Some(tabs) = &self.tabs {
-            let _ = tabs.post_message(&Uint8Array::from(message));
+        if let Some(tabs) = &self.tabs
+            && let Err(error) = tabs.post_message(&Uint8Array::from(message))
+        {
+            warn(&format!("could not tell the other tabs: {error:?}"));
         }
     }
 
-    /// Opens the socket; its events arrive as [`NetEvent`]s.
+    /// Opens the socket; its events arrive as [`Input`]s.
     pub fn connect(&mut self) {
         self.drop_socket();
         let socket = match WebSocket::new(&self.url) {
@@ -119,20 +109,20 @@ impl Link {
         };
         socket.set_binary_type(BinaryType::Arraybuffer);
         let handler = |inputs: UnboundedSender<Input>,
-                       make: fn(web_sys::Event) -> Option<NetEvent>| {
+                       make: fn(web_sys::Event) -> Option<Input>| {
             Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
                 if let Some(event) = make(event) {
                     send_input(&inputs, event);
                 }
             })
         };
-        let on_open = handler(self.inputs.clone(), |_| Some(NetEvent::Opened));
+        let on_open = handler(self.inputs.clone(), |_| Some(Input::Opened));
         let on_message = handler(self.inputs.clone(), |event| {
             let data = event.dyn_into::<MessageEvent>().ok()?.data();
             let buffer = data.dyn_into::<ArrayBuffer>().ok()?;
-            Some(NetEvent::Frame(Uint8Array::new(&buffer).to_vec()))
+            Some(Input::Frame(Uint8Array::new(&buffer).to_vec()))
         });
-        let on_close = handler(self.inputs.clone(), |_| Some(NetEvent::Closed));
+        let on_close = handler(self.inputs.clone(), |_| Some(Input::Closed));
         socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
@@ -152,10 +142,13 @@ impl Link {
     }
 
     pub fn send(&self, frame: &[u8]) {
+        // A frame that cannot be sent is not lost: the core's sync state resends what the relay
+        // lacks after the reconnect that a broken socket leads to.
         if let Some(socket) = &self.socket
             && socket.ready_state() == WebSocket::OPEN
+            && let Err(error) = socket.send_with_u8_array(frame)
         {
-            let _ = socket.send_with_u8_array(frame);
+            warn(&format!("could not send to the relay: {error:?}"));
         }
     }
 
@@ -180,7 +173,7 @@ impl Link {
         let wait = ceiling * (0.5 + js_sys::Math::random() / 2.0);
         self.failures += 1;
         let inputs = self.inputs.clone();
-        let retry = Closure::once_into_js(move || send_input(&inputs, NetEvent::Retry));
+        let retry = Closure::once_into_js(move || send_input(&inputs, Input::Retry));
         call_timer("setTimeout", &retry, wait as i32);
     }
 }

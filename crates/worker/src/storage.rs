@@ -1,18 +1,27 @@
-//! Groups in IndexedDB: a catalogue, each group's Automerge bytes as a snapshot followed by
-//! appended changes, and a cached view per group.
+//! Groups in IndexedDB: a catalogue, each group's Automerge bytes as snapshots and appended
+//! changes, and a cached view per group. What is written when is decided by the worker's core
+//! ([`crate::core`]); this module only carries out its [`StorageOp`]s.
 //!
-//! Stores (database `cohort`, version 2):
+//! Stores (database `cohort`, version 3):
 //! - `groups`: group id → postcard [`GroupSummary`].
-//! - `chunks`: `[group id, seq]` → Automerge bytes. The lowest seq is a snapshot (or the
-//!   first change); each local change appends one chunk. Compaction writes a new snapshot
-//!   and deletes the chunks below it in the same transaction, so a crash leaves either the
-//!   old chunks or the new snapshot, never neither.
-//! - `views`: group id → postcard [`CachedView`], the view to show before the document loads.
-//! - `synced` (since version 2): group id → postcard [`Millis`], when the relay last had every
+//! - `chunks`: Automerge bytes, keyed by their content so that any number of tabs can write the
+//!   same group: `[group id, "snapshot", SHA-256 of the heads]` for a whole document and
+//!   `[group id, "incremental", SHA-256 of the bytes]` for changes, as automerge-repo's
+//!   IndexedDB storage keys them. A compaction writes a snapshot and deletes the chunks it
+//!   names (those its snapshot contains) in one transaction, so a crash leaves either the old
+//!   chunks or the new snapshot, never neither, and a chunk another tab wrote meanwhile stays.
+//!   Versions 1 and 2 keyed chunks `[group id, seq]`; such chunks are still read, and replaced
+//!   by the next compaction. Version 3 changed no store: it is there so that an older Cohort
+//!   in another tab, which would overwrite numbered keys it did not read, cannot open the
+//!   database any more.
+//! - `views`: group id → postcard `CachedView`, the view to show before the document loads.
+//! - `synced` (since version 2): group id → postcard `Millis`, when the relay last had every
 //!   change of the group this device had (milliseconds since the Unix epoch). Shown offline.
 
 use cohort_model::protocol::{GroupSummary, StorageFailure};
-use cohort_model::{GroupId, Millis, protocol};
+
+use crate::core::{Chunk, ChunkKey, StorageOp, Stored, StoredGroup};
+use cohort_model::{GroupId, protocol};
 use indexed_db_futures::KeyRange;
 use indexed_db_futures::database::{Database, ObjectStoreName};
 use indexed_db_futures::error::{DomException, Error, OpenDbError, UnexpectedDataError};
@@ -27,7 +36,7 @@ const GROUPS: &str = "groups";
 const CHUNKS: &str = "chunks";
 const VIEWS: &str = "views";
 const SYNCED: &str = "synced";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// What went wrong with IndexedDB, sorted by what the organizer can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -75,36 +84,47 @@ impl From<Error> for StorageError {
     }
 }
 
-/// The stored bytes of one group.
-#[derive(Debug, Default)]
-pub struct StoredGroup {
-    /// Every chunk, in order, concatenated: `Automerge::load` reads them as one.
-    pub bytes: Vec<u8>,
-    /// The number of chunks.
-    pub chunks: u32,
-    /// The seq the next appended chunk gets.
-    pub next_seq: u32,
-}
-
 /// An open IndexedDB database.
 #[derive(Debug, Clone)]
 pub struct Storage {
     db: Database,
 }
 
-fn chunk_key(group: &GroupId, seq: u32) -> JsValue {
-    Array::of2(&group.to_string().into(), &seq.into()).into()
+fn chunk_key(group: &GroupId, key: &ChunkKey) -> JsValue {
+    let id: JsValue = group.to_string().into();
+    match key {
+        ChunkKey::Numbered(seq) => Array::of2(&id, &(*seq).into()),
+        ChunkKey::Snapshot(hash) => Array::of3(&id, &"snapshot".into(), &hash.into()),
+        ChunkKey::Incremental(hash) => Array::of3(&id, &"incremental".into(), &hash.into()),
+    }
+    .into()
 }
 
-/// Keys `[group, n]` with `from <= n < to`.
-fn chunk_range(group: &GroupId, from: u32, to: Option<u32>) -> KeyRange<JsValue> {
-    let id: JsValue = group.to_string().into();
-    let lower = Array::of2(&id, &from.into()).into();
-    match to {
-        Some(to) => KeyRange::Bound(lower, false, chunk_key(group, to), true),
-        // An array sorts after every number, so [group, []] is above every [group, seq].
-        None => KeyRange::Bound(lower, false, Array::of2(&id, &Array::new()).into(), false),
+/// The [`ChunkKey`] of a stored key, if it is one.
+fn read_chunk_key(key: &JsValue) -> Option<ChunkKey> {
+    let parts = Array::from(key);
+    let second = parts.get(1);
+    if let Some(seq) = second.as_f64() {
+        return Some(ChunkKey::Numbered(seq as u32));
     }
+    let hash = parts.get(2).as_string()?;
+    match second.as_string()?.as_str() {
+        "snapshot" => Some(ChunkKey::Snapshot(hash)),
+        "incremental" => Some(ChunkKey::Incremental(hash)),
+        _ => None,
+    }
+}
+
+/// Every chunk key of a group: `[group, …]`. Numbers sort before strings and strings before
+/// arrays, so `[group, 0]` to `[group, []]` holds both the numbered and the hashed keys.
+fn chunk_range(group: &GroupId) -> KeyRange<JsValue> {
+    let id: JsValue = group.to_string().into();
+    KeyRange::Bound(
+        Array::of2(&id, &0.into()).into(),
+        false,
+        Array::of2(&id, &Array::new()).into(),
+        false,
+    )
 }
 
 fn bytes_value(bytes: &[u8]) -> JsValue {
@@ -164,6 +184,7 @@ impl Storage {
                 if event.old_version() < 2.0 {
                     db.create_object_store(SYNCED).build()?;
                 }
+                // Version 3 keys new chunks by content; its stores are those of version 2.
                 Ok(())
             })
             .await
@@ -180,24 +201,22 @@ impl Storage {
         Ok(Self { db })
     }
 
-    /// Every group in this browser, by name.
-    pub async fn groups(&self) -> Result<Vec<GroupSummary>, StorageError> {
+    /// Every group in this browser.
+    async fn groups(&self) -> Result<Vec<GroupSummary>, StorageError> {
         let tx = self.db.transaction(GROUPS).build()?;
         let values: Vec<JsValue> = tx
             .object_store(GROUPS)?
             .get_all::<JsValue>()
             .await?
             .collect::<Result<_, _>>()?;
-        let mut groups = values
+        Ok(values
             .iter()
             .map(|value| protocol::decode::<GroupSummary>(&value_bytes(value)))
-            .collect::<Result<Vec<_>, _>>()?;
-        groups.sort_by_key(|group| group.name.to_lowercase());
-        Ok(groups)
+            .collect::<Result<Vec<_>, _>>()?)
     }
 
     /// Adds or renames a group in the catalogue.
-    pub async fn put_summary(&self, summary: &GroupSummary) -> Result<(), StorageError> {
+    async fn put_summary(&self, summary: &GroupSummary) -> Result<(), StorageError> {
         self.put(GROUPS, &summary.id, &protocol::encode(summary))
             .await
     }
@@ -219,113 +238,134 @@ impl Storage {
         commit(tx).await
     }
 
-    /// Stores a new group: its catalogue entry and its first bytes, together.
-    pub async fn create(&self, summary: &GroupSummary, bytes: &[u8]) -> Result<(), StorageError> {
+    /// Carries out one of the core's storage operations.
+    pub async fn run(&self, op: StorageOp) -> Result<Stored, StorageError> {
+        match op {
+            StorageOp::ListGroups => return self.groups().await.map(Stored::Groups),
+            StorageOp::Read(group) => return self.read(&group).await.map(Stored::Group),
+            StorageOp::ReadView(group) => return self.get(VIEWS, &group).await.map(Stored::View),
+            StorageOp::Create { summary, chunk } | StorageOp::Rename { summary, chunk } => {
+                self.put_summary_and_chunk(&summary, &chunk).await?
+            }
+            StorageOp::Append { group, chunk } => self.append(&group, &chunk).await?,
+            StorageOp::Compact {
+                group,
+                snapshot,
+                replaces,
+            } => self.compact(&group, &snapshot, &replaces).await?,
+            StorageOp::PutSummary(summary) => self.put_summary(&summary).await?,
+            StorageOp::PutView { group, view } => self.put(VIEWS, &group, &view).await?,
+            StorageOp::PutSyncedAt { group, at } => {
+                self.put(SYNCED, &group, &protocol::encode(&at)).await?
+            }
+            StorageOp::Delete(group) => self.delete(&group).await?,
+        }
+        Ok(Stored::Done)
+    }
+
+    /// Stores a catalogue entry and a chunk of the same group, together: a new group, or a
+    /// renamed one with its change.
+    async fn put_summary_and_chunk(
+        &self,
+        summary: &GroupSummary,
+        chunk: &Chunk,
+    ) -> Result<(), StorageError> {
         let tx = self.writing([GROUPS, CHUNKS])?;
         tx.object_store(GROUPS)?
             .put(bytes_value(&protocol::encode(summary)))
             .with_key(summary.id.to_string())
             .await?;
         tx.object_store(CHUNKS)?
-            .put(bytes_value(bytes))
-            .with_key(chunk_key(&summary.id, 0))
+            .put(bytes_value(&chunk.bytes))
+            .with_key(chunk_key(&summary.id, &chunk.key))
             .await?;
         commit(tx).await
     }
 
-    pub async fn summary(&self, group: &GroupId) -> Result<Option<GroupSummary>, StorageError> {
-        let bytes = self.get(GROUPS, group).await?;
-        Ok(bytes.map(|bytes| protocol::decode(&bytes)).transpose()?)
-    }
-
     /// Removes a group and everything stored for it, in one transaction.
-    pub async fn delete(&self, group: &GroupId) -> Result<(), StorageError> {
+    async fn delete(&self, group: &GroupId) -> Result<(), StorageError> {
         let tx = self.writing([GROUPS, CHUNKS, VIEWS, SYNCED])?;
         tx.object_store(GROUPS)?.delete(group.to_string()).await?;
         tx.object_store(VIEWS)?.delete(group.to_string()).await?;
         tx.object_store(SYNCED)?.delete(group.to_string()).await?;
         tx.object_store(CHUNKS)?
-            .delete::<JsValue, _>(chunk_range(group, 0, None))
+            .delete::<JsValue, _>(chunk_range(group))
             .await?;
         commit(tx).await
     }
 
-    /// The group's stored bytes.
-    pub async fn load(&self, group: &GroupId) -> Result<StoredGroup, StorageError> {
-        let tx = self.db.transaction(CHUNKS).build()?;
-        let store = tx.object_store(CHUNKS)?;
-        let keys: Vec<JsValue> = store
-            .get_all_keys::<JsValue>()
-            .with_query::<JsValue, _>(chunk_range(group, 0, None))
-            .await?
-            .collect::<Result<_, _>>()?;
-        let values: Vec<JsValue> = store
-            .get_all::<JsValue>()
-            .with_query::<JsValue, _>(chunk_range(group, 0, None))
-            .await?
-            .collect::<Result<_, _>>()?;
-        let last_seq = keys.last().and_then(|key| Array::from(key).get(1).as_f64());
-        let mut stored = StoredGroup {
-            chunks: values.len() as u32,
-            next_seq: last_seq.map_or(0, |seq| seq as u32 + 1),
-            bytes: Vec::new(),
+    /// Everything stored for a group, read in one transaction: what one tab reads is what
+    /// storage held at one moment, whatever other tabs write meanwhile.
+    pub async fn read(&self, group: &GroupId) -> Result<StoredGroup, StorageError> {
+        let tx = self
+            .db
+            .transaction([GROUPS, CHUNKS, VIEWS, SYNCED])
+            .build()?;
+        let tx = &tx;
+        let by_id = |store| async move {
+            let value: Option<JsValue> = tx.object_store(store)?.get(group.to_string()).await?;
+            Ok::<_, StorageError>(value.map(|value| value_bytes(&value)))
         };
-        for value in &values {
-            stored.bytes.extend(value_bytes(value));
-        }
-        Ok(stored)
+        let summary = by_id(GROUPS).await?;
+        let view = by_id(VIEWS).await?;
+        let synced_at = by_id(SYNCED).await?;
+        let chunks = tx.object_store(CHUNKS)?;
+        let keys: Vec<JsValue> = chunks
+            .get_all_keys::<JsValue>()
+            .with_query::<JsValue, _>(chunk_range(group))
+            .await?
+            .collect::<Result<_, _>>()?;
+        let values: Vec<JsValue> = chunks
+            .get_all::<JsValue>()
+            .with_query::<JsValue, _>(chunk_range(group))
+            .await?
+            .collect::<Result<_, _>>()?;
+        let chunks = keys
+            .iter()
+            .zip(&values)
+            .filter_map(|(key, value)| {
+                Some(Chunk {
+                    key: read_chunk_key(key)?,
+                    bytes: value_bytes(value),
+                })
+            })
+            .collect();
+        Ok(StoredGroup {
+            summary: summary.map(|bytes| protocol::decode(&bytes)).transpose()?,
+            view,
+            synced_at: synced_at
+                .map(|bytes| protocol::decode(&bytes))
+                .transpose()?,
+            chunks,
+        })
     }
 
-    /// Appends one chunk (a change or several) to a group.
-    pub async fn append(
-        &self,
-        group: &GroupId,
-        seq: u32,
-        bytes: &[u8],
-    ) -> Result<(), StorageError> {
+    /// Stores one chunk of changes.
+    async fn append(&self, group: &GroupId, chunk: &Chunk) -> Result<(), StorageError> {
         let tx = self.writing(CHUNKS)?;
         tx.object_store(CHUNKS)?
-            .put(bytes_value(bytes))
-            .with_key(chunk_key(group, seq))
+            .put(bytes_value(&chunk.bytes))
+            .with_key(chunk_key(group, &chunk.key))
             .await?;
         commit(tx).await
     }
 
-    /// Replaces every chunk below `seq` with `snapshot` stored at `seq`, atomically.
-    pub async fn compact(
+    /// Stores `snapshot` and deletes the chunks it `replaces`, atomically.
+    async fn compact(
         &self,
         group: &GroupId,
-        seq: u32,
-        snapshot: &[u8],
+        snapshot: &Chunk,
+        replaces: &[ChunkKey],
     ) -> Result<(), StorageError> {
         let tx = self.writing(CHUNKS)?;
         let store = tx.object_store(CHUNKS)?;
         store
-            .put(bytes_value(snapshot))
-            .with_key(chunk_key(group, seq))
+            .put(bytes_value(&snapshot.bytes))
+            .with_key(chunk_key(group, &snapshot.key))
             .await?;
-        store
-            .delete::<JsValue, _>(chunk_range(group, 0, Some(seq)))
-            .await?;
+        for key in replaces.iter().filter(|key| **key != snapshot.key) {
+            store.delete(chunk_key(group, key)).await?;
+        }
         commit(tx).await
-    }
-
-    /// The cached view of a group, if any.
-    pub async fn view(&self, group: &GroupId) -> Result<Option<Vec<u8>>, StorageError> {
-        self.get(VIEWS, group).await
-    }
-
-    pub async fn put_view(&self, group: &GroupId, view: &[u8]) -> Result<(), StorageError> {
-        self.put(VIEWS, group, view).await
-    }
-
-    /// When the relay last had every change of the group that this device had, if ever.
-    pub async fn synced_at(&self, group: &GroupId) -> Result<Option<Millis>, StorageError> {
-        let bytes = self.get(SYNCED, group).await?;
-        Ok(bytes.map(|bytes| protocol::decode(&bytes)).transpose()?)
-    }
-
-    pub async fn put_synced_at(&self, group: &GroupId, at: Millis) -> Result<(), StorageError> {
-        self.put(SYNCED, group, &protocol::encode(&at)).await
     }
 }

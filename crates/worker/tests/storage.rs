@@ -8,17 +8,20 @@ use std::rc::Rc;
 
 use cohort_model::protocol::{self, Answer, Event, Failure, FromWorker, Request, ViewSource};
 use cohort_model::*;
-use cohort_worker::engine::Engine;
+use cohort_worker::core::{ChunkKey, Input, StorageOp, Stored};
+use cohort_worker::shell::Shell;
 use cohort_worker::storage::Storage;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// An engine on its own database, recording the events it sends.
+/// A worker (a tab's) on a database, recording what it posts to the page.
 struct Worker {
-    engine: Engine,
+    shell: Shell,
     storage: Storage,
     events: Rc<RefCell<Vec<Event>>>,
+    replies: Rc<RefCell<Vec<protocol::Reply>>>,
+    next_seq: u32,
 }
 
 /// A database name no other test uses.
@@ -29,28 +32,50 @@ fn fresh_database() -> String {
 async fn worker(database: &str) -> Worker {
     let storage = Storage::open(database, || panic!("blocked")).await.unwrap();
     let events = Rc::new(RefCell::new(Vec::new()));
-    let sink = events.clone();
-    let outbox = Rc::new(move |message: Vec<u8>| {
-        if let Ok(FromWorker::Event(event)) = protocol::decode(&message) {
-            sink.borrow_mut().push(event);
-        }
+    let replies = Rc::new(RefCell::new(Vec::new()));
+    let (event_sink, reply_sink) = (events.clone(), replies.clone());
+    let outbox = Rc::new(move |message: Vec<u8>| match protocol::decode(&message) {
+        Ok(FromWorker::Event(event)) => event_sink.borrow_mut().push(event),
+        Ok(FromWorker::Reply(reply)) => reply_sink.borrow_mut().push(reply),
+        Err(error) => panic!("{error}"),
     });
-    // The engine's network link stays unconnected: these tests are about storage.
+    // The network link is never started: these tests are about storage, as if offline.
     let (inputs, _) = futures_channel::mpsc::unbounded();
     Worker {
-        engine: Engine::new(
+        shell: Shell::new(
             storage.clone(),
             outbox,
             cohort_worker::link::Link::new(inputs),
         ),
         storage,
         events,
+        replies,
+        next_seq: 0,
     }
+}
+
+/// The chunks stored for a group: how many, and all their bytes in load order.
+async fn stored_chunks(storage: &Storage, id: GroupId) -> (usize, Vec<u8>) {
+    let mut chunks = storage.read(&id).await.unwrap().chunks;
+    chunks.sort_by(|a, b| a.key.cmp(&b.key));
+    let count = chunks.len();
+    (count, chunks.into_iter().flat_map(|c| c.bytes).collect())
 }
 
 impl Worker {
     async fn ask(&mut self, request: Request) -> Result<Answer, Failure> {
-        self.engine.handle(request).await
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.shell.handle(Input::Page { seq, request }).await;
+        let reply = self
+            .replies
+            .borrow()
+            .iter()
+            .find(|reply| reply.seq == seq)
+            .cloned();
+        reply
+            .expect("the shell answers a request before it handles the next input")
+            .result
     }
 
     async fn create(&mut self, name: &str) -> GroupId {
@@ -215,7 +240,7 @@ async fn an_invalid_action_is_refused_and_stores_nothing() {
     let mut worker = worker(&fresh_database()).await;
     let id = worker.create("Choir").await;
     worker.open(id).await;
-    let before = worker.storage.load(&id).await.unwrap();
+    let before = stored_chunks(&worker.storage, id).await;
     let refused = worker.apply(Action::AddMember {
         id: MemberId::random().unwrap(),
         draft: MemberDraft {
@@ -229,8 +254,7 @@ async fn an_invalid_action_is_refused_and_stores_nothing() {
         Err(Failure::Invalid(invalid)) => assert_eq!(invalid.field, Field::Email),
         other => panic!("{other:?}"),
     }
-    let after = worker.storage.load(&id).await.unwrap();
-    assert_eq!((after.bytes, after.chunks), (before.bytes, before.chunks));
+    assert_eq!(stored_chunks(&worker.storage, id).await, before);
 }
 
 #[wasm_bindgen_test]
@@ -239,14 +263,14 @@ async fn each_change_appends_one_chunk_and_compaction_keeps_everything() {
     let mut worker = worker(&database).await;
     let id = worker.create("Running club").await;
     worker.open(id).await;
-    let start = worker.storage.load(&id).await.unwrap();
+    let start = stored_chunks(&worker.storage, id).await;
     worker.apply(add_member("Ken")).await.unwrap();
-    let one_more = worker.storage.load(&id).await.unwrap();
-    assert_eq!(one_more.chunks, start.chunks + 1);
+    let one_more = stored_chunks(&worker.storage, id).await;
+    assert_eq!(one_more.0, start.0 + 1);
     assert!(
-        one_more.bytes.len() - start.bytes.len() < 300,
+        one_more.1.len() - start.1.len() < 300,
         "one change stored {} bytes",
-        one_more.bytes.len() - start.bytes.len()
+        one_more.1.len() - start.1.len()
     );
 
     for n in 0..250 {
@@ -255,13 +279,9 @@ async fn each_change_appends_one_chunk_and_compaction_keeps_everything() {
             .await
             .unwrap();
     }
-    let stored = worker.storage.load(&id).await.unwrap();
-    assert!(
-        stored.chunks <= 60,
-        "{} chunks after compaction",
-        stored.chunks
-    );
-    let reloaded = GroupDoc::load(&stored.bytes).unwrap().hydrate();
+    let (chunks, bytes) = stored_chunks(&worker.storage, id).await;
+    assert!(chunks <= 60, "{chunks} chunks after compaction");
+    let reloaded = GroupDoc::load(&bytes).unwrap().hydrate();
     assert_eq!(reloaded.members.len(), 251);
 }
 
@@ -310,8 +330,8 @@ async fn groups_are_listed_renamed_and_deleted_apart() {
         panic!()
     };
     assert_eq!(groups.len(), 1);
-    assert_eq!(worker.storage.load(&choir).await.unwrap().chunks, 0);
-    assert!(worker.storage.view(&choir).await.unwrap().is_none());
+    let stored = worker.storage.read(&choir).await.unwrap();
+    assert!(stored.chunks.is_empty() && stored.view.is_none() && stored.summary.is_none());
     // Opening it again finds nothing here, so it is asked of the relay (as a shared link
     // would be); nothing of it is shown meanwhile.
     worker.events.borrow_mut().clear();
@@ -328,6 +348,13 @@ async fn groups_are_listed_renamed_and_deleted_apart() {
     );
     // The other group is untouched.
     assert_eq!(worker.open(chess).await.last().unwrap().1.members.len(), 1);
+}
+
+async fn put_synced_at(storage: &Storage, group: GroupId, at: Millis) {
+    storage
+        .run(StorageOp::PutSyncedAt { group, at })
+        .await
+        .unwrap();
 }
 
 /// The `Sync` events among the worker's events, in order.
@@ -350,7 +377,7 @@ async fn the_last_sync_time_is_kept_per_group_shown_on_opening_and_deleted_with_
     let choir = worker.create("Choir").await;
     let chess = worker.create("Chess club").await;
     let at: Millis = 1_763_900_000_000;
-    worker.storage.put_synced_at(&choir, at).await.unwrap();
+    put_synced_at(&worker.storage, choir, at).await;
 
     // After a restart (offline: nothing new from the relay), opening a group shows when it was
     // last in sync; opening another shows that one's, not the first one's.
@@ -370,7 +397,7 @@ async fn the_last_sync_time_is_kept_per_group_shown_on_opening_and_deleted_with_
         .ask(Request::DeleteGroup { id: choir })
         .await
         .unwrap();
-    assert_eq!(worker.storage.synced_at(&choir).await.unwrap(), None);
+    assert_eq!(worker.storage.read(&choir).await.unwrap().synced_at, None);
 }
 
 #[wasm_bindgen_test]
@@ -415,8 +442,137 @@ async fn a_version_1_database_is_upgraded_with_its_groups_kept() {
     let storage = Storage::open(&database, || panic!("blocked"))
         .await
         .unwrap();
-    assert_eq!(storage.groups().await.unwrap(), vec![summary.clone()]);
-    assert_eq!(storage.synced_at(&summary.id).await.unwrap(), None);
-    storage.put_synced_at(&summary.id, 42).await.unwrap();
-    assert_eq!(storage.synced_at(&summary.id).await.unwrap(), Some(42));
+    assert!(matches!(
+        storage.run(StorageOp::ListGroups).await.unwrap(),
+        Stored::Groups(groups) if groups == vec![summary.clone()]
+    ));
+    assert_eq!(storage.read(&summary.id).await.unwrap().synced_at, None);
+    put_synced_at(&storage, summary.id, 42).await;
+    assert_eq!(storage.read(&summary.id).await.unwrap().synced_at, Some(42));
+}
+
+/// Each of `workers` adds `count` members as fast as it can, all at once on one database, as
+/// tabs do; returns the names whose additions were acknowledged.
+async fn add_members_at_once(workers: &mut [Worker], count: usize) -> Vec<String> {
+    let runs = workers
+        .iter_mut()
+        .enumerate()
+        .map(|(tab, worker)| async move {
+            let mut acknowledged = Vec::new();
+            for n in 0..count {
+                let name = format!("Tab {tab} member {n}");
+                if worker.apply(add_member(&name)).await.is_ok() {
+                    acknowledged.push(name);
+                }
+            }
+            acknowledged
+        });
+    futures_util::future::join_all(runs)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn three_tabs_writing_at_once_offline_lose_nothing_even_while_compacting() {
+    let database = fresh_database();
+    let mut first = worker(&database).await;
+    let id = first.create("Choir").await;
+    let mut tabs = vec![first, worker(&database).await, worker(&database).await];
+    for tab in &mut tabs {
+        tab.open(id).await;
+    }
+    // 250 each: every tab compacts once meanwhile (after 200 chunks).
+    let acknowledged = add_members_at_once(&mut tabs, 250).await;
+    assert_eq!(acknowledged.len(), 750);
+    drop(tabs);
+
+    let (chunks, _) = stored_chunks(&worker(&database).await.storage, id).await;
+    assert!(chunks < 750, "{chunks} chunks: no compaction happened");
+    // Reopened, as after closing every tab: every acknowledged member is there.
+    let mut reopened = worker(&database).await;
+    let views = reopened.open(id).await;
+    let names: std::collections::BTreeSet<String> = views
+        .last()
+        .unwrap()
+        .1
+        .members
+        .values()
+        .map(|member| member.name.clone())
+        .collect();
+    let missing: Vec<_> = acknowledged
+        .iter()
+        .filter(|n| !names.contains(*n))
+        .collect();
+    assert!(missing.is_empty(), "{} lost: {missing:?}", missing.len());
+}
+
+#[wasm_bindgen_test]
+async fn numbered_chunks_of_version_2_are_read_and_replaced_by_compaction() {
+    use indexed_db_futures::database::Database;
+    use indexed_db_futures::prelude::*;
+    use indexed_db_futures::transaction::TransactionMode;
+
+    // A group as version 2 stored it: a snapshot at [id, 0] and a change at [id, 1].
+    let database = fresh_database();
+    let id = GroupId::random().unwrap();
+    let mut doc = GroupDoc::create("Readers", 1).unwrap();
+    let snapshot = doc.save();
+    let heads = doc.heads();
+    doc.apply(&add_member("Ursula")).unwrap();
+    let change = doc.save_after(&heads);
+    let summary = protocol::GroupSummary {
+        id,
+        name: "Readers".into(),
+        created_at: 1,
+    };
+    let v2 = Database::open(database.as_str())
+        .with_version(2u32)
+        .with_on_upgrade_needed(|_, db| {
+            for store in ["groups", "chunks", "views", "synced"] {
+                db.create_object_store(store).build()?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let tx = v2
+        .transaction(["groups", "chunks"])
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .unwrap();
+    let bytes = |bytes: &[u8]| wasm_bindgen::JsValue::from(js_sys::Uint8Array::from(bytes));
+    let key = |seq: u32| js_sys::Array::of2(&id.to_string().into(), &seq.into());
+    tx.object_store("groups")
+        .unwrap()
+        .put(bytes(&protocol::encode(&summary)))
+        .with_key(id.to_string())
+        .await
+        .unwrap();
+    let chunks = tx.object_store("chunks").unwrap();
+    chunks.put(bytes(&snapshot)).with_key(key(0)).await.unwrap();
+    chunks.put(bytes(&change)).with_key(key(1)).await.unwrap();
+    tx.commit().await.unwrap();
+    v2.close();
+
+    let mut worker = worker(&database).await;
+    let views = worker.open(id).await;
+    assert_eq!(views.last().unwrap().1.members.len(), 1);
+    for n in 0..205 {
+        worker
+            .apply(add_member(&format!("Reader {n}")))
+            .await
+            .unwrap();
+    }
+    let stored = worker.storage.read(&id).await.unwrap();
+    assert!(
+        !stored
+            .chunks
+            .iter()
+            .any(|chunk| matches!(chunk.key, ChunkKey::Numbered(_))),
+        "the compaction left numbered chunks"
+    );
+    let mut reopened = self::worker(&database).await;
+    assert_eq!(reopened.open(id).await.last().unwrap().1.members.len(), 206);
 }

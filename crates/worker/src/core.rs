@@ -1,0 +1,1279 @@
+//! The worker's core: the open group, its sync with the relay and with other tabs, and the
+//! order of storing and sending, as a state machine with no I/O (the shape of the relay's
+//! `Hub`). It builds natively and is tested there (`tests/core.rs`).
+//!
+//! The shell ([`crate::shell`]) feeds it [`Input`]s (the page's requests, relay frames, other
+//! tabs' messages, storage results and clock ticks) and carries out the [`Output`]s it returns:
+//! posts to the page, frames to the relay, messages to other tabs and storage operations.
+//! Storage operations run one at a time in the order given; each answers with
+//! [`Input::Stored`] under its [`Ticket`].
+//!
+//! Storage is safe with any number of tabs writing the same group (each tab has its own worker
+//! and core): chunks are keyed by their content ([`ChunkKey`]), so two tabs never write the
+//! same key with different bytes, and a compaction deletes only the chunks this core read or
+//! wrote, all of which its snapshot contains. A chunk another tab wrote meanwhile stays.
+//!
+//! The page's request for an action is answered once the change is stored: until that reply,
+//! the page knows the change is not yet on disk. A failed write leaves the change in memory and
+//! is tried again with the next change or tick.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use cohort_model::automerge::{Automerge, ChangeHash, PatchLog};
+use cohort_model::protocol::{
+    self, Answer, Event, Failure, FromWorker, GroupSummary, Reply, Request, StorageFailure,
+    SyncState, SyncStatus, ViewSource,
+};
+use cohort_model::{Action, ApplyError, Group, GroupDoc, GroupId, Millis, ProfileField, Touched};
+use cohort_sync::DocumentId;
+use cohort_sync::client::{Client, Incoming};
+use cohort_sync::presence::{MAX_NAME_CHARS, Presence};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// After this many chunks a group's storage is compacted into one snapshot.
+pub const COMPACT_AFTER_CHUNKS: usize = 200;
+/// While the open group stays in sync, the time it was last in sync is stored at most this
+/// often (and whenever the sync state changes): a closed tab loses at most this much of it.
+const REMEMBER_SYNCED_EVERY_MS: Millis = 60_000;
+/// Members per message when a view is sent: small enough to decode well within a frame.
+const MEMBERS_PER_MESSAGE: usize = 1_000;
+const FEEDBACK_PER_MESSAGE: usize = 2_000;
+/// A device not heard from for this long has left.
+const PRESENCE_EXPIRES_MS: Millis = 25_000;
+
+/// Names one storage operation, so that its result finds what waits for it.
+pub type Ticket = u64;
+
+/// Where a chunk of a group's Automerge bytes is stored. The order is the order of loading:
+/// snapshots before the changes that follow them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ChunkKey {
+    /// Storage before version 3 numbered the chunks of a group, the lowest a snapshot. Such
+    /// chunks are read as they are and replaced by the next compaction.
+    Numbered(u32),
+    /// A whole document, keyed by the SHA-256 of its heads.
+    Snapshot(String),
+    /// Changes, keyed by the SHA-256 of their bytes: two tabs storing the same changes write
+    /// the same key with the same bytes.
+    Incremental(String),
+}
+
+impl ChunkKey {
+    pub fn snapshot(heads: &[ChangeHash]) -> Self {
+        let mut sorted = heads.to_vec();
+        sorted.sort_unstable();
+        let mut hasher = Sha256::new();
+        for head in &sorted {
+            hasher.update(head.0);
+        }
+        Self::Snapshot(hex(&hasher.finalize()))
+    }
+
+    pub fn incremental(bytes: &[u8]) -> Self {
+        Self::Incremental(hex(&Sha256::digest(bytes)))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// One stored chunk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    pub key: ChunkKey,
+    pub bytes: Vec<u8>,
+}
+
+/// Everything stored for one group, read in one transaction.
+#[derive(Clone, Debug, Default)]
+pub struct StoredGroup {
+    pub summary: Option<GroupSummary>,
+    /// The encoded [`CachedView`], if one was saved.
+    pub view: Option<Vec<u8>>,
+    pub synced_at: Option<Millis>,
+    pub chunks: Vec<Chunk>,
+}
+
+/// What the core asks of storage.
+#[derive(Clone, Debug)]
+pub enum StorageOp {
+    ListGroups,
+    /// Everything stored for a group: answers [`Stored::Group`].
+    Read(GroupId),
+    /// The group's saved view alone: answers [`Stored::View`].
+    ReadView(GroupId),
+    /// A new group: its catalogue entry and its first chunk, together.
+    Create {
+        summary: GroupSummary,
+        chunk: Chunk,
+    },
+    Append {
+        group: GroupId,
+        chunk: Chunk,
+    },
+    /// Writes `snapshot` and deletes `replaces`, in one transaction.
+    Compact {
+        group: GroupId,
+        snapshot: Chunk,
+        replaces: Vec<ChunkKey>,
+    },
+    /// Adds or renames a group in the catalogue.
+    PutSummary(GroupSummary),
+    /// Appends the rename's change and updates the catalogue entry, together.
+    Rename {
+        summary: GroupSummary,
+        chunk: Chunk,
+    },
+    PutView {
+        group: GroupId,
+        view: Vec<u8>,
+    },
+    PutSyncedAt {
+        group: GroupId,
+        at: Millis,
+    },
+    Delete(GroupId),
+}
+
+/// What storage answers.
+#[derive(Clone, Debug)]
+pub enum Stored {
+    Done,
+    Groups(Vec<GroupSummary>),
+    Group(StoredGroup),
+    View(Option<Vec<u8>>),
+}
+
+/// What the core acts on.
+#[derive(Debug)]
+pub enum Input {
+    /// A request from the page, to be answered under its number.
+    Page {
+        seq: u32,
+        request: Request,
+    },
+    /// The socket to the relay opened.
+    Opened,
+    Frame(Vec<u8>),
+    /// The socket closed or failed.
+    Closed,
+    /// Time to try connecting again.
+    Retry,
+    /// A message from another tab of this browser.
+    FromTab(Vec<u8>),
+    /// The clock: presence heartbeats and expiry, writes tried again.
+    Tick,
+    Stored {
+        ticket: Ticket,
+        result: Result<Stored, StorageFailure>,
+    },
+}
+
+/// What the core asks the shell to do.
+#[derive(Debug)]
+pub enum Output {
+    /// An encoded [`FromWorker`] message for the page.
+    Post(Vec<u8>),
+    /// A frame for the relay.
+    Send(Vec<u8>),
+    /// A message for the other tabs of this browser.
+    TellTabs(Vec<u8>),
+    /// Open a socket to the relay.
+    Connect,
+    /// Close the socket and do not try again (the browser is offline).
+    Disconnect,
+    /// Close the socket and try again after a backoff.
+    Reconnect,
+    /// The handshake succeeded: the next backoff starts afresh.
+    Joined,
+    /// Sync through this relay from the next connection on (`None`: the home relay).
+    SetRelay(Option<String>),
+    Storage(Ticket, StorageOp),
+    /// Something went wrong that nobody asked about: for the console.
+    Warn(String),
+}
+
+/// The view saved with a group: the messages that show it, encoded, so that opening the group
+/// posts them as they are, and the document heads the view shows.
+#[derive(Serialize, Deserialize)]
+struct CachedView {
+    heads: Vec<[u8; 32]>,
+    messages: Vec<Vec<u8>>,
+}
+
+impl CachedView {
+    fn heads(&self) -> Vec<ChangeHash> {
+        self.heads.iter().map(|head| ChangeHash(*head)).collect()
+    }
+
+    /// The view as plain values.
+    fn group(&self) -> Result<Group, protocol::BadMessage> {
+        let mut events = Vec::new();
+        for bytes in &self.messages {
+            // A stored view holds only view events.
+            if let FromWorker::Event(event) = protocol::decode(bytes)? {
+                events.push(event);
+            }
+        }
+        Ok(protocol::assemble(events))
+    }
+}
+
+/// A message between tabs: changes one of them stored for a group.
+#[derive(Serialize, Deserialize)]
+struct TabChanges {
+    group: GroupId,
+    changes: Vec<u8>,
+}
+
+fn apply_failure(error: ApplyError) -> Failure {
+    match error {
+        ApplyError::Invalid(invalid) => Failure::Invalid(invalid),
+        ApplyError::Document(error) => Failure::Document(error.to_string()),
+    }
+}
+
+fn document_failure(error: impl std::fmt::Display) -> Failure {
+    Failure::Document(error.to_string())
+}
+
+/// The automerge-repo document id of a group: the same id.
+fn document_id(id: GroupId) -> DocumentId {
+    DocumentId::from_bytes(id.bytes())
+}
+
+/// Loads a group from its chunks: snapshots first, then the changes, in any order.
+pub fn load_chunks(mut chunks: Vec<Chunk>) -> Result<GroupDoc, Failure> {
+    chunks.sort_by(|a, b| a.key.cmp(&b.key));
+    let bytes: Vec<u8> = chunks.into_iter().flat_map(|chunk| chunk.bytes).collect();
+    GroupDoc::load(&bytes).map_err(document_failure)
+}
+
+/// Who waits for a write of the open group.
+#[derive(Debug)]
+enum Waiter {
+    /// An action: answered `Done` once stored.
+    Action(u32),
+    /// A rename of the open group: its catalogue entry is written once the change is stored.
+    Rename(u32, GroupSummary),
+}
+
+/// A write of a group's changes under way.
+#[derive(Debug)]
+struct Write {
+    group: GroupId,
+    /// The heads the group's storage has once this write is done.
+    heads: Vec<ChangeHash>,
+    key: ChunkKey,
+    /// The chunks this write replaces (a compaction).
+    replaces: Vec<ChunkKey>,
+    /// The changes written, for the other tabs (none for a compaction).
+    changes: Vec<u8>,
+    waiters: Vec<Waiter>,
+}
+
+/// What a storage result continues.
+#[derive(Debug)]
+enum Then {
+    /// Answer the request with what storage answered.
+    Answer(u32),
+    /// Answer the request with this group once stored.
+    AnswerGroup(u32, GroupSummary),
+    Open(u32, GroupId),
+    Rename(u32, String),
+    Renamed(u32, GroupSummary, Vec<u8>),
+    SaveView(u32, Vec<ChangeHash>),
+    Write(Write),
+    /// Nothing waits: a failure is only logged (what it was, for the console).
+    Background(&'static str),
+}
+
+/// The group shown on the page, loaded.
+#[derive(Debug)]
+struct OpenGroup {
+    id: GroupId,
+    summary: GroupSummary,
+    doc: GroupDoc,
+    /// The heads of the stored view; it is brought up to date now and then, not on every edit.
+    view_heads: Vec<ChangeHash>,
+    /// The heads stored in IndexedDB by this core or read from it.
+    stored_heads: Vec<ChangeHash>,
+    /// The chunks this core read or wrote: all a compaction may delete.
+    known_chunks: Vec<ChunkKey>,
+    /// A write of this group is under way.
+    writing: bool,
+    /// The last write failed: try again only on the next change or tick, not at once.
+    write_failed: bool,
+    /// Requests answered by the next write.
+    waiters: Vec<Waiter>,
+}
+
+/// A shared group asked of the relay, not yet on this device.
+#[derive(Debug)]
+struct Fetching {
+    id: GroupId,
+    doc: Automerge,
+}
+
+/// How far the connection to the relay has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Connection {
+    Offline,
+    Connecting,
+    Joined,
+}
+
+/// Answers the page's requests and the relay's messages; see the module documentation.
+#[derive(Debug)]
+pub struct Core {
+    open: Option<OpenGroup>,
+    fetching: Option<Fetching>,
+    client: Client,
+    connection: Connection,
+    /// Whether the browser says it is online; while it is not, no reconnecting is tried.
+    online: bool,
+    /// The open group's sync status; `last_synced_at` is kept current while up to date.
+    status: SyncStatus,
+    /// The open group's `last_synced_at` as stored.
+    stored_synced_at: Option<Millis>,
+    display_name: String,
+    /// Counts this device's presence messages (peers drop repeats by it).
+    presence_count: u64,
+    session_id: String,
+    /// Other devices with the open group open: peer id → display name and when last heard.
+    others: BTreeMap<String, (String, Millis)>,
+    /// A request waits for storage; later requests wait in `queue` (actions wait only for
+    /// this, not for their own write).
+    busy: bool,
+    queue: VecDeque<(u32, Request)>,
+    next_ticket: Ticket,
+    pending: HashMap<Ticket, Then>,
+    now: Millis,
+    outputs: Vec<Output>,
+}
+
+impl Core {
+    /// A core whose peer and presence session ids derive from `seed` (random in the browser).
+    pub fn new(seed: u64) -> Self {
+        Self {
+            open: None,
+            fetching: None,
+            client: Client::new(format!("cohort-{seed:016x}")),
+            connection: Connection::Offline,
+            online: true,
+            status: SyncStatus::default(),
+            stored_synced_at: None,
+            display_name: String::new(),
+            presence_count: 0,
+            session_id: format!("{:x}", seed.rotate_left(32)),
+            others: BTreeMap::new(),
+            busy: false,
+            queue: VecDeque::new(),
+            next_ticket: 0,
+            pending: HashMap::new(),
+            now: 0,
+            outputs: Vec::new(),
+        }
+    }
+
+    /// Starts syncing with the relay.
+    pub fn start(&mut self, now: Millis) -> Vec<Output> {
+        self.now = now;
+        self.connect();
+        self.post_status();
+        std::mem::take(&mut self.outputs)
+    }
+
+    /// Acts on one input at `now` (milliseconds since the Unix epoch) and says what to do.
+    pub fn handle(&mut self, input: Input, now: Millis) -> Vec<Output> {
+        self.now = now;
+        match input {
+            Input::Page { seq, request } => {
+                self.queue.push_back((seq, request));
+                self.run_queue();
+            }
+            Input::Opened => {
+                let join = self.client.join();
+                self.send(join);
+            }
+            Input::Frame(frame) => self.receive_frame(&frame),
+            Input::Closed => self.disconnected(),
+            Input::Retry if self.online => self.connect(),
+            Input::Retry => {}
+            Input::FromTab(message) => self.receive_from_tab(&message),
+            Input::Tick => {
+                self.announce();
+                self.forget_departed();
+                self.flush();
+            }
+            Input::Stored { ticket, result } => self.stored(ticket, result),
+        }
+        self.post_status();
+        std::mem::take(&mut self.outputs)
+    }
+
+    fn output(&mut self, output: Output) {
+        self.outputs.push(output);
+    }
+
+    fn post(&mut self, event: Event) {
+        self.output(Output::Post(protocol::encode(&FromWorker::Event(event))));
+    }
+
+    fn reply(&mut self, seq: u32, result: Result<Answer, Failure>) {
+        let reply = FromWorker::Reply(Reply { seq, result });
+        self.output(Output::Post(protocol::encode(&reply)));
+    }
+
+    fn send(&mut self, frame: Vec<u8>) {
+        self.output(Output::Send(frame));
+    }
+
+    fn warn(&mut self, message: String) {
+        self.output(Output::Warn(message));
+    }
+
+    fn storage(&mut self, op: StorageOp, then: Then) {
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.pending.insert(ticket, then);
+        self.output(Output::Storage(ticket, op));
+    }
+
+    /// Answers the request that waited for storage, and starts the next ones.
+    fn finish(&mut self, seq: u32, result: Result<Answer, Failure>) {
+        self.reply(seq, result);
+        self.busy = false;
+        self.run_queue();
+    }
+
+    fn run_queue(&mut self) {
+        while !self.busy {
+            let Some((seq, request)) = self.queue.pop_front() else {
+                return;
+            };
+            self.request(seq, request);
+        }
+    }
+
+    /// Starts a request; one that needs storage sets `busy` until it is answered.
+    fn request(&mut self, seq: u32, request: Request) {
+        let busy = |core: &mut Self, op, then| {
+            core.busy = true;
+            core.storage(op, then);
+        };
+        match request {
+            Request::ListGroups => busy(self, StorageOp::ListGroups, Then::Answer(seq)),
+            Request::CreateGroup { name, at } => {
+                match GroupDoc::create(&name, at).map_err(apply_failure) {
+                    Ok(doc) => self.create(seq, doc, at),
+                    Err(failure) => self.reply(seq, Err(failure)),
+                }
+            }
+            Request::ImportGroup { bytes, at } => match GroupDoc::load(&bytes) {
+                Ok(doc) => self.create(seq, doc, at),
+                Err(error) => self.reply(seq, Err(document_failure(error))),
+            },
+            Request::RenameGroup { id, name } => match self.open.as_mut() {
+                Some(open) if open.id == id => {
+                    let action = Action::SetProfile {
+                        field: ProfileField::Name,
+                        value: name.clone(),
+                    };
+                    match open.doc.apply(&action) {
+                        Ok(touched) => {
+                            open.summary.name = name.trim().to_owned();
+                            let summary = open.summary.clone();
+                            open.waiters.push(Waiter::Rename(seq, summary));
+                            self.busy = true;
+                            self.changed(touched);
+                            self.flush();
+                        }
+                        Err(error) => self.reply(seq, Err(apply_failure(error))),
+                    }
+                }
+                _ => busy(self, StorageOp::Read(id), Then::Rename(seq, name)),
+            },
+            Request::DeleteGroup { id } => {
+                if self.open.as_ref().is_some_and(|open| open.id == id)
+                    || self
+                        .fetching
+                        .as_ref()
+                        .is_some_and(|fetching| fetching.id == id)
+                {
+                    self.close();
+                }
+                busy(self, StorageOp::Delete(id), Then::Answer(seq));
+            }
+            Request::OpenGroup { id } => {
+                self.close();
+                busy(self, StorageOp::Read(id), Then::Open(seq, id));
+            }
+            Request::Apply { action } => self.apply(seq, &action),
+            Request::SaveView => match &self.open {
+                Some(open) if open.view_heads != open.doc.heads() => {
+                    let (id, heads) = (open.id, open.doc.heads());
+                    busy(self, StorageOp::ReadView(id), Then::SaveView(seq, heads));
+                }
+                _ => self.reply(seq, Ok(Answer::Done)),
+            },
+            Request::SetRelay { url } => {
+                self.output(Output::SetRelay(url));
+                self.go_offline();
+                if self.online {
+                    self.connect();
+                }
+                self.reply(seq, Ok(Answer::Done));
+            }
+            Request::SetDisplayName { name } => {
+                self.display_name = name.trim().chars().take(MAX_NAME_CHARS).collect();
+                self.announce();
+                self.reply(seq, Ok(Answer::Done));
+            }
+            Request::NetworkChanged { online } => {
+                self.online = online;
+                if online {
+                    self.connect();
+                } else {
+                    self.go_offline();
+                }
+                self.reply(seq, Ok(Answer::Done));
+            }
+            Request::MeasureBareLoad { .. } => {
+                // The shell times this benchmark itself: the core has no clock to time with.
+                self.reply(seq, Err(Failure::Document("not measured here".into())));
+            }
+        }
+    }
+
+    fn create(&mut self, seq: u32, doc: GroupDoc, at: Millis) {
+        let id = match GroupId::random() {
+            Ok(id) => id,
+            Err(error) => return self.reply(seq, Err(document_failure(error))),
+        };
+        let summary = GroupSummary {
+            id,
+            name: doc.profile().name,
+            created_at: at,
+        };
+        let chunk = Chunk {
+            key: ChunkKey::snapshot(&doc.heads()),
+            bytes: doc.save(),
+        };
+        self.busy = true;
+        self.storage(
+            StorageOp::Create {
+                summary: summary.clone(),
+                chunk,
+            },
+            Then::AnswerGroup(seq, summary),
+        );
+    }
+
+    fn apply(&mut self, seq: u32, action: &Action) {
+        let Some(open) = self.open.as_mut() else {
+            return self.reply(seq, Err(Failure::NoGroupOpen));
+        };
+        match open.doc.apply(action) {
+            Ok(touched) => {
+                open.waiters.push(Waiter::Action(seq));
+                self.changed(touched);
+                self.flush();
+            }
+            Err(error) => self.reply(seq, Err(apply_failure(error))),
+        }
+    }
+
+    /// Tells the page what a change to the open group touched.
+    fn changed(&mut self, touched: Touched) {
+        if touched.is_empty() {
+            return;
+        }
+        let Some(open) = &self.open else { return };
+        let event = Event::Updated {
+            group: open.id,
+            update: open.doc.update_for(&touched),
+        };
+        self.post(event);
+    }
+
+    /// Starts writing the open group's unstored changes, or compacting it, unless a write is
+    /// under way (its end starts the next).
+    fn flush(&mut self) {
+        let Some(open) = self.open.as_mut().filter(|open| !open.writing) else {
+            return;
+        };
+        let heads = open.doc.heads();
+        let write = if heads != open.stored_heads {
+            let changes = open.doc.save_after(&open.stored_heads);
+            let key = ChunkKey::incremental(&changes);
+            let op = StorageOp::Append {
+                group: open.id,
+                chunk: Chunk {
+                    key: key.clone(),
+                    bytes: changes.clone(),
+                },
+            };
+            let write = Write {
+                group: open.id,
+                heads,
+                key,
+                replaces: Vec::new(),
+                changes,
+                waiters: std::mem::take(&mut open.waiters),
+            };
+            (op, write)
+        } else if open.known_chunks.len() > COMPACT_AFTER_CHUNKS {
+            let key = ChunkKey::snapshot(&heads);
+            let replaces = open.known_chunks.clone();
+            let op = StorageOp::Compact {
+                group: open.id,
+                snapshot: Chunk {
+                    key: key.clone(),
+                    bytes: open.doc.save(),
+                },
+                replaces: replaces.clone(),
+            };
+            let write = Write {
+                group: open.id,
+                heads,
+                key,
+                replaces,
+                changes: Vec::new(),
+                waiters: Vec::new(),
+            };
+            (op, write)
+        } else {
+            return;
+        };
+        open.writing = true;
+        open.write_failed = false;
+        self.storage(write.0, Then::Write(write.1));
+    }
+
+    fn written(&mut self, write: Write, result: Result<(), StorageFailure>) {
+        let Write {
+            group,
+            heads,
+            key,
+            replaces,
+            changes,
+            waiters,
+        } = write;
+        if let Some(open) = self.open.as_mut().filter(|open| open.id == group) {
+            open.writing = false;
+            match &result {
+                Ok(()) => {
+                    open.stored_heads = heads;
+                    open.known_chunks.retain(|known| !replaces.contains(known));
+                    open.known_chunks.push(key);
+                }
+                Err(_) => open.write_failed = true,
+            }
+        }
+        match result {
+            Ok(()) => {
+                if !changes.is_empty() {
+                    let message = protocol::encode(&TabChanges { group, changes });
+                    self.output(Output::TellTabs(message));
+                }
+                for waiter in waiters {
+                    match waiter {
+                        Waiter::Action(seq) => self.reply(seq, Ok(Answer::Done)),
+                        Waiter::Rename(seq, summary) => self.storage(
+                            StorageOp::PutSummary(summary.clone()),
+                            Then::AnswerGroup(seq, summary),
+                        ),
+                    }
+                }
+                self.send_changes();
+                if self.open.as_ref().is_some_and(|open| open.id == group) {
+                    self.flush();
+                }
+            }
+            Err(failure) => {
+                self.post(Event::StorageFailed(failure.clone()));
+                for waiter in waiters {
+                    let seq = match waiter {
+                        Waiter::Action(seq) => seq,
+                        Waiter::Rename(seq, _) => {
+                            self.busy = false;
+                            seq
+                        }
+                    };
+                    self.reply(seq, Err(Failure::Storage(failure.clone())));
+                }
+                self.run_queue();
+            }
+        }
+    }
+
+    /// Closes the open group, first asking to store what it has not stored yet.
+    fn close(&mut self) {
+        self.flush_all();
+        self.open = None;
+        self.fetching = None;
+        self.others.clear();
+    }
+
+    /// Writes every unstored change of the open group now, even while another write is under
+    /// way: storage runs in order, so nothing is lost when the group closes.
+    fn flush_all(&mut self) {
+        if let Some(open) = self.open.as_mut() {
+            open.writing = false;
+        }
+        self.flush();
+    }
+
+    fn stored(&mut self, ticket: Ticket, result: Result<Stored, StorageFailure>) {
+        let Some(then) = self.pending.remove(&ticket) else {
+            return self.warn(format!("storage answered an unknown ticket {ticket}"));
+        };
+        match then {
+            Then::Answer(seq) => {
+                let answer = result.map_err(Failure::Storage).map(|stored| match stored {
+                    Stored::Groups(mut groups) => {
+                        groups.sort_by_key(|group| group.name.to_lowercase());
+                        Answer::Groups(groups)
+                    }
+                    _ => Answer::Done,
+                });
+                self.finish(seq, answer);
+            }
+            Then::AnswerGroup(seq, summary) => {
+                let answer = result
+                    .map_err(Failure::Storage)
+                    .map(|_| Answer::Group(summary));
+                self.finish(seq, answer);
+            }
+            Then::Open(seq, id) => match result {
+                Ok(Stored::Group(stored)) => {
+                    let result = self.opened(id, stored);
+                    self.finish(seq, result);
+                }
+                Ok(_) => self.finish(seq, Err(unexpected())),
+                Err(failure) => self.finish(seq, Err(Failure::Storage(failure))),
+            },
+            Then::Rename(seq, name) => match result {
+                Ok(Stored::Group(stored)) => self.rename_stored(seq, name, stored),
+                Ok(_) => self.finish(seq, Err(unexpected())),
+                Err(failure) => self.finish(seq, Err(Failure::Storage(failure))),
+            },
+            Then::Renamed(seq, summary, changes) => match result {
+                Ok(_) => {
+                    let group = summary.id;
+                    let message = protocol::encode(&TabChanges { group, changes });
+                    self.output(Output::TellTabs(message));
+                    self.finish(seq, Ok(Answer::Group(summary)));
+                }
+                Err(failure) => self.finish(seq, Err(Failure::Storage(failure))),
+            },
+            Then::SaveView(seq, heads) => {
+                let result = match result {
+                    Ok(Stored::View(view)) => {
+                        self.save_view(heads, view);
+                        Ok(Answer::Done)
+                    }
+                    Ok(_) => Err(unexpected()),
+                    Err(failure) => Err(Failure::Storage(failure)),
+                };
+                self.finish(seq, result);
+            }
+            Then::Write(write) => self.written(write, result.map(drop)),
+            Then::Background(what) => {
+                if let Err(failure) = result {
+                    self.warn(format!("{what} was not stored: {failure}"));
+                }
+            }
+        }
+    }
+
+    /// Shows a group read from storage, or asks the relay for it if this device lacks it.
+    fn opened(&mut self, id: GroupId, stored: StoredGroup) -> Result<Answer, Failure> {
+        self.stored_synced_at = stored.synced_at;
+        if self.status.last_synced_at != stored.synced_at {
+            self.status.last_synced_at = stored.synced_at;
+            self.post(Event::Sync(self.status));
+        }
+        let Some(summary) = stored.summary else {
+            // A shared link to a group this device does not have: ask the relay for it. The
+            // view follows once it arrives, or `OpenFailed` if the relay lacks it too.
+            self.fetching = Some(Fetching {
+                id,
+                doc: Automerge::new(),
+            });
+            self.send_changes();
+            return Ok(Answer::Done);
+        };
+        // First the stored view, posted as it was saved, so the page shows the group while the
+        // document loads.
+        let cached = stored
+            .view
+            .and_then(|bytes| protocol::decode::<CachedView>(&bytes).ok());
+        let cached_heads = cached.map(|CachedView { heads, messages }| {
+            self.outputs.extend(messages.into_iter().map(Output::Post));
+            CachedView {
+                heads,
+                messages: Vec::new(),
+            }
+            .heads()
+        });
+        let known_chunks = stored
+            .chunks
+            .iter()
+            .map(|chunk| chunk.key.clone())
+            .collect();
+        let doc = load_chunks(stored.chunks)?;
+        let heads = doc.heads();
+        // A view behind the document is brought up to date with the records changed since;
+        // only without a usable view is the whole document read.
+        // (Equal heads are checked first: finding what changed makes Automerge index the
+        // history of a freshly loaded document, which costs about as much as the load.)
+        let since_view = cached_heads.and_then(|view_heads| {
+            if view_heads == heads {
+                return Some((view_heads, Touched::default()));
+            }
+            let touched = doc.touched_since(&view_heads)?;
+            Some((view_heads, touched))
+        });
+        let view_heads = match since_view {
+            Some((view_heads, touched)) => {
+                if !touched.is_empty() {
+                    let update = doc.update_for(&touched);
+                    self.post(Event::Updated { group: id, update });
+                }
+                view_heads
+            }
+            None => self.show_whole(id, &doc),
+        };
+        self.open = Some(OpenGroup {
+            id,
+            summary,
+            doc,
+            view_heads,
+            stored_heads: heads,
+            known_chunks,
+            writing: false,
+            write_failed: false,
+            waiters: Vec::new(),
+        });
+        self.loaded(id);
+        Ok(Answer::Done)
+    }
+
+    /// Posts the whole group read from its document, and stores that view; returns its heads.
+    fn show_whole(&mut self, id: GroupId, doc: &GroupDoc) -> Vec<ChangeHash> {
+        let group = doc.hydrate();
+        let heads = doc.heads();
+        self.outputs.extend(
+            view_messages(id, ViewSource::Document, &group)
+                .into_iter()
+                .map(Output::Post),
+        );
+        self.put_view(id, &heads, &group);
+        heads
+    }
+
+    fn put_view(&mut self, id: GroupId, heads: &[ChangeHash], group: &Group) {
+        let cached = CachedView {
+            heads: heads.iter().map(|head| head.0).collect(),
+            messages: view_messages(id, ViewSource::Cache, group),
+        };
+        let view = protocol::encode(&cached);
+        self.storage(
+            StorageOp::PutView { group: id, view },
+            Then::Background("the group's view"),
+        );
+    }
+
+    /// The open group's document is here: actions apply at once from now on.
+    fn loaded(&mut self, id: GroupId) {
+        self.post(Event::Loaded { group: id });
+        self.send_changes();
+        self.announce();
+    }
+
+    /// Brings the open group's stored view up to its document at `heads`: the stored view
+    /// with the records changed since. Cheap next to reading the whole document.
+    fn save_view(&mut self, heads: Vec<ChangeHash>, stored: Option<Vec<u8>>) {
+        let Some(open) = &self.open else { return };
+        let stored = stored.and_then(|bytes| protocol::decode::<CachedView>(&bytes).ok());
+        let group = match stored
+            .and_then(|view| Some((view.group().ok()?, open.doc.touched_since(&view.heads())?)))
+        {
+            Some((mut group, touched)) => {
+                group.apply(open.doc.update_for(&touched));
+                group
+            }
+            None => open.doc.hydrate(),
+        };
+        let id = open.id;
+        self.put_view(id, &heads, &group);
+        if let Some(open) = self.open.as_mut() {
+            open.view_heads = heads;
+        }
+    }
+
+    /// Renames a group that is not open: its stored document gets the change, and the
+    /// catalogue the name.
+    fn rename_stored(&mut self, seq: u32, name: String, stored: StoredGroup) {
+        let Some(mut summary) = stored.summary else {
+            return self.finish(seq, Err(Failure::UnknownGroup));
+        };
+        summary.name = name.trim().to_owned();
+        let action = Action::SetProfile {
+            field: ProfileField::Name,
+            value: name,
+        };
+        let result = load_chunks(stored.chunks).and_then(|mut doc| {
+            let heads = doc.heads();
+            doc.apply(&action).map_err(apply_failure)?;
+            Ok(doc.save_after(&heads))
+        });
+        match result {
+            Ok(changes) => {
+                let chunk = Chunk {
+                    key: ChunkKey::incremental(&changes),
+                    bytes: changes.clone(),
+                };
+                let op = StorageOp::Rename {
+                    summary: summary.clone(),
+                    chunk,
+                };
+                self.storage(op, Then::Renamed(seq, summary, changes));
+            }
+            Err(failure) => self.finish(seq, Err(failure)),
+        }
+    }
+
+    fn connect(&mut self) {
+        self.output(Output::Connect);
+        self.connection = Connection::Connecting;
+    }
+
+    fn go_offline(&mut self) {
+        self.client.disconnected();
+        self.output(Output::Disconnect);
+        self.connection = Connection::Offline;
+    }
+
+    fn disconnected(&mut self) {
+        self.client.disconnected();
+        self.output(Output::Reconnect);
+        self.connection = Connection::Offline;
+    }
+
+    fn receive_frame(&mut self, frame: &[u8]) {
+        match self.client.receive(frame) {
+            Ok(Incoming::Joined) => {
+                self.output(Output::Joined);
+                self.connection = Connection::Joined;
+                self.send_changes();
+                self.announce();
+            }
+            Ok(Incoming::Ephemeral {
+                document,
+                sender_id,
+                data,
+            }) => self.heard_from(&document, sender_id, &data),
+            Ok(Incoming::Sync { document, message }) => self.receive_sync(&document, message),
+            Ok(Incoming::Unavailable(document)) => self.unavailable(&document),
+            Ok(Incoming::Nothing) => {}
+            Err(error) => {
+                self.warn(format!("sync: {error}; reconnecting"));
+                self.disconnected();
+            }
+        }
+    }
+
+    /// Sends the relay what it lacks of the open (or wanted) group.
+    fn send_changes(&mut self) {
+        let frame = if let Some(open) = &self.open {
+            self.client
+                .outgoing(&document_id(open.id), open.doc.automerge())
+        } else if let Some(fetching) = &self.fetching {
+            self.client
+                .outgoing(&document_id(fetching.id), &fetching.doc)
+        } else {
+            None
+        };
+        if let Some(frame) = frame {
+            self.send(frame);
+        }
+    }
+
+    fn receive_sync(
+        &mut self,
+        document: &DocumentId,
+        message: cohort_sync::automerge::sync::Message,
+    ) {
+        let Self { open, client, .. } = self;
+        if let Some(open) = open
+            .as_mut()
+            .filter(|open| document_id(open.id) == *document)
+        {
+            match open
+                .doc
+                .receive(|doc, log| client.apply(document, doc, message, log))
+            {
+                Ok(touched) => {
+                    self.changed(touched);
+                    self.flush();
+                }
+                Err(error) => self.warn(format!("sync: a change was refused: {error}")),
+            }
+        } else if self
+            .fetching
+            .as_ref()
+            .is_some_and(|fetching| document_id(fetching.id) == *document)
+        {
+            self.receive_fetched(document, message);
+            return;
+        }
+        self.send_changes();
+    }
+
+    /// A sync message for the group being fetched: once it has changes, the group is stored
+    /// and shown, or the page is told why it cannot be.
+    fn receive_fetched(
+        &mut self,
+        document: &DocumentId,
+        message: cohort_sync::automerge::sync::Message,
+    ) {
+        let Some(fetching) = self.fetching.as_mut() else {
+            return;
+        };
+        let id = fetching.id;
+        let applied = self.client.apply(
+            document,
+            &mut fetching.doc,
+            message,
+            &mut PatchLog::inactive(),
+        );
+        let doc = match applied {
+            Err(error) => Err(document_failure(error)),
+            // Nothing yet: the relay answers with what it has next.
+            Ok(()) if fetching.doc.get_heads().is_empty() => return self.send_changes(),
+            Ok(()) => {
+                let doc = std::mem::take(&mut fetching.doc);
+                GroupDoc::from_automerge(doc).map_err(document_failure)
+            }
+        };
+        self.fetching = None;
+        match doc {
+            Ok(doc) => self.keep_fetched(id, doc),
+            Err(failure) => {
+                self.client.forget(document);
+                self.post(Event::OpenFailed { group: id, failure });
+            }
+        }
+    }
+
+    /// Shows a group fetched from the relay straight from its document, and stores it.
+    fn keep_fetched(&mut self, id: GroupId, doc: GroupDoc) {
+        let view_heads = self.show_whole(id, &doc);
+        let heads = doc.heads();
+        let summary = GroupSummary {
+            id,
+            name: doc.profile().name,
+            created_at: self.now,
+        };
+        let key = ChunkKey::snapshot(&heads);
+        let chunk = Chunk {
+            key: key.clone(),
+            bytes: doc.save(),
+        };
+        self.open = Some(OpenGroup {
+            id,
+            summary: summary.clone(),
+            doc,
+            view_heads,
+            stored_heads: Vec::new(),
+            known_chunks: Vec::new(),
+            writing: true,
+            write_failed: false,
+            waiters: Vec::new(),
+        });
+        let write = Write {
+            group: id,
+            heads,
+            key,
+            replaces: Vec::new(),
+            changes: Vec::new(),
+            waiters: Vec::new(),
+        };
+        self.storage(StorageOp::Create { summary, chunk }, Then::Write(write));
+        self.loaded(id);
+    }
+
+    fn unavailable(&mut self, document: &DocumentId) {
+        if let Some(fetch) = self
+            .fetching
+            .take_if(|fetch| document_id(fetch.id) == *document)
+        {
+            self.post(Event::OpenFailed {
+                group: fetch.id,
+                failure: Failure::NotOnRelay,
+            });
+        }
+    }
+
+    /// Changes another tab stored for a group.
+    fn receive_from_tab(&mut self, message: &[u8]) {
+        let TabChanges { group, changes } = match protocol::decode(message) {
+            Ok(message) => message,
+            Err(error) => return self.warn(format!("a message from another tab: {error}")),
+        };
+        let Some(open) = self.open.as_mut().filter(|open| open.id == group) else {
+            return;
+        };
+        match open.doc.load_incremental(&changes) {
+            Ok(touched) => {
+                self.changed(touched);
+                self.flush();
+                self.send_changes();
+            }
+            Err(error) => self.warn(format!("changes from another tab were refused: {error}")),
+        }
+    }
+
+    /// Tells the open group's other devices that this one is here, and by what name.
+    fn announce(&mut self) {
+        let Some(open) = &self.open else { return };
+        if self.connection != Connection::Joined {
+            return;
+        }
+        self.presence_count += 1;
+        let data = Presence {
+            name: self.display_name.clone(),
+        }
+        .encode();
+        if let Some(frame) = self.client.ephemeral(
+            &document_id(open.id),
+            &self.session_id,
+            self.presence_count,
+            data,
+        ) {
+            self.send(frame);
+        }
+    }
+
+    fn heard_from(&mut self, document: &DocumentId, sender: String, data: &[u8]) {
+        let Some(id) = self
+            .open
+            .as_ref()
+            .map(|open| open.id)
+            .filter(|id| document_id(*id) == *document)
+        else {
+            return;
+        };
+        let Some(presence) = Presence::decode(data) else {
+            return self.warn(format!("unreadable presence from {sender}"));
+        };
+        let changed = self
+            .others
+            .get(&sender)
+            .is_none_or(|(name, _)| *name != presence.name);
+        self.others.insert(sender, (presence.name, self.now));
+        if changed {
+            self.post_others(id);
+        }
+    }
+
+    fn forget_departed(&mut self) {
+        let before = self.others.len();
+        let cutoff = self.now - PRESENCE_EXPIRES_MS;
+        self.others.retain(|_, (_, seen)| *seen >= cutoff);
+        if let Some(id) = self.open.as_ref().map(|open| open.id)
+            && self.others.len() != before
+        {
+            self.post_others(id);
+        }
+    }
+
+    fn post_others(&mut self, group: GroupId) {
+        let mut names: Vec<String> = self.others.values().map(|(name, _)| name.clone()).collect();
+        names.sort();
+        self.post(Event::Online { group, names });
+    }
+
+    /// Tells the page how the open group stands with the relay, if that changed, and stores
+    /// when the group was last in sync.
+    fn post_status(&mut self) {
+        let state = match self.connection {
+            Connection::Offline => SyncState::Offline,
+            Connection::Connecting => SyncState::Connecting,
+            Connection::Joined => match &self.open {
+                Some(open)
+                    if self
+                        .client
+                        .is_synced(&document_id(open.id), open.doc.automerge()) =>
+                {
+                    SyncState::UpToDate
+                }
+                Some(_) => SyncState::Syncing,
+                None if self.fetching.is_some() => SyncState::Syncing,
+                None => SyncState::UpToDate,
+            },
+        };
+        let before = self.status;
+        self.status.state = state;
+        let open = self.open.as_ref().map(|open| open.id);
+        if open.is_some() && state == SyncState::UpToDate {
+            self.status.last_synced_at = Some(self.now);
+        }
+        // While up to date the page shows no time, so only a change of state is news.
+        if state != before.state
+            || (state != SyncState::UpToDate && self.status.last_synced_at != before.last_synced_at)
+        {
+            self.post(Event::Sync(self.status));
+        }
+        if let (Some(group), Some(at)) = (open, self.status.last_synced_at)
+            && (state != before.state
+                || self
+                    .stored_synced_at
+                    .is_none_or(|stored| at - stored >= REMEMBER_SYNCED_EVERY_MS))
+            && self.stored_synced_at != Some(at)
+        {
+            self.stored_synced_at = Some(at);
+            // Not the organizer's data, only when it was last confirmed: a failure is logged,
+            // and the time is stored again with the next change of state.
+            self.storage(
+                StorageOp::PutSyncedAt { group, at },
+                Then::Background("the last sync time"),
+            );
+        }
+    }
+}
+
+fn unexpected() -> Failure {
+    Failure::Document("storage gave an unexpected answer".into())
+}
+
+/// The messages that show `group` on the page, in order.
+fn view_messages(id: GroupId, source: ViewSource, group: &Group) -> Vec<Vec<u8>> {
+    let event = |event| protocol::encode(&FromWorker::Event(event));
+    let mut messages = vec![event(Event::ViewStart {
+        group: id,
+        source,
+        profile: group.profile.clone(),
+        roles: group.roles.values().cloned().collect(),
+    })];
+    let members: Vec<_> = group.members.values().cloned().collect();
+    messages.extend(
+        members
+            .chunks(MEMBERS_PER_MESSAGE)
+            .map(|part| event(Event::ViewMembers(part.to_vec()))),
+    );
+    messages.push(event(Event::ViewMembersDone));
+    let feedback: Vec<_> = group.feedback.values().cloned().collect();
+    messages.extend(
+        feedback
+            .chunks(FEEDBACK_PER_MESSAGE)
+            .map(|part| event(Event::ViewFeedback(part.to_vec()))),
+    );
+    messages.push(event(Event::ViewDone));
+    messages
+}

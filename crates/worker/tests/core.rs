@@ -1,0 +1,763 @@
+//! The worker's core, natively: several tabs' cores on one in-memory store, a real relay engine
+//! (`cohort_sync::hub::Hub`) and the page's views, driven by fixed scenarios and by random
+//! interleavings checked against a model: nothing acknowledged to a page is lost, and every
+//! view converges on its document.
+
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used)] // Test helpers fail loudly.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use cohort_model::automerge::{ROOT, transaction::Transactable};
+use cohort_model::protocol::{
+    self, Answer, Event, Failure, FromWorker, GroupSummary, Request, StorageFailure,
+};
+use cohort_model::*;
+use cohort_sync::hub::{self, ConnectionId, Hub};
+use cohort_sync::{DocumentId, automerge::Automerge};
+use cohort_worker::core::{
+    COMPACT_AFTER_CHUNKS, Chunk, ChunkKey, Core, Input, Output, StorageOp, Stored, StoredGroup,
+};
+use proptest::prelude::*;
+
+/// IndexedDB as the core sees it: each operation is one transaction.
+#[derive(Default)]
+struct Disk {
+    groups: BTreeMap<GroupId, GroupSummary>,
+    chunks: BTreeMap<GroupId, BTreeMap<ChunkKey, Vec<u8>>>,
+    views: BTreeMap<GroupId, Vec<u8>>,
+    synced: BTreeMap<GroupId, Millis>,
+    /// Every write fails while set (a full disk).
+    full: bool,
+}
+
+impl Disk {
+    fn run(&mut self, op: StorageOp) -> Result<Stored, StorageFailure> {
+        let writes = !matches!(
+            op,
+            StorageOp::ListGroups | StorageOp::Read(_) | StorageOp::ReadView(_)
+        );
+        if writes && self.full {
+            return Err(StorageFailure::QuotaExceeded);
+        }
+        match op {
+            StorageOp::ListGroups => {
+                return Ok(Stored::Groups(self.groups.values().cloned().collect()));
+            }
+            StorageOp::Read(id) => {
+                return Ok(Stored::Group(StoredGroup {
+                    summary: self.groups.get(&id).cloned(),
+                    view: self.views.get(&id).cloned(),
+                    synced_at: self.synced.get(&id).copied(),
+                    chunks: self.chunks(id),
+                }));
+            }
+            StorageOp::ReadView(id) => return Ok(Stored::View(self.views.get(&id).cloned())),
+            StorageOp::Create { summary, chunk } | StorageOp::Rename { summary, chunk } => {
+                self.put(summary.id, chunk);
+                self.groups.insert(summary.id, summary);
+            }
+            StorageOp::Append { group, chunk } => self.put(group, chunk),
+            StorageOp::Compact {
+                group,
+                snapshot,
+                replaces,
+            } => {
+                let chunks = self.chunks.entry(group).or_default();
+                for key in replaces {
+                    chunks.remove(&key);
+                }
+                self.put(group, snapshot);
+            }
+            StorageOp::PutSummary(summary) => {
+                self.groups.insert(summary.id, summary);
+            }
+            StorageOp::PutView { group, view } => {
+                self.views.insert(group, view);
+            }
+            StorageOp::PutSyncedAt { group, at } => {
+                self.synced.insert(group, at);
+            }
+            StorageOp::Delete(id) => {
+                self.groups.remove(&id);
+                self.chunks.remove(&id);
+                self.views.remove(&id);
+                self.synced.remove(&id);
+            }
+        }
+        Ok(Stored::Done)
+    }
+
+    fn put(&mut self, group: GroupId, chunk: Chunk) {
+        let chunks = self.chunks.entry(group).or_default();
+        // Changes under one key are the same bytes whoever writes them (a snapshot under one key
+        // is the same document, however encoded).
+        if let (ChunkKey::Incremental(_), Some(bytes)) = (&chunk.key, chunks.get(&chunk.key)) {
+            assert_eq!(
+                *bytes, chunk.bytes,
+                "two writers disagree on {:?}",
+                chunk.key
+            );
+        }
+        chunks.insert(chunk.key, chunk.bytes);
+    }
+
+    fn chunks(&self, id: GroupId) -> Vec<Chunk> {
+        self.chunks
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .map(|(key, bytes)| Chunk {
+                key: key.clone(),
+                bytes: bytes.clone(),
+            })
+            .collect()
+    }
+
+    /// The group as a tab opening it now would load it.
+    fn load(&self, id: GroupId) -> GroupDoc {
+        cohort_worker::core::load_chunks(self.chunks(id)).unwrap()
+    }
+}
+
+/// A relay: the real engine, with storage that answers at once.
+struct Relay {
+    hub: Hub,
+    disk: HashMap<DocumentId, Vec<u8>>,
+    inbox: HashMap<ConnectionId, Vec<Vec<u8>>>,
+    now: u64,
+}
+
+impl Relay {
+    fn new() -> Self {
+        Self {
+            hub: Hub::new(hub::Config::default()),
+            disk: HashMap::new(),
+            inbox: HashMap::new(),
+            now: 0,
+        }
+    }
+
+    fn pump(&mut self) {
+        while let Some(output) = self.hub.poll() {
+            match output {
+                hub::Output::Send { connection, frame } => {
+                    self.inbox.entry(connection).or_default().push(frame)
+                }
+                hub::Output::Close { connection, .. } => {
+                    self.inbox.remove(&connection);
+                }
+                hub::Output::Load { document } => {
+                    let bytes = self.disk.get(&document).cloned();
+                    self.hub.loaded(&document, Ok(bytes), self.now);
+                }
+                hub::Output::Store {
+                    document,
+                    ticket,
+                    write,
+                } => {
+                    let stored = self.disk.entry(document.clone()).or_default();
+                    match write {
+                        hub::Write::Append(bytes) => stored.extend(bytes),
+                        hub::Write::Compact(bytes) => *stored = bytes,
+                    }
+                    self.hub.stored(&document, ticket, Ok(()), self.now);
+                }
+                hub::Output::Refused { reason, .. } => panic!("the relay refused: {reason}"),
+            }
+        }
+    }
+}
+
+/// One tab: a core, the storage operations it asked for and not yet done, and its page.
+struct Tab {
+    core: Core,
+    storage: VecDeque<(u64, StorageOp)>,
+    /// Frames for the relay, not yet delivered.
+    outgoing: VecDeque<Vec<u8>>,
+    connection: Option<ConnectionId>,
+    /// The core asked to connect and has not been connected yet.
+    wants_connection: bool,
+    /// What the page was told.
+    replies: BTreeMap<u32, Result<Answer, Failure>>,
+    events: Vec<Event>,
+    /// The page's view of the open group, kept from events as the page keeps it.
+    view: Group,
+    next_seq: u32,
+    now: Millis,
+}
+
+/// Messages between tabs, in the order sent: (sender, message).
+type Channel = VecDeque<(usize, Vec<u8>)>;
+
+impl Tab {
+    fn new(seed: u64) -> Self {
+        let mut tab = Self {
+            core: Core::new(seed),
+            storage: VecDeque::new(),
+            outgoing: VecDeque::new(),
+            connection: None,
+            wants_connection: false,
+            replies: BTreeMap::new(),
+            events: Vec::new(),
+            view: Group::default(),
+            next_seq: 0,
+            now: 1_000,
+        };
+        let outputs = tab.core.start(tab.now);
+        tab.take(outputs, &mut Channel::new(), 0);
+        tab
+    }
+
+    fn input(&mut self, input: Input, channel: &mut Channel, me: usize) {
+        self.now += 10;
+        let outputs = self.core.handle(input, self.now);
+        self.take(outputs, channel, me);
+    }
+
+    fn take(&mut self, outputs: Vec<Output>, channel: &mut Channel, me: usize) {
+        for output in outputs {
+            match output {
+                Output::Post(message) => match protocol::decode(&message).unwrap() {
+                    FromWorker::Reply(reply) => {
+                        assert!(
+                            self.replies.insert(reply.seq, reply.result).is_none(),
+                            "request {} answered twice",
+                            reply.seq
+                        );
+                    }
+                    FromWorker::Event(event) => {
+                        self.follow(&event);
+                        self.events.push(event);
+                    }
+                },
+                Output::Send(frame) => self.outgoing.push_back(frame),
+                Output::TellTabs(message) => channel.push_back((me, message)),
+                Output::Connect => self.wants_connection = true,
+                Output::Disconnect | Output::Reconnect => {
+                    self.wants_connection = matches!(output, Output::Reconnect);
+                    self.connection = None;
+                    self.outgoing.clear();
+                }
+                Output::Joined | Output::SetRelay(_) | Output::Warn(_) => {}
+                Output::Storage(ticket, op) => self.storage.push_back((ticket, op)),
+            }
+        }
+    }
+
+    /// Keeps the page's view as the page does.
+    fn follow(&mut self, event: &Event) {
+        match event {
+            Event::ViewStart { .. } => {
+                self.view = protocol::assemble([event.clone()]);
+            }
+            Event::ViewMembers(members) => self
+                .view
+                .members
+                .extend(members.iter().map(|m| (m.id.clone(), m.clone()))),
+            Event::ViewFeedback(items) => self
+                .view
+                .feedback
+                .extend(items.iter().map(|f| (f.id.clone(), f.clone()))),
+            Event::Updated { update, .. } => self.view.apply(update.clone()),
+            _ => {}
+        }
+    }
+
+    /// Sends a request; returns its number.
+    fn ask(&mut self, request: Request, channel: &mut Channel, me: usize) -> u32 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.input(Input::Page { seq, request }, channel, me);
+        seq
+    }
+
+    /// Carries out the oldest storage operation; false if there was none.
+    fn store_one(&mut self, disk: &mut Disk, channel: &mut Channel, me: usize) -> bool {
+        let Some((ticket, op)) = self.storage.pop_front() else {
+            return false;
+        };
+        let result = disk.run(op);
+        self.input(Input::Stored { ticket, result }, channel, me);
+        true
+    }
+}
+
+/// Several tabs of one browser, one disk, one relay.
+struct World {
+    tabs: Vec<Tab>,
+    disk: Disk,
+    relay: Relay,
+    channel: Channel,
+}
+
+impl World {
+    fn new(tabs: usize) -> Self {
+        Self {
+            tabs: (0..tabs).map(|n| Tab::new(n as u64 + 1)).collect(),
+            disk: Disk::default(),
+            relay: Relay::new(),
+            channel: Channel::new(),
+        }
+    }
+
+    fn ask(&mut self, tab: usize, request: Request) -> u32 {
+        self.tabs[tab].ask(request, &mut self.channel, tab)
+    }
+
+    fn store_one(&mut self, tab: usize) -> bool {
+        self.tabs[tab].store_one(&mut self.disk, &mut self.channel, tab)
+    }
+
+    /// Delivers the oldest message between tabs to every other tab.
+    fn deliver_tab_message(&mut self) -> bool {
+        let Some((from, message)) = self.channel.pop_front() else {
+            return false;
+        };
+        for (n, tab) in self.tabs.iter_mut().enumerate() {
+            if n != from {
+                tab.input(Input::FromTab(message.clone()), &mut self.channel, n);
+            }
+        }
+        true
+    }
+
+    /// Connects a tab that wants a connection: the socket opens.
+    fn connect(&mut self, tab: usize) -> bool {
+        if !self.tabs[tab].wants_connection || self.tabs[tab].connection.is_some() {
+            return false;
+        }
+        self.tabs[tab].wants_connection = false;
+        let connection = self.relay.hub.connect(self.relay.now);
+        self.tabs[tab].connection = Some(connection);
+        self.tabs[tab].input(Input::Opened, &mut self.channel, tab);
+        true
+    }
+
+    /// Moves frames between a tab and the relay, one step each way.
+    fn exchange(&mut self, tab: usize) -> bool {
+        let Some(connection) = self.tabs[tab].connection else {
+            return false;
+        };
+        let mut moved = false;
+        while let Some(frame) = self.tabs[tab].outgoing.pop_front() {
+            self.relay.hub.receive(connection, &frame, self.relay.now);
+            self.relay.pump();
+            moved = true;
+        }
+        for frame in self.relay.inbox.remove(&connection).unwrap_or_default() {
+            self.tabs[tab].input(Input::Frame(frame), &mut self.channel, tab);
+            moved = true;
+        }
+        moved
+    }
+
+    fn drop_connection(&mut self, tab: usize) {
+        if let Some(connection) = self.tabs[tab].connection {
+            self.relay.hub.disconnect(connection, self.relay.now);
+            self.relay.pump();
+            self.tabs[tab].input(Input::Closed, &mut self.channel, tab);
+        }
+    }
+
+    /// Runs everything pending until nothing moves: storage, tab messages, connections.
+    fn settle(&mut self) {
+        for _ in 0..10_000 {
+            let mut moved = false;
+            for tab in 0..self.tabs.len() {
+                while self.store_one(tab) {
+                    moved = true;
+                }
+                if self.tabs[tab].wants_connection {
+                    self.tabs[tab].input(Input::Retry, &mut self.channel, tab);
+                    moved |= self.connect(tab);
+                }
+                moved |= self.exchange(tab);
+            }
+            while self.deliver_tab_message() {
+                moved = true;
+            }
+            if !moved {
+                return;
+            }
+        }
+        panic!("the world did not settle");
+    }
+
+    fn answer(&self, tab: usize, seq: u32) -> &Result<Answer, Failure> {
+        self.tabs[tab]
+            .replies
+            .get(&seq)
+            .unwrap_or_else(|| panic!("tab {tab} has no answer to {seq}"))
+    }
+
+    fn create(&mut self, tab: usize, name: &str) -> GroupId {
+        let seq = self.ask(
+            tab,
+            Request::CreateGroup {
+                name: name.into(),
+                at: 1,
+            },
+        );
+        self.settle();
+        match self.answer(tab, seq) {
+            Ok(Answer::Group(summary)) => summary.id,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn open(&mut self, tab: usize, id: GroupId) -> u32 {
+        let seq = self.ask(tab, Request::OpenGroup { id });
+        self.settle();
+        seq
+    }
+}
+
+fn add_member(n: u64) -> Action {
+    Action::AddMember {
+        id: MemberId::from_bits(n),
+        draft: MemberDraft {
+            name: format!("Member {n}"),
+            ..MemberDraft::default()
+        },
+        at: 2,
+    }
+}
+
+fn apply(action: Action) -> Request {
+    Request::Apply {
+        action: Box::new(action),
+    }
+}
+
+fn member_ids(group: &Group) -> BTreeSet<MemberId> {
+    group.members.keys().cloned().collect()
+}
+
+#[test]
+fn an_action_is_answered_only_once_it_is_stored() {
+    let mut world = World::new(1);
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    let seq = world.ask(0, apply(add_member(1)));
+    // The page sees the change at once, and knows it is not stored yet.
+    assert!(
+        world.tabs[0]
+            .view
+            .members
+            .contains_key(&MemberId::from_bits(1))
+    );
+    assert!(!world.tabs[0].replies.contains_key(&seq));
+    assert!(world.store_one(0));
+    assert_eq!(world.answer(0, seq), &Ok(Answer::Done));
+    assert!(member_ids(&world.disk.load(id).hydrate()).contains(&MemberId::from_bits(1)));
+}
+
+#[test]
+fn a_full_disk_is_told_and_the_change_is_stored_once_there_is_room() {
+    let mut world = World::new(1);
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    world.disk.full = true;
+    let seq = world.ask(0, apply(add_member(1)));
+    world.settle();
+    assert_eq!(
+        world.answer(0, seq),
+        &Err(Failure::Storage(StorageFailure::QuotaExceeded))
+    );
+    assert!(
+        world.tabs[0]
+            .events
+            .iter()
+            .any(|event| matches!(event, Event::StorageFailed(StorageFailure::QuotaExceeded)))
+    );
+    // Room again: the next tick stores what was kept in memory.
+    world.disk.full = false;
+    world.tabs[0].input(Input::Tick, &mut world.channel, 0);
+    world.settle();
+    assert!(member_ids(&world.disk.load(id).hydrate()).contains(&MemberId::from_bits(1)));
+}
+
+#[test]
+fn tabs_writing_at_once_never_lose_each_others_chunks_even_while_compacting() {
+    let mut world = World::new(3);
+    let id = world.create(0, "Choir");
+    for tab in 0..3 {
+        world.open(tab, id);
+    }
+    // Each tab adds members and stores them one operation at a time, round robin, with no
+    // tab messages delivered: each compacts (after its chunks pile up) while the others write.
+    let mut acknowledged = BTreeSet::new();
+    let mut asked = Vec::new();
+    let per_tab = COMPACT_AFTER_CHUNKS as u64 + 30;
+    for n in 0..per_tab {
+        for tab in 0..3 {
+            let member = n * 3 + tab as u64;
+            asked.push((tab, world.ask(tab, apply(add_member(member))), member));
+            world.store_one(tab);
+        }
+    }
+    // Only storage runs: the tabs do not hear of each other's changes.
+    for tab in 0..3 {
+        while world.store_one(tab) {}
+    }
+    for (tab, seq, member) in asked {
+        if world.answer(tab, seq).is_ok() {
+            acknowledged.insert(MemberId::from_bits(member));
+        }
+    }
+    assert_eq!(acknowledged.len() as u64, per_tab * 3);
+    let chunks = world.disk.chunks(id).len();
+    assert!(chunks < 300, "{chunks} chunks: no compaction happened");
+    let stored = member_ids(&world.disk.load(id).hydrate());
+    assert_eq!(acknowledged.difference(&stored).count(), 0);
+}
+
+#[test]
+fn a_rename_from_another_tab_reaches_the_tab_that_has_the_group_open() {
+    let mut world = World::new(2);
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    let seq = world.ask(
+        1,
+        Request::RenameGroup {
+            id,
+            name: "Chamber choir".into(),
+        },
+    );
+    world.settle();
+    assert!(matches!(world.answer(1, seq), Ok(Answer::Group(s)) if s.name == "Chamber choir"));
+    assert_eq!(world.tabs[0].view.profile.name, "Chamber choir");
+    // The open tab's next edit keeps the rename.
+    world.ask(0, apply(add_member(1)));
+    world.settle();
+    assert_eq!(world.disk.load(id).profile().name, "Chamber choir");
+    assert_eq!(world.disk.groups[&id].name, "Chamber choir");
+}
+
+#[test]
+fn renaming_the_open_group_stores_the_change_then_the_catalogue() {
+    let mut world = World::new(1);
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    let seq = world.ask(
+        0,
+        Request::RenameGroup {
+            id,
+            name: " Chamber choir ".into(),
+        },
+    );
+    world.settle();
+    assert!(matches!(
+        world.answer(0, seq),
+        Ok(Answer::Group(s)) if s.name == "Chamber choir" && s.created_at == 1
+    ));
+    assert_eq!(world.disk.load(id).profile().name, "Chamber choir");
+}
+
+#[test]
+fn a_damaged_group_is_refused_with_a_message_not_left_opening() {
+    let mut world = World::new(1);
+    let id = world.create(0, "Choir");
+    world
+        .disk
+        .chunks
+        .get_mut(&id)
+        .unwrap()
+        .insert(ChunkKey::incremental(b"junk"), b"junk".to_vec());
+    let seq = world.open(0, id);
+    match world.answer(0, seq) {
+        Err(Failure::Document(message)) => assert!(message.contains("damaged"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    // The tab goes on working.
+    let other = world.create(0, "Chess");
+    let seq = world.open(0, other);
+    assert_eq!(world.answer(0, seq), &Ok(Answer::Done));
+}
+
+/// A group document written by a newer Cohort: schema 99.
+fn newer_group() -> Automerge {
+    let mut doc = Automerge::new();
+    let mut tx = doc.transaction();
+    tx.put(ROOT, "schema", 99_i64).unwrap();
+    tx.commit();
+    doc
+}
+
+#[test]
+fn a_shared_group_of_a_newer_schema_says_so_instead_of_loading_forever() {
+    let mut world = World::new(1);
+    let id = GroupId::random().unwrap();
+    world
+        .relay
+        .disk
+        .insert(DocumentId::from_bytes(id.bytes()), newer_group().save());
+    world.settle();
+    world.open(0, id);
+    let failure = world.tabs[0].events.iter().find_map(|event| match event {
+        Event::OpenFailed { group, failure } if *group == id => Some(failure.clone()),
+        _ => None,
+    });
+    match failure {
+        Some(Failure::Document(message)) => assert!(message.contains("newer version"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_shared_group_is_shown_from_the_fetched_document_and_stored_once() {
+    let mut world = World::new(2);
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    world.ask(0, apply(add_member(7)));
+    world.settle();
+    // Tab 1 on another device: its own disk, the same relay.
+    let mut other = World {
+        tabs: vec![Tab::new(9)],
+        disk: Disk::default(),
+        relay: std::mem::replace(&mut world.relay, Relay::new()),
+        channel: Channel::new(),
+    };
+    let seq = other.open(0, id);
+    assert_eq!(other.answer(0, seq), &Ok(Answer::Done));
+    assert!(
+        other.tabs[0]
+            .view
+            .members
+            .contains_key(&MemberId::from_bits(7))
+    );
+    assert!(
+        other.tabs[0]
+            .events
+            .iter()
+            .any(|event| matches!(event, Event::Loaded { group } if *group == id))
+    );
+    assert_eq!(other.disk.chunks(id).len(), 1);
+    assert!(member_ids(&other.disk.load(id).hydrate()).contains(&MemberId::from_bits(7)));
+    // It is editable at once.
+    let seq = other.ask(0, apply(add_member(8)));
+    other.settle();
+    assert_eq!(other.answer(0, seq), &Ok(Answer::Done));
+}
+
+/// One step of a random run.
+#[derive(Clone, Debug)]
+enum Step {
+    /// A page adds a member (the number is the member's, unique in the run).
+    Act(usize),
+    /// One storage operation of a tab is carried out.
+    Store(usize),
+    DeliverTabMessage,
+    Connect(usize),
+    Exchange(usize),
+    Disconnect(usize),
+    /// The disk fills up, or has room again.
+    DiskFull(bool),
+    Tick(usize),
+    /// A tab is closed and opened again: its pending storage is lost with it, as in a crash.
+    Crash(usize),
+}
+
+const TABS: usize = 3;
+
+fn step() -> impl Strategy<Value = Step> {
+    let tab = 0..TABS;
+    prop_oneof![
+        6 => tab.clone().prop_map(Step::Act),
+        6 => tab.clone().prop_map(Step::Store),
+        2 => Just(Step::DeliverTabMessage),
+        1 => tab.clone().prop_map(Step::Connect),
+        3 => tab.clone().prop_map(Step::Exchange),
+        1 => tab.clone().prop_map(Step::Disconnect),
+        1 => any::<bool>().prop_map(Step::DiskFull),
+        1 => tab.clone().prop_map(Step::Tick),
+        1 => tab.prop_map(Step::Crash),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Whatever the interleaving of actions, storage, tab messages, relay traffic, full disks
+    /// and crashes: every action acknowledged to a page is on the disk or the relay, and once
+    /// everything settles, every tab's document holds every acknowledged action, every page's
+    /// view equals its tab's document, and every tab's document is the same.
+    #[test]
+    fn nothing_acknowledged_is_lost_and_views_converge(steps in prop::collection::vec(step(), 1..120)) {
+        let mut world = World::new(TABS);
+        let id = world.create(0, "Choir");
+        for tab in 0..TABS {
+            world.open(tab, id);
+        }
+        let mut asked: Vec<(usize, u32, u64)> = Vec::new();
+        let mut next_member = 0;
+        let mut acknowledged = BTreeSet::new();
+        for step in steps {
+            match step {
+                Step::Act(tab) => {
+                    let seq = world.ask(tab, apply(add_member(next_member)));
+                    asked.push((tab, seq, next_member));
+                    next_member += 1;
+                }
+                Step::Store(tab) => {
+                    world.store_one(tab);
+                }
+                Step::DeliverTabMessage => {
+                    world.deliver_tab_message();
+                }
+                Step::Connect(tab) => {
+                    world.connect(tab);
+                }
+                Step::Exchange(tab) => {
+                    world.exchange(tab);
+                }
+                Step::Disconnect(tab) => world.drop_connection(tab),
+                Step::DiskFull(full) => world.disk.full = full,
+                Step::Tick(tab) => world.tabs[tab].input(Input::Tick, &mut world.channel, tab),
+                Step::Crash(tab) => {
+                    world.drop_connection(tab);
+                    // What the crashed tab acknowledged must already be stored.
+                    collect(&world, &mut asked, &mut acknowledged);
+                    asked.retain(|(asker, _, _)| *asker != tab);
+                    world.tabs[tab] = Tab::new(100 + next_member);
+                    world.open(tab, id);
+                }
+            }
+            collect(&world, &mut asked, &mut acknowledged);
+            // Acknowledged means stored: on this disk now (the relay only has what was sent).
+            let stored = member_ids(&world.disk.load(id).hydrate());
+            let lost: Vec<_> = acknowledged.difference(&stored).collect();
+            prop_assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
+        }
+        world.disk.full = false;
+        for tab in 0..TABS {
+            world.tabs[tab].input(Input::Tick, &mut world.channel, tab);
+        }
+        world.settle();
+        let stored = member_ids(&world.disk.load(id).hydrate());
+        prop_assert!(acknowledged.is_subset(&stored));
+        let reference = world.disk.load(id).hydrate();
+        for tab in &world.tabs {
+            prop_assert_eq!(&tab.view, &reference, "a page's view differs from the disk");
+        }
+    }
+}
+
+/// Moves the answered requests of `asked` into `acknowledged` (those answered `Done`).
+fn collect(
+    world: &World,
+    asked: &mut Vec<(usize, u32, u64)>,
+    acknowledged: &mut BTreeSet<MemberId>,
+) {
+    asked.retain(
+        |(tab, seq, member)| match world.tabs[*tab].replies.get(seq) {
+            Some(Ok(_)) => {
+                acknowledged.insert(MemberId::from_bits(*member));
+                false
+            }
+            Some(Err(_)) => false,
+            None => true,
+        },
+    );
+}

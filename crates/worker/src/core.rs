@@ -86,32 +86,51 @@ pub struct Chunk {
     pub bytes: Vec<u8>,
 }
 
-/// Everything stored for one group, read in one transaction.
+/// Where a view update is stored: when it was written, and the key of the chunk it came with.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UpdateKey {
+    pub at: Millis,
+    pub chunk: String,
+}
+
+/// What stored changes changed in the view: encoded `Updated` messages, posted as they are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViewUpdate {
+    pub key: UpdateKey,
+    pub messages: Vec<u8>,
+}
+
+/// What is stored for one group but its chunks, read in one transaction.
 #[derive(Clone, Debug, Default)]
 pub struct StoredGroup {
     pub summary: Option<GroupSummary>,
     /// The encoded [`CachedView`], if one was saved.
     pub view: Option<Vec<u8>>,
+    /// View updates stored with chunks since, in any order.
+    pub updates: Vec<ViewUpdate>,
     pub synced_at: Option<Millis>,
-    pub chunks: Vec<Chunk>,
 }
 
 /// What the core asks of storage.
 #[derive(Clone, Debug)]
 pub enum StorageOp {
     ListGroups,
-    /// Everything stored for a group: answers [`Stored::Group`].
+    /// What is stored for a group but its chunks: answers [`Stored::Group`].
     Read(GroupId),
-    /// The group's saved view alone: answers [`Stored::View`].
-    ReadView(GroupId),
+    /// The group's chunks: answers [`Stored::Chunks`]. Read apart from the view, which the page
+    /// shows while the document loads.
+    ReadChunks(GroupId),
     /// A new group: its catalogue entry and its first chunk, together.
     Create {
         summary: GroupSummary,
         chunk: Chunk,
     },
+    /// Stores a chunk of changes, and with it what they changed in the view, so that a
+    /// reopened group shows every stored change before its document has loaded.
     Append {
         group: GroupId,
         chunk: Chunk,
+        update: Option<ViewUpdate>,
     },
     /// Writes `snapshot` and deletes `replaces`, in one transaction.
     Compact {
@@ -126,9 +145,11 @@ pub enum StorageOp {
         summary: GroupSummary,
         chunk: Chunk,
     },
+    /// Stores the group's view and deletes the view updates it `replaces`.
     PutView {
         group: GroupId,
         view: Vec<u8>,
+        replaces: Vec<UpdateKey>,
     },
     PutSyncedAt {
         group: GroupId,
@@ -143,7 +164,7 @@ pub enum Stored {
     Done,
     Groups(Vec<GroupSummary>),
     Group(StoredGroup),
-    View(Option<Vec<u8>>),
+    Chunks(Vec<Chunk>),
 }
 
 /// What the core acts on.
@@ -200,6 +221,8 @@ pub enum Output {
 #[derive(Serialize, Deserialize)]
 struct CachedView {
     heads: Vec<[u8; 32]>,
+    /// When it was saved: view updates stored before are in it already.
+    saved_at: Millis,
     messages: Vec<Vec<u8>>,
 }
 
@@ -271,6 +294,8 @@ struct Write {
     replaces: Vec<ChunkKey>,
     /// The changes written, for the other tabs (none for a compaction).
     changes: Vec<u8>,
+    /// The view update stored with them: its key, and its messages to keep if the write fails.
+    update: Option<(UpdateKey, Vec<Vec<u8>>)>,
     waiters: Vec<Waiter>,
 }
 
@@ -282,12 +307,25 @@ enum Then {
     /// Answer the request with this group once stored.
     AnswerGroup(u32, GroupSummary),
     Open(u32, GroupId),
+    Load(u32, Opening),
     Rename(u32, String),
+    RenameChunks(u32, GroupSummary),
     Renamed(u32, GroupSummary, Vec<u8>),
     SaveView(u32, Vec<ChangeHash>),
+    /// A view of the group was stored in place of these updates.
+    ViewSaved(GroupId, Vec<UpdateKey>),
     Write(Write),
     /// Nothing waits: a failure is only logged (what it was, for the console).
     Background(&'static str),
+}
+
+/// A group whose view is shown and whose document is loading.
+#[derive(Debug)]
+struct Opening {
+    summary: GroupSummary,
+    /// The heads of the view shown, if one was stored.
+    view_heads: Option<Vec<ChangeHash>>,
+    known_updates: Vec<UpdateKey>,
 }
 
 /// The group shown on the page, loaded.
@@ -302,6 +340,10 @@ struct OpenGroup {
     stored_heads: Vec<ChangeHash>,
     /// The chunks this core read or wrote: all a compaction may delete.
     known_chunks: Vec<ChunkKey>,
+    /// The view updates this core read or wrote: all a saved view may replace.
+    known_updates: Vec<UpdateKey>,
+    /// `Updated` messages posted since the last write began, to store with the next one.
+    unstored_updates: Vec<Vec<u8>>,
     /// A write of this group is under way.
     writing: bool,
     /// The last write failed: try again only on the next change or tick, not at once.
@@ -515,7 +557,7 @@ impl Core {
             Request::SaveView => match &self.open {
                 Some(open) if open.view_heads != open.doc.heads() => {
                     let (id, heads) = (open.id, open.doc.heads());
-                    busy(self, StorageOp::ReadView(id), Then::SaveView(seq, heads));
+                    busy(self, StorageOp::Read(id), Then::SaveView(seq, heads));
                 }
                 _ => self.reply(seq, Ok(Answer::Done)),
             },
@@ -591,12 +633,16 @@ impl Core {
         if touched.is_empty() {
             return;
         }
-        let Some(open) = &self.open else { return };
-        let event = Event::Updated {
+        let Some(open) = self.open.as_mut() else {
+            return;
+        };
+        let event = FromWorker::Event(Event::Updated {
             group: open.id,
             update: open.doc.update_for(&touched),
-        };
-        self.post(event);
+        });
+        let message = protocol::encode(&event);
+        open.unstored_updates.push(message.clone());
+        self.output(Output::Post(message));
     }
 
     /// Starts writing the open group's unstored changes, or compacting it, unless a write is
@@ -609,12 +655,27 @@ impl Core {
         let write = if heads != open.stored_heads {
             let changes = open.doc.save_after(&open.stored_heads);
             let key = ChunkKey::incremental(&changes);
+            let updates = std::mem::take(&mut open.unstored_updates);
+            let update = (!updates.is_empty()).then(|| {
+                let ChunkKey::Incremental(chunk) = &key else {
+                    unreachable!("changes are stored under an incremental key")
+                };
+                let key = UpdateKey {
+                    at: self.now,
+                    chunk: chunk.clone(),
+                };
+                (key, updates)
+            });
             let op = StorageOp::Append {
                 group: open.id,
                 chunk: Chunk {
                     key: key.clone(),
                     bytes: changes.clone(),
                 },
+                update: update.as_ref().map(|(key, messages)| ViewUpdate {
+                    key: key.clone(),
+                    messages: protocol::encode(messages),
+                }),
             };
             let write = Write {
                 group: open.id,
@@ -622,6 +683,7 @@ impl Core {
                 key,
                 replaces: Vec::new(),
                 changes,
+                update,
                 waiters: std::mem::take(&mut open.waiters),
             };
             (op, write)
@@ -642,6 +704,7 @@ impl Core {
                 key,
                 replaces,
                 changes: Vec::new(),
+                update: None,
                 waiters: Vec::new(),
             };
             (op, write)
@@ -660,6 +723,7 @@ impl Core {
             key,
             replaces,
             changes,
+            update,
             waiters,
         } = write;
         if let Some(open) = self.open.as_mut().filter(|open| open.id == group) {
@@ -669,8 +733,16 @@ impl Core {
                     open.stored_heads = heads;
                     open.known_chunks.retain(|known| !replaces.contains(known));
                     open.known_chunks.push(key);
+                    open.known_updates.extend(update.map(|(key, _)| key));
                 }
-                Err(_) => open.write_failed = true,
+                Err(_) => {
+                    open.write_failed = true;
+                    // Stored with the next try, before what was posted since.
+                    if let Some((_, mut messages)) = update {
+                        messages.append(&mut open.unstored_updates);
+                        open.unstored_updates = messages;
+                    }
+                }
             }
         }
         match result {
@@ -749,15 +821,33 @@ impl Core {
                 self.finish(seq, answer);
             }
             Then::Open(seq, id) => match result {
-                Ok(Stored::Group(stored)) => {
-                    let result = self.opened(id, stored);
-                    self.finish(seq, result);
-                }
+                Ok(Stored::Group(stored)) => self.show_stored(seq, id, stored),
                 Ok(_) => self.finish(seq, Err(unexpected())),
                 Err(failure) => self.finish(seq, Err(Failure::Storage(failure))),
             },
+            Then::Load(seq, opening) => {
+                let result = match result {
+                    Ok(Stored::Chunks(chunks)) => self.load(opening, chunks),
+                    Ok(_) => Err(unexpected()),
+                    Err(failure) => Err(Failure::Storage(failure)),
+                };
+                self.finish(seq, result);
+            }
             Then::Rename(seq, name) => match result {
-                Ok(Stored::Group(stored)) => self.rename_stored(seq, name, stored),
+                Ok(Stored::Group(StoredGroup {
+                    summary: Some(mut summary),
+                    ..
+                })) => {
+                    summary.name = name;
+                    let id = summary.id;
+                    self.storage(StorageOp::ReadChunks(id), Then::RenameChunks(seq, summary));
+                }
+                Ok(Stored::Group(_)) => self.finish(seq, Err(Failure::UnknownGroup)),
+                Ok(_) => self.finish(seq, Err(unexpected())),
+                Err(failure) => self.finish(seq, Err(Failure::Storage(failure))),
+            },
+            Then::RenameChunks(seq, summary) => match result {
+                Ok(Stored::Chunks(chunks)) => self.rename_stored(seq, summary, chunks),
                 Ok(_) => self.finish(seq, Err(unexpected())),
                 Err(failure) => self.finish(seq, Err(Failure::Storage(failure))),
             },
@@ -772,8 +862,8 @@ impl Core {
             },
             Then::SaveView(seq, heads) => {
                 let result = match result {
-                    Ok(Stored::View(view)) => {
-                        self.save_view(heads, view);
+                    Ok(Stored::Group(stored)) => {
+                        self.save_view(heads, stored.view);
                         Ok(Answer::Done)
                     }
                     Ok(_) => Err(unexpected()),
@@ -781,6 +871,14 @@ impl Core {
                 };
                 self.finish(seq, result);
             }
+            Then::ViewSaved(group, replaced) => match result {
+                Ok(_) => {
+                    if let Some(open) = self.open.as_mut().filter(|open| open.id == group) {
+                        open.known_updates.retain(|key| !replaced.contains(key));
+                    }
+                }
+                Err(failure) => self.warn(format!("the group's view was not stored: {failure}")),
+            },
             Then::Write(write) => self.written(write, result.map(drop)),
             Then::Background(what) => {
                 if let Err(failure) = result {
@@ -790,8 +888,9 @@ impl Core {
         }
     }
 
-    /// Shows a group read from storage, or asks the relay for it if this device lacks it.
-    fn opened(&mut self, id: GroupId, stored: StoredGroup) -> Result<Answer, Failure> {
+    /// Shows a group's stored view, and asks for its chunks; or asks the relay for the group if
+    /// this device lacks it.
+    fn show_stored(&mut self, seq: u32, id: GroupId, stored: StoredGroup) {
         self.stored_synced_at = stored.synced_at;
         if self.status.last_synced_at != stored.synced_at {
             self.status.last_synced_at = stored.synced_at;
@@ -805,33 +904,62 @@ impl Core {
                 doc: Automerge::new(),
             });
             self.send_changes();
-            return Ok(Answer::Done);
+            return self.finish(seq, Ok(Answer::Done));
         };
         // First the stored view, posted as it was saved, so the page shows the group while the
-        // document loads.
+        // document loads; then what the changes stored since did to it, oldest first.
+        let known_updates = stored
+            .updates
+            .iter()
+            .map(|update| update.key.clone())
+            .collect();
         let cached = stored
             .view
             .and_then(|bytes| protocol::decode::<CachedView>(&bytes).ok());
-        let cached_heads = cached.map(|CachedView { heads, messages }| {
-            self.outputs.extend(messages.into_iter().map(Output::Post));
-            CachedView {
+        let view_heads = cached.map(|cached| {
+            let CachedView {
                 heads,
-                messages: Vec::new(),
+                saved_at,
+                messages,
+            } = cached;
+            self.outputs.extend(messages.into_iter().map(Output::Post));
+            let mut updates = stored.updates;
+            updates.sort_by(|a, b| a.key.cmp(&b.key));
+            for update in updates
+                .into_iter()
+                .filter(|update| update.key.at >= saved_at)
+            {
+                match protocol::decode::<Vec<Vec<u8>>>(&update.messages) {
+                    Ok(messages) => self.outputs.extend(messages.into_iter().map(Output::Post)),
+                    Err(error) => self.warn(format!("a stored view update: {error}")),
+                }
             }
-            .heads()
+            heads.into_iter().map(ChangeHash).collect()
         });
-        let known_chunks = stored
-            .chunks
-            .iter()
-            .map(|chunk| chunk.key.clone())
-            .collect();
-        let doc = load_chunks(stored.chunks)?;
+        let opening = Opening {
+            summary,
+            view_heads,
+            known_updates,
+        };
+        self.storage(StorageOp::ReadChunks(id), Then::Load(seq, opening));
+    }
+
+    /// Loads a group's document from its chunks and brings the view shown up to it.
+    fn load(&mut self, opening: Opening, chunks: Vec<Chunk>) -> Result<Answer, Failure> {
+        let Opening {
+            summary,
+            view_heads,
+            known_updates,
+        } = opening;
+        let id = summary.id;
+        let known_chunks = chunks.iter().map(|chunk| chunk.key.clone()).collect();
+        let doc = load_chunks(chunks)?;
         let heads = doc.heads();
         // A view behind the document is brought up to date with the records changed since;
         // only without a usable view is the whole document read.
         // (Equal heads are checked first: finding what changed makes Automerge index the
         // history of a freshly loaded document, which costs about as much as the load.)
-        let since_view = cached_heads.and_then(|view_heads| {
+        let since_view = view_heads.and_then(|view_heads| {
             if view_heads == heads {
                 return Some((view_heads, Touched::default()));
             }
@@ -846,7 +974,7 @@ impl Core {
                 }
                 view_heads
             }
-            None => self.show_whole(id, &doc),
+            None => self.show_whole(id, &doc, known_updates.clone()),
         };
         self.open = Some(OpenGroup {
             id,
@@ -855,6 +983,8 @@ impl Core {
             view_heads,
             stored_heads: heads,
             known_chunks,
+            known_updates,
+            unstored_updates: Vec::new(),
             writing: false,
             write_failed: false,
             waiters: Vec::new(),
@@ -863,8 +993,14 @@ impl Core {
         Ok(Answer::Done)
     }
 
-    /// Posts the whole group read from its document, and stores that view; returns its heads.
-    fn show_whole(&mut self, id: GroupId, doc: &GroupDoc) -> Vec<ChangeHash> {
+    /// Posts the whole group read from its document, and stores that view in place of the
+    /// view updates it `replaces`; returns its heads.
+    fn show_whole(
+        &mut self,
+        id: GroupId,
+        doc: &GroupDoc,
+        replaces: Vec<UpdateKey>,
+    ) -> Vec<ChangeHash> {
         let group = doc.hydrate();
         let heads = doc.heads();
         self.outputs.extend(
@@ -872,20 +1008,29 @@ impl Core {
                 .into_iter()
                 .map(Output::Post),
         );
-        self.put_view(id, &heads, &group);
+        self.put_view(id, &heads, &group, replaces);
         heads
     }
 
-    fn put_view(&mut self, id: GroupId, heads: &[ChangeHash], group: &Group) {
+    fn put_view(
+        &mut self,
+        id: GroupId,
+        heads: &[ChangeHash],
+        group: &Group,
+        replaces: Vec<UpdateKey>,
+    ) {
         let cached = CachedView {
             heads: heads.iter().map(|head| head.0).collect(),
+            saved_at: self.now,
             messages: view_messages(id, ViewSource::Cache, group),
         };
         let view = protocol::encode(&cached);
-        self.storage(
-            StorageOp::PutView { group: id, view },
-            Then::Background("the group's view"),
-        );
+        let op = StorageOp::PutView {
+            group: id,
+            view,
+            replaces: replaces.clone(),
+        };
+        self.storage(op, Then::ViewSaved(id, replaces));
     }
 
     /// The open group's document is here: actions apply at once from now on.
@@ -909,31 +1054,28 @@ impl Core {
             }
             None => open.doc.hydrate(),
         };
-        let id = open.id;
-        self.put_view(id, &heads, &group);
+        let (id, replaces) = (open.id, open.known_updates.clone());
+        self.put_view(id, &heads, &group, replaces);
         if let Some(open) = self.open.as_mut() {
             open.view_heads = heads;
         }
     }
 
     /// Renames a group that is not open: its stored document gets the change, and the
-    /// catalogue the name.
-    fn rename_stored(&mut self, seq: u32, name: String, stored: StoredGroup) {
-        let Some(mut summary) = stored.summary else {
-            return self.finish(seq, Err(Failure::UnknownGroup));
-        };
-        summary.name = name.trim().to_owned();
+    /// catalogue (`summary`, with the new name) the name.
+    fn rename_stored(&mut self, seq: u32, mut summary: GroupSummary, chunks: Vec<Chunk>) {
         let action = Action::SetProfile {
             field: ProfileField::Name,
-            value: name,
+            value: std::mem::take(&mut summary.name),
         };
-        let result = load_chunks(stored.chunks).and_then(|mut doc| {
+        let result = load_chunks(chunks).and_then(|mut doc| {
             let heads = doc.heads();
             doc.apply(&action).map_err(apply_failure)?;
-            Ok(doc.save_after(&heads))
+            Ok((doc.save_after(&heads), doc.profile().name))
         });
         match result {
-            Ok(changes) => {
+            Ok((changes, name)) => {
+                summary.name = name;
                 let chunk = Chunk {
                     key: ChunkKey::incremental(&changes),
                     bytes: changes.clone(),
@@ -1073,7 +1215,7 @@ impl Core {
 
     /// Shows a group fetched from the relay straight from its document, and stores it.
     fn keep_fetched(&mut self, id: GroupId, doc: GroupDoc) {
-        let view_heads = self.show_whole(id, &doc);
+        let view_heads = self.show_whole(id, &doc, Vec::new());
         let heads = doc.heads();
         let summary = GroupSummary {
             id,
@@ -1092,6 +1234,8 @@ impl Core {
             view_heads,
             stored_heads: Vec::new(),
             known_chunks: Vec::new(),
+            known_updates: Vec::new(),
+            unstored_updates: Vec::new(),
             writing: true,
             write_failed: false,
             waiters: Vec::new(),
@@ -1102,6 +1246,7 @@ impl Core {
             key,
             replaces: Vec::new(),
             changes: Vec::new(),
+            update: None,
             waiters: Vec::new(),
         };
         self.storage(StorageOp::Create { summary, chunk }, Then::Write(write));

@@ -91,7 +91,7 @@ impl Shell {
 
     /// Benchmark: times bare `Automerge::load` of a group's stored bytes.
     async fn measure_bare_load(&self, id: cohort_model::GroupId) -> Result<Answer, Failure> {
-        let mut chunks = self.storage.read(&id).await?.chunks;
+        let mut chunks = self.storage.read_chunks(&id).await?;
         chunks.sort_by(|a, b| a.key.cmp(&b.key));
         let bytes: Vec<u8> = chunks.into_iter().flat_map(|chunk| chunk.bytes).collect();
         let started = now();

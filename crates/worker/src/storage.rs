@@ -11,16 +11,19 @@
 //!   names (those its snapshot contains) in one transaction, so a crash leaves either the old
 //!   chunks or the new snapshot, never neither, and a chunk another tab wrote meanwhile stays.
 //!   Versions 1 and 2 keyed chunks `[group id, seq]`; such chunks are still read, and replaced
-//!   by the next compaction. Version 3 changed no store: it is there so that an older Cohort
-//!   in another tab, which would overwrite numbered keys it did not read, cannot open the
-//!   database any more.
+//!   by the next compaction. (An older Cohort in another tab, which would overwrite numbered
+//!   keys it did not read, cannot open a version 3 database.)
 //! - `views`: group id → postcard `CachedView`, the view to show before the document loads.
+//! - `updates` (since version 3): `[group id, millis, chunk hash]` → postcard list of encoded
+//!   `Updated` messages: what a stored chunk changed in the view, written in the same
+//!   transaction as the chunk, so that a reopened group shows every stored change at once.
+//!   Saving the view deletes the updates it contains.
 //! - `synced` (since version 2): group id → postcard `Millis`, when the relay last had every
 //!   change of the group this device had (milliseconds since the Unix epoch). Shown offline.
 
 use cohort_model::protocol::{GroupSummary, StorageFailure};
 
-use crate::core::{Chunk, ChunkKey, StorageOp, Stored, StoredGroup};
+use crate::core::{Chunk, ChunkKey, StorageOp, Stored, StoredGroup, UpdateKey, ViewUpdate};
 use cohort_model::{GroupId, protocol};
 use indexed_db_futures::KeyRange;
 use indexed_db_futures::database::{Database, ObjectStoreName};
@@ -36,6 +39,7 @@ const GROUPS: &str = "groups";
 const CHUNKS: &str = "chunks";
 const VIEWS: &str = "views";
 const SYNCED: &str = "synced";
+const UPDATES: &str = "updates";
 const VERSION: u32 = 3;
 
 /// What went wrong with IndexedDB, sorted by what the organizer can do about it.
@@ -115,8 +119,22 @@ fn read_chunk_key(key: &JsValue) -> Option<ChunkKey> {
     }
 }
 
-/// Every chunk key of a group: `[group, …]`. Numbers sort before strings and strings before
-/// arrays, so `[group, 0]` to `[group, []]` holds both the numbered and the hashed keys.
+fn update_key(group: &GroupId, key: &UpdateKey) -> JsValue {
+    let at = JsValue::from_f64(key.at as f64);
+    Array::of3(&group.to_string().into(), &at, &key.chunk.as_str().into()).into()
+}
+
+fn read_update_key(key: &JsValue) -> Option<UpdateKey> {
+    let parts = Array::from(key);
+    Some(UpdateKey {
+        at: parts.get(1).as_f64()? as cohort_model::Millis,
+        chunk: parts.get(2).as_string()?,
+    })
+}
+
+/// Every key of a group in `chunks` or `updates`: `[group, …]`. Numbers sort before strings and
+/// strings before arrays, so `[group, 0]` to `[group, []]` holds every key that starts with the
+/// group, whatever follows.
 fn chunk_range(group: &GroupId) -> KeyRange<JsValue> {
     let id: JsValue = group.to_string().into();
     KeyRange::Bound(
@@ -133,6 +151,26 @@ fn bytes_value(bytes: &[u8]) -> JsValue {
 
 fn value_bytes(value: &JsValue) -> Vec<u8> {
     Uint8Array::new(value).to_vec()
+}
+
+/// Every key and value of a group in a store keyed `[group, …]`.
+async fn entries(
+    store: &str,
+    group: &GroupId,
+    tx: &Transaction<'_>,
+) -> Result<Vec<(JsValue, JsValue)>, StorageError> {
+    let store = tx.object_store(store)?;
+    let keys: Vec<JsValue> = store
+        .get_all_keys::<JsValue>()
+        .with_query::<JsValue, _>(chunk_range(group))
+        .await?
+        .collect::<Result<_, _>>()?;
+    let values: Vec<JsValue> = store
+        .get_all::<JsValue>()
+        .with_query::<JsValue, _>(chunk_range(group))
+        .await?
+        .collect::<Result<_, _>>()?;
+    Ok(keys.into_iter().zip(values).collect())
 }
 
 /// Commits a read-write transaction, telling a full disk from other failures (the browser
@@ -184,7 +222,9 @@ impl Storage {
                 if event.old_version() < 2.0 {
                     db.create_object_store(SYNCED).build()?;
                 }
-                // Version 3 keys new chunks by content; its stores are those of version 2.
+                if event.old_version() < 3.0 {
+                    db.create_object_store(UPDATES).build()?;
+                }
                 Ok(())
             })
             .await
@@ -221,13 +261,6 @@ impl Storage {
             .await
     }
 
-    /// The bytes stored for a group in one of the stores keyed by group id.
-    async fn get(&self, store: &str, group: &GroupId) -> Result<Option<Vec<u8>>, StorageError> {
-        let tx = self.db.transaction(store).build()?;
-        let value: Option<JsValue> = tx.object_store(store)?.get(group.to_string()).await?;
-        Ok(value.map(|value| value_bytes(&value)))
-    }
-
     /// Replaces the bytes stored for a group in one of the stores keyed by group id.
     async fn put(&self, store: &str, group: &GroupId, bytes: &[u8]) -> Result<(), StorageError> {
         let tx = self.writing(store)?;
@@ -243,18 +276,28 @@ impl Storage {
         match op {
             StorageOp::ListGroups => return self.groups().await.map(Stored::Groups),
             StorageOp::Read(group) => return self.read(&group).await.map(Stored::Group),
-            StorageOp::ReadView(group) => return self.get(VIEWS, &group).await.map(Stored::View),
+            StorageOp::ReadChunks(group) => {
+                return self.read_chunks(&group).await.map(Stored::Chunks);
+            }
             StorageOp::Create { summary, chunk } | StorageOp::Rename { summary, chunk } => {
                 self.put_summary_and_chunk(&summary, &chunk).await?
             }
-            StorageOp::Append { group, chunk } => self.append(&group, &chunk).await?,
+            StorageOp::Append {
+                group,
+                chunk,
+                update,
+            } => self.append(&group, &chunk, update.as_ref()).await?,
             StorageOp::Compact {
                 group,
                 snapshot,
                 replaces,
             } => self.compact(&group, &snapshot, &replaces).await?,
             StorageOp::PutSummary(summary) => self.put_summary(&summary).await?,
-            StorageOp::PutView { group, view } => self.put(VIEWS, &group, &view).await?,
+            StorageOp::PutView {
+                group,
+                view,
+                replaces,
+            } => self.put_view(&group, &view, &replaces).await?,
             StorageOp::PutSyncedAt { group, at } => {
                 self.put(SYNCED, &group, &protocol::encode(&at)).await?
             }
@@ -284,22 +327,24 @@ impl Storage {
 
     /// Removes a group and everything stored for it, in one transaction.
     async fn delete(&self, group: &GroupId) -> Result<(), StorageError> {
-        let tx = self.writing([GROUPS, CHUNKS, VIEWS, SYNCED])?;
+        let tx = self.writing([GROUPS, CHUNKS, VIEWS, SYNCED, UPDATES])?;
         tx.object_store(GROUPS)?.delete(group.to_string()).await?;
         tx.object_store(VIEWS)?.delete(group.to_string()).await?;
         tx.object_store(SYNCED)?.delete(group.to_string()).await?;
-        tx.object_store(CHUNKS)?
-            .delete::<JsValue, _>(chunk_range(group))
-            .await?;
+        for store in [CHUNKS, UPDATES] {
+            tx.object_store(store)?
+                .delete::<JsValue, _>(chunk_range(group))
+                .await?;
+        }
         commit(tx).await
     }
 
-    /// Everything stored for a group, read in one transaction: what one tab reads is what
-    /// storage held at one moment, whatever other tabs write meanwhile.
+    /// What is stored for a group but its chunks, read in one transaction: what one tab reads is
+    /// what storage held at one moment, whatever other tabs write meanwhile.
     pub async fn read(&self, group: &GroupId) -> Result<StoredGroup, StorageError> {
         let tx = self
             .db
-            .transaction([GROUPS, CHUNKS, VIEWS, SYNCED])
+            .transaction([GROUPS, VIEWS, SYNCED, UPDATES])
             .build()?;
         let tx = &tx;
         let by_id = |store| async move {
@@ -309,44 +354,78 @@ impl Storage {
         let summary = by_id(GROUPS).await?;
         let view = by_id(VIEWS).await?;
         let synced_at = by_id(SYNCED).await?;
-        let chunks = tx.object_store(CHUNKS)?;
-        let keys: Vec<JsValue> = chunks
-            .get_all_keys::<JsValue>()
-            .with_query::<JsValue, _>(chunk_range(group))
+        let updates = entries(UPDATES, group, tx)
             .await?
-            .collect::<Result<_, _>>()?;
-        let values: Vec<JsValue> = chunks
-            .get_all::<JsValue>()
-            .with_query::<JsValue, _>(chunk_range(group))
-            .await?
-            .collect::<Result<_, _>>()?;
-        let chunks = keys
-            .iter()
-            .zip(&values)
+            .into_iter()
             .filter_map(|(key, value)| {
-                Some(Chunk {
-                    key: read_chunk_key(key)?,
-                    bytes: value_bytes(value),
+                Some(ViewUpdate {
+                    key: read_update_key(&key)?,
+                    messages: value_bytes(&value),
                 })
             })
             .collect();
         Ok(StoredGroup {
             summary: summary.map(|bytes| protocol::decode(&bytes)).transpose()?,
             view,
+            updates,
             synced_at: synced_at
                 .map(|bytes| protocol::decode(&bytes))
                 .transpose()?,
-            chunks,
         })
     }
 
-    /// Stores one chunk of changes.
-    async fn append(&self, group: &GroupId, chunk: &Chunk) -> Result<(), StorageError> {
-        let tx = self.writing(CHUNKS)?;
+    /// A group's chunks, in one transaction.
+    pub async fn read_chunks(&self, group: &GroupId) -> Result<Vec<Chunk>, StorageError> {
+        let tx = self.db.transaction(CHUNKS).build()?;
+        Ok(entries(CHUNKS, group, &tx)
+            .await?
+            .into_iter()
+            .filter_map(|(key, value)| {
+                Some(Chunk {
+                    key: read_chunk_key(&key)?,
+                    bytes: value_bytes(&value),
+                })
+            })
+            .collect())
+    }
+
+    /// Stores one chunk of changes and, with it, what they changed in the view.
+    async fn append(
+        &self,
+        group: &GroupId,
+        chunk: &Chunk,
+        update: Option<&ViewUpdate>,
+    ) -> Result<(), StorageError> {
+        let tx = self.writing([CHUNKS, UPDATES])?;
         tx.object_store(CHUNKS)?
             .put(bytes_value(&chunk.bytes))
             .with_key(chunk_key(group, &chunk.key))
             .await?;
+        if let Some(update) = update {
+            tx.object_store(UPDATES)?
+                .put(bytes_value(&update.messages))
+                .with_key(update_key(group, &update.key))
+                .await?;
+        }
+        commit(tx).await
+    }
+
+    /// Stores a group's view and deletes the view updates it replaces.
+    async fn put_view(
+        &self,
+        group: &GroupId,
+        view: &[u8],
+        replaces: &[UpdateKey],
+    ) -> Result<(), StorageError> {
+        let tx = self.writing([VIEWS, UPDATES])?;
+        tx.object_store(VIEWS)?
+            .put(bytes_value(view))
+            .with_key(group.to_string())
+            .await?;
+        let updates = tx.object_store(UPDATES)?;
+        for key in replaces {
+            updates.delete(update_key(group, key)).await?;
+        }
         commit(tx).await
     }
 

@@ -17,6 +17,7 @@ use cohort_sync::hub::{self, ConnectionId, Hub};
 use cohort_sync::{DocumentId, automerge::Automerge};
 use cohort_worker::core::{
     COMPACT_AFTER_CHUNKS, Chunk, ChunkKey, Core, Input, Output, StorageOp, Stored, StoredGroup,
+    UpdateKey, ViewUpdate,
 };
 use proptest::prelude::*;
 
@@ -26,6 +27,7 @@ struct Disk {
     groups: BTreeMap<GroupId, GroupSummary>,
     chunks: BTreeMap<GroupId, BTreeMap<ChunkKey, Vec<u8>>>,
     views: BTreeMap<GroupId, Vec<u8>>,
+    updates: BTreeMap<GroupId, BTreeMap<UpdateKey, Vec<u8>>>,
     synced: BTreeMap<GroupId, Millis>,
     /// Every write fails while set (a full disk).
     full: bool,
@@ -35,7 +37,7 @@ impl Disk {
     fn run(&mut self, op: StorageOp) -> Result<Stored, StorageFailure> {
         let writes = !matches!(
             op,
-            StorageOp::ListGroups | StorageOp::Read(_) | StorageOp::ReadView(_)
+            StorageOp::ListGroups | StorageOp::Read(_) | StorageOp::ReadChunks(_)
         );
         if writes && self.full {
             return Err(StorageFailure::QuotaExceeded);
@@ -48,16 +50,35 @@ impl Disk {
                 return Ok(Stored::Group(StoredGroup {
                     summary: self.groups.get(&id).cloned(),
                     view: self.views.get(&id).cloned(),
+                    updates: self
+                        .updates
+                        .get(&id)
+                        .into_iter()
+                        .flatten()
+                        .map(|(key, messages)| ViewUpdate {
+                            key: key.clone(),
+                            messages: messages.clone(),
+                        })
+                        .collect(),
                     synced_at: self.synced.get(&id).copied(),
-                    chunks: self.chunks(id),
                 }));
             }
-            StorageOp::ReadView(id) => return Ok(Stored::View(self.views.get(&id).cloned())),
+            StorageOp::ReadChunks(id) => return Ok(Stored::Chunks(self.chunks(id))),
             StorageOp::Create { summary, chunk } | StorageOp::Rename { summary, chunk } => {
                 self.put(summary.id, chunk);
                 self.groups.insert(summary.id, summary);
             }
-            StorageOp::Append { group, chunk } => self.put(group, chunk),
+            StorageOp::Append {
+                group,
+                chunk,
+                update,
+            } => {
+                self.put(group, chunk);
+                if let Some(update) = update {
+                    let updates = self.updates.entry(group).or_default();
+                    updates.insert(update.key, update.messages);
+                }
+            }
             StorageOp::Compact {
                 group,
                 snapshot,
@@ -72,8 +93,16 @@ impl Disk {
             StorageOp::PutSummary(summary) => {
                 self.groups.insert(summary.id, summary);
             }
-            StorageOp::PutView { group, view } => {
+            StorageOp::PutView {
+                group,
+                view,
+                replaces,
+            } => {
                 self.views.insert(group, view);
+                let updates = self.updates.entry(group).or_default();
+                for key in replaces {
+                    updates.remove(&key);
+                }
             }
             StorageOp::PutSyncedAt { group, at } => {
                 self.synced.insert(group, at);
@@ -82,6 +111,7 @@ impl Disk {
                 self.groups.remove(&id);
                 self.chunks.remove(&id);
                 self.views.remove(&id);
+                self.updates.remove(&id);
                 self.synced.remove(&id);
             }
         }
@@ -451,6 +481,47 @@ fn an_action_is_answered_only_once_it_is_stored() {
     assert!(world.store_one(0));
     assert_eq!(world.answer(0, seq), &Ok(Answer::Done));
     assert!(member_ids(&world.disk.load(id).hydrate()).contains(&MemberId::from_bits(1)));
+}
+
+#[test]
+fn a_reopened_group_shows_every_stored_change_before_its_document_loads() {
+    let mut world = World::new(1);
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    world.ask(0, apply(add_member(1)));
+    world.settle();
+    // The view is saved (the page was hidden), then more is stored, and the tab is closed.
+    world.ask(0, Request::SaveView);
+    world.settle();
+    world.ask(0, apply(add_member(2)));
+    world.ask(
+        0,
+        apply(Action::SetMember {
+            id: MemberId::from_bits(1),
+            field: MemberField::Name,
+            value: "Ada".into(),
+        }),
+    );
+    world.settle();
+    world.tabs[0] = Tab::new(5);
+    world.ask(0, Request::OpenGroup { id });
+    // Only the view and its updates are read so far, not the chunks.
+    assert!(world.store_one(0));
+    let shown = &world.tabs[0].view;
+    assert_eq!(shown.members.len(), 2);
+    assert_eq!(shown.members[&MemberId::from_bits(1)].name, "Ada");
+    assert!(
+        world.tabs[0]
+            .events
+            .iter()
+            .all(|e| !matches!(e, Event::Loaded { .. }))
+    );
+    world.settle();
+    assert_eq!(world.tabs[0].view, world.disk.load(id).hydrate());
+    // Saving the view again replaces the updates it holds.
+    world.ask(0, Request::SaveView);
+    world.settle();
+    assert!(world.disk.updates[&id].is_empty());
 }
 
 #[test]

@@ -56,7 +56,7 @@ async fn worker(database: &str) -> Worker {
 
 /// The chunks stored for a group: how many, and all their bytes in load order.
 async fn stored_chunks(storage: &Storage, id: GroupId) -> (usize, Vec<u8>) {
-    let mut chunks = storage.read(&id).await.unwrap().chunks;
+    let mut chunks = storage.read_chunks(&id).await.unwrap();
     chunks.sort_by(|a, b| a.key.cmp(&b.key));
     let count = chunks.len();
     (count, chunks.into_iter().flat_map(|c| c.bytes).collect())
@@ -331,7 +331,8 @@ async fn groups_are_listed_renamed_and_deleted_apart() {
     };
     assert_eq!(groups.len(), 1);
     let stored = worker.storage.read(&choir).await.unwrap();
-    assert!(stored.chunks.is_empty() && stored.view.is_none() && stored.summary.is_none());
+    assert!(stored.view.is_none() && stored.summary.is_none() && stored.updates.is_empty());
+    assert!(worker.storage.read_chunks(&choir).await.unwrap().is_empty());
     // Opening it again finds nothing here, so it is asked of the relay (as a shared link
     // would be); nothing of it is shown meanwhile.
     worker.events.borrow_mut().clear();
@@ -565,10 +566,9 @@ async fn numbered_chunks_of_version_2_are_read_and_replaced_by_compaction() {
             .await
             .unwrap();
     }
-    let stored = worker.storage.read(&id).await.unwrap();
+    let stored = worker.storage.read_chunks(&id).await.unwrap();
     assert!(
         !stored
-            .chunks
             .iter()
             .any(|chunk| matches!(chunk.key, ChunkKey::Numbered(_))),
         "the compaction left numbered chunks"

@@ -58,6 +58,8 @@ pub enum HarnessError {
     Answer(String),
     #[error("sync failed: {0}")]
     Sync(String),
+    #[error("cannot clear the relay's data directory: {0}")]
+    ClearData(std::io::Error),
 }
 
 pub type Result<T> = std::result::Result<T, HarnessError>;
@@ -179,6 +181,20 @@ impl Relay {
     /// Starts the relay again on the same port and data directory.
     pub fn restart(&mut self) -> Result<()> {
         self.kill();
+        self.spawn_again()
+    }
+
+    /// Starts the relay again on the same port with nothing stored: a browser then has only
+    /// what it kept itself.
+    pub fn restart_empty(&mut self) -> Result<()> {
+        self.kill();
+        if self.data_dir.exists() {
+            std::fs::remove_dir_all(&self.data_dir).map_err(HarnessError::ClearData)?;
+        }
+        self.spawn_again()
+    }
+
+    fn spawn_again(&mut self) -> Result<()> {
         let addr = self
             .url
             .trim_start_matches("http://")
@@ -375,9 +391,10 @@ impl Browser {
     /// Waits up to [`READY_TIMEOUT`] until a JavaScript expression is truthy.
     pub async fn wait_until(&self, expression: &str) -> Result<()> {
         let deadline = std::time::Instant::now() + READY_TIMEOUT;
+        // JavaScript decides what is true: `0`, `""`, `null`, `undefined` and `NaN` are not.
+        let truthy = format!("!!({expression})");
         loop {
-            let value = self.eval(expression).await?;
-            if !matches!(value, Value::Null | Value::Bool(false)) {
+            if self.eval(&truthy).await? == Value::Bool(true) {
                 return Ok(());
             }
             if std::time::Instant::now() > deadline {

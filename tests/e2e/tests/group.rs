@@ -260,11 +260,17 @@ async fn groups_are_renamed_and_deleted_after_asking() -> Result<()> {
 
 #[tokio::test]
 async fn a_killed_browser_loses_no_stored_change() -> Result<()> {
-    let relay = Relay::start()?;
+    let mut relay = Relay::start()?;
     let profile = temp_dir("cohort-kept-profile-")?;
     let browser = Browser::launch_with_profile(Viewport::Desktop, profile.path()).await?;
     browser.goto(relay.url()).await?;
     let group = browser.create_group("Night shift").await?;
+    // Offline, with the relay down: what follows is only in this browser's IndexedDB.
+    relay.kill();
+    browser.set_offline(true).await?;
+    browser
+        .wait_until("document.querySelector('.sync-status')?.dataset.state === 'offline'")
+        .await?;
     for n in 1..=5 {
         browser.add_member(&format!("Member {n}"), "").await?;
         // The form closes once the worker has stored the member in IndexedDB.
@@ -283,6 +289,9 @@ async fn a_killed_browser_loses_no_stored_change() -> Result<()> {
     // SIGKILL to chromedriver and Chromium, tabs and worker: no unload, no clean shutdown.
     drop(browser);
 
+    // The relay comes back with nothing stored, so that all the group has is what the browser
+    // kept.
+    relay.restart_empty()?;
     let browser = Browser::launch_with_profile(Viewport::Desktop, profile.path()).await?;
     browser
         .goto(&format!("{}{}/members", relay.url(), &group[1..]))

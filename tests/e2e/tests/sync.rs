@@ -34,6 +34,25 @@ async fn set_status(browser: &Browser, name: &str, status: &str) -> Result<()> {
         .map(drop)
 }
 
+/// Waits until `expression` has the same string value on both screens; returns it.
+async fn settle_on_the_same(a: &Browser, b: &Browser, expression: &str) -> Result<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (on_a, on_b) = (a.eval(expression).await?, b.eval(expression).await?);
+        if on_a == on_b
+            && let Some(value) = on_a.as_str()
+        {
+            return Ok(value.to_owned());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(harness::HarnessError::Answer(format!(
+                "the screens still disagree on {expression}: {on_a} and {on_b}"
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 async fn wait_for_sync_state(browser: &Browser, state: &str) -> Result<()> {
     browser
         .wait_until(&format!(
@@ -80,22 +99,39 @@ async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down
     wait_for_members(&ann, &["Ada", "Grace", "Linus"]).await?;
     wait_for_members(&bo, &["Ada", "Grace", "Linus"]).await?;
 
-    // Both change the same member's status at once: they settle on the same one.
-    let (a, b) = tokio::join!(
-        set_status(&ann, "Ada", "inactive"),
-        set_status(&bo, "Ada", "left")
-    );
-    a?;
-    b?;
-    let settled = format!(
-        "(row => row && row.dataset.status !== 'active' && row.dataset.status)({})",
-        member_row("Ada")
-    );
-    ann.wait_until(&settled).await?;
-    bo.wait_until(&settled).await?;
+    // Ada joins; both see it.
+    set_status(&ann, "Ada", "active").await?;
+    let status_is = |status: &str| {
+        format!(
+            "(row => row && row.dataset.status === '{status}')({})",
+            member_row("Ada")
+        )
+    };
+    bo.wait_until(&status_is("active")).await?;
+    // Both offline, each moves Ada on from active, differently: real, concurrent edits of the
+    // same field. Back online, both screens settle on the same one of the two, and keep it
+    // after a reload.
+    ann.set_offline(true).await?;
+    bo.set_offline(true).await?;
+    wait_for_sync_state(&ann, "offline").await?;
+    wait_for_sync_state(&bo, "offline").await?;
+    set_status(&ann, "Ada", "inactive").await?;
+    set_status(&bo, "Ada", "left").await?;
+    ann.wait_until(&status_is("inactive")).await?;
+    bo.wait_until(&status_is("left")).await?;
+    ann.set_offline(false).await?;
+    bo.set_offline(false).await?;
     wait_for_sync_state(&ann, "synced").await?;
     wait_for_sync_state(&bo, "synced").await?;
-    assert_eq!(ann.eval(&settled).await?, bo.eval(&settled).await?);
+    let status = format!("({})?.dataset.status", member_row("Ada"));
+    let merged = settle_on_the_same(&ann, &bo, &status).await?;
+    assert!(
+        ["inactive", "left"].contains(&merged.as_str()),
+        "merged status {merged}"
+    );
+    ann.goto(&format!("{}{}/members", relay.url(), &group[1..]))
+        .await?;
+    ann.wait_until(&format!("{status} === '{merged}'")).await?;
 
     // One organizer's network goes away (DevTools network emulation); both edit; it comes back.
     bo.set_offline(true).await?;

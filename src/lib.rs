@@ -7,6 +7,7 @@ use wasm_bindgen::JsCast;
 
 mod forms;
 mod pages;
+mod relay_address;
 mod sections;
 mod shell;
 mod state;

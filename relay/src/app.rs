@@ -18,8 +18,8 @@ use tower_http::services::{ServeDir, ServeFile};
 enum CachePolicy {
     /// A file whose name carries a hash of its content: it never changes, keep it a year.
     Immutable,
-    /// Anything else (`index.html`, the service worker, app routes): revalidate every time,
-    /// so a new build is picked up on the next load.
+    /// Anything else (`index.html`, app routes): revalidate every time, so a new build is
+    /// picked up on the next load.
     Revalidate,
 }
 

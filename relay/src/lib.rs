@@ -61,6 +61,10 @@ pub struct Config {
     /// Most frames one connection may send per second.
     #[arg(long, env = "COHORT_MAX_MESSAGES_PER_SECOND", default_value_t = 2_000)]
     pub max_messages_per_second: u32,
+    /// Most messages of one connection that may wait for one document's load or write; more
+    /// close the connection.
+    #[arg(long, env = "COHORT_MAX_WAITING_PER_DOCUMENT", default_value_t = 64)]
+    pub max_waiting_per_document: usize,
     /// Seconds a document nobody syncs stays in memory.
     #[arg(long, env = "COHORT_IDLE_UNLOAD_SECS", default_value_t = 30)]
     pub idle_unload_secs: u64,
@@ -82,6 +86,7 @@ impl Config {
                 max_frame_bytes: self.max_frame_bytes,
                 max_documents_per_connection: self.max_documents_per_connection,
                 max_messages_per_second: self.max_messages_per_second,
+                max_waiting_per_document: self.max_waiting_per_document,
                 idle_unload_ms: self.idle_unload_secs.saturating_mul(1_000),
                 join_timeout_ms: self.join_timeout_secs.saturating_mul(1_000),
                 ..hub::Config::default()

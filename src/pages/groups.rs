@@ -2,13 +2,13 @@
 
 use cohort_model::protocol::{Answer, GroupSummary, Request};
 use cohort_model::{Field, GroupId};
-use cohort_sync::client::relay_url;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 use super::use_page_title;
 use crate::forms::{FormAlert, FormError, TextField};
+use crate::relay_address::relay_url;
 use crate::sections::Section;
 use crate::state::{now, use_app};
 

@@ -10,6 +10,7 @@ mod ids;
 pub mod protocol;
 mod query;
 mod records;
+#[cfg(feature = "sample")]
 pub mod sample;
 mod status;
 pub mod validate;

@@ -1,4 +1,5 @@
-//! Made-up groups of any size, the same for the same seed: for benchmarks and tests.
+//! Made-up groups of any size, the same for the same seed: for benchmarks and tests, behind
+//! the `sample` feature so that the app does not ship them.
 
 use crate::{
     Action, ApplyError, FeedbackDraft, FeedbackId, FeedbackStatus, GroupDoc, MemberDraft, MemberId,
@@ -162,4 +163,22 @@ pub fn group(members: usize, feedback: usize, seed: u64) -> Result<GroupDoc, App
         doc.apply_all(batch)?;
     }
     Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn a_sample_group_is_valid_and_the_same_for_the_same_seed() {
+        let a = super::group(200, 400, 7).unwrap();
+        let b = super::group(200, 400, 7).unwrap();
+        let group = a.hydrate();
+        assert_eq!(group, b.hydrate());
+        assert_eq!(
+            (group.members.len(), group.feedback.len(), group.roles.len()),
+            (200, 400, 6)
+        );
+        group.check_invariants().unwrap();
+    }
 }

@@ -684,16 +684,3 @@ fn queries_search_filter_and_sort_members() {
         [&empty_role]
     );
 }
-
-#[test]
-fn a_sample_group_is_valid_and_the_same_for_the_same_seed() {
-    let a = sample::group(200, 400, 7).unwrap();
-    let b = sample::group(200, 400, 7).unwrap();
-    let group = a.hydrate();
-    assert_eq!(group, b.hydrate());
-    assert_eq!(
-        (group.members.len(), group.feedback.len(), group.roles.len()),
-        (200, 400, 6)
-    );
-    group.check_invariants().unwrap();
-}

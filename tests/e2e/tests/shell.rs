@@ -139,3 +139,19 @@ async fn console_errors_are_seen() -> Result<()> {
     assert!(errors.iter().any(|e| e.contains("404")), "{errors:?}");
     browser.close().await
 }
+
+/// The harness itself: `wait_until` waits for what JavaScript calls true, so `0` and `""` keep
+/// it waiting.
+#[tokio::test]
+async fn wait_until_waits_past_falsy_values() -> Result<()> {
+    let (_relay, browser) = open_app(Viewport::Desktop).await?;
+    browser
+        .eval(
+            "(window.probe = 0, setTimeout(() => window.probe = '', 200), \
+             setTimeout(() => window.probe = 'ready', 400), true)",
+        )
+        .await?;
+    browser.wait_until("window.probe").await?;
+    assert_eq!(browser.eval("window.probe").await?, "ready");
+    browser.close().await
+}

@@ -11,6 +11,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
 TRUNK_VERSION=0.22.1
+CARGO_DENY_VERSION=0.20.2
 BINARYEN_VERSION=132.0.0
 WASM_TARGET=wasm32-unknown-unknown
 # wasm-bindgen-cli must equal the wasm-bindgen crate, which Cargo.toml pins with "=".
@@ -107,6 +108,11 @@ ensure_build_tools() {
     say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
     npm install --prefix "$TOOLS" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION" >/dev/null
   fi
+}
+
+# cargo-deny checks the dependencies' licences, duplicates and sources (deny.toml).
+ensure_cargo_deny() {
+  has_version cargo-deny "$CARGO_DENY_VERSION" || cargo_install cargo-deny "$CARGO_DENY_VERSION"
 }
 
 # Sets CHROMIUM and CHROMEDRIVER for the browser tests.

@@ -1,6 +1,6 @@
 //! The group document in Automerge: schema v1 (see `docs/schema.md`), one write per field.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::transaction::{Transactable, Transaction};
 use automerge::{
@@ -316,6 +316,14 @@ impl GroupDoc {
 
     /// The whole group as plain values.
     pub fn hydrate(&self) -> Group {
+        let mut group = self.hydrate_without_feedback();
+        group.feedback = self.hydrate_feedback(&group);
+        group
+    }
+
+    /// The group without its feedback: what the members page needs, read first when a large
+    /// group is shown in parts.
+    pub fn hydrate_without_feedback(&self) -> Group {
         let doc = &self.doc;
         let members = record_keys(doc, &self.roots.members)
             .filter_map(|(id, obj)| MemberId::from_key(&id).map(|id| (id, obj)))
@@ -331,11 +339,18 @@ impl GroupDoc {
             .filter_map(|(id, obj)| RoleId::from_key(&id).map(|id| (id, obj)))
             .map(|(id, obj)| (id.clone(), read_role(doc, id, &obj, is_member)))
             .collect();
-        group.feedback = record_keys(doc, &self.roots.feedback)
+        group
+    }
+
+    /// The group's feedback, linked to the members of `group` (read by
+    /// [`Self::hydrate_without_feedback`]).
+    pub fn hydrate_feedback(&self, group: &Group) -> BTreeMap<FeedbackId, Feedback> {
+        let doc = &self.doc;
+        let is_member = |id: &MemberId| group.members.contains_key(id);
+        record_keys(doc, &self.roots.feedback)
             .filter_map(|(id, obj)| FeedbackId::from_key(&id).map(|id| (id, obj)))
             .map(|(id, obj)| (id.clone(), read_feedback(doc, id, &obj, is_member)))
-            .collect();
-        group
+            .collect()
     }
 
     pub fn profile(&self) -> Profile {

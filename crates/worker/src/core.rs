@@ -186,6 +186,8 @@ pub enum Input {
     FromTab(Vec<u8>),
     /// The clock: presence heartbeats and expiry, writes tried again.
     Tick,
+    /// Go on with the work the core paused with [`Output::Yield`].
+    Resume,
     Stored {
         ticket: Ticket,
         result: Result<Stored, StorageFailure>,
@@ -214,6 +216,9 @@ pub enum Output {
     Storage(Ticket, StorageOp),
     /// Something went wrong that nobody asked about: for the console.
     Warn(String),
+    /// Carry out the outputs so far (the page gets its posts), then hand the core
+    /// [`Input::Resume`]: it has more of a long piece of work to do.
+    Yield,
 }
 
 /// The view saved with a group: the messages that show it, encoded, so that opening the group
@@ -352,6 +357,23 @@ struct OpenGroup {
     waiters: Vec<Waiter>,
 }
 
+/// A group fetched from the relay, shown in parts: members first, then feedback, then stored.
+#[derive(Debug)]
+enum ShowingFetched {
+    /// Its members are shown; `group` has no feedback yet, `cache` the messages posted so far
+    /// (for the stored view).
+    Feedback {
+        id: GroupId,
+        group: Group,
+        cache: Vec<Vec<u8>>,
+    },
+    /// Everything is shown: store the group and its view.
+    Store {
+        summary: GroupSummary,
+        cache: Vec<Vec<u8>>,
+    },
+}
+
 /// A shared group asked of the relay, not yet on this device.
 #[derive(Debug)]
 struct Fetching {
@@ -392,6 +414,8 @@ pub struct Core {
     queue: VecDeque<(u32, Request)>,
     next_ticket: Ticket,
     pending: HashMap<Ticket, Then>,
+    /// What is left of a fetched group's showing and storing, done on [`Input::Resume`].
+    resume: Option<ShowingFetched>,
     now: Millis,
     outputs: Vec<Output>,
 }
@@ -415,6 +439,7 @@ impl Core {
             queue: VecDeque::new(),
             next_ticket: 0,
             pending: HashMap::new(),
+            resume: None,
             now: 0,
             outputs: Vec::new(),
         }
@@ -451,6 +476,7 @@ impl Core {
                 self.flush();
             }
             Input::Stored { ticket, result } => self.stored(ticket, result),
+            Input::Resume => self.resume(),
         }
         self.post_status();
         std::mem::take(&mut self.outputs)
@@ -1003,26 +1029,35 @@ impl Core {
     ) -> Vec<ChangeHash> {
         let group = doc.hydrate();
         let heads = doc.heads();
-        self.outputs.extend(
-            view_messages(id, ViewSource::Document, &group)
-                .into_iter()
-                .map(Output::Post),
-        );
-        self.put_view(id, &heads, &group, replaces);
+        let mut messages = view_start(id, ViewSource::Document, &group);
+        messages.extend(member_messages(&group));
+        messages.extend(feedback_messages(&group));
+        let cache = self.post_view(messages, id, &group);
+        self.put_view(id, &heads, cache, replaces);
         heads
     }
 
+    /// Posts view messages that start with a `ViewStart` from the document; returns the same
+    /// messages as a stored view shows them (encoded once, but for the start).
+    fn post_view(&mut self, messages: Vec<Vec<u8>>, id: GroupId, group: &Group) -> Vec<Vec<u8>> {
+        let mut cache = messages.clone();
+        cache.splice(..1, view_start(id, ViewSource::Cache, group));
+        self.outputs.extend(messages.into_iter().map(Output::Post));
+        cache
+    }
+
+    /// Stores a view (its messages) in place of the view updates it `replaces`.
     fn put_view(
         &mut self,
         id: GroupId,
         heads: &[ChangeHash],
-        group: &Group,
+        messages: Vec<Vec<u8>>,
         replaces: Vec<UpdateKey>,
     ) {
         let cached = CachedView {
             heads: heads.iter().map(|head| head.0).collect(),
             saved_at: self.now,
-            messages: view_messages(id, ViewSource::Cache, group),
+            messages,
         };
         let view = protocol::encode(&cached);
         let op = StorageOp::PutView {
@@ -1055,7 +1090,10 @@ impl Core {
             None => open.doc.hydrate(),
         };
         let (id, replaces) = (open.id, open.known_updates.clone());
-        self.put_view(id, &heads, &group, replaces);
+        let mut messages = view_start(id, ViewSource::Cache, &group);
+        messages.extend(member_messages(&group));
+        messages.extend(feedback_messages(&group));
+        self.put_view(id, &heads, messages, replaces);
         if let Some(open) = self.open.as_mut() {
             open.view_heads = heads;
         }
@@ -1213,44 +1251,83 @@ impl Core {
         }
     }
 
-    /// Shows a group fetched from the relay straight from its document, and stores it.
+    /// Shows a group fetched from the relay straight from its document, in parts so that the
+    /// page shows its members before the rest is read: members now, then (on
+    /// [`Input::Resume`]) feedback, then the group is stored. Editable at once.
     fn keep_fetched(&mut self, id: GroupId, doc: GroupDoc) {
-        let view_heads = self.show_whole(id, &doc, Vec::new());
-        let heads = doc.heads();
+        let group = doc.hydrate_without_feedback();
         let summary = GroupSummary {
             id,
-            name: doc.profile().name,
+            name: group.profile.name.clone(),
             created_at: self.now,
         };
-        let key = ChunkKey::snapshot(&heads);
-        let chunk = Chunk {
-            key: key.clone(),
-            bytes: doc.save(),
-        };
+        let mut messages = view_start(id, ViewSource::Document, &group);
+        messages.extend(member_messages(&group));
+        let cache = self.post_view(messages, id, &group);
         self.open = Some(OpenGroup {
             id,
-            summary: summary.clone(),
+            summary,
+            view_heads: doc.heads(),
             doc,
-            view_heads,
             stored_heads: Vec::new(),
             known_chunks: Vec::new(),
             known_updates: Vec::new(),
             unstored_updates: Vec::new(),
+            // Until the group is stored, below.
             writing: true,
             write_failed: false,
             waiters: Vec::new(),
         });
-        let write = Write {
-            group: id,
-            heads,
-            key,
-            replaces: Vec::new(),
-            changes: Vec::new(),
-            update: None,
-            waiters: Vec::new(),
-        };
-        self.storage(StorageOp::Create { summary, chunk }, Then::Write(write));
         self.loaded(id);
+        self.resume = Some(ShowingFetched::Feedback { id, group, cache });
+        self.output(Output::Yield);
+    }
+
+    /// Goes on showing and storing a fetched group, if it is still the open one.
+    fn resume(&mut self) {
+        let Some(step) = self.resume.take() else {
+            return;
+        };
+        let Some(open) = self.open.as_ref() else {
+            return;
+        };
+        match step {
+            ShowingFetched::Feedback {
+                id,
+                mut group,
+                mut cache,
+            } if open.id == id => {
+                group.feedback = open.doc.hydrate_feedback(&group);
+                let messages = feedback_messages(&group);
+                cache.extend(messages.iter().cloned());
+                self.outputs.extend(messages.into_iter().map(Output::Post));
+                let summary = open.summary.clone();
+                self.resume = Some(ShowingFetched::Store { summary, cache });
+                self.output(Output::Yield);
+            }
+            ShowingFetched::Store { summary, cache } if open.id == summary.id => {
+                let (heads, view_heads) = (open.doc.heads(), open.view_heads.clone());
+                let key = ChunkKey::snapshot(&heads);
+                let chunk = Chunk {
+                    key: key.clone(),
+                    bytes: open.doc.save(),
+                };
+                let id = summary.id;
+                let write = Write {
+                    group: id,
+                    heads,
+                    key,
+                    replaces: Vec::new(),
+                    changes: Vec::new(),
+                    update: None,
+                    waiters: Vec::new(),
+                };
+                self.storage(StorageOp::Create { summary, chunk }, Then::Write(write));
+                self.put_view(id, &view_heads, cache, Vec::new());
+            }
+            // Another group was opened meanwhile.
+            _ => {}
+        }
     }
 
     fn unavailable(&mut self, document: &DocumentId) {
@@ -1397,28 +1474,36 @@ fn unexpected() -> Failure {
     Failure::Document("storage gave an unexpected answer".into())
 }
 
-/// The messages that show `group` on the page, in order.
-fn view_messages(id: GroupId, source: ViewSource, group: &Group) -> Vec<Vec<u8>> {
-    let event = |event| protocol::encode(&FromWorker::Event(event));
-    let mut messages = vec![event(Event::ViewStart {
+/// The first message of a view: the group's profile and roles.
+fn view_start(id: GroupId, source: ViewSource, group: &Group) -> Vec<Vec<u8>> {
+    vec![protocol::encode(&FromWorker::Event(Event::ViewStart {
         group: id,
         source,
         profile: group.profile.clone(),
         roles: group.roles.values().cloned().collect(),
-    })];
+    }))]
+}
+
+/// The messages of a view that carry its members, in parts, then say they are all there.
+fn member_messages(group: &Group) -> Vec<Vec<u8>> {
+    let event = |event| protocol::encode(&FromWorker::Event(event));
     let members: Vec<_> = group.members.values().cloned().collect();
-    messages.extend(
-        members
-            .chunks(MEMBERS_PER_MESSAGE)
-            .map(|part| event(Event::ViewMembers(part.to_vec()))),
-    );
+    let mut messages: Vec<_> = members
+        .chunks(MEMBERS_PER_MESSAGE)
+        .map(|part| event(Event::ViewMembers(part.to_vec())))
+        .collect();
     messages.push(event(Event::ViewMembersDone));
+    messages
+}
+
+/// The messages of a view that carry its feedback, in parts, then end the view.
+fn feedback_messages(group: &Group) -> Vec<Vec<u8>> {
+    let event = |event| protocol::encode(&FromWorker::Event(event));
     let feedback: Vec<_> = group.feedback.values().cloned().collect();
-    messages.extend(
-        feedback
-            .chunks(FEEDBACK_PER_MESSAGE)
-            .map(|part| event(Event::ViewFeedback(part.to_vec()))),
-    );
+    let mut messages: Vec<_> = feedback
+        .chunks(FEEDBACK_PER_MESSAGE)
+        .map(|part| event(Event::ViewFeedback(part.to_vec())))
+        .collect();
     messages.push(event(Event::ViewDone));
     messages
 }

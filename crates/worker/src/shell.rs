@@ -81,6 +81,7 @@ impl Shell {
                     outputs.extend(self.core.handle(input, now_millis()));
                 }
                 Output::Warn(message) => warn(&message),
+                Output::Yield => outputs.extend(self.core.handle(Input::Resume, now_millis())),
             }
         }
     }

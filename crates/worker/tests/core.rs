@@ -270,6 +270,7 @@ impl Tab {
                     self.outgoing.clear();
                 }
                 Output::Joined | Output::SetRelay(_) | Output::Warn(_) => {}
+                Output::Yield => self.input(Input::Resume, channel, me),
                 Output::Storage(ticket, op) => self.storage.push_back((ticket, op)),
             }
         }
@@ -458,6 +459,11 @@ fn apply(action: Action) -> Request {
     Request::Apply {
         action: Box::new(action),
     }
+}
+
+/// The group as stored on a world's disk, read whole.
+fn world_view(world: &World, id: GroupId) -> Group {
+    world.disk.load(id).hydrate()
 }
 
 fn member_ids(group: &Group) -> BTreeSet<MemberId> {
@@ -682,6 +688,17 @@ fn a_shared_group_is_shown_from_the_fetched_document_and_stored_once() {
     let id = world.create(0, "Choir");
     world.open(0, id);
     world.ask(0, apply(add_member(7)));
+    world.ask(
+        0,
+        apply(Action::AddFeedback {
+            id: FeedbackId::from_bits(1),
+            draft: FeedbackDraft {
+                text: "More evening sessions".into(),
+                ..FeedbackDraft::default()
+            },
+            at: 3,
+        }),
+    );
     world.settle();
     // Tab 1 on another device: its own disk, the same relay.
     let mut other = World {
@@ -704,8 +721,30 @@ fn a_shared_group_is_shown_from_the_fetched_document_and_stored_once() {
             .iter()
             .any(|event| matches!(event, Event::Loaded { group } if *group == id))
     );
+    // Shown in parts: the members and "loaded" first, then the feedback.
+    let position = |wanted: fn(&Event) -> bool| {
+        other.tabs[0].events.iter().position(wanted).unwrap()
+    };
+    let members_done = position(|e| matches!(e, Event::ViewMembersDone));
+    let loaded = position(|e| matches!(e, Event::Loaded { .. }));
+    let feedback = position(|e| matches!(e, Event::ViewFeedback(_)));
+    assert!(members_done < feedback && loaded < feedback);
+    assert_eq!(other.tabs[0].view, world_view(&other, id));
     assert_eq!(other.disk.chunks(id).len(), 1);
     assert!(member_ids(&other.disk.load(id).hydrate()).contains(&MemberId::from_bits(7)));
+    // Its view was stored too: reopened, it shows from the stored view alone.
+    other.tabs[0] = Tab::new(10);
+    other.open(0, id);
+    let sources: Vec<_> = other.tabs[0]
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ViewStart { source, .. } => Some(*source),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sources, [protocol::ViewSource::Cache]);
+    assert_eq!(other.tabs[0].view, world_view(&other, id));
     // It is editable at once.
     let seq = other.ask(0, apply(add_member(8)));
     other.settle();

@@ -1,13 +1,16 @@
 //! The group benchmark: a group of 10,000 members and 20,000 feedback items, opened from
-//! IndexedDB in headless Chromium through the real relay and app. Prints the figures that
-//! `docs/perf.md` records. Run it with `scripts/bench` (release builds).
+//! IndexedDB in headless Chromium through the real relay and app, and opened from its share
+//! link in a browser that has nothing of it. Prints the figures that `docs/perf.md` records.
+//! Run it with `scripts/bench` (release builds).
 //!
 //! Usage: `bench-group [members] [feedback] [runs]`.
 
 use std::time::Instant;
 
-use cohort_model::{GroupDoc, sample};
-use harness::{Browser, HarnessError, Relay, Result, Viewport};
+use cohort_model::{GroupDoc, GroupId, sample};
+use cohort_sync::DocumentId;
+use cohort_sync::automerge::Automerge;
+use harness::{Browser, HarnessError, Relay, Result, SyncPeer, Viewport};
 use serde_json::{Value, json};
 
 /// Collects main-thread long tasks (over 50 ms) since the page started: the observer's
@@ -117,6 +120,52 @@ async fn measure_bare_load(browser: &Browser, group: &str) -> Result<f64> {
     number(&measured)
 }
 
+/// Opens the group from its share link in a browser with nothing of it, as a co-organizer
+/// would, and compares that with fetching the group natively plus one bare load of it.
+async fn open_shared(relay: &Relay, url: &str, group: &str) -> Result<Value> {
+    // What the share link's open cannot beat: the document's transfer from the relay, to a
+    // native peer on the same loopback, and one bare Automerge load of it in the browser.
+    let id: GroupId = group
+        .parse()
+        .map_err(|e: cohort_model::NotAGroupId| HarnessError::Answer(e.to_string()))?;
+    let started = Instant::now();
+    let mut peer = SyncPeer::connect(
+        &relay.sync_url(),
+        "bench-transfer",
+        DocumentId::from_bytes(id.bytes()),
+        Automerge::new(),
+    )
+    .await?;
+    peer.until(std::time::Duration::from_secs(120), |peer| {
+        !peer.doc.get_heads().is_empty() && peer.is_synced()
+    })
+    .await?;
+    let transfer = started.elapsed().as_secs_f64() * 1000.0;
+    peer.close().await?;
+
+    let browser = Browser::launch(Viewport::Desktop).await?;
+    let opened = open(&browser, url).await?;
+    // Stored meanwhile: a bare load of what this browser now holds, in a fresh worker.
+    browser.goto(relay.url()).await?;
+    browser.wait_for(".group-item").await?;
+    let bare = measure_bare_load(&browser, group).await?;
+    browser.close().await?;
+    let baseline = transfer + bare;
+    eprintln!(
+        "shared link: members shown {:.0} ms, editable {:.0} ms, longest task {:.0} ms; transfer {transfer:.0} ms + bare load {bare:.0} ms",
+        opened.shown, opened.editable, opened.longest_task
+    );
+    Ok(json!({
+        "first_render_ms": opened.shown,
+        "editable_ms": opened.editable,
+        "longest_task_ms": opened.longest_task,
+        "transfer_ms": transfer,
+        "bare_load_cold_ms": bare,
+        "first_render_over_transfer_and_bare_load": opened.shown / baseline,
+        "editable_over_transfer_and_bare_load": opened.editable / baseline,
+    }))
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
     let args: Vec<usize> = std::env::args()
@@ -162,8 +211,9 @@ async fn main() -> Result<()> {
     browser
         .wait_until("location.pathname.endsWith('/members') && document.querySelector('tbody tr')")
         .await?;
+    // The relay has the group too: the share link's open below fetches it.
     browser
-        .wait_until("document.querySelector('.sync-status').dataset.state === 'local'")
+        .wait_until("document.querySelector('.sync-status').dataset.state === 'synced'")
         .await?;
     let path = browser.current_url().await?.path().to_owned();
     let group = path.split('/').nth(2).unwrap_or_default().to_owned();
@@ -211,6 +261,8 @@ async fn main() -> Result<()> {
     // then the document's own view.
     let stale = open(&browser, &url).await?;
 
+    let shared = open_shared(&relay, &url, &group).await?;
+
     let agent = browser.eval("navigator.userAgent").await?;
     let worst_task = longest.iter().copied().fold(stale.longest_task, f64::max);
     let max = |values: &[f64]| values.iter().copied().fold(0.0, f64::max);
@@ -233,6 +285,7 @@ async fn main() -> Result<()> {
         "edit_to_dom_ms_median": median(&mut dom),
         "edit_to_dom_ms_max": max(&dom),
         "edit_to_next_frame_ms_median": median(&mut frame),
+        "shared_link_open": shared,
         "stale_cache_open": {
             "first_render_ms": stale.shown,
             "editable_ms": stale.editable,

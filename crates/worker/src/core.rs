@@ -357,21 +357,17 @@ struct OpenGroup {
     waiters: Vec<Waiter>,
 }
 
-/// A group fetched from the relay, shown in parts: members first, then feedback, then stored.
+/// A group fetched from the relay, shown in parts: its members first, then it is stored, then
+/// its feedback is shown and the view stored.
 #[derive(Debug)]
-enum ShowingFetched {
-    /// Its members are shown; `group` has no feedback yet, `cache` the messages posted so far
-    /// (for the stored view).
-    Feedback {
-        id: GroupId,
-        group: Group,
-        cache: Vec<Vec<u8>>,
-    },
-    /// Everything is shown: store the group and its view.
-    Store {
-        summary: GroupSummary,
-        cache: Vec<Vec<u8>>,
-    },
+struct ShowingFetched {
+    id: GroupId,
+    /// The view shown so far: no feedback yet.
+    group: Group,
+    /// The messages posted so far, as the stored view will have them.
+    cache: Vec<Vec<u8>>,
+    /// Whether the group's document was given to storage yet.
+    stored: bool,
 }
 
 /// A shared group asked of the relay, not yet on this device.
@@ -1279,55 +1275,59 @@ impl Core {
             waiters: Vec::new(),
         });
         self.loaded(id);
-        self.resume = Some(ShowingFetched::Feedback { id, group, cache });
+        self.resume = Some(ShowingFetched {
+            id,
+            group,
+            cache,
+            stored: false,
+        });
         self.output(Output::Yield);
     }
 
-    /// Goes on showing and storing a fetched group, if it is still the open one.
+    /// Goes on storing and showing a fetched group, if it is still the open one.
     fn resume(&mut self) {
-        let Some(step) = self.resume.take() else {
+        let Some(mut showing) = self.resume.take() else {
             return;
         };
-        let Some(open) = self.open.as_ref() else {
-            return;
-        };
-        match step {
-            ShowingFetched::Feedback {
-                id,
-                mut group,
-                mut cache,
-            } if open.id == id => {
-                group.feedback = open.doc.hydrate_feedback(&group);
-                let messages = feedback_messages(&group);
-                cache.extend(messages.iter().cloned());
-                self.outputs.extend(messages.into_iter().map(Output::Post));
-                let summary = open.summary.clone();
-                self.resume = Some(ShowingFetched::Store { summary, cache });
-                self.output(Output::Yield);
-            }
-            ShowingFetched::Store { summary, cache } if open.id == summary.id => {
-                let (heads, view_heads) = (open.doc.heads(), open.view_heads.clone());
-                let key = ChunkKey::snapshot(&heads);
-                let chunk = Chunk {
-                    key: key.clone(),
-                    bytes: open.doc.save(),
-                };
-                let id = summary.id;
-                let write = Write {
-                    group: id,
-                    heads,
-                    key,
-                    replaces: Vec::new(),
-                    changes: Vec::new(),
-                    update: None,
-                    waiters: Vec::new(),
-                };
-                self.storage(StorageOp::Create { summary, chunk }, Then::Write(write));
-                self.put_view(id, &view_heads, cache, Vec::new());
-            }
+        let Some(open) = self.open.as_ref().filter(|open| open.id == showing.id) else {
             // Another group was opened meanwhile.
-            _ => {}
+            return;
+        };
+        let id = showing.id;
+        if !showing.stored {
+            // Stored before the feedback is read, so that leaving the page soon loses nothing.
+            let heads = open.doc.heads();
+            let key = ChunkKey::snapshot(&heads);
+            let chunk = Chunk {
+                key: key.clone(),
+                bytes: open.doc.save(),
+            };
+            let summary = open.summary.clone();
+            let write = Write {
+                group: id,
+                heads,
+                key,
+                replaces: Vec::new(),
+                changes: Vec::new(),
+                update: None,
+                waiters: Vec::new(),
+            };
+            self.storage(StorageOp::Create { summary, chunk }, Then::Write(write));
+            showing.stored = true;
+            self.resume = Some(showing);
+            return self.output(Output::Yield);
         }
+        let ShowingFetched {
+            mut group,
+            mut cache,
+            ..
+        } = showing;
+        group.feedback = open.doc.hydrate_feedback(&group);
+        let view_heads = open.view_heads.clone();
+        let messages = feedback_messages(&group);
+        cache.extend(messages.iter().cloned());
+        self.outputs.extend(messages.into_iter().map(Output::Post));
+        self.put_view(id, &view_heads, cache, Vec::new());
     }
 
     fn unavailable(&mut self, document: &DocumentId) {

@@ -23,6 +23,25 @@ const LONG_TASKS: &str = "
     setTimeout(() => done(tasks), 200);
 ";
 
+/// Waits until the worker has stored a group's view in IndexedDB (the last thing it stores
+/// when it shows a group fetched from the relay).
+const VIEW_STORED: &str = "
+    const done = arguments[arguments.length - 1];
+    const check = () => {
+        const request = indexedDB.open('cohort');
+        request.onerror = () => setTimeout(check, 100);
+        request.onsuccess = () => {
+            const db = request.result;
+            const count = db.transaction('views').objectStore('views').count();
+            count.onsuccess = () => {
+                db.close();
+                count.result > 0 ? done(true) : setTimeout(check, 100);
+            };
+        };
+    };
+    check();
+";
+
 /// Changes the status of the first member in the table and reports, in milliseconds, when
 /// the row showed the new status (DOM updated) and the next frame after that.
 const EDIT_TO_DOM: &str = "
@@ -145,7 +164,10 @@ async fn open_shared(relay: &Relay, url: &str, group: &str) -> Result<Value> {
 
     let browser = Browser::launch(Viewport::Desktop).await?;
     let opened = open(&browser, url).await?;
-    // Stored meanwhile: a bare load of what this browser now holds, in a fresh worker.
+    // The worker stores the group, then shows its feedback and stores its view: wait for that
+    // before leaving the page.
+    browser.execute_async(VIEW_STORED, Vec::new()).await?;
+    // A bare load of what this browser now holds, in a fresh worker.
     browser.goto(relay.url()).await?;
     browser.wait_for(".group-item").await?;
     let bare = measure_bare_load(&browser, group).await?;

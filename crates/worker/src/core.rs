@@ -1486,24 +1486,38 @@ fn view_start(id: GroupId, source: ViewSource, group: &Group) -> Vec<Vec<u8>> {
 
 /// The messages of a view that carry its members, in parts, then say they are all there.
 fn member_messages(group: &Group) -> Vec<Vec<u8>> {
-    let event = |event| protocol::encode(&FromWorker::Event(event));
-    let members: Vec<_> = group.members.values().cloned().collect();
-    let mut messages: Vec<_> = members
-        .chunks(MEMBERS_PER_MESSAGE)
-        .map(|part| event(Event::ViewMembers(part.to_vec())))
-        .collect();
-    messages.push(event(Event::ViewMembersDone));
-    messages
+    parts(
+        group.members.values(),
+        MEMBERS_PER_MESSAGE,
+        Event::ViewMembers,
+        Event::ViewMembersDone,
+    )
 }
 
 /// The messages of a view that carry its feedback, in parts, then end the view.
 fn feedback_messages(group: &Group) -> Vec<Vec<u8>> {
+    parts(
+        group.feedback.values(),
+        FEEDBACK_PER_MESSAGE,
+        Event::ViewFeedback,
+        Event::ViewDone,
+    )
+}
+
+/// Messages carrying `records` in parts of `per_message` (small enough to decode well within a
+/// frame), then `last`.
+fn parts<'a, T: Clone + 'a>(
+    records: impl Iterator<Item = &'a T>,
+    per_message: usize,
+    part: fn(Vec<T>) -> Event,
+    last: Event,
+) -> Vec<Vec<u8>> {
     let event = |event| protocol::encode(&FromWorker::Event(event));
-    let feedback: Vec<_> = group.feedback.values().cloned().collect();
-    let mut messages: Vec<_> = feedback
-        .chunks(FEEDBACK_PER_MESSAGE)
-        .map(|part| event(Event::ViewFeedback(part.to_vec())))
+    let records: Vec<T> = records.cloned().collect();
+    let mut messages: Vec<_> = records
+        .chunks(per_message)
+        .map(|chunk| event(part(chunk.to_vec())))
         .collect();
-    messages.push(event(Event::ViewDone));
+    messages.push(event(last));
     messages
 }

@@ -437,6 +437,14 @@ impl World {
         }
     }
 
+    /// Renames a group from a tab and lets everything settle; returns the request's number.
+    fn rename(&mut self, tab: usize, id: GroupId, name: &str) -> u32 {
+        let name = name.into();
+        let seq = self.ask(tab, Request::RenameGroup { id, name });
+        self.settle();
+        seq
+    }
+
     fn open(&mut self, tab: usize, id: GroupId) -> u32 {
         let seq = self.ask(tab, Request::OpenGroup { id });
         self.settle();
@@ -595,14 +603,7 @@ fn a_rename_from_another_tab_reaches_the_tab_that_has_the_group_open() {
     let mut world = World::new(2);
     let id = world.create(0, "Choir");
     world.open(0, id);
-    let seq = world.ask(
-        1,
-        Request::RenameGroup {
-            id,
-            name: "Chamber choir".into(),
-        },
-    );
-    world.settle();
+    let seq = world.rename(1, id, "Chamber choir");
     assert!(matches!(world.answer(1, seq), Ok(Answer::Group(s)) if s.name == "Chamber choir"));
     assert_eq!(world.tabs[0].view.profile.name, "Chamber choir");
     // The open tab's next edit keeps the rename.
@@ -617,14 +618,7 @@ fn renaming_the_open_group_stores_the_change_then_the_catalogue() {
     let mut world = World::new(1);
     let id = world.create(0, "Choir");
     world.open(0, id);
-    let seq = world.ask(
-        0,
-        Request::RenameGroup {
-            id,
-            name: " Chamber choir ".into(),
-        },
-    );
-    world.settle();
+    let seq = world.rename(0, id, " Chamber choir ");
     assert!(matches!(
         world.answer(0, seq),
         Ok(Answer::Group(s)) if s.name == "Chamber choir" && s.created_at == 1
@@ -722,9 +716,8 @@ fn a_shared_group_is_shown_from_the_fetched_document_and_stored_once() {
             .any(|event| matches!(event, Event::Loaded { group } if *group == id))
     );
     // Shown in parts: the members and "loaded" first, then the feedback.
-    let position = |wanted: fn(&Event) -> bool| {
-        other.tabs[0].events.iter().position(wanted).unwrap()
-    };
+    let position =
+        |wanted: fn(&Event) -> bool| other.tabs[0].events.iter().position(wanted).unwrap();
     let members_done = position(|e| matches!(e, Event::ViewMembersDone));
     let loaded = position(|e| matches!(e, Event::Loaded { .. }));
     let feedback = position(|e| matches!(e, Event::ViewFeedback(_)));

@@ -344,3 +344,92 @@ async fn a_group_file_is_imported() -> Result<()> {
     assert_eq!(browser.console_errors().await?, Vec::<String>::new());
     browser.close().await
 }
+
+/// Adds `count` members through the members page's form, one after the other as fast as the
+/// page takes them, in the background: returns at once; `window.added` counts those stored.
+/// Waits on DOM changes, not timers, which a tab in the background would slow down.
+const ADD_MEMBERS_IN_BACKGROUND: &str = "
+    const [prefix, count] = arguments;
+    const changed = (test) => new Promise(resolve => {
+        if (test()) return resolve();
+        const observer = new MutationObserver(() => {
+            if (test()) { observer.disconnect(); resolve(); }
+        });
+        observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+    window.added = 0;
+    (async () => {
+        for (let n = 0; n < count; n++) {
+            await changed(() => document.querySelector('button[aria-expanded=false]'));
+            document.querySelector('button[aria-expanded=false]').click();
+            await changed(() => document.querySelector('#new-name'));
+            const name = document.querySelector('#new-name');
+            name.value = `${prefix} ${n}`;
+            name.dispatchEvent(new Event('input', { bubbles: true }));
+            document.querySelector('form.add-member button[type=submit]').click();
+            // The form closes once the worker has stored the member.
+            await changed(() => !document.querySelector('form.add-member'));
+            window.added = n + 1;
+        }
+    })();
+    return true;
+";
+
+#[tokio::test]
+async fn three_tabs_adding_at_once_offline_lose_nothing() -> Result<()> {
+    const PER_TAB: usize = 100;
+    let mut relay = Relay::start()?;
+    let profile = temp_dir("cohort-tabs-profile-")?;
+    let browser = Browser::launch_with_profile(Viewport::Desktop, profile.path()).await?;
+    browser.goto(relay.url()).await?;
+    let group = browser.create_group("Three tabs").await?;
+    let members = format!("{}{}/members", relay.url(), &group[1..]);
+    let mut tabs = vec![browser.window().await?];
+    for _ in 0..2 {
+        let tab = browser.new_window(true).await?.handle;
+        browser.switch_to_window(tab.clone()).await?;
+        browser.goto(&members).await?;
+        tabs.push(tab);
+    }
+    for tab in &tabs {
+        // Each tab's worker has started (its code came from the relay) and synced.
+        browser.switch_to_window(tab.clone()).await?;
+        browser
+            .wait_until("document.querySelector('.sync-status')?.dataset.state === 'synced'")
+            .await?;
+    }
+    // Offline: the relay is gone (the app has no service worker yet, so the tabs were opened
+    // first), and every member added is only in this browser's IndexedDB.
+    relay.kill();
+    for (n, tab) in tabs.iter().enumerate() {
+        browser.switch_to_window(tab.clone()).await?;
+        browser
+            .execute(
+                ADD_MEMBERS_IN_BACKGROUND,
+                vec![
+                    serde_json::json!(format!("Tab {n}")),
+                    serde_json::json!(PER_TAB),
+                ],
+            )
+            .await?;
+    }
+    for tab in &tabs {
+        browser.switch_to_window(tab.clone()).await?;
+        browser
+            .wait_until(&format!("window.added === {PER_TAB}"))
+            .await?;
+    }
+    // Every tab killed at once (SIGKILL), then the browser is started again and the relay
+    // comes back empty: the group has only what the tabs stored.
+    drop(browser);
+    relay.restart_empty()?;
+    let browser = Browser::launch_with_profile(Viewport::Desktop, profile.path()).await?;
+    browser.goto(&members).await?;
+    let expected = format!("{} members", 3 * PER_TAB);
+    browser
+        .wait_until(&format!(
+            "document.querySelector('.members .count')?.textContent === '{expected}'"
+        ))
+        .await?;
+    browser.close().await
+}

@@ -273,10 +273,14 @@ fn document_id(id: GroupId) -> DocumentId {
 }
 
 /// Loads a group from its chunks: snapshots first, then the changes, in any order.
-pub fn load_chunks(mut chunks: Vec<Chunk>) -> Result<GroupDoc, Failure> {
+pub fn load_chunks(chunks: Vec<Chunk>) -> Result<GroupDoc, Failure> {
+    GroupDoc::load(&chunk_bytes(chunks)).map_err(document_failure)
+}
+
+/// A group's chunks as the bytes one `Automerge::load` reads: snapshots first.
+pub fn chunk_bytes(mut chunks: Vec<Chunk>) -> Vec<u8> {
     chunks.sort_by(|a, b| a.key.cmp(&b.key));
-    let bytes: Vec<u8> = chunks.into_iter().flat_map(|chunk| chunk.bytes).collect();
-    GroupDoc::load(&bytes).map_err(document_failure)
+    chunks.into_iter().flat_map(|chunk| chunk.bytes).collect()
 }
 
 /// Who waits for a write of the open group.

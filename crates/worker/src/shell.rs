@@ -8,7 +8,7 @@ use std::rc::Rc;
 use cohort_model::automerge::Automerge;
 use cohort_model::protocol::{self, Answer, Failure, FromWorker, Reply, Request};
 
-use crate::core::{Core, Input, Output};
+use crate::core::{Core, Input, Output, chunk_bytes};
 use crate::link::Link;
 use crate::storage::Storage;
 
@@ -92,9 +92,7 @@ impl Shell {
 
     /// Benchmark: times bare `Automerge::load` of a group's stored bytes.
     async fn measure_bare_load(&self, id: cohort_model::GroupId) -> Result<Answer, Failure> {
-        let mut chunks = self.storage.read_chunks(&id).await?;
-        chunks.sort_by(|a, b| a.key.cmp(&b.key));
-        let bytes: Vec<u8> = chunks.into_iter().flat_map(|chunk| chunk.bytes).collect();
+        let bytes = chunk_bytes(self.storage.read_chunks(&id).await?);
         let started = now();
         Automerge::load(&bytes).map_err(|e| Failure::Document(e.to_string()))?;
         Ok(Answer::Measured(now() - started))

@@ -56,10 +56,8 @@ async fn worker(database: &str) -> Worker {
 
 /// The chunks stored for a group: how many, and all their bytes in load order.
 async fn stored_chunks(storage: &Storage, id: GroupId) -> (usize, Vec<u8>) {
-    let mut chunks = storage.read_chunks(&id).await.unwrap();
-    chunks.sort_by(|a, b| a.key.cmp(&b.key));
-    let count = chunks.len();
-    (count, chunks.into_iter().flat_map(|c| c.bytes).collect())
+    let chunks = storage.read_chunks(&id).await.unwrap();
+    (chunks.len(), cohort_worker::core::chunk_bytes(chunks))
 }
 
 impl Worker {

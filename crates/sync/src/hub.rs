@@ -134,6 +134,12 @@ struct Document {
     waiting: VecDeque<Waiting>,
     /// Connections owed a reply once the document is stored.
     owed_reply: HashSet<ConnectionId>,
+    /// Peers that asked for the document while the relay had nothing but another subscriber
+    /// had announced heads: they hear nothing until those changes arrive (through the usual
+    /// fan-out) or until nobody who announced heads is left (then: unavailable). A peer that
+    /// asks just after the creator connected would otherwise be told "unavailable" between
+    /// the creator's first message (heads only) and its changes.
+    held_requests: HashSet<ConnectionId>,
     /// The first sync for a peer with nothing, at the heads it was made for.
     first_sync: Option<FirstSync>,
     /// When the last subscriber left.
@@ -157,6 +163,7 @@ impl Document {
             appends_since_snapshot: 0,
             waiting: VecDeque::new(),
             owed_reply: HashSet::new(),
+            held_requests: HashSet::new(),
             first_sync: None,
             idle_since: Some(now),
         }
@@ -235,10 +242,21 @@ impl Hub {
             };
             doc.subscribers.remove(&connection);
             doc.owed_reply.remove(&connection);
+            doc.held_requests.remove(&connection);
             doc.waiting
                 .retain(|waiting| waiting.connection != connection);
             if doc.subscribers.is_empty() {
                 doc.idle_since = Some(now);
+            }
+            let released: Vec<ConnectionId> = doc
+                .held_requests
+                .iter()
+                .copied()
+                .filter(|held| !announced_heads(&doc.subscribers, *held))
+                .collect();
+            doc.held_requests.retain(|held| !released.contains(held));
+            for held in released {
+                self.send_unavailable(held, &document);
             }
         }
     }
@@ -418,12 +436,19 @@ impl Hub {
                 continue;
             }
             if waiting.request && heads.is_empty() {
-                unavailable.push(waiting.connection);
+                if announced_heads(&doc.subscribers, waiting.connection) {
+                    doc.held_requests.insert(waiting.connection);
+                } else {
+                    unavailable.push(waiting.connection);
+                }
             } else {
                 doc.owed_reply.insert(waiting.connection);
             }
         }
         let changed = heads != before;
+        if !heads.is_empty() {
+            doc.held_requests.clear();
+        }
         if changed {
             let ticket = Ticket(self.next_ticket);
             self.next_ticket += 1;
@@ -680,6 +705,13 @@ impl Hub {
 }
 
 /// Whether a table of this capacity, holding `len`, is worth shrinking.
+/// Whether a subscriber other than `asker` has told the relay it holds changes.
+fn announced_heads(subscribers: &HashMap<ConnectionId, sync::State>, asker: ConnectionId) -> bool {
+    subscribers.iter().any(|(connection, state)| {
+        *connection != asker && state.their_heads.as_ref().is_some_and(|h| !h.is_empty())
+    })
+}
+
 fn mostly_empty(len: usize, capacity: usize) -> bool {
     capacity > 64 && len * 4 < capacity
 }

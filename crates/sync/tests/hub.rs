@@ -257,6 +257,47 @@ fn an_unknown_document_is_unavailable_and_nothing_is_listed() {
     assert!(relay.disk.is_empty(), "a request stores nothing");
 }
 
+/// Sends the peer's first message for `doc` (its heads only, no changes yet).
+fn announce(peer: &mut Peer, relay: &mut Relay, doc: &DocumentId) {
+    peer.send(relay, doc);
+    assert_eq!(relay.pending_writes.len(), 0, "heads alone store nothing");
+}
+
+#[test]
+fn a_peer_that_asks_while_the_creator_is_still_sending_gets_the_document() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(5);
+    let mut alice = Peer::join(&mut relay, "alice");
+    alice.set("name", "Readers");
+    announce(&mut alice, &mut relay, &doc);
+    // Bob asks between Alice's heads and her changes: the relay has nothing yet.
+    let mut bob = Peer::join(&mut relay, "bob");
+    bob.send(&mut relay, &doc);
+    bob.read(&mut relay);
+    assert!(
+        !bob.unavailable,
+        "Alice announced changes: Bob waits for them"
+    );
+    settle(&mut relay, &mut [&mut alice, &mut bob]);
+    assert!(!bob.unavailable);
+    assert_eq!(bob.get("name").as_deref(), Some("Readers"));
+}
+
+#[test]
+fn a_held_request_is_answered_unavailable_when_the_announcer_leaves() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(6);
+    let mut alice = Peer::join(&mut relay, "alice");
+    alice.set("name", "Readers");
+    announce(&mut alice, &mut relay, &doc);
+    let mut bob = Peer::join(&mut relay, "bob");
+    bob.send(&mut relay, &doc);
+    relay.hub.disconnect(alice.connection, relay.now);
+    relay.pump();
+    bob.read(&mut relay);
+    assert!(bob.unavailable, "nobody is left who has the document");
+}
+
 #[test]
 fn fan_out_reaches_only_the_documents_subscribers() {
     let mut relay = Relay::new(Config::default());

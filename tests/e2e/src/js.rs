@@ -30,7 +30,6 @@ pub async fn client(args: &[&str]) -> Result<Vec<Value>> {
         .args(args)
         .args(["--timeout-ms", "20000"])
         .current_dir(js_dir()?)
-        .stderr(Stdio::inherit())
         .output()
         .await
         .map_err(|source| HarnessError::Spawn {
@@ -38,8 +37,13 @@ pub async fn client(args: &[&str]) -> Result<Vec<Value>> {
             source,
         })?;
     if !output.status.success() {
+        // Its last lines say why (an `error: ...` line); the library's diagnostics come first.
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
         return Err(HarnessError::Sync(format!(
-            "client.mjs {args:?} failed (see its output above)"
+            "client.mjs {args:?} failed:\n{}",
+            tail.join("\n")
         )));
     }
     String::from_utf8_lossy(&output.stdout)

@@ -2,7 +2,7 @@
 //! client (`client.mjs`) and its sync server (`sync-server.mjs`).
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 use tempfile::TempDir;

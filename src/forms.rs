@@ -1,6 +1,7 @@
 //! Form parts shared by the screens: labelled fields with their error next to them, and a
 //! member picker that stays quick with thousands of members.
 
+use cohort_model::GroupStoreFields;
 use cohort_model::protocol::Failure;
 use cohort_model::{Field, Invalid, MemberId};
 use leptos::prelude::*;
@@ -126,7 +127,8 @@ pub fn MemberPicker(
             return Vec::new();
         }
         let exclude = exclude.get();
-        app.view.with(|group| {
+        app.view.members().track();
+        app.view.with_untracked(|group| {
             let query = cohort_model::MemberQuery {
                 search: needle,
                 ..Default::default()
@@ -141,10 +143,9 @@ pub fn MemberPicker(
         })
     });
     let chosen_name = move || {
-        chosen.get().and_then(|id| {
-            app.view
-                .with(|g| g.members.get(&id).map(|m| m.name.clone()))
-        })
+        chosen
+            .get()
+            .and_then(|id| app.view.members().at_key(id).try_with(|m| m.name.clone()))
     };
     view! {
         <div class="field member-picker">

@@ -1,6 +1,7 @@
 //! The frame around every page: header, the open group's section navigation, status and
 //! alerts, and the routed page.
 
+use cohort_model::GroupStoreFields;
 use cohort_model::protocol::SyncState;
 use leptos::prelude::*;
 use leptos_router::{
@@ -73,7 +74,7 @@ fn GroupName() -> impl IntoView {
         app.open.get().and(
             app.shown
                 .get()
-                .then(|| app.view.with(|g| g.profile.name.clone())),
+                .then(|| app.view.profile().with(|p| p.name.clone())),
         )
     };
     view! { <span class="group-name">{name}</span> }

@@ -2,21 +2,23 @@
 //! worker that holds the group document.
 //!
 //! User action → [`AppState::apply`] → worker (document, IndexedDB) → `Updated` event →
-//! the records it touched are replaced in [`AppState::view`] → the screens re-render what
-//! changed. The same record ids key the document, the view and the keyed lists.
+//! the records it touched are replaced in [`AppState::view`], a store keyed by record id →
+//! only the signals of those records fire, so only what shows them re-renders. The same record
+//! ids key the document, the store and the keyed lists.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use cohort_model::protocol::{
     self, Answer, Event, Failure, FromWorker, GroupSummary, Request, SyncState, SyncStatus,
     ToWorker,
 };
-use cohort_model::{Action, Feedback, Group, GroupId, MemberId, Millis};
+use cohort_model::{Action, Feedback, Group, GroupId, GroupStoreFields, MemberChanges, Millis};
 use futures_channel::oneshot;
 use js_sys::{Array, Uint8Array};
 use leptos::prelude::*;
+use reactive_stores::Store;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
@@ -64,14 +66,11 @@ pub struct AppState {
     pub groups: RwSignal<Option<Vec<GroupSummary>>>,
     /// The group shown (or being opened).
     pub open: RwSignal<Option<GroupId>>,
-    /// The open group as plain values.
-    pub view: RwSignal<Group>,
-    /// Fires when the members or roles of the view change (not its feedback): screens that
-    /// sort or filter all members track this instead of the whole view.
-    pub members_changed: Trigger,
-    /// The members changed since the members table last looked (see
-    /// [`AppState::take_changed_members`]); `None` when it must query everyone again.
-    changed_members: StoredValue<Option<BTreeSet<MemberId>>>,
+    /// The open group, keyed by record id: read one record with
+    /// `view.members().at_key(id)`, one collection with `view.members()`.
+    pub view: Store<Group>,
+    /// Which members recent changes touched, for lists that sort or filter everyone.
+    pub member_changes: RwSignal<MemberChanges>,
     /// The view holds the group's members (from the cache or the document).
     pub shown: RwSignal<bool>,
     /// The document has loaded: changes apply at once (before, they wait in order).
@@ -98,9 +97,8 @@ impl AppState {
         let state = Self {
             groups: RwSignal::new(None),
             open: RwSignal::new(None),
-            view: RwSignal::new(Group::default()),
-            members_changed: Trigger::new(),
-            changed_members: StoredValue::new(None),
+            view: Store::new(Group::default()),
+            member_changes: RwSignal::new(MemberChanges::default()),
             shown: RwSignal::new(false),
             loaded: RwSignal::new(false),
             open_failure: RwSignal::new(None),
@@ -273,14 +271,13 @@ impl AppState {
                         .map(|_| std::mem::take(&mut incoming.view))
                 });
                 if let Some(Some(view)) = incoming {
-                    self.view.set(view);
+                    self.replace_view(view);
                     self.shown.set(true);
                     // Sorting and filtering every member runs in a task of its own, so that
                     // no single task blocks the page for long.
                     set_timeout(
                         move || {
-                            self.changed_members.set_value(None);
-                            self.members_changed.notify();
+                            self.member_changes.update(|changes| changes.record(None));
                             // The next frame shows the members: a User Timing mark for the
                             // benchmark and for anyone profiling a slow open.
                             request_animation_frame(|| mark("cohort:members-shown"));
@@ -301,38 +298,16 @@ impl AppState {
                         .map(|_| std::mem::take(&mut incoming.feedback))
                 });
                 if let Some(Some(feedback)) = incoming {
-                    self.view.update(|view| {
-                        view.feedback = feedback.into_iter().map(|f| (f.id.clone(), f)).collect()
-                    });
+                    self.view
+                        .feedback()
+                        .set(feedback.into_iter().map(|f| (f.id.clone(), f)).collect());
                 }
             }
             Event::Loaded { group } if for_open(&group) => {
                 self.loaded.set(true);
                 mark("cohort:loaded");
             }
-            Event::Updated { group, update } if for_open(&group) => {
-                let members_changed = match &update {
-                    // A role change can move anyone in or out of a role filter.
-                    cohort_model::Update::Records(records) if records.roles.is_empty() => {
-                        let ids: Vec<MemberId> =
-                            records.members.iter().map(|(id, _)| id.clone()).collect();
-                        self.changed_members.update_value(|changed| {
-                            if let Some(changed) = changed {
-                                changed.extend(ids.iter().cloned());
-                            }
-                        });
-                        !ids.is_empty()
-                    }
-                    _ => {
-                        self.changed_members.set_value(None);
-                        true
-                    }
-                };
-                self.view.update(|view| view.apply(update));
-                if members_changed {
-                    self.members_changed.notify();
-                }
-            }
+            Event::Updated { group, update } if for_open(&group) => self.follow(update),
             Event::OpenFailed { group, failure } if for_open(&group) => {
                 self.open_failure.set(Some(failure));
             }
@@ -346,12 +321,16 @@ impl AppState {
         }
     }
 
-    /// The members changed since the last call, or `None` if everyone must be queried again;
-    /// from now on, changes are collected afresh.
-    pub fn take_changed_members(self) -> Option<BTreeSet<MemberId>> {
-        self.changed_members
-            .try_update_value(|changed| changed.replace(BTreeSet::new()))
-            .flatten()
+    /// Replaces the whole view (a newly opened group, or a change that touched everything).
+    fn replace_view(self, group: Group) {
+        cohort_model::store::replace(self.view, group);
+    }
+
+    /// Follows the document: only the signals of the records the update touched fire.
+    fn follow(self, update: cohort_model::Update) {
+        let touched = cohort_model::store::follow(self.view, update);
+        self.member_changes
+            .update(|changes| changes.record(touched));
     }
 
     /// Sends a request to the worker and waits for its reply.
@@ -479,9 +458,8 @@ impl AppState {
         self.loaded.set(false);
         self.open_failure.set(None);
         self.online.set(Vec::new());
-        self.view.set(Group::default());
-        self.changed_members.set_value(None);
-        self.members_changed.notify();
+        self.replace_view(Group::default());
+        self.member_changes.update(|changes| changes.record(None));
     }
 }
 

@@ -1,5 +1,6 @@
 //! The feedback inbox: add feedback, filter it, and move each item through its workflow.
 
+use cohort_model::GroupStoreFields;
 use cohort_model::{
     Action, FeedbackDraft, FeedbackField, FeedbackId, FeedbackQuery, FeedbackStatus, Field,
     MemberId,
@@ -35,7 +36,8 @@ pub fn FeedbackPage() -> impl IntoView {
     });
     let matching = Memo::new(move |_| {
         let query = query.get();
-        app.view.with(|g| {
+        app.view.feedback().track();
+        app.view.with_untracked(|g| {
             query
                 .run(g)
                 .into_iter()
@@ -47,7 +49,8 @@ pub fn FeedbackPage() -> impl IntoView {
         matching.with(|ids| ids.iter().take(SHOWN).cloned().collect::<Vec<_>>())
     });
     let categories = move || {
-        app.view.with(|g| {
+        app.view.feedback().track();
+        app.view.with_untracked(|g| {
             g.feedback_categories()
                 .into_iter()
                 .map(str::to_owned)
@@ -107,7 +110,7 @@ fn FeedbackItem(
     let app = use_app();
     let item = {
         let id = id.clone();
-        Memo::new(move |_| app.view.with(|g| g.feedback.get(&id).cloned()))
+        Memo::new(move |_| app.view.feedback().at_key(id.clone()).try_get())
     };
     let error = RwSignal::new(None::<String>);
     let status =

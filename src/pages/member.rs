@@ -1,5 +1,6 @@
 //! One member: every field editable in place, status with its history, tags, roles, feedback.
 
+use cohort_model::GroupStoreFields;
 use cohort_model::{Action, FeedbackQuery, Field, Member, MemberField, MemberId, MemberStatus};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -23,7 +24,7 @@ pub fn MemberPage() -> impl IntoView {
     });
     let member = Memo::new(move |_| {
         id.get()
-            .and_then(|id| app.view.with(|g| g.members.get(&id).cloned()))
+            .and_then(|id| app.view.members().at_key(id).try_get())
     });
     use_page_title(move || {
         member
@@ -258,7 +259,8 @@ fn RolesSection(id: MemberId) -> impl IntoView {
     let held = {
         let id = id.clone();
         move || {
-            app.view.with(|g| {
+            app.view.roles().track();
+            app.view.with_untracked(|g| {
                 g.roles_of(&id)
                     .into_iter()
                     .map(|r| r.name.clone())
@@ -289,7 +291,8 @@ fn FeedbackSection(id: MemberId) -> impl IntoView {
             member: Some(id.clone()),
             ..Default::default()
         };
-        app.view.with(|g| {
+        app.view.feedback().track();
+        app.view.with_untracked(|g| {
             query
                 .run(g)
                 .into_iter()

@@ -1,7 +1,8 @@
 //! The members table: search, filters, sorting, a count, pages of rows, and adding members.
 
 use cohort_model::{
-    Action, Field, MemberDraft, MemberId, MemberQuery, MemberSort, MemberStatus, RoleFilter, RoleId,
+    Action, Field, GroupStoreFields, MemberDraft, MemberId, MemberQuery, MemberSort, MemberStatus,
+    RoleFilter, RoleId,
 };
 use leptos::prelude::*;
 
@@ -12,6 +13,16 @@ use crate::state::{now, use_app};
 
 /// Rows per page: enough to scan, few enough to render in a frame.
 const PAGE_SIZE: usize = 25;
+
+/// The ids a query matched, in its order, as of a generation of [`MemberChanges`].
+///
+/// [`MemberChanges`]: cohort_model::MemberChanges
+#[derive(Clone, Debug, PartialEq)]
+struct MemberList {
+    query: MemberQuery,
+    generation: u64,
+    ids: Vec<MemberId>,
+}
 
 /// The members of the open group.
 #[component]
@@ -47,17 +58,22 @@ pub fn MembersPage() -> impl IntoView {
     });
     // Only ids: rows read their own member, so an edit re-renders one row. After an edit the
     // previous result is brought up to date rather than everyone sorted again.
-    let result = Memo::new(move |previous: Option<&(MemberQuery, Vec<MemberId>)>| {
-        app.members_changed.track();
+    let result = Memo::new(move |previous: Option<&MemberList>| {
         let query = query.get();
-        let changed = app.take_changed_members();
-        let ids = app.view.with_untracked(|group| match (previous, changed) {
-            (Some((last, ids)), Some(changed)) if *last == query => {
-                query.rerun(group, ids, &changed)
+        app.member_changes.with(|changes| {
+            let since_previous = previous
+                .filter(|last| last.query == query)
+                .and_then(|last| Some((last, changes.since(last.generation)?)));
+            let ids = app.view.with_untracked(|group| match since_previous {
+                Some((last, changed)) => query.rerun(group, &last.ids, &changed),
+                None => query.run(group).into_iter().map(|m| m.id.clone()).collect(),
+            });
+            MemberList {
+                query,
+                generation: changes.generation(),
+                ids,
             }
-            _ => query.run(group).into_iter().map(|m| m.id.clone()).collect(),
-        });
-        (query, ids)
+        })
     });
     let page = move || {
         chosen_page.with(|(for_query, page)| {
@@ -66,11 +82,16 @@ pub fn MembersPage() -> impl IntoView {
     };
     let turn =
         move |by: isize| chosen_page.set((query.get_untracked(), page().saturating_add_signed(by)));
-    let pages = move || result.with(|(_, ids)| ids.len().div_ceil(PAGE_SIZE)).max(1);
+    let pages = move || {
+        result
+            .with(|list| list.ids.len().div_ceil(PAGE_SIZE))
+            .max(1)
+    };
     let rows = Memo::new(move |_| {
         let start = page() * PAGE_SIZE;
-        result.with(|(_, ids)| {
-            ids.iter()
+        result.with(|list| {
+            list.ids
+                .iter()
                 .skip(start)
                 .take(PAGE_SIZE)
                 .cloned()
@@ -78,18 +99,17 @@ pub fn MembersPage() -> impl IntoView {
         })
     });
     let total = move || {
-        app.members_changed.track();
-        app.view.with_untracked(|g| g.members.len())
+        app.member_changes.track();
+        app.view.members().with_untracked(|members| members.len())
     };
     let tags = Memo::new(move |_| {
-        app.members_changed.track();
+        app.member_changes.track();
         app.view
             .with_untracked(|g| g.tags().into_iter().map(str::to_owned).collect::<Vec<_>>())
     });
     let roles = Memo::new(move |_| {
-        app.members_changed.track();
-        app.view.with_untracked(|g| {
-            g.roles
+        app.view.roles().with(|roles| {
+            roles
                 .values()
                 .map(|r| (r.id.clone(), r.name.clone()))
                 .collect::<Vec<_>>()
@@ -102,7 +122,7 @@ pub fn MembersPage() -> impl IntoView {
                 <h1>"Members"</h1>
                 <p class="count" role="status" aria-live="polite">
                     {move || {
-                        let shown = result.with(|(_, ids)| ids.len());
+                        let shown = result.with(|list| list.ids.len());
                         if !app.shown.get() {
                             "Loading members…".to_owned()
                         } else if shown == total() {
@@ -198,7 +218,7 @@ fn MemberRow(
     let app = use_app();
     let member = {
         let id = id.clone();
-        Memo::new(move |_| app.view.with(|g| g.members.get(&id).cloned()))
+        move || app.view.members().at_key(id.clone()).try_get()
     };
     let href = {
         let id = id.clone();
@@ -223,7 +243,7 @@ fn MemberRow(
         });
     };
     move || {
-        member.get().map(|m| {
+        member().map(|m| {
             let current = m.status;
             let moves: Vec<MemberStatus> = MemberStatus::ALL.into_iter().filter(|s| *s == current || current.can_become(*s)).collect();
             let contact = [&m.contacts.email, &m.contacts.phone, &m.contacts.wechat, &m.contacts.other]

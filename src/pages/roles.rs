@@ -1,6 +1,7 @@
 //! Roles: name, responsibilities, holders; members without a role and roles without a holder
 //! are flagged.
 
+use cohort_model::GroupStoreFields;
 use cohort_model::{Action, Field, MemberId, RoleDraft, RoleField, RoleId};
 use leptos::prelude::*;
 
@@ -19,9 +20,8 @@ pub fn RolesPage() -> impl IntoView {
     use_page_title(|| "Roles".to_owned());
     let app = use_app();
     let role_ids = Memo::new(move |_| {
-        app.view.with(|g| {
-            let mut roles: Vec<_> = g
-                .roles
+        app.view.roles().with(|roles| {
+            let mut roles: Vec<_> = roles
                 .values()
                 .map(|r| (r.name.to_lowercase(), r.id.clone()))
                 .collect();
@@ -30,14 +30,19 @@ pub fn RolesPage() -> impl IntoView {
         })
     });
     let unassigned = Memo::new(move |_| {
-        app.view.with(|g| {
+        app.view.roles().track();
+        app.member_changes.track();
+        app.view.with_untracked(|g| {
             g.members_without_role()
                 .into_iter()
                 .map(|m| (m.id.clone(), m.name.clone()))
                 .collect::<Vec<_>>()
         })
     });
-    let without_holder = move || app.view.with(|g| g.roles_without_holder().len());
+    let without_holder = move || {
+        app.view.roles().track();
+        app.view.with_untracked(|g| g.roles_without_holder().len())
+    };
     view! {
         <WhenShown>
         <article class="roles">
@@ -78,7 +83,7 @@ fn RoleCard(
     let app = use_app();
     let role = {
         let id = id.clone();
-        Memo::new(move |_| app.view.with(|g| g.roles.get(&id).cloned()))
+        Memo::new(move |_| app.view.roles().at_key(id.clone()).try_get())
     };
     let holders = Memo::new(move |_| {
         role.with(|r| {
@@ -88,12 +93,11 @@ fn RoleCard(
         })
     });
     let name_of = move |member: &MemberId| {
-        app.view.with(|g| {
-            g.members
-                .get(member)
-                .map(|m| m.name.clone())
-                .unwrap_or_default()
-        })
+        app.view
+            .members()
+            .at_key(member.clone())
+            .try_with(|m| m.name.clone())
+            .unwrap_or_default()
     };
     let chosen = RwSignal::new(None::<MemberId>);
     let error = RwSignal::new(None::<String>);

@@ -13,6 +13,8 @@ mod records;
 #[cfg(feature = "sample")]
 pub mod sample;
 mod status;
+#[cfg(feature = "store")]
+pub mod store;
 pub mod validate;
 
 pub use action::{Action, FeedbackField, MemberField, ProfileField, RoleField};
@@ -23,10 +25,12 @@ pub use doc::{
     checked_member_field,
 };
 pub use ids::{FeedbackId, GroupId, MemberId, NoRandomness, NotAGroupId, RoleId};
-pub use query::{FeedbackQuery, MemberQuery, MemberSort, RoleFilter};
+pub use query::{FeedbackQuery, MemberChanges, MemberQuery, MemberSort, RoleFilter};
+#[cfg(feature = "store")]
+pub use records::GroupStoreFields;
 pub use records::{
     Contacts, Feedback, FeedbackDraft, Group, Member, MemberDraft, Millis, Profile, Role,
-    RoleDraft, StatusChange,
+    RoleDraft, StatusChange, gave_feedback, holds_a_role, release_roles, unlink_feedback,
 };
 pub use status::{FeedbackStatus, MemberStatus};
 pub use validate::{Field, Invalid, Problem};

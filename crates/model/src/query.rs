@@ -1,7 +1,7 @@
 //! Searching, filtering and sorting the group for the screens, and the gaps organizers look
 //! for (members without a role, roles without a holder).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -245,5 +245,48 @@ impl Group {
             .map(|f| f.category.as_str())
             .filter(|c| !c.is_empty())
             .collect()
+    }
+}
+
+/// Which members recent changes touched, so that a list sorted and filtered over everyone can
+/// be brought up to date instead of worked out again. Each change has a generation number; a
+/// list remembers the generation it reflects and asks for what happened since.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MemberChanges {
+    generation: u64,
+    /// The latest changes, oldest first: the members each touched, or `None` for "anyone".
+    recent: VecDeque<(u64, Option<BTreeSet<MemberId>>)>,
+}
+
+impl MemberChanges {
+    /// How many changes are remembered; a list further behind looks at everyone again.
+    const KEPT: usize = 64;
+
+    /// The generation of the latest change.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Notes a change that touched these members, or anyone (`None`).
+    pub fn record(&mut self, touched: Option<BTreeSet<MemberId>>) {
+        self.generation += 1;
+        if self.recent.len() == Self::KEPT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((self.generation, touched));
+    }
+
+    /// The members touched after `generation`, or `None` if that cannot be told (a change
+    /// touched anyone, or it is too long ago).
+    pub fn since(&self, generation: u64) -> Option<BTreeSet<MemberId>> {
+        let oldest_kept = self.recent.front().map_or(self.generation + 1, |(g, _)| *g);
+        if generation + 1 < oldest_kept {
+            return None;
+        }
+        let mut touched = BTreeSet::new();
+        for (_, ids) in self.recent.iter().filter(|(g, _)| *g > generation) {
+            touched.extend(ids.as_ref()?.iter().cloned());
+        }
+        Some(touched)
     }
 }

@@ -89,12 +89,17 @@ impl Feedback {
     }
 }
 
-/// The whole group as plain values.
+/// The whole group as plain values. With the `store` feature it is also a reactive store whose
+/// collections are keyed by record id: the page updates one record's signals, not the group's.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "store", derive(reactive_stores::Store))]
 pub struct Group {
     pub profile: Profile,
+    #[cfg_attr(feature = "store", store(key: MemberId = |(id, _)| id.clone()))]
     pub members: BTreeMap<MemberId, Member>,
+    #[cfg_attr(feature = "store", store(key: RoleId = |(id, _)| id.clone()))]
     pub roles: BTreeMap<RoleId, Role>,
+    #[cfg_attr(feature = "store", store(key: FeedbackId = |(id, _)| id.clone()))]
     pub feedback: BTreeMap<FeedbackId, Feedback>,
 }
 
@@ -174,14 +179,8 @@ impl Group {
         if self.members.remove(id).is_none() {
             return;
         }
-        for role in self.roles.values_mut() {
-            role.holders.remove(id);
-        }
-        for item in self.feedback.values_mut() {
-            if item.member.as_ref() == Some(id) {
-                item.member = None;
-            }
-        }
+        release_roles(&mut self.roles, id);
+        unlink_feedback(&mut self.feedback, id);
     }
 
     /// Checks the rules every replica keeps after any merge; names the first one broken.
@@ -215,5 +214,33 @@ impl Group {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether a role lists `member` as a holder.
+pub fn holds_a_role(roles: &BTreeMap<RoleId, Role>, member: &MemberId) -> bool {
+    roles.values().any(|role| role.holders.contains(member))
+}
+
+/// Removes `member` from every role's holders.
+pub fn release_roles(roles: &mut BTreeMap<RoleId, Role>, member: &MemberId) {
+    for role in roles.values_mut() {
+        role.holders.remove(member);
+    }
+}
+
+/// Whether feedback is linked to `member`.
+pub fn gave_feedback(feedback: &BTreeMap<FeedbackId, Feedback>, member: &MemberId) -> bool {
+    feedback
+        .values()
+        .any(|item| item.member.as_ref() == Some(member))
+}
+
+/// Unlinks `member` from the feedback they gave (it stays, as from someone unnamed).
+pub fn unlink_feedback(feedback: &mut BTreeMap<FeedbackId, Feedback>, member: &MemberId) {
+    for item in feedback.values_mut() {
+        if item.member.as_ref() == Some(member) {
+            item.member = None;
+        }
     }
 }

@@ -118,11 +118,39 @@ fn step() -> impl Strategy<Value = Step> {
 struct Replica {
     doc: GroupDoc,
     view: Group,
+    /// The page's keyed store, following the same updates as `view`.
+    #[cfg(feature = "store")]
+    store: reactive_stores::Store<Group>,
 }
 
 impl Replica {
+    fn new(doc: GroupDoc) -> Self {
+        let view = doc.hydrate();
+        Self {
+            #[cfg(feature = "store")]
+            store: reactive_stores::Store::new(view.clone()),
+            view,
+            doc,
+        }
+    }
+
     fn follow(&mut self, touched: &Touched) {
-        self.view.apply(self.doc.update_for(touched));
+        let update = self.doc.update_for(touched);
+        #[cfg(feature = "store")]
+        store::follow(self.store, update.clone());
+        self.view.apply(update);
+    }
+
+    /// Checks that every view of the document shows it as it is.
+    fn check_views(&self, full: &Group) -> Result<(), TestCaseError> {
+        prop_assert_eq!(&self.view, full);
+        #[cfg(feature = "store")]
+        {
+            use reactive_graph::traits::WithUntracked;
+            let stored = self.store.with_untracked(Group::clone);
+            prop_assert_eq!(&stored, full);
+        }
+        Ok(())
     }
 }
 
@@ -143,7 +171,7 @@ proptest! {
     fn replicas_converge_and_keep_invariants(steps in prop::collection::vec(step(), 1..40)) {
         let origin = GroupDoc::create("Group", 0).unwrap();
         let mut replicas: Vec<Replica> = (0..REPLICAS)
-            .map(|_| { let doc = origin.fork(); Replica { view: doc.hydrate(), doc } })
+            .map(|_| Replica::new(origin.fork()))
             .collect();
         // Ids are random and never reused: once removed, a member's id is not added again
         // (docs/schema.md). The small id pool would otherwise re-add removed members.
@@ -167,7 +195,7 @@ proptest! {
             }
             for replica in &replicas {
                 let full = replica.doc.hydrate();
-                prop_assert_eq!(&replica.view, &full);
+                replica.check_views(&full)?;
                 full.check_invariants().map_err(TestCaseError::fail)?;
             }
         }
@@ -181,7 +209,7 @@ proptest! {
         for replica in &replicas {
             prop_assert_eq!(replica.doc.heads(), replicas[0].doc.heads());
             prop_assert_eq!(&replica.doc.hydrate(), &first);
-            prop_assert_eq!(&replica.view, &first);
+            replica.check_views(&first)?;
         }
         first.check_invariants().map_err(TestCaseError::fail)?;
     }
@@ -232,17 +260,47 @@ proptest! {
         }
         let before = doc.hydrate();
         let previous: Vec<MemberId> = query.run(&before).into_iter().map(|m| m.id.clone()).collect();
-        let mut changed = std::collections::BTreeSet::new();
+        // The page's log of changes, as it records them (see src/state.rs).
+        let mut changes = MemberChanges::default();
+        changes.record(None);
+        let generation = changes.generation();
+        let mut roles_changed = false;
         for action in &edits {
             if let Ok(touched) = doc.apply(action) {
-                // A role change can move anyone in or out of a role filter: the page runs the
-                // full query then, as it does here.
-                prop_assume!(touched.roles.is_empty());
-                changed.extend(touched.members);
+                // A role change can move anyone in or out of a role filter.
+                roles_changed |= !touched.roles.is_empty();
+                changes.record(touched.roles.is_empty().then_some(touched.members));
             }
         }
         let after = doc.hydrate();
         let full: Vec<MemberId> = query.run(&after).into_iter().map(|m| m.id.clone()).collect();
-        prop_assert_eq!(query.rerun(&after, &previous, &changed), full);
+        match changes.since(generation) {
+            Some(changed) => prop_assert_eq!(query.rerun(&after, &previous, &changed), full),
+            None => prop_assert!(roles_changed, "only a role change makes the page query everyone"),
+        }
     }
+}
+
+#[test]
+fn changes_too_long_ago_or_touching_anyone_mean_querying_everyone() {
+    let id = |n: u8| MemberId::from_key(&format!("m{n:015}")).unwrap();
+    let mut changes = MemberChanges::default();
+    changes.record(Some([id(1)].into()));
+    let after_first = changes.generation();
+    changes.record(Some([id(2)].into()));
+    assert_eq!(changes.since(0), Some([id(1), id(2)].into()));
+    assert_eq!(changes.since(after_first), Some([id(2)].into()));
+    assert_eq!(changes.since(changes.generation()), Some([].into()));
+    changes.record(None);
+    assert_eq!(changes.since(after_first), None, "a change touched anyone");
+    let before_many = changes.generation();
+    for n in 0..100 {
+        changes.record(Some([id(n)].into()));
+    }
+    assert_eq!(
+        changes.since(before_many),
+        None,
+        "more changes than are kept"
+    );
+    assert!(changes.since(changes.generation() - 10).is_some());
 }

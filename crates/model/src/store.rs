@@ -1,0 +1,112 @@
+//! The group as a reactive store for the page (`store` feature): each record has its own
+//! signals, keyed by its id, so following a change fires only what that change touched.
+//!
+//! The page holds a [`Store<Group>`]; screens read one record with
+//! `store.members().at_key(id)` and one collection with `store.members()`. The worker's
+//! updates come in through [`follow`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use reactive_stores::{KeyedSubfield, Store};
+
+use crate::records::GroupStoreFields;
+use crate::{Group, MemberId, RecordUpdate, Update};
+use reactive_graph::traits::{Set, Update as _, WithUntracked};
+
+/// Replaces the whole group (a newly opened group, or a change that touched everything).
+pub fn replace(store: Store<Group>, group: Group) {
+    let Group {
+        profile,
+        members,
+        roles,
+        feedback,
+    } = group;
+    store.profile().set(profile);
+    store.roles().set(roles);
+    store.members().set(members);
+    store.feedback().set(feedback);
+}
+
+/// Follows the document: each record the update names is replaced in place, so only its own
+/// signals fire; records that appear or go change their collection in one write. Returns the
+/// members touched, or `None` if anyone may have been (for [`crate::MemberChanges`]).
+pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>> {
+    let records = match update {
+        Update::Replace(group) => {
+            replace(store, *group);
+            return None;
+        }
+        Update::Records(records) => records,
+    };
+    let RecordUpdate {
+        profile,
+        members,
+        roles,
+        feedback,
+    } = records;
+    // A role change can move anyone in or out of a role filter.
+    let touched = roles
+        .is_empty()
+        .then(|| members.iter().map(|(id, _)| id.clone()).collect());
+    if let Some(profile) = profile {
+        store.profile().set(profile);
+    }
+    let removed = replace_records(store.members(), members);
+    replace_records(store.roles(), roles);
+    replace_records(store.feedback(), feedback);
+    // Records the update did not re-read may still name a removed member (a role given to
+    // them concurrently with their removal).
+    for id in &removed {
+        if store.roles().with_untracked(|r| crate::holds_a_role(r, id)) {
+            store.roles().update(|r| crate::release_roles(r, id));
+        }
+        if store
+            .feedback()
+            .with_untracked(|f| crate::gave_feedback(f, id))
+        {
+            store.feedback().update(|f| crate::unlink_feedback(f, id));
+        }
+    }
+    touched
+}
+
+/// Puts each record in its place in a keyed collection: one already there is replaced where
+/// it is; new and removed ones change the collection in one write. Returns the ids removed.
+fn replace_records<K, V>(
+    field: KeyedSubfield<Store<Group>, Group, K, BTreeMap<K, V>>,
+    records: Vec<(K, Option<V>)>,
+) -> Vec<K>
+where
+    K: Ord + Clone + Hash + Debug + Send + Sync + 'static,
+    V: Send + Sync + 'static,
+{
+    let mut reshaped = Vec::new();
+    for (id, record) in records {
+        match record {
+            Some(record) if field.with_untracked(|all| all.contains_key(&id)) => {
+                field.at_key(id).set(record);
+            }
+            record => reshaped.push((id, record)),
+        }
+    }
+    let mut removed = Vec::new();
+    if !reshaped.is_empty() {
+        field.update(|all| {
+            for (id, record) in reshaped {
+                match record {
+                    Some(record) => {
+                        all.insert(id, record);
+                    }
+                    None => {
+                        if all.remove(&id).is_some() {
+                            removed.push(id);
+                        }
+                    }
+                }
+            }
+        });
+    }
+    removed
+}

@@ -18,7 +18,7 @@ pub enum ProfileField {
 }
 
 /// A text field of a member.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum MemberField {
     Name,
     Email,

@@ -12,7 +12,8 @@ use crate::action::{FeedbackField, MemberField, ProfileField, RoleField};
 use crate::validate::{self, Field, Invalid, Problem};
 use crate::{
     Action, Contacts, Feedback, FeedbackDraft, FeedbackId, FeedbackStatus, Group, Member,
-    MemberDraft, MemberId, MemberStatus, Millis, Profile, Role, RoleDraft, RoleId, StatusChange,
+    MemberDraft, MemberId, MemberPart, MemberStatus, MemberValue, Millis, Profile, Role, RoleDraft,
+    RoleId, StatusChange,
 };
 
 /// The schema version this build writes and reads; see "Changing the schema" in
@@ -80,6 +81,9 @@ pub enum ApplyError {
 pub struct Touched {
     pub profile: bool,
     pub members: BTreeSet<MemberId>,
+    /// For members of `members` touched only in some parts, those parts; a member not here
+    /// was touched as a whole (added, removed, or in a part this build does not know).
+    pub member_parts: BTreeMap<MemberId, BTreeSet<MemberPart>>,
     pub roles: BTreeSet<RoleId>,
     pub feedback: BTreeSet<FeedbackId>,
     /// A whole collection was replaced (only a foreign client does that): re-read everything.
@@ -92,12 +96,37 @@ impl Touched {
     }
 
     /// Adds what `other` touched.
-    pub fn extend(&mut self, other: Touched) {
+    pub fn extend(&mut self, mut other: Touched) {
         self.profile |= other.profile;
         self.everything |= other.everything;
-        self.members.extend(other.members);
+        for id in other.members {
+            match other.member_parts.remove(&id) {
+                Some(parts) => parts
+                    .into_iter()
+                    .for_each(|part| self.touch_member_part(id.clone(), part)),
+                None => self.touch_member(id),
+            }
+        }
         self.roles.extend(other.roles);
         self.feedback.extend(other.feedback);
+    }
+
+    /// Notes a member touched as a whole.
+    pub fn touch_member(&mut self, id: MemberId) {
+        self.member_parts.remove(&id);
+        self.members.insert(id);
+    }
+
+    /// Notes one part of a member touched (unless the whole member already is).
+    pub fn touch_member_part(&mut self, id: MemberId, part: MemberPart) {
+        if self.members.contains(&id) && !self.member_parts.contains_key(&id) {
+            return;
+        }
+        self.member_parts
+            .entry(id.clone())
+            .or_default()
+            .insert(part);
+        self.members.insert(id);
     }
 
     /// The records named by Automerge patches (from a merge or a load).
@@ -127,7 +156,15 @@ impl Touched {
             };
             match (collection.as_str(), record) {
                 (key::PROFILE, _) => touched.profile = true,
-                (key::MEMBERS, Some(id)) => touched.members.extend(MemberId::from_key(id)),
+                (key::MEMBERS, Some(id)) => {
+                    let Some(id) = MemberId::from_key(id) else {
+                        continue;
+                    };
+                    match props.next().and_then(member_part) {
+                        Some(part) => touched.touch_member_part(id, part),
+                        None => touched.touch_member(id),
+                    }
+                }
                 (key::ROLES, Some(id)) => touched.roles.extend(RoleId::from_key(id)),
                 (key::FEEDBACK, Some(id)) => touched.feedback.extend(FeedbackId::from_key(id)),
                 (key::MEMBERS | key::ROLES | key::FEEDBACK, None) => touched.everything = true,
@@ -142,9 +179,19 @@ impl Touched {
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RecordUpdate {
     pub profile: Option<Profile>,
-    pub members: Vec<(MemberId, Option<Member>)>,
+    pub members: Vec<(MemberId, MemberChange)>,
     pub roles: Vec<(RoleId, Option<Role>)>,
     pub feedback: Vec<(FeedbackId, Option<Feedback>)>,
+}
+
+/// What a change did to one member, read as the member is now.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum MemberChange {
+    /// New, or touched in a way that is not one of its parts: the whole record.
+    Whole(Box<Member>),
+    /// Only these parts changed.
+    Parts(Vec<MemberValue>),
+    Removed,
 }
 
 /// What a view must do to follow the document.
@@ -372,6 +419,22 @@ impl GroupDoc {
             .map(|obj| read_feedback(&self.doc, id.clone(), &obj, |m| self.has_member(m)))
     }
 
+    /// A member as a change left them: only the `parts` it touched, if it names them.
+    fn member_change(&self, id: &MemberId, parts: Option<&BTreeSet<MemberPart>>) -> MemberChange {
+        let Some(obj) = obj_at(&self.doc, &self.roots.members, id.as_str()) else {
+            return MemberChange::Removed;
+        };
+        match parts {
+            Some(parts) => MemberChange::Parts(
+                parts
+                    .iter()
+                    .map(|part| read_member_part(&self.doc, &obj, *part))
+                    .collect(),
+            ),
+            None => MemberChange::Whole(Box::new(read_member(&self.doc, id.clone(), &obj))),
+        }
+    }
+
     fn has_member(&self, id: &MemberId) -> bool {
         obj_at(&self.doc, &self.roots.members, id.as_str()).is_some()
     }
@@ -386,7 +449,12 @@ impl GroupDoc {
             members: touched
                 .members
                 .iter()
-                .map(|id| (id.clone(), self.member(id)))
+                .map(|id| {
+                    (
+                        id.clone(),
+                        self.member_change(id, touched.member_parts.get(id)),
+                    )
+                })
                 .collect(),
             roles: touched
                 .roles
@@ -485,11 +553,7 @@ fn read_profile(doc: &impl ReadDoc, obj: &ObjId) -> Profile {
 }
 
 fn read_member(doc: &impl ReadDoc, id: MemberId, obj: &ObjId) -> Member {
-    let history = history(doc, obj, MemberStatus::from_key);
-    // An unknown status (from a newer client) reads as the latest known one.
-    let status = MemberStatus::from_key(&string_at(doc, obj, key::STATUS))
-        .or_else(|| history.last().map(|change| change.status))
-        .unwrap_or(MemberStatus::Applicant);
+    let (status, history) = member_status(doc, obj);
     Member {
         id,
         name: string_at(doc, obj, key::NAME),
@@ -507,6 +571,53 @@ fn read_member(doc: &impl ReadDoc, id: MemberId, obj: &ObjId) -> Member {
         notes: string_at(doc, obj, key::NOTES),
         added_at: int_at(doc, obj, key::ADDED_AT).unwrap_or_default(),
     }
+}
+
+/// A member's status and its history.
+fn member_status(
+    doc: &impl ReadDoc,
+    obj: &ObjId,
+) -> (MemberStatus, Vec<StatusChange<MemberStatus>>) {
+    let history = history(doc, obj, MemberStatus::from_key);
+    // An unknown status (from a newer client) reads as the latest known one.
+    let status = MemberStatus::from_key(&string_at(doc, obj, key::STATUS))
+        .or_else(|| history.last().map(|change| change.status))
+        .unwrap_or(MemberStatus::Applicant);
+    (status, history)
+}
+
+/// One part of a member record.
+fn read_member_part(doc: &impl ReadDoc, obj: &ObjId, part: MemberPart) -> MemberValue {
+    match part {
+        MemberPart::Text(field) => MemberValue::Text(field, string_at(doc, obj, member_key(field))),
+        MemberPart::Tags => MemberValue::Tags(key_set(doc, obj, key::TAGS).collect()),
+        MemberPart::Status => {
+            let (status, history) = member_status(doc, obj);
+            MemberValue::Status(status, history)
+        }
+        MemberPart::AddedAt => {
+            MemberValue::AddedAt(int_at(doc, obj, key::ADDED_AT).unwrap_or_default())
+        }
+    }
+}
+
+/// The part of a member record stored under `prop`, if it is one this build knows.
+fn member_part(prop: &Prop) -> Option<MemberPart> {
+    let Prop::Map(key) = prop else { return None };
+    Some(match key.as_str() {
+        key::NAME => MemberPart::Text(MemberField::Name),
+        key::EMAIL => MemberPart::Text(MemberField::Email),
+        key::PHONE => MemberPart::Text(MemberField::Phone),
+        key::WECHAT => MemberPart::Text(MemberField::Wechat),
+        key::OTHER_CONTACT => MemberPart::Text(MemberField::OtherContact),
+        key::SOURCE => MemberPart::Text(MemberField::Source),
+        key::JOINED => MemberPart::Text(MemberField::Joined),
+        key::NOTES => MemberPart::Text(MemberField::Notes),
+        key::TAGS => MemberPart::Tags,
+        key::STATUS | key::STATUS_HISTORY => MemberPart::Status,
+        key::ADDED_AT => MemberPart::AddedAt,
+        _ => return None,
+    })
 }
 
 fn read_role(
@@ -710,7 +821,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             tx.put_object(&member, key::STATUS_HISTORY, ObjType::List)?;
             move_status(tx, &member, status.key(), *at)?;
             new_text(tx, &member, key::NOTES, &draft.notes)?;
-            touched.members.insert(id.clone());
+            touched.touch_member(id.clone());
         }
         Action::SetMember { id, field, value } => {
             let value = checked_member_field(*field, value)?;
@@ -721,7 +832,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             } else {
                 put_string(tx, &member, key, &value)?;
             }
-            touched.members.insert(id.clone());
+            touched.touch_member_part(id.clone(), MemberPart::Text(*field));
         }
         Action::SetMemberStatus { id, status, at } => {
             let member = record(tx, &roots.members, id.as_str())?;
@@ -733,7 +844,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                 );
             }
             move_status(tx, &member, status.key(), *at)?;
-            touched.members.insert(id.clone());
+            touched.touch_member_part(id.clone(), MemberPart::Status);
         }
         Action::TagMember { id, tag } | Action::UntagMember { id, tag } => {
             let tag = validate::tag(tag)?;
@@ -745,12 +856,12 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                 &tag,
                 matches!(action, Action::TagMember { .. }),
             )?;
-            touched.members.insert(id.clone());
+            touched.touch_member_part(id.clone(), MemberPart::Tags);
         }
         Action::RemoveMember { id } => {
             record(tx, &roots.members, id.as_str())?;
             tx.delete(&roots.members, id.as_str())?;
-            touched.members.insert(id.clone());
+            touched.touch_member(id.clone());
             let roles: Vec<_> = record_keys_tx(tx, &roots.roles);
             for (role_id, role) in roles {
                 if obj_at(tx, &role, key::HOLDERS)

@@ -51,6 +51,55 @@ pub struct Member {
     pub added_at: Millis,
 }
 
+/// A part of a member record that a change can touch on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum MemberPart {
+    Text(crate::MemberField),
+    Tags,
+    /// The status with its history.
+    Status,
+    AddedAt,
+}
+
+/// One part of a member record as it is now: what the page receives when a change touched
+/// only that part (a renamed member does not bring their notes and history along).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MemberValue {
+    Text(crate::MemberField, String),
+    Tags(BTreeSet<String>),
+    Status(MemberStatus, Vec<StatusChange<MemberStatus>>),
+    AddedAt(Millis),
+}
+
+impl Member {
+    /// Replaces one part of the record.
+    pub fn set(&mut self, value: MemberValue) {
+        match value {
+            MemberValue::Text(field, text) => *self.text_mut(field) = text,
+            MemberValue::Tags(tags) => self.tags = tags,
+            MemberValue::Status(status, history) => {
+                self.status = status;
+                self.history = history;
+            }
+            MemberValue::AddedAt(at) => self.added_at = at,
+        }
+    }
+
+    fn text_mut(&mut self, field: crate::MemberField) -> &mut String {
+        use crate::MemberField;
+        match field {
+            MemberField::Name => &mut self.name,
+            MemberField::Email => &mut self.contacts.email,
+            MemberField::Phone => &mut self.contacts.phone,
+            MemberField::Wechat => &mut self.contacts.wechat,
+            MemberField::OtherContact => &mut self.contacts.other,
+            MemberField::Source => &mut self.source,
+            MemberField::Joined => &mut self.joined,
+            MemberField::Notes => &mut self.notes,
+        }
+    }
+}
+
 /// A responsibility in the group and who holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Role {
@@ -150,12 +199,17 @@ impl Group {
         if let Some(profile) = update.profile {
             self.profile = profile;
         }
-        for (id, member) in update.members {
-            match member {
-                Some(member) => {
-                    self.members.insert(id, member);
+        for (id, change) in update.members {
+            match change {
+                crate::MemberChange::Whole(member) => {
+                    self.members.insert(id, *member);
                 }
-                None => self.forget_member(&id),
+                crate::MemberChange::Parts(values) => {
+                    if let Some(member) = self.members.get_mut(&id) {
+                        values.into_iter().for_each(|value| member.set(value));
+                    }
+                }
+                crate::MemberChange::Removed => self.forget_member(&id),
             }
         }
         for (id, role) in update.roles {

@@ -12,7 +12,7 @@ use std::hash::Hash;
 use reactive_stores::{KeyedSubfield, Store};
 
 use crate::records::GroupStoreFields;
-use crate::{Group, MemberId, RecordUpdate, Update};
+use crate::{Group, MemberChange, MemberId, RecordUpdate, Update};
 use reactive_graph::traits::{Set, Update as _, WithUntracked};
 
 /// Replaces the whole group (a newly opened group, or a change that touched everything).
@@ -53,7 +53,19 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
     if let Some(profile) = profile {
         store.profile().set(profile);
     }
-    let removed = replace_records(store.members(), members);
+    // A member changed in some parts gets those parts written in place.
+    let mut whole = Vec::new();
+    for (id, change) in members {
+        match change {
+            MemberChange::Parts(values) => store
+                .members()
+                .at_key(id)
+                .update(|member| values.into_iter().for_each(|value| member.set(value))),
+            MemberChange::Whole(member) => whole.push((id, Some(*member))),
+            MemberChange::Removed => whole.push((id, None)),
+        }
+    }
+    let removed = replace_records(store.members(), whole);
     replace_records(store.roles(), roles);
     replace_records(store.feedback(), feedback);
     // Records the update did not re-read may still name a removed member (a role given to

@@ -520,6 +520,85 @@ fn a_view_kept_by_updates_matches_a_full_read() {
     assert_eq!(view, a.hydrate());
 }
 
+/// The members an update names, each with the parts it carries (`None`: the whole record).
+fn parts_sent(update: Update) -> Vec<Option<Vec<MemberValue>>> {
+    let Update::Records(records) = update else {
+        panic!("a whole group was sent for one change");
+    };
+    records
+        .members
+        .into_iter()
+        .map(|(_, change)| match change {
+            MemberChange::Parts(values) => Some(values),
+            MemberChange::Whole(_) | MemberChange::Removed => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_edit_sends_the_parts_it_changed_not_the_whole_member() {
+    let mut a = new_group();
+    let id = add_member(&mut a, "Ada");
+    a.apply(&set(&id, MemberField::Notes, "long notes"))
+        .unwrap();
+    let mut view = a.hydrate();
+    let mut b = a.fork();
+
+    // Locally: a rename carries the name alone, not the notes or the history.
+    let touched = a.apply(&set(&id, MemberField::Name, "Ada L.")).unwrap();
+    let update = a.update_for(&touched);
+    assert_eq!(
+        parts_sent(update.clone()),
+        [Some(vec![MemberValue::Text(
+            MemberField::Name,
+            "Ada L.".into()
+        )])]
+    );
+    view.apply(update);
+    assert_eq!(view, a.hydrate());
+
+    // From another organizer: a status move and a tag, merged, carry those two parts.
+    b.apply(&Action::SetMemberStatus {
+        id: id.clone(),
+        status: MemberStatus::Active,
+        at: 5,
+    })
+    .unwrap();
+    b.apply(&Action::TagMember {
+        id: id.clone(),
+        tag: "mentor".into(),
+    })
+    .unwrap();
+    let touched = a.merge(&mut b).unwrap();
+    let update = a.update_for(&touched);
+    let sent = parts_sent(update.clone());
+    let [Some(values)] = sent.as_slice() else {
+        panic!("expected the parts of one member, got {sent:?}");
+    };
+    assert_eq!(values.len(), 2, "{values:?}");
+    assert!(matches!(values[0], MemberValue::Tags(_)));
+    assert!(matches!(
+        values[1],
+        MemberValue::Status(MemberStatus::Active, _)
+    ));
+    view.apply(update);
+    assert_eq!(view, a.hydrate());
+
+    // A new member is sent whole; so is one touched whole and in parts by one change.
+    let mut touched = Touched::default();
+    touched.touch_member_part(id.clone(), MemberPart::Tags);
+    touched.extend({
+        let mut whole = Touched::default();
+        whole.touch_member(id.clone());
+        whole
+    });
+    assert_eq!(parts_sent(a.update_for(&touched)), [None]);
+    let grace = add_member(&mut b, "Grace");
+    let touched = a.merge(&mut b).unwrap();
+    assert!(touched.members.contains(&grace));
+    assert_eq!(parts_sent(a.update_for(&touched)), [None]);
+}
+
 #[test]
 fn what_changed_since_older_heads_is_found_without_reading_everything() {
     let mut doc = new_group();

@@ -225,10 +225,25 @@ pub enum Output {
 /// posts them as they are, and the document heads the view shows.
 #[derive(Serialize, Deserialize)]
 struct CachedView {
+    /// [`VIEW_FORMAT`] when it was saved.
+    format: u32,
     heads: Vec<[u8; 32]>,
     /// When it was saved: view updates stored before are in it already.
     saved_at: Millis,
     messages: Vec<Vec<u8>>,
+}
+
+/// The encoding of the page's messages in a stored view and in stored view updates. Postcard
+/// carries no types: a view stored by a build whose messages differ would decode as nonsense,
+/// so one of another format is not shown (the document is read instead). Raise it whenever a
+/// type in a view message changes.
+const VIEW_FORMAT: u32 = 2;
+
+/// A stored view, if it is in this build's format.
+fn cached_view(bytes: &[u8]) -> Option<CachedView> {
+    protocol::decode::<CachedView>(bytes)
+        .ok()
+        .filter(|view| view.format == VIEW_FORMAT)
 }
 
 impl CachedView {
@@ -700,7 +715,7 @@ impl Core {
                 },
                 update: update.as_ref().map(|(key, messages)| ViewUpdate {
                     key: key.clone(),
-                    messages: protocol::encode(messages),
+                    messages: protocol::encode(&(VIEW_FORMAT, messages)),
                 }),
             };
             let write = Write {
@@ -939,14 +954,13 @@ impl Core {
             .iter()
             .map(|update| update.key.clone())
             .collect();
-        let cached = stored
-            .view
-            .and_then(|bytes| protocol::decode::<CachedView>(&bytes).ok());
+        let cached = stored.view.and_then(|bytes| cached_view(&bytes));
         let view_heads = cached.map(|cached| {
             let CachedView {
                 heads,
                 saved_at,
                 messages,
+                ..
             } = cached;
             self.outputs.extend(messages.into_iter().map(Output::Post));
             let mut updates = stored.updates;
@@ -955,8 +969,15 @@ impl Core {
                 .into_iter()
                 .filter(|update| update.key.at >= saved_at)
             {
-                match protocol::decode::<Vec<Vec<u8>>>(&update.messages) {
-                    Ok(messages) => self.outputs.extend(messages.into_iter().map(Output::Post)),
+                // One of another format is left out: the document brings the view up to date
+                // once it loads.
+                match protocol::decode::<(u32, Vec<Vec<u8>>)>(&update.messages) {
+                    Ok((VIEW_FORMAT, messages)) => {
+                        self.outputs.extend(messages.into_iter().map(Output::Post))
+                    }
+                    Ok((format, _)) => self.warn(format!(
+                        "a stored view update of format {format} (this build reads {VIEW_FORMAT}) was not shown"
+                    )),
                     Err(error) => self.warn(format!("a stored view update: {error}")),
                 }
             }
@@ -1055,6 +1076,7 @@ impl Core {
         replaces: Vec<UpdateKey>,
     ) {
         let cached = CachedView {
+            format: VIEW_FORMAT,
             heads: heads.iter().map(|head| head.0).collect(),
             saved_at: self.now,
             messages,
@@ -1079,7 +1101,7 @@ impl Core {
     /// with the records changed since. Cheap next to reading the whole document.
     fn save_view(&mut self, heads: Vec<ChangeHash>, stored: Option<Vec<u8>>) {
         let Some(open) = &self.open else { return };
-        let stored = stored.and_then(|bytes| protocol::decode::<CachedView>(&bytes).ok());
+        let stored = stored.and_then(|bytes| cached_view(&bytes));
         let group = match stored
             .and_then(|view| Some((view.group().ok()?, open.doc.touched_since(&view.heads())?)))
         {

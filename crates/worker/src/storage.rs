@@ -14,8 +14,8 @@
 //!   by the next compaction. (An older Cohort in another tab, which would overwrite numbered
 //!   keys it did not read, cannot open a version 3 database.)
 //! - `views`: group id → postcard `CachedView`, the view to show before the document loads.
-//! - `updates` (since version 3): `[group id, millis, chunk hash]` → postcard list of encoded
-//!   `Updated` messages: what a stored chunk changed in the view, written in the same
+//! - `updates` (since version 3): `[group id, millis, chunk hash]` → postcard `(format, list of
+//!   encoded `Updated` messages)`: what a stored chunk changed in the view, written in the same
 //!   transaction as the chunk, so that a reopened group shows every stored change at once.
 //!   Saving the view deletes the updates it contains.
 //! - `synced` (since version 2): group id → postcard `Millis`, when the relay last had every

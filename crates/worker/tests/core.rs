@@ -211,6 +211,8 @@ struct Tab {
     /// What the page was told.
     replies: BTreeMap<u32, Result<Answer, Failure>>,
     events: Vec<Event>,
+    /// What the core logged.
+    warnings: Vec<String>,
     /// The page's view of the open group, kept from events as the page keeps it.
     view: Group,
     next_seq: u32,
@@ -230,6 +232,7 @@ impl Tab {
             wants_connection: false,
             replies: BTreeMap::new(),
             events: Vec::new(),
+            warnings: Vec::new(),
             view: Group::default(),
             next_seq: 0,
             now: 1_000,
@@ -269,7 +272,8 @@ impl Tab {
                     self.connection = None;
                     self.outgoing.clear();
                 }
-                Output::Joined | Output::SetRelay(_) | Output::Warn(_) => {}
+                Output::Warn(warning) => self.warnings.push(warning),
+                Output::Joined | Output::SetRelay(_) => {}
                 Output::Yield => self.input(Input::Resume, channel, me),
                 Output::Storage(ticket, op) => self.storage.push_back((ticket, op)),
             }
@@ -536,6 +540,43 @@ fn a_reopened_group_shows_every_stored_change_before_its_document_loads() {
     world.ask(0, Request::SaveView);
     world.settle();
     assert!(world.disk.updates[&id].is_empty());
+}
+
+#[test]
+fn a_stored_view_update_of_another_format_is_not_shown_and_the_document_catches_up() {
+    let mut world = World::new(1);
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    world.ask(0, apply(add_member(1)));
+    world.settle();
+    world.ask(0, Request::SaveView);
+    world.settle();
+    world.ask(0, apply(add_member(2)));
+    world.settle();
+    // As if an older build stored the update: its messages would decode as nonsense.
+    for messages in world.disk.updates.get_mut(&id).unwrap().values_mut() {
+        let (_, list): (u32, Vec<Vec<u8>>) = protocol::decode(messages).unwrap();
+        *messages = protocol::encode(&(1_u32, list));
+    }
+    world.tabs[0] = Tab::new(5);
+    world.ask(0, Request::OpenGroup { id });
+    assert!(world.store_one(0));
+    assert_eq!(
+        world.tabs[0].view.members.len(),
+        1,
+        "the update is left out"
+    );
+    assert!(
+        world.tabs[0]
+            .warnings
+            .iter()
+            .any(|w| w.contains("format 1")),
+        "{:?}",
+        world.tabs[0].warnings
+    );
+    world.settle();
+    assert_eq!(world.tabs[0].view, world.disk.load(id).hydrate());
+    assert_eq!(world.tabs[0].view.members.len(), 2);
 }
 
 #[test]

@@ -75,7 +75,7 @@ pub fn member_names(doc: &Value) -> Vec<String> {
 #[derive(Debug)]
 pub struct ReferenceServer {
     port: u16,
-    _process: Guarded,
+    process: Guarded,
     data: TempDir,
 }
 
@@ -102,9 +102,19 @@ impl ReferenceServer {
         })?;
         Ok(Self {
             port,
-            _process: process,
+            process,
             data,
         })
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
+    /// Whether it is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.process.is_running()
     }
 
     /// Its WebSocket URL.

@@ -130,7 +130,8 @@ impl Relay {
         Self::launch_with(bin, app_dir, &[])
     }
 
-    fn launch_with(bin: &Path, app_dir: &Path, args: &[&str]) -> Result<Self> {
+    /// Starts the relay binary `bin` serving the app in `app_dir`, with extra options.
+    pub fn launch_with(bin: &Path, app_dir: &Path, args: &[&str]) -> Result<Self> {
         let scratch = temp_dir("cohort-relay-")?;
         let mut relay = Self {
             url: String::new(),
@@ -169,6 +170,11 @@ impl Relay {
     /// The relay's process id, while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.process.as_ref().map(Guarded::id)
+    }
+
+    /// Whether the relay is still running (it has not exited, nor been killed).
+    pub fn is_running(&mut self) -> bool {
+        self.process.as_mut().is_some_and(Guarded::is_running)
     }
 
     /// Kills the relay at once (SIGKILL): no shutdown, no flushing.

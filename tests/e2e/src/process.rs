@@ -68,6 +68,11 @@ impl Guarded {
         self.child.id()
     }
 
+    /// Whether the process has not exited yet.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Kills the process group at once (SIGKILL) and reaps the child.
     pub fn kill(&mut self) {
         let pgid = Pid::from_raw(self.child.id() as i32);

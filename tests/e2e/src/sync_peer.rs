@@ -8,7 +8,7 @@ use cohort_sync::automerge::{Automerge, PatchLog};
 use cohort_sync::client::{Client, Incoming};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::{Bytes, Message as WsMessage};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::{HarnessError, Result};
@@ -25,6 +25,10 @@ pub struct SyncPeer {
     pub doc: Automerge,
     /// Whether the relay said nobody has the document.
     pub unavailable: bool,
+    /// Bytes of the frames received and sent, and how many frames were received.
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub frames_in: u64,
 }
 
 fn sync_error(what: impl std::fmt::Display) -> HarnessError {
@@ -39,7 +43,8 @@ impl SyncPeer {
         document: DocumentId,
         doc: Automerge,
     ) -> Result<Self> {
-        let (socket, _) = tokio_tungstenite::connect_async(url)
+        // Nagle off, as a browser's WebSocket has it.
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
             .await
             .map_err(sync_error)?;
         let client = Client::new(name.to_owned());
@@ -49,6 +54,9 @@ impl SyncPeer {
             document,
             doc,
             unavailable: false,
+            bytes_in: 0,
+            bytes_out: 0,
+            frames_in: 0,
         };
         let join = peer.client.join();
         peer.send(join).await?;
@@ -59,45 +67,69 @@ impl SyncPeer {
         Ok(peer)
     }
 
-    async fn send(&mut self, frame: Vec<u8>) -> Result<()> {
+    async fn send(&mut self, frame: Vec<u8>) -> Result<usize> {
+        let size = frame.len();
+        self.bytes_out += size as u64;
         self.socket
             .send(WsMessage::Binary(frame.into()))
             .await
-            .map_err(sync_error)
-    }
-
-    /// Sends what the relay lacks, if anything.
-    pub async fn flush(&mut self) -> Result<()> {
-        if let Some(frame) = self.client.outgoing(&self.document, &self.doc) {
-            self.send(frame).await?;
-        }
-        Ok(())
-    }
-
-    /// Reads and handles one frame.
-    async fn read_one(&mut self, timeout: Duration) -> Result<()> {
-        let message = tokio::time::timeout(timeout, self.socket.next())
-            .await
-            .map_err(|_| sync_error(format!("no message from the relay in {timeout:?}")))?
-            .ok_or_else(|| sync_error("the relay closed the connection"))?
             .map_err(sync_error)?;
-        let frame = match message {
-            WsMessage::Binary(frame) => frame,
-            WsMessage::Close(reason) => {
-                return Err(sync_error(format!("closed by the relay: {reason:?}")));
+        Ok(size)
+    }
+
+    /// Sends what the relay lacks, if anything; returns the frame's size (0: nothing sent).
+    pub async fn flush(&mut self) -> Result<usize> {
+        match self.client.outgoing(&self.document, &self.doc) {
+            Some(frame) => self.send(frame).await,
+            None => Ok(0),
+        }
+    }
+
+    /// The next binary frame from the relay. Cancel-safe: it can race other futures.
+    pub async fn next_frame(&mut self) -> Result<Bytes> {
+        loop {
+            let message = self
+                .socket
+                .next()
+                .await
+                .ok_or_else(|| sync_error("the relay closed the connection"))?
+                .map_err(sync_error)?;
+            match message {
+                WsMessage::Binary(frame) => {
+                    self.bytes_in += frame.len() as u64;
+                    self.frames_in += 1;
+                    return Ok(frame);
+                }
+                WsMessage::Close(reason) => {
+                    return Err(sync_error(format!("closed by the relay: {reason:?}")));
+                }
+                _ => {}
             }
-            _ => return Ok(()),
-        };
-        match self.client.receive(&frame).map_err(sync_error)? {
+        }
+    }
+
+    /// Handles one frame, logging what a sync message changed in `log`. It does not answer:
+    /// [`flush`](Self::flush) does.
+    pub fn handle(&mut self, frame: &[u8], log: &mut PatchLog) -> Result<()> {
+        match self.client.receive(frame).map_err(sync_error)? {
             Incoming::Sync { document, message } if document == self.document => {
                 self.client
-                    .apply(&document, &mut self.doc, message, &mut PatchLog::inactive())
+                    .apply(&document, &mut self.doc, message, log)
                     .map_err(sync_error)?;
-                self.flush().await?;
             }
             Incoming::Unavailable(document) if document == self.document => self.unavailable = true,
             _ => {}
         }
+        Ok(())
+    }
+
+    /// Reads, handles and answers one frame.
+    async fn read_one(&mut self, timeout: Duration) -> Result<()> {
+        let frame = tokio::time::timeout(timeout, self.next_frame())
+            .await
+            .map_err(|_| sync_error(format!("no message from the relay in {timeout:?}")))??;
+        self.handle(&frame, &mut PatchLog::inactive())?;
+        self.flush().await?;
         Ok(())
     }
 
@@ -127,7 +159,7 @@ impl SyncPeer {
 
     /// Sends a raw frame, as a misbehaving peer would.
     pub async fn send_raw(&mut self, frame: Vec<u8>) -> Result<()> {
-        self.send(frame).await
+        self.send(frame).await.map(drop)
     }
 
     pub async fn close(mut self) -> Result<()> {

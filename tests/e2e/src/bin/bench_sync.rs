@@ -14,11 +14,8 @@
 //! (its whole process group) when done, on error, and on Ctrl-C or SIGTERM.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::fs;
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread;
@@ -30,22 +27,13 @@ use cohort_sync::automerge::transaction::Transactable;
 use cohort_sync::automerge::{
     Automerge, ChangeHash, PatchAction, PatchLog, ROOT, ReadDoc, ScalarValue, Value,
 };
-use cohort_sync::client::{Client, Incoming};
-use futures_util::{SinkExt, StreamExt};
-use harness::js::js_dir;
-use harness::workspace_root;
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+use harness::SyncPeer;
 use serde_json::{Value as Json, json};
-use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, watch};
 use tokio::time::MissedTickBehavior;
-use tokio_tungstenite::tungstenite::{Bytes, Message as WsMessage};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 type Res<T> = Result<T, Error>;
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 fn error(message: impl Into<String>) -> Error {
     message.into().into()
@@ -90,128 +78,60 @@ impl Kind {
 }
 
 /// `$COHORT_RELAY_BIN`, or the release build: a benchmark of a debug build would mislead.
-fn relay_bin() -> PathBuf {
-    std::env::var_os("COHORT_RELAY_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target/release/cohort-relay"))
+/// A server under load: the harness's relay or reference sync server, each on a free loopback
+/// port with a fresh data directory, killed (process group and all) when dropped.
+enum Process {
+    Relay(harness::Relay),
+    Reference(harness::js::ReferenceServer),
 }
 
-fn free_port() -> Res<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-/// A server process in a process group of its own, killed (group and all) when dropped.
-#[derive(Debug)]
 struct Server {
-    child: Child,
+    process: Process,
     pid: u32,
     url: String,
-    log: PathBuf,
-    // Dropped after the process is killed.
-    _dir: tempfile::TempDir,
+    /// The relay's stand-in app (see `start`); removed after the relay is killed.
+    _app: Option<tempfile::TempDir>,
 }
 
 impl Server {
     fn start(kind: Kind) -> Res<Self> {
-        let dir = tempfile::Builder::new()
-            .prefix("cohort-bench-sync-")
-            .tempdir()?;
-        let log = dir.path().join("server.log");
-        let data = dir.path().join("data");
-        let mut port = 0;
-        let mut command = match kind {
+        match kind {
             Kind::Relay => {
                 // The relay wants an app to serve; this benchmark never asks for it, so a
                 // stand-in does (and a rebuild of dist/ meanwhile cannot get in the way).
-                let app = dir.path().join("app");
-                fs::create_dir_all(&app)?;
+                let app = harness::temp_dir("cohort-bench-app-")?;
                 fs::write(
-                    app.join("index.html"),
+                    app.path().join("index.html"),
                     "<!doctype html><title>bench</title>",
                 )?;
-                let bin = relay_bin();
-                if !bin.is_file() {
-                    return Err(error(format!(
-                        "the relay is not built at {}: cargo build --release -p cohort-relay",
-                        bin.display()
-                    )));
-                }
-                let mut command = Command::new(bin);
-                command
-                    .args(["--addr", "127.0.0.1:0", "--max-connections", "20000"])
-                    .args(["--idle-unload-secs", &IDLE_UNLOAD_SECS.to_string()])
-                    .arg("--data-dir")
-                    .arg(&data)
-                    .arg("--app-dir")
-                    .arg(&app)
-                    .env("COHORT_LOG", "warn");
-                command
+                let idle = IDLE_UNLOAD_SECS.to_string();
+                let args = [
+                    "--max-connections",
+                    "20000",
+                    "--idle-unload-secs",
+                    idle.as_str(),
+                ];
+                let relay = harness::Relay::launch_with(&harness::relay_bin()?, app.path(), &args)?;
+                let pid = relay
+                    .pid()
+                    .ok_or_else(|| error("the relay is not running"))?;
+                Ok(Self {
+                    url: relay.sync_url(),
+                    pid,
+                    process: Process::Relay(relay),
+                    _app: Some(app),
+                })
             }
             Kind::Reference => {
-                let js = js_dir()?;
-                port = free_port()?;
-                let mut command = Command::new("node");
-                command
-                    .arg("sync-server.mjs")
-                    .args(["--port", &port.to_string(), "--dir"])
-                    .arg(&data)
-                    .current_dir(js);
-                command
-            }
-        };
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(File::create(&log)?)
-            .process_group(0)
-            .spawn()?;
-        let stdout = child.stdout.take();
-        let pid = child.id();
-        let mut server = Self {
-            child,
-            pid,
-            url: String::new(),
-            log,
-            _dir: dir,
-        };
-        let (lines, ready) = std::sync::mpsc::channel();
-        if let Some(stdout) = stdout {
-            thread::spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    let Ok(line) = line else { break };
-                    let _ = lines.send(line);
-                }
-            });
-        }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let line = ready
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .map_err(|_| {
-                    error(format!(
-                        "the {} server did not start; its log:\n{}",
-                        kind.name(),
-                        server.log_tail()
-                    ))
-                })?;
-            if let Some(rest) = line.strip_prefix("Cohort is running at http://") {
-                server.url = format!("ws://{rest}sync");
-                break;
-            }
-            if line.starts_with("{\"listening\"") {
-                server.url = format!("ws://127.0.0.1:{port}/sync");
-                break;
+                let server = harness::js::ReferenceServer::start()?;
+                Ok(Self {
+                    url: server.url(),
+                    pid: server.pid(),
+                    process: Process::Reference(server),
+                    _app: None,
+                })
             }
         }
-        Ok(server)
-    }
-
-    fn log_tail(&self) -> String {
-        let text = fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
     }
 
     /// Resident memory in KiB.
@@ -234,16 +154,10 @@ impl Server {
     }
 
     fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(pid) = i32::try_from(self.pid) {
-            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+        match &mut self.process {
+            Process::Relay(relay) => relay.is_running(),
+            Process::Reference(server) => server.is_running(),
         }
-        let _ = self.child.wait();
     }
 }
 
@@ -318,17 +232,12 @@ impl Sampler {
 // ---------------------------------------------------------------------------------------------
 // One client connection: the same code against both servers.
 
-#[derive(Debug)]
+/// A load client's connection: the harness's sync peer, and the latency of each writer's edit
+/// it received.
 struct Conn {
-    ws: Socket,
-    client: Client,
-    document: DocumentId,
-    doc: Automerge,
+    peer: SyncPeer,
     /// Whether to read the writers' keys out of what arrives (latency).
     track: bool,
-    bytes_in: u64,
-    bytes_out: u64,
-    frames_in: u64,
     latencies: Vec<u32>,
 }
 
@@ -341,94 +250,33 @@ impl Conn {
         doc: Automerge,
         track: bool,
     ) -> Res<Self> {
-        // Nagle off, as a browser's WebSocket has it.
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
-        let mut conn = Self {
-            ws,
-            client: Client::new(name),
-            document,
-            doc,
+        let peer = SyncPeer::connect(url, &name, document, doc).await?;
+        Ok(Self {
+            peer,
             track,
-            bytes_in: 0,
-            bytes_out: 0,
-            frames_in: 0,
             latencies: Vec::new(),
-        };
-        let join = conn.client.join();
-        conn.send(join).await?;
-        while !conn.client.is_joined() {
-            let frame = conn.next_frame().await?;
-            conn.handle(&frame)?;
-        }
-        conn.flush().await?;
-        Ok(conn)
-    }
-
-    async fn send(&mut self, frame: Vec<u8>) -> Res<usize> {
-        let size = frame.len();
-        self.bytes_out += size as u64;
-        self.ws.send(WsMessage::Binary(frame.into())).await?;
-        Ok(size)
-    }
-
-    /// Sends what the server lacks, if anything; returns the frame's size (0: nothing sent).
-    async fn flush(&mut self) -> Res<usize> {
-        match self.client.outgoing(&self.document, &self.doc) {
-            Some(frame) => self.send(frame).await,
-            None => Ok(0),
-        }
-    }
-
-    /// The next binary frame from the server (cancel-safe).
-    async fn next_frame(&mut self) -> Res<Bytes> {
-        loop {
-            let message = self
-                .ws
-                .next()
-                .await
-                .ok_or_else(|| error("the server closed the connection"))??;
-            match message {
-                WsMessage::Binary(frame) => {
-                    self.bytes_in += frame.len() as u64;
-                    self.frames_in += 1;
-                    return Ok(frame);
-                }
-                WsMessage::Close(reason) => {
-                    return Err(error(format!("closed by the server: {reason:?}")));
-                }
-                _ => {}
-            }
-        }
+        })
     }
 
     /// Handles one frame; returns how many writers' edits it delivered.
     fn handle(&mut self, frame: &[u8]) -> Res<u64> {
-        match self.client.receive(frame)? {
-            Incoming::Sync { document, message } if document == self.document => {
-                let mut log = if self.track {
-                    PatchLog::active()
-                } else {
-                    PatchLog::inactive()
-                };
-                self.client
-                    .apply(&document, &mut self.doc, message, &mut log)?;
-                if self.track {
-                    return Ok(self.record(&mut log));
-                }
-            }
-            Incoming::Unavailable(_) => {
-                return Err(error("the server said the document is unavailable"));
-            }
-            _ => {}
+        let mut log = if self.track {
+            PatchLog::active()
+        } else {
+            PatchLog::inactive()
+        };
+        self.peer.handle(frame, &mut log)?;
+        if self.peer.unavailable {
+            return Err(error("the server said the document is unavailable"));
         }
-        Ok(0)
+        Ok(if self.track { self.record(&mut log) } else { 0 })
     }
 
     /// Records the latency of each writer's edit that a sync message brought.
     fn record(&mut self, log: &mut PatchLog) -> u64 {
         let now = bench_micros();
         let mut delivered = 0;
-        for patch in self.doc.make_patches(log) {
+        for patch in self.peer.doc.make_patches(log) {
             if patch.obj != ROOT {
                 continue;
             }
@@ -449,36 +297,41 @@ impl Conn {
         delivered
     }
 
-    /// Whether the server has said it has exactly `heads`, and this peer has them too.
-    fn synced_at(&self, heads: &[ChangeHash]) -> bool {
-        self.client.is_synced(&self.document, &self.doc) && sorted(self.doc.get_heads()) == heads
-    }
-
     /// Puts one writer key and sends the change.
     async fn edit(&mut self, key: String) -> Res<usize> {
-        let mut tx = self.doc.transaction();
+        let mut tx = self.peer.doc.transaction();
         tx.put(ROOT, key, ScalarValue::Uint(bench_micros()))?;
         tx.commit();
-        self.flush().await
+        Ok(self.peer.flush().await?)
     }
 
     /// Reads and handles frames (answering each) until `done` holds.
-    async fn until(&mut self, limit: Duration, done: impl Fn(&Self) -> bool) -> Res<()> {
-        tokio::time::timeout(limit, async {
-            while !done(self) {
-                let frame = self.next_frame().await?;
-                self.handle(&frame)?;
-                self.flush().await?;
-            }
-            Ok::<_, Error>(())
-        })
-        .await
-        .map_err(|_| error(format!("not synced within {limit:?}")))?
+    async fn until(&mut self, limit: Duration, done: impl Fn(&SyncPeer) -> bool) -> Res<()> {
+        Ok(self.peer.until(limit, done).await?)
     }
 
-    async fn close(mut self) {
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.ws.close(None)).await;
+    async fn close(self) {
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.peer.close()).await;
     }
+}
+
+/// The peer's socket, counters and document, as the scenarios read them.
+impl std::ops::Deref for Conn {
+    type Target = SyncPeer;
+    fn deref(&self) -> &SyncPeer {
+        &self.peer
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut SyncPeer {
+        &mut self.peer
+    }
+}
+
+/// Whether the server has said it has exactly `heads`, and the peer has them too.
+fn synced_at(peer: &SyncPeer, heads: &[ChangeHash]) -> bool {
+    peer.is_synced() && sorted(peer.doc.get_heads()) == heads
 }
 
 fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
@@ -538,7 +391,7 @@ async fn put_documents(
                 false,
             )
             .await?;
-            conn.until(Duration::from_secs(60), |c| c.synced_at(&seed.heads))
+            conn.until(Duration::from_secs(60), |c| synced_at(c, &seed.heads))
                 .await?;
             if keep {
                 Ok::<_, Error>(Some(conn))
@@ -642,7 +495,7 @@ async fn load_peer(
         // not empty. (Not the seeded heads: from the second round on, the groups that were
         // written to have moved on.)
         conn.until(Duration::from_secs(120), |c| {
-            c.client.is_synced(&c.document, &c.doc) && !c.doc.get_heads().is_empty()
+            c.is_synced() && !c.doc.get_heads().is_empty()
         })
         .await?;
         // Edits count from here on: not those of earlier rounds the first sync brought.
@@ -688,12 +541,12 @@ async fn load_peer(
             frame = conn.next_frame() => {
                 let handled = match frame {
                     Ok(frame) => conn.handle(&frame),
-                    Err(e) => Err(e),
+                    Err(e) => Err(e.into()),
                 };
                 let flushed = match handled {
                     Ok(delivered) => {
                         counters.delivered.fetch_add(delivered, Ordering::Relaxed);
-                        conn.flush().await.map(|_| ())
+                        conn.flush().await.map(drop).map_err(Error::from)
                     }
                     Err(e) => Err(e),
                 };
@@ -1100,7 +953,7 @@ async fn join_peer(
             conn.handle(&frame)?;
         }
         conn.flush().await?;
-        if conn.synced_at(&seed.heads) {
+        if synced_at(&conn, &seed.heads) {
             // Hold the connection until every joiner is done, as a real client would stay.
             let _ = tokio::time::timeout(Duration::from_secs(1), conn.next_frame()).await;
             conn.close().await;
@@ -1223,8 +1076,8 @@ async fn edit_on_the_wire(writer: &mut Conn, reader: &mut Conn, action: &Action)
     reader.handle(&forwarded)?;
     reader.flush().await?;
     let (w, r) = tokio::join!(
-        writer.until(limit, |c| c.synced_at(&heads)),
-        reader.until(limit, |c| c.synced_at(&heads)),
+        writer.until(limit, |c| synced_at(c, &heads)),
+        reader.until(limit, |c| synced_at(c, &heads)),
     );
     w?;
     r?;
@@ -1254,7 +1107,7 @@ async fn run_wire(server: &mut Server, kind: Kind, group: Arc<Seed>) -> Res<Json
         false,
     )
     .await?;
-    fresh.until(limit, |c| c.synced_at(&group.heads)).await?;
+    fresh.until(limit, |c| synced_at(c, &group.heads)).await?;
     let first_sync = json!({
         "received": fresh.bytes_in,
         "sent": fresh.bytes_out,
@@ -1556,9 +1409,8 @@ async fn run(args: Args) -> Res<Json> {
                 Err(e) => {
                     let state = if server.alive() { "running" } else { "exited" };
                     eprintln!(
-                        "[{}] {scenario} failed: {e}; the server has {state}; the end of its log:\n{}",
+                        "[{}] {scenario} failed: {e}; the server has {state} (its output is above)",
                         kind.name(),
-                        server.log_tail()
                     );
                     return Err(e);
                 }

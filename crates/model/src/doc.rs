@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use automerge::transaction::{Transactable, Transaction};
 use automerge::{
     Automerge, AutomergeError, ChangeHash, ObjId, ObjType, Patch, PatchAction, PatchLog, Prop,
-    ROOT, ReadDoc, ScalarValue, Value,
+    ROOT, ReadDoc, ScalarValue, Value, hydrate,
 };
 
 use crate::action::{FeedbackField, MemberField, ProfileField, RoleField};
@@ -372,19 +372,19 @@ impl GroupDoc {
     /// group is shown in parts.
     pub fn hydrate_without_feedback(&self) -> Group {
         let doc = &self.doc;
-        let members = record_keys(doc, &self.roots.members)
-            .filter_map(|(id, obj)| MemberId::from_key(&id).map(|id| (id, obj)))
-            .map(|(id, obj)| (id.clone(), read_member(doc, id, &obj)))
+        let members = hydrate_collection(doc, &self.roots.members);
+        let members = records_of(&members, MemberId::from_key)
+            .map(|(id, record)| (id.clone(), read_member(&record, id)))
             .collect();
         let mut group = Group {
-            profile: read_profile(doc, &self.roots.profile),
+            profile: self.profile(),
             members,
             ..Group::default()
         };
         let is_member = |id: &MemberId| group.members.contains_key(id);
-        group.roles = record_keys(doc, &self.roots.roles)
-            .filter_map(|(id, obj)| RoleId::from_key(&id).map(|id| (id, obj)))
-            .map(|(id, obj)| (id.clone(), read_role(doc, id, &obj, is_member)))
+        let roles = hydrate_collection(doc, &self.roots.roles);
+        group.roles = records_of(&roles, RoleId::from_key)
+            .map(|(id, record)| (id.clone(), read_role(&record, id, is_member)))
             .collect();
         group
     }
@@ -392,46 +392,57 @@ impl GroupDoc {
     /// The group's feedback, linked to the members of `group` (read by
     /// [`Self::hydrate_without_feedback`]).
     pub fn hydrate_feedback(&self, group: &Group) -> BTreeMap<FeedbackId, Feedback> {
-        let doc = &self.doc;
         let is_member = |id: &MemberId| group.members.contains_key(id);
-        record_keys(doc, &self.roots.feedback)
-            .filter_map(|(id, obj)| FeedbackId::from_key(&id).map(|id| (id, obj)))
-            .map(|(id, obj)| (id.clone(), read_feedback(doc, id, &obj, is_member)))
+        let feedback = hydrate_collection(&self.doc, &self.roots.feedback);
+        records_of(&feedback, FeedbackId::from_key)
+            .map(|(id, record)| (id.clone(), read_feedback(&record, id, is_member)))
             .collect()
     }
 
     pub fn profile(&self) -> Profile {
-        read_profile(&self.doc, &self.roots.profile)
+        read_profile(&self.in_doc(self.roots.profile.clone()))
     }
 
     pub fn member(&self, id: &MemberId) -> Option<Member> {
-        obj_at(&self.doc, &self.roots.members, id.as_str())
-            .map(|obj| read_member(&self.doc, id.clone(), &obj))
+        self.record(&self.roots.members, id.as_str())
+            .map(|record| read_member(&record, id.clone()))
     }
 
     pub fn role(&self, id: &RoleId) -> Option<Role> {
-        obj_at(&self.doc, &self.roots.roles, id.as_str())
-            .map(|obj| read_role(&self.doc, id.clone(), &obj, |m| self.has_member(m)))
+        self.record(&self.roots.roles, id.as_str())
+            .map(|record| read_role(&record, id.clone(), |m| self.has_member(m)))
     }
 
     pub fn feedback(&self, id: &FeedbackId) -> Option<Feedback> {
-        obj_at(&self.doc, &self.roots.feedback, id.as_str())
-            .map(|obj| read_feedback(&self.doc, id.clone(), &obj, |m| self.has_member(m)))
+        self.record(&self.roots.feedback, id.as_str())
+            .map(|record| read_feedback(&record, id.clone(), |m| self.has_member(m)))
+    }
+
+    fn in_doc(&self, obj: ObjId) -> InDoc<'_, Automerge> {
+        InDoc {
+            doc: &self.doc,
+            obj,
+        }
+    }
+
+    /// A record of a collection, to read field by field.
+    fn record(&self, collection: &ObjId, id: &str) -> Option<InDoc<'_, Automerge>> {
+        obj_at(&self.doc, collection, id).map(|obj| self.in_doc(obj))
     }
 
     /// A member as a change left them: only the `parts` it touched, if it names them.
     fn member_change(&self, id: &MemberId, parts: Option<&BTreeSet<MemberPart>>) -> MemberChange {
-        let Some(obj) = obj_at(&self.doc, &self.roots.members, id.as_str()) else {
+        let Some(record) = self.record(&self.roots.members, id.as_str()) else {
             return MemberChange::Removed;
         };
         match parts {
             Some(parts) => MemberChange::Parts(
                 parts
                     .iter()
-                    .map(|part| read_member_part(&self.doc, &obj, *part))
+                    .map(|part| read_member_part(&record, *part))
                     .collect(),
             ),
-            None => MemberChange::Whole(Box::new(read_member(&self.doc, id.clone(), &obj))),
+            None => MemberChange::Whole(Box::new(read_member(&record, id.clone()))),
         }
     }
 
@@ -479,17 +490,6 @@ fn obj_at(doc: &impl ReadDoc, obj: &ObjId, prop: impl Into<Prop>) -> Option<ObjI
     }
 }
 
-/// The keys of a collection with the object under each; entries that are not objects (which
-/// only a foreign client could write) are skipped.
-fn record_keys<'a>(
-    doc: &'a Automerge,
-    collection: &'a ObjId,
-) -> impl Iterator<Item = (String, ObjId)> + 'a {
-    doc.map_range(collection, ..)
-        .filter(|item| matches!(item.value, automerge::ValueRef::Object(_)))
-        .map(|item| (item.key.to_string(), item.id()))
-}
-
 /// A string field; a Text object reads as its text; a missing field reads as empty.
 fn string_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> String {
     match doc.get(obj, key) {
@@ -504,37 +504,145 @@ fn string_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> String {
 
 fn int_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<i64> {
     match doc.get(obj, key) {
-        Ok(Some((Value::Scalar(value), _))) => match value.as_ref() {
-            ScalarValue::Int(n) | ScalarValue::Timestamp(n) => Some(*n),
-            ScalarValue::Uint(n) => i64::try_from(*n).ok(),
-            ScalarValue::F64(n) if n.fract() == 0.0 => Some(*n as i64),
-            _ => None,
-        },
+        Ok(Some((Value::Scalar(value), _))) => int_of(&value),
         _ => None,
     }
 }
 
-fn key_set(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> impl Iterator<Item = String> {
-    obj_at(doc, obj, key)
-        .map(|set| doc.keys(&set).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
+/// A whole number, however a client wrote it.
+fn int_of(value: &ScalarValue) -> Option<i64> {
+    match value {
+        ScalarValue::Int(n) | ScalarValue::Timestamp(n) => Some(*n),
+        ScalarValue::Uint(n) => i64::try_from(*n).ok(),
+        ScalarValue::F64(n) if n.fract() == 0.0 => Some(*n as i64),
+        _ => None,
+    }
+}
+
+/// A record's fields as the readers read them: in the document, one lookup a field ([`InDoc`],
+/// for single records), or in a hydrated copy of a whole collection (`hydrate::Map`, one pass
+/// over the collection's operations: for the 10,000 members of the benchmark's group, 309 ms
+/// against 860 ms natively). Both read a field the same way: a missing or odd-typed field reads
+/// as empty, a Text object as its text.
+trait Fields: Sized {
+    fn string(&self, key: &str) -> String;
+    fn int(&self, key: &str) -> Option<i64>;
+    /// The keys of the map under `key` (a set, such as tags).
+    fn keys(&self, key: &str) -> Vec<String>;
+    /// The objects in the list under `key`, in list order.
+    fn maps(&self, key: &str) -> Vec<Self>;
+}
+
+/// A record object read from the document field by field.
+struct InDoc<'a, D> {
+    doc: &'a D,
+    obj: ObjId,
+}
+
+impl<D: ReadDoc> Fields for InDoc<'_, D> {
+    fn string(&self, key: &str) -> String {
+        string_at(self.doc, &self.obj, key)
+    }
+
+    fn int(&self, key: &str) -> Option<i64> {
+        int_at(self.doc, &self.obj, key)
+    }
+
+    fn keys(&self, key: &str) -> Vec<String> {
+        obj_at(self.doc, &self.obj, key)
+            .map(|set| self.doc.keys(&set).collect())
+            .unwrap_or_default()
+    }
+
+    fn maps(&self, key: &str) -> Vec<Self> {
+        let Some(list) = obj_at(self.doc, &self.obj, key) else {
+            return Vec::new();
+        };
+        (0..self.doc.length(&list))
+            .filter_map(|index| obj_at(self.doc, &list, index))
+            .map(|obj| InDoc { doc: self.doc, obj })
+            .collect()
+    }
+}
+
+/// An object of a hydrated collection. Lists and text where a map belongs read as an empty
+/// map, as [`InDoc`] reads them.
+impl Fields for &hydrate::Map {
+    fn string(&self, key: &str) -> String {
+        match self.get(key) {
+            Some(hydrate::Value::Scalar(ScalarValue::Str(text))) => text.to_string(),
+            Some(hydrate::Value::Text(text)) => text.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    fn int(&self, key: &str) -> Option<i64> {
+        match self.get(key) {
+            Some(hydrate::Value::Scalar(value)) => int_of(value),
+            _ => None,
+        }
+    }
+
+    fn keys(&self, key: &str) -> Vec<String> {
+        match self.get(key) {
+            Some(hydrate::Value::Map(set)) => set.iter().map(|(key, _)| key.clone()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn maps(&self, key: &str) -> Vec<Self> {
+        match self.get(key) {
+            Some(hydrate::Value::List(list)) => list
+                .iter()
+                .filter_map(|entry| as_record(&entry.value))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// An empty record, for objects that are not maps.
+static NO_FIELDS: std::sync::LazyLock<hydrate::Map> =
+    std::sync::LazyLock::new(hydrate::Map::default);
+
+/// A hydrated value as a record: any object is one (see [`Fields`]); a scalar is not.
+fn as_record(value: &hydrate::Value) -> Option<&hydrate::Map> {
+    match value {
+        hydrate::Value::Map(map) => Some(map),
+        hydrate::Value::List(_) | hydrate::Value::Text(_) => Some(&NO_FIELDS),
+        hydrate::Value::Scalar(_) => None,
+    }
+}
+
+/// A collection hydrated in one pass (empty if it is not a map).
+fn hydrate_collection(doc: &Automerge, collection: &ObjId) -> hydrate::Map {
+    match ReadDoc::hydrate(doc, collection, None) {
+        Ok(hydrate::Value::Map(records)) => records,
+        _ => hydrate::Map::default(),
+    }
+}
+
+/// The records of a hydrated collection whose keys are ids.
+fn records_of<'a, I>(
+    collection: &'a hydrate::Map,
+    id: impl Fn(&str) -> Option<I> + 'a,
+) -> impl Iterator<Item = (I, &'a hydrate::Map)> + 'a {
+    collection
+        .iter()
+        .filter_map(move |(key, entry)| Some((id(key)?, as_record(&entry.value)?)))
 }
 
 fn history<S: Ord + Copy>(
-    doc: &impl ReadDoc,
-    obj: &ObjId,
+    record: &impl Fields,
     parse: impl Fn(&str) -> Option<S>,
 ) -> Vec<StatusChange<S>> {
-    let Some(list) = obj_at(doc, obj, key::STATUS_HISTORY) else {
-        return Vec::new();
-    };
-    let mut changes: Vec<_> = (0..doc.length(&list))
-        .filter_map(|index| obj_at(doc, &list, index))
+    let mut changes: Vec<_> = record
+        .maps(key::STATUS_HISTORY)
+        .iter()
         .filter_map(|entry| {
             Some(StatusChange {
-                status: parse(&string_at(doc, &entry, key::STATUS))?,
-                at: int_at(doc, &entry, key::AT)?,
+                status: parse(&entry.string(key::STATUS))?,
+                at: entry.int(key::AT)?,
             })
         })
         .collect();
@@ -544,60 +652,55 @@ fn history<S: Ord + Copy>(
     changes
 }
 
-fn read_profile(doc: &impl ReadDoc, obj: &ObjId) -> Profile {
+fn read_profile(record: &impl Fields) -> Profile {
     Profile {
-        name: string_at(doc, obj, key::NAME),
-        description: string_at(doc, obj, key::DESCRIPTION),
-        purpose: string_at(doc, obj, key::PURPOSE),
+        name: record.string(key::NAME),
+        description: record.string(key::DESCRIPTION),
+        purpose: record.string(key::PURPOSE),
     }
 }
 
-fn read_member(doc: &impl ReadDoc, id: MemberId, obj: &ObjId) -> Member {
-    let (status, history) = member_status(doc, obj);
+fn read_member(record: &impl Fields, id: MemberId) -> Member {
+    let (status, history) = member_status(record);
     Member {
         id,
-        name: string_at(doc, obj, key::NAME),
+        name: record.string(key::NAME),
         contacts: Contacts {
-            email: string_at(doc, obj, key::EMAIL),
-            phone: string_at(doc, obj, key::PHONE),
-            wechat: string_at(doc, obj, key::WECHAT),
-            other: string_at(doc, obj, key::OTHER_CONTACT),
+            email: record.string(key::EMAIL),
+            phone: record.string(key::PHONE),
+            wechat: record.string(key::WECHAT),
+            other: record.string(key::OTHER_CONTACT),
         },
-        tags: key_set(doc, obj, key::TAGS).collect(),
+        tags: record.keys(key::TAGS).into_iter().collect(),
         status,
         history,
-        source: string_at(doc, obj, key::SOURCE),
-        joined: string_at(doc, obj, key::JOINED),
-        notes: string_at(doc, obj, key::NOTES),
-        added_at: int_at(doc, obj, key::ADDED_AT).unwrap_or_default(),
+        source: record.string(key::SOURCE),
+        joined: record.string(key::JOINED),
+        notes: record.string(key::NOTES),
+        added_at: record.int(key::ADDED_AT).unwrap_or_default(),
     }
 }
 
 /// A member's status and its history.
-fn member_status(
-    doc: &impl ReadDoc,
-    obj: &ObjId,
-) -> (MemberStatus, Vec<StatusChange<MemberStatus>>) {
-    let history = history(doc, obj, MemberStatus::from_key);
+fn member_status(record: &impl Fields) -> (MemberStatus, Vec<StatusChange<MemberStatus>>) {
+    let history = history(record, MemberStatus::from_key);
     // An unknown status (from a newer client) reads as the latest known one.
-    let status = MemberStatus::from_key(&string_at(doc, obj, key::STATUS))
+    let status = MemberStatus::from_key(&record.string(key::STATUS))
         .or_else(|| history.last().map(|change| change.status))
         .unwrap_or(MemberStatus::Applicant);
     (status, history)
 }
 
 /// One part of a member record.
-fn read_member_part(doc: &impl ReadDoc, obj: &ObjId, part: MemberPart) -> MemberValue {
+fn read_member_part(record: &impl Fields, part: MemberPart) -> MemberValue {
     match part {
-        MemberPart::Text(field) => MemberValue::Text(field, string_at(doc, obj, member_key(field))),
-        MemberPart::Tags => MemberValue::Tags(key_set(doc, obj, key::TAGS).collect()),
+        MemberPart::Text(field) => MemberValue::Text(field, record.string(member_key(field))),
+        MemberPart::Tags => MemberValue::Tags(record.keys(key::TAGS).into_iter().collect()),
         MemberPart::Status => {
-            let (status, history) = member_status(doc, obj);
+            let (status, history) = member_status(record);
             MemberValue::Status(status, history)
         }
-        MemberPart::AddedAt => {
-            MemberValue::AddedAt(int_at(doc, obj, key::ADDED_AT).unwrap_or_default())
-        }
+        MemberPart::AddedAt => MemberValue::AddedAt(record.int(key::ADDED_AT).unwrap_or_default()),
     }
 }
 
@@ -620,17 +723,14 @@ fn member_part(prop: &Prop) -> Option<MemberPart> {
     })
 }
 
-fn read_role(
-    doc: &impl ReadDoc,
-    id: RoleId,
-    obj: &ObjId,
-    is_member: impl Fn(&MemberId) -> bool,
-) -> Role {
+fn read_role(record: &impl Fields, id: RoleId, is_member: impl Fn(&MemberId) -> bool) -> Role {
     Role {
         id,
-        name: string_at(doc, obj, key::NAME),
-        responsibilities: string_at(doc, obj, key::RESPONSIBILITIES),
-        holders: key_set(doc, obj, key::HOLDERS)
+        name: record.string(key::NAME),
+        responsibilities: record.string(key::RESPONSIBILITIES),
+        holders: record
+            .keys(key::HOLDERS)
+            .into_iter()
             .filter_map(|key| MemberId::from_key(&key))
             .filter(|member| is_member(member))
             .collect(),
@@ -638,28 +738,28 @@ fn read_role(
 }
 
 fn read_feedback(
-    doc: &impl ReadDoc,
+    record: &impl Fields,
     id: FeedbackId,
-    obj: &ObjId,
     is_member: impl Fn(&MemberId) -> bool,
 ) -> Feedback {
-    let history = history(doc, obj, FeedbackStatus::from_key);
-    let status = FeedbackStatus::from_key(&string_at(doc, obj, key::STATUS))
+    let history = history(record, FeedbackStatus::from_key);
+    let status = FeedbackStatus::from_key(&record.string(key::STATUS))
         .or_else(|| history.last().map(|change| change.status))
         .unwrap_or(FeedbackStatus::New);
     Feedback {
         id,
-        member: MemberId::from_key(&string_at(doc, obj, key::MEMBER)).filter(|m| is_member(m)),
-        channel: string_at(doc, obj, key::CHANNEL),
-        category: string_at(doc, obj, key::CATEGORY),
-        score: int_at(doc, obj, key::SCORE)
+        member: MemberId::from_key(&record.string(key::MEMBER)).filter(|m| is_member(m)),
+        channel: record.string(key::CHANNEL),
+        category: record.string(key::CATEGORY),
+        score: record
+            .int(key::SCORE)
             .and_then(|score| u8::try_from(score).ok())
             .filter(|score| *score <= 10),
-        text: string_at(doc, obj, key::TEXT),
+        text: record.string(key::TEXT),
         status,
         history,
-        owner: string_at(doc, obj, key::OWNER),
-        received_at: int_at(doc, obj, key::RECEIVED_AT).unwrap_or_default(),
+        owner: record.string(key::OWNER),
+        received_at: record.int(key::RECEIVED_AT).unwrap_or_default(),
     }
 }
 

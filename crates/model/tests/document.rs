@@ -360,6 +360,46 @@ fn a_member_written_by_another_client_with_only_a_name_loads_with_defaults() {
 }
 
 #[test]
+fn odd_values_from_other_clients_read_the_same_in_a_whole_read_and_one_by_one() {
+    use automerge::{ObjType, ScalarValue, transaction::Transactable};
+    let doc = new_group();
+    let mut raw = automerge::AutoCommit::load(&doc.save()).unwrap();
+    let (_, members) = raw.get(ROOT, "members").unwrap().unwrap();
+    // Fields of the wrong type, a Text name, a list where tags belong, history entries that
+    // are not maps, a float timestamp, and records that are not maps at all.
+    let odd = raw.put_object(&members, "odd", ObjType::Map).unwrap();
+    let name = raw.put_object(&odd, "name", ObjType::Text).unwrap();
+    raw.splice_text(&name, 0, 0, "Lin").unwrap();
+    raw.put(&odd, "email", 42).unwrap();
+    raw.put(&odd, "added_at", ScalarValue::F64(7.0)).unwrap();
+    raw.put_object(&odd, "tags", ObjType::List).unwrap();
+    let history = raw
+        .put_object(&odd, "status_history", ObjType::List)
+        .unwrap();
+    raw.insert(&history, 0, "active").unwrap();
+    let entry = raw.insert_object(&history, 1, ObjType::Map).unwrap();
+    raw.put(&entry, "status", "active").unwrap();
+    raw.put(&entry, "at", ScalarValue::Uint(5)).unwrap();
+    raw.put_object(&members, "a-list", ObjType::List).unwrap();
+    raw.put_object(&members, "a-text", ObjType::Text).unwrap();
+    raw.put(&members, "a-number", 3).unwrap();
+    let doc = GroupDoc::load(&raw.save()).unwrap();
+
+    let whole = doc.hydrate();
+    let ids: Vec<&str> = whole.members.keys().map(MemberId::as_str).collect();
+    assert_eq!(ids, ["a-list", "a-text", "odd"], "a scalar is not a record");
+    for (id, member) in &whole.members {
+        assert_eq!(doc.member(id).as_ref(), Some(member), "{id}");
+    }
+    let odd = &whole.members[&MemberId::from_key("odd").unwrap()];
+    assert_eq!(
+        (odd.name.as_str(), odd.contacts.email.as_str(), odd.added_at),
+        ("Lin", "", 7)
+    );
+    assert_eq!((odd.status, odd.history.len()), (MemberStatus::Active, 1));
+}
+
+#[test]
 fn concurrent_edits_to_different_fields_of_one_member_both_stay() {
     let mut a = new_group();
     let id = add_member(&mut a, "Frances");

@@ -40,7 +40,7 @@ pub enum RoleField {
 }
 
 /// A text field of a piece of feedback.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum FeedbackField {
     Channel,
     Category,

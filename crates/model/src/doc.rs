@@ -9,11 +9,12 @@ use automerge::{
 };
 
 use crate::action::{FeedbackField, MemberField, ProfileField, RoleField};
+use crate::records::{FeedbackChange, MemberChange, Record, RecordChange};
 use crate::validate::{self, Field, Invalid, Problem};
 use crate::{
-    Action, Contacts, Feedback, FeedbackDraft, FeedbackId, FeedbackStatus, Group, Member,
-    MemberDraft, MemberId, MemberPart, MemberStatus, MemberValue, Millis, Profile, Role, RoleDraft,
-    RoleId, StatusChange,
+    Action, Contacts, Feedback, FeedbackDraft, FeedbackId, FeedbackPart, FeedbackStatus,
+    FeedbackValue, Group, Member, MemberDraft, MemberId, MemberPart, MemberStatus, MemberValue,
+    Millis, Profile, Role, RoleDraft, RoleId, StatusChange,
 };
 
 /// The schema version this build writes and reads; see "Changing the schema" in
@@ -86,6 +87,8 @@ pub struct Touched {
     pub member_parts: BTreeMap<MemberId, BTreeSet<MemberPart>>,
     pub roles: BTreeSet<RoleId>,
     pub feedback: BTreeSet<FeedbackId>,
+    /// For feedback of `feedback` touched only in some parts, those parts (as `member_parts`).
+    pub feedback_parts: BTreeMap<FeedbackId, BTreeSet<FeedbackPart>>,
     /// A whole collection was replaced (only a foreign client does that): re-read everything.
     pub everything: bool,
 }
@@ -96,37 +99,38 @@ impl Touched {
     }
 
     /// Adds what `other` touched.
-    pub fn extend(&mut self, mut other: Touched) {
+    pub fn extend(&mut self, other: Touched) {
         self.profile |= other.profile;
         self.everything |= other.everything;
-        for id in other.members {
-            match other.member_parts.remove(&id) {
-                Some(parts) => parts
-                    .into_iter()
-                    .for_each(|part| self.touch_member_part(id.clone(), part)),
-                None => self.touch_member(id),
-            }
-        }
+        extend_parts(
+            (&mut self.members, &mut self.member_parts),
+            (other.members, other.member_parts),
+        );
         self.roles.extend(other.roles);
-        self.feedback.extend(other.feedback);
+        extend_parts(
+            (&mut self.feedback, &mut self.feedback_parts),
+            (other.feedback, other.feedback_parts),
+        );
     }
 
     /// Notes a member touched as a whole.
     pub fn touch_member(&mut self, id: MemberId) {
-        self.member_parts.remove(&id);
-        self.members.insert(id);
+        touch_whole(&mut self.members, &mut self.member_parts, id);
     }
 
     /// Notes one part of a member touched (unless the whole member already is).
     pub fn touch_member_part(&mut self, id: MemberId, part: MemberPart) {
-        if self.members.contains(&id) && !self.member_parts.contains_key(&id) {
-            return;
-        }
-        self.member_parts
-            .entry(id.clone())
-            .or_default()
-            .insert(part);
-        self.members.insert(id);
+        touch_part(&mut self.members, &mut self.member_parts, id, part);
+    }
+
+    /// Notes a piece of feedback touched as a whole.
+    pub fn touch_feedback(&mut self, id: FeedbackId) {
+        touch_whole(&mut self.feedback, &mut self.feedback_parts, id);
+    }
+
+    /// Notes one part of a piece of feedback touched (unless the whole of it already is).
+    pub fn touch_feedback_part(&mut self, id: FeedbackId, part: FeedbackPart) {
+        touch_part(&mut self.feedback, &mut self.feedback_parts, id, part);
     }
 
     /// The records named by Automerge patches (from a merge or a load).
@@ -166,7 +170,15 @@ impl Touched {
                     }
                 }
                 (key::ROLES, Some(id)) => touched.roles.extend(RoleId::from_key(id)),
-                (key::FEEDBACK, Some(id)) => touched.feedback.extend(FeedbackId::from_key(id)),
+                (key::FEEDBACK, Some(id)) => {
+                    let Some(id) = FeedbackId::from_key(id) else {
+                        continue;
+                    };
+                    match props.next().and_then(feedback_part) {
+                        Some(part) => touched.touch_feedback_part(id, part),
+                        None => touched.touch_feedback(id),
+                    }
+                }
                 (key::MEMBERS | key::ROLES | key::FEEDBACK, None) => touched.everything = true,
                 _ => {}
             }
@@ -175,23 +187,50 @@ impl Touched {
     }
 }
 
-/// New values for the records a change touched; `None` means the record is gone.
+/// New values for the records a change touched: members and feedback whole or in the parts
+/// that changed; roles whole (`None`: the role is gone).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RecordUpdate {
     pub profile: Option<Profile>,
     pub members: Vec<(MemberId, MemberChange)>,
     pub roles: Vec<(RoleId, Option<Role>)>,
-    pub feedback: Vec<(FeedbackId, Option<Feedback>)>,
+    pub feedback: Vec<(FeedbackId, FeedbackChange)>,
 }
 
-/// What a change did to one member, read as the member is now.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum MemberChange {
-    /// New, or touched in a way that is not one of its parts: the whole record.
-    Whole(Box<Member>),
-    /// Only these parts changed.
-    Parts(Vec<MemberValue>),
-    Removed,
+/// Records touched as a whole are in `ids` only; records touched in some parts are in `ids`,
+/// and in `parts` with those parts.
+fn touch_whole<I: Ord, P>(ids: &mut BTreeSet<I>, parts: &mut BTreeMap<I, BTreeSet<P>>, id: I) {
+    parts.remove(&id);
+    ids.insert(id);
+}
+
+fn touch_part<I: Ord + Clone, P: Ord>(
+    ids: &mut BTreeSet<I>,
+    parts: &mut BTreeMap<I, BTreeSet<P>>,
+    id: I,
+    part: P,
+) {
+    if ids.contains(&id) && !parts.contains_key(&id) {
+        return;
+    }
+    parts.entry(id.clone()).or_default().insert(part);
+    ids.insert(id);
+}
+
+type Parts<I, P> = (BTreeSet<I>, BTreeMap<I, BTreeSet<P>>);
+
+fn extend_parts<I: Ord + Clone, P: Ord>(
+    (ids, parts): (&mut BTreeSet<I>, &mut BTreeMap<I, BTreeSet<P>>),
+    (other_ids, mut other_parts): Parts<I, P>,
+) {
+    for id in other_ids {
+        match other_parts.remove(&id) {
+            Some(touched) => touched
+                .into_iter()
+                .for_each(|part| touch_part(ids, parts, id.clone(), part)),
+            None => touch_whole(ids, parts, id),
+        }
+    }
 }
 
 /// What a view must do to follow the document.
@@ -430,22 +469,6 @@ impl GroupDoc {
         obj_at(&self.doc, collection, id).map(|obj| self.in_doc(obj))
     }
 
-    /// A member as a change left them: only the `parts` it touched, if it names them.
-    fn member_change(&self, id: &MemberId, parts: Option<&BTreeSet<MemberPart>>) -> MemberChange {
-        let Some(record) = self.record(&self.roots.members, id.as_str()) else {
-            return MemberChange::Removed;
-        };
-        match parts {
-            Some(parts) => MemberChange::Parts(
-                parts
-                    .iter()
-                    .map(|part| read_member_part(&record, *part))
-                    .collect(),
-            ),
-            None => MemberChange::Whole(Box::new(read_member(&record, id.clone()))),
-        }
-    }
-
     fn has_member(&self, id: &MemberId) -> bool {
         obj_at(&self.doc, &self.roots.members, id.as_str()).is_some()
     }
@@ -461,10 +484,14 @@ impl GroupDoc {
                 .members
                 .iter()
                 .map(|id| {
-                    (
-                        id.clone(),
-                        self.member_change(id, touched.member_parts.get(id)),
-                    )
+                    let record = self.record(&self.roots.members, id.as_str());
+                    let change = changed(
+                        record,
+                        touched.member_parts.get(id),
+                        |record| read_member(record, id.clone()),
+                        read_member_part,
+                    );
+                    (id.clone(), change)
                 })
                 .collect(),
             roles: touched
@@ -475,13 +502,39 @@ impl GroupDoc {
             feedback: touched
                 .feedback
                 .iter()
-                .map(|id| (id.clone(), self.feedback(id)))
+                .map(|id| {
+                    let record = self.record(&self.roots.feedback, id.as_str());
+                    let is_member = |m: &MemberId| self.has_member(m);
+                    let change = changed(
+                        record,
+                        touched.feedback_parts.get(id),
+                        |record| read_feedback(record, id.clone(), is_member),
+                        |record, part| read_feedback_part(record, part, is_member),
+                    );
+                    (id.clone(), change)
+                })
                 .collect(),
         })
     }
 }
 
 // ---- Reading -------------------------------------------------------------------------------
+
+/// A record as a change left it: only the `parts` it touched, if it names them.
+fn changed<'a, R: Record, P: Copy>(
+    record: Option<InDoc<'a, Automerge>>,
+    parts: Option<&BTreeSet<P>>,
+    whole: impl FnOnce(&InDoc<'a, Automerge>) -> R,
+    part: impl Fn(&InDoc<'a, Automerge>, P) -> R::Part,
+) -> RecordChange<R> {
+    let Some(record) = record else {
+        return RecordChange::Removed;
+    };
+    match parts {
+        Some(parts) => RecordChange::Parts(parts.iter().map(|p| part(&record, *p)).collect()),
+        None => RecordChange::Whole(Box::new(whole(&record))),
+    }
+}
 
 fn obj_at(doc: &impl ReadDoc, obj: &ObjId, prop: impl Into<Prop>) -> Option<ObjId> {
     match doc.get(obj, prop) {
@@ -742,24 +795,88 @@ fn read_feedback(
     id: FeedbackId,
     is_member: impl Fn(&MemberId) -> bool,
 ) -> Feedback {
-    let history = history(record, FeedbackStatus::from_key);
-    let status = FeedbackStatus::from_key(&record.string(key::STATUS))
-        .or_else(|| history.last().map(|change| change.status))
-        .unwrap_or(FeedbackStatus::New);
+    let (status, history) = feedback_status(record);
     Feedback {
         id,
-        member: MemberId::from_key(&record.string(key::MEMBER)).filter(|m| is_member(m)),
+        member: feedback_member(record, is_member),
         channel: record.string(key::CHANNEL),
         category: record.string(key::CATEGORY),
-        score: record
-            .int(key::SCORE)
-            .and_then(|score| u8::try_from(score).ok())
-            .filter(|score| *score <= 10),
+        score: feedback_score(record),
         text: record.string(key::TEXT),
         status,
         history,
         owner: record.string(key::OWNER),
         received_at: record.int(key::RECEIVED_AT).unwrap_or_default(),
+    }
+}
+
+/// One part of a piece of feedback.
+fn read_feedback_part(
+    record: &impl Fields,
+    part: FeedbackPart,
+    is_member: impl Fn(&MemberId) -> bool,
+) -> FeedbackValue {
+    match part {
+        FeedbackPart::Text(field) => FeedbackValue::Text(field, record.string(feedback_key(field))),
+        FeedbackPart::Member => FeedbackValue::Member(feedback_member(record, is_member)),
+        FeedbackPart::Score => FeedbackValue::Score(feedback_score(record)),
+        FeedbackPart::Status => {
+            let (status, history) = feedback_status(record);
+            FeedbackValue::Status(status, history)
+        }
+        FeedbackPart::ReceivedAt => {
+            FeedbackValue::ReceivedAt(record.int(key::RECEIVED_AT).unwrap_or_default())
+        }
+    }
+}
+
+/// Who gave the feedback, if they are still a member.
+fn feedback_member(
+    record: &impl Fields,
+    is_member: impl Fn(&MemberId) -> bool,
+) -> Option<MemberId> {
+    MemberId::from_key(&record.string(key::MEMBER)).filter(|m| is_member(m))
+}
+
+fn feedback_score(record: &impl Fields) -> Option<u8> {
+    record
+        .int(key::SCORE)
+        .and_then(|score| u8::try_from(score).ok())
+        .filter(|score| *score <= 10)
+}
+
+/// The feedback's status and its history.
+fn feedback_status(record: &impl Fields) -> (FeedbackStatus, Vec<StatusChange<FeedbackStatus>>) {
+    let history = history(record, FeedbackStatus::from_key);
+    // An unknown status (from a newer client) reads as the latest known one.
+    let status = FeedbackStatus::from_key(&record.string(key::STATUS))
+        .or_else(|| history.last().map(|change| change.status))
+        .unwrap_or(FeedbackStatus::New);
+    (status, history)
+}
+
+/// The part of a piece of feedback stored under `prop`, if it is one this build knows.
+fn feedback_part(prop: &Prop) -> Option<FeedbackPart> {
+    let Prop::Map(key) = prop else { return None };
+    Some(match key.as_str() {
+        key::CHANNEL => FeedbackPart::Text(FeedbackField::Channel),
+        key::CATEGORY => FeedbackPart::Text(FeedbackField::Category),
+        key::OWNER => FeedbackPart::Text(FeedbackField::Owner),
+        key::TEXT => FeedbackPart::Text(FeedbackField::Text),
+        key::MEMBER => FeedbackPart::Member,
+        key::SCORE => FeedbackPart::Score,
+        key::STATUS | key::STATUS_HISTORY => FeedbackPart::Status,
+        key::RECEIVED_AT => FeedbackPart::ReceivedAt,
+        _ => return None,
+    })
+}
+
+fn feedback_key(field: FeedbackField) -> &'static str {
+    match field {
+        FeedbackField::Channel => key::CHANNEL,
+        FeedbackField::Category => key::CATEGORY,
+        FeedbackField::Owner => key::OWNER,
+        FeedbackField::Text => key::TEXT,
     }
 }
 
@@ -975,7 +1092,9 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             for (feedback_id, item) in feedback {
                 if string_at(tx, &item, key::MEMBER) == id.as_str() {
                     tx.delete(&item, key::MEMBER)?;
-                    touched.feedback.extend(FeedbackId::from_key(&feedback_id));
+                    if let Some(feedback_id) = FeedbackId::from_key(&feedback_id) {
+                        touched.touch_feedback_part(feedback_id, FeedbackPart::Member);
+                    }
                 }
             }
         }
@@ -1060,7 +1179,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             new_text(tx, &item, key::TEXT, &draft.text)?;
             tx.put_object(&item, key::STATUS_HISTORY, ObjType::List)?;
             move_status(tx, &item, FeedbackStatus::New.key(), *at)?;
-            touched.feedback.insert(id.clone());
+            touched.touch_feedback(id.clone());
         }
         Action::SetFeedback { id, field, value } => {
             let item = record(tx, &roots.feedback, id.as_str())?;
@@ -1082,7 +1201,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                     put_text(tx, &item, key::TEXT, &validate::text(field_name, value)?)?
                 }
             }
-            touched.feedback.insert(id.clone());
+            touched.touch_feedback_part(id.clone(), FeedbackPart::Text(*field));
         }
         Action::SetFeedbackScore { id, score } => {
             let score = validate::score(score)?;
@@ -1094,7 +1213,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                 None if tx.get(&item, key::SCORE)?.is_some() => tx.delete(&item, key::SCORE)?,
                 _ => {}
             }
-            touched.feedback.insert(id.clone());
+            touched.touch_feedback_part(id.clone(), FeedbackPart::Score);
         }
         Action::SetFeedbackMember { id, member } => {
             if let Some(member) = member {
@@ -1107,7 +1226,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                 key::MEMBER,
                 member.as_ref().map_or("", MemberId::as_str),
             )?;
-            touched.feedback.insert(id.clone());
+            touched.touch_feedback_part(id.clone(), FeedbackPart::Member);
         }
         Action::SetFeedbackStatus { id, status, at } => {
             let item = record(tx, &roots.feedback, id.as_str())?;
@@ -1121,12 +1240,12 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                 .into());
             }
             move_status(tx, &item, status.key(), *at)?;
-            touched.feedback.insert(id.clone());
+            touched.touch_feedback_part(id.clone(), FeedbackPart::Status);
         }
         Action::RemoveFeedback { id } => {
             record(tx, &roots.feedback, id.as_str())?;
             tx.delete(&roots.feedback, id.as_str())?;
-            touched.feedback.insert(id.clone());
+            touched.touch_feedback(id.clone());
         }
     }
     Ok(touched)

@@ -21,17 +21,17 @@ pub use action::{Action, FeedbackField, MemberField, ProfileField, RoleField};
 /// The Automerge crate this model is built on, for storage and sync.
 pub use automerge;
 pub use doc::{
-    ApplyError, GroupDoc, LoadError, MemberChange, RecordUpdate, SCHEMA_VERSION, Touched, Update,
-    checked_member, checked_member_field,
+    ApplyError, GroupDoc, LoadError, RecordUpdate, SCHEMA_VERSION, Touched, Update, checked_member,
+    checked_member_field,
 };
 pub use ids::{FeedbackId, GroupId, MemberId, NoRandomness, NotAGroupId, RoleId};
 pub use query::{FeedbackQuery, MemberChanges, MemberQuery, MemberSort, RoleFilter};
 #[cfg(feature = "store")]
 pub use records::GroupStoreFields;
 pub use records::{
-    Contacts, Feedback, FeedbackDraft, Group, Member, MemberDraft, MemberPart, MemberValue, Millis,
-    Profile, Role, RoleDraft, StatusChange, gave_feedback, holds_a_role, release_roles,
-    unlink_feedback,
+    Contacts, Feedback, FeedbackChange, FeedbackDraft, FeedbackPart, FeedbackValue, Group, Member,
+    MemberChange, MemberDraft, MemberPart, MemberValue, Millis, Profile, Record, RecordChange,
+    Role, RoleDraft, StatusChange, gave_feedback, holds_a_role, release_roles, unlink_feedback,
 };
 pub use status::{FeedbackStatus, MemberStatus};
 pub use validate::{Field, Invalid, Problem};

@@ -71,9 +71,31 @@ pub enum MemberValue {
     AddedAt(Millis),
 }
 
-impl Member {
-    /// Replaces one part of the record.
-    pub fn set(&mut self, value: MemberValue) {
+/// A record that a change can update part by part.
+pub trait Record {
+    /// One of its parts, with its value.
+    type Part: Clone + std::fmt::Debug + PartialEq + Eq + Serialize + serde::de::DeserializeOwned;
+    /// Replaces one part.
+    fn set(&mut self, part: Self::Part);
+}
+
+/// What a change did to one record, read as the record is now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RecordChange<R: Record> {
+    /// New, or touched in a way that is not one of its parts: the whole record.
+    Whole(Box<R>),
+    /// Only these parts changed.
+    Parts(Vec<R::Part>),
+    Removed,
+}
+
+pub type MemberChange = RecordChange<Member>;
+pub type FeedbackChange = RecordChange<Feedback>;
+
+impl Record for Member {
+    type Part = MemberValue;
+
+    fn set(&mut self, value: MemberValue) {
         match value {
             MemberValue::Text(field, text) => *self.text_mut(field) = text,
             MemberValue::Tags(tags) => self.tags = tags,
@@ -84,7 +106,9 @@ impl Member {
             MemberValue::AddedAt(at) => self.added_at = at,
         }
     }
+}
 
+impl Member {
     fn text_mut(&mut self, field: crate::MemberField) -> &mut String {
         use crate::MemberField;
         match field {
@@ -127,6 +151,52 @@ pub struct Feedback {
     /// The organizer looking after it, or empty.
     pub owner: String,
     pub received_at: Millis,
+}
+
+/// A part of a piece of feedback that a change can touch on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum FeedbackPart {
+    Text(crate::FeedbackField),
+    Member,
+    Score,
+    /// The status with its history.
+    Status,
+    ReceivedAt,
+}
+
+/// One part of a piece of feedback as it is now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FeedbackValue {
+    Text(crate::FeedbackField, String),
+    Member(Option<MemberId>),
+    Score(Option<u8>),
+    Status(FeedbackStatus, Vec<StatusChange<FeedbackStatus>>),
+    ReceivedAt(Millis),
+}
+
+impl Record for Feedback {
+    type Part = FeedbackValue;
+
+    fn set(&mut self, value: FeedbackValue) {
+        use crate::FeedbackField;
+        match value {
+            FeedbackValue::Text(field, text) => {
+                *match field {
+                    FeedbackField::Channel => &mut self.channel,
+                    FeedbackField::Category => &mut self.category,
+                    FeedbackField::Owner => &mut self.owner,
+                    FeedbackField::Text => &mut self.text,
+                } = text;
+            }
+            FeedbackValue::Member(member) => self.member = member,
+            FeedbackValue::Score(score) => self.score = score,
+            FeedbackValue::Status(status, history) => {
+                self.status = status;
+                self.history = history;
+            }
+            FeedbackValue::ReceivedAt(at) => self.received_at = at,
+        }
+    }
 }
 
 impl Feedback {
@@ -199,18 +269,8 @@ impl Group {
         if let Some(profile) = update.profile {
             self.profile = profile;
         }
-        for (id, change) in update.members {
-            match change {
-                crate::MemberChange::Whole(member) => {
-                    self.members.insert(id, *member);
-                }
-                crate::MemberChange::Parts(values) => {
-                    if let Some(member) = self.members.get_mut(&id) {
-                        values.into_iter().for_each(|value| member.set(value));
-                    }
-                }
-                crate::MemberChange::Removed => self.forget_member(&id),
-            }
+        for id in apply_changes(&mut self.members, update.members) {
+            self.forget_member(&id);
         }
         for (id, role) in update.roles {
             match role {
@@ -218,21 +278,13 @@ impl Group {
                 None => self.roles.remove(&id),
             };
         }
-        for (id, item) in update.feedback {
-            match item {
-                Some(item) => self.feedback.insert(id, item),
-                None => self.feedback.remove(&id),
-            };
-        }
+        apply_changes(&mut self.feedback, update.feedback);
     }
 
-    /// Removes a member and every reference to them. Records re-read from the document
+    /// Removes every reference to a removed member. Records re-read from the document
     /// already leave out removed members; this covers records the update did not re-read,
     /// such as a role assigned concurrently with the removal.
     fn forget_member(&mut self, id: &MemberId) {
-        if self.members.remove(id).is_none() {
-            return;
-        }
         release_roles(&mut self.roles, id);
         unlink_feedback(&mut self.feedback, id);
     }
@@ -269,6 +321,32 @@ impl Group {
         }
         Ok(())
     }
+}
+
+/// Applies changes to a collection of records; returns the ids of those removed.
+fn apply_changes<K: Ord, R: Record>(
+    records: &mut BTreeMap<K, R>,
+    changes: Vec<(K, RecordChange<R>)>,
+) -> Vec<K> {
+    let mut removed = Vec::new();
+    for (id, change) in changes {
+        match change {
+            RecordChange::Whole(record) => {
+                records.insert(id, *record);
+            }
+            RecordChange::Parts(parts) => {
+                if let Some(record) = records.get_mut(&id) {
+                    parts.into_iter().for_each(|part| record.set(part));
+                }
+            }
+            RecordChange::Removed => {
+                if records.remove(&id).is_some() {
+                    removed.push(id);
+                }
+            }
+        }
+    }
+    removed
 }
 
 /// Whether a role lists `member` as a holder.

@@ -12,7 +12,7 @@ use std::hash::Hash;
 use reactive_stores::{KeyedSubfield, Store};
 
 use crate::records::GroupStoreFields;
-use crate::{Group, MemberChange, MemberId, RecordUpdate, Update};
+use crate::{Group, MemberId, Record, RecordChange, RecordUpdate, Update};
 use reactive_graph::traits::{Set, Update as _, WithUntracked};
 
 /// Replaces the whole group (a newly opened group, or a change that touched everything).
@@ -53,21 +53,9 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
     if let Some(profile) = profile {
         store.profile().set(profile);
     }
-    // A member changed in some parts gets those parts written in place.
-    let mut whole = Vec::new();
-    for (id, change) in members {
-        match change {
-            MemberChange::Parts(values) => store
-                .members()
-                .at_key(id)
-                .update(|member| values.into_iter().for_each(|value| member.set(value))),
-            MemberChange::Whole(member) => whole.push((id, Some(*member))),
-            MemberChange::Removed => whole.push((id, None)),
-        }
-    }
-    let removed = replace_records(store.members(), whole);
+    let removed = follow_changes(store.members(), members);
     replace_records(store.roles(), roles);
-    replace_records(store.feedback(), feedback);
+    follow_changes(store.feedback(), feedback);
     // Records the update did not re-read may still name a removed member (a role given to
     // them concurrently with their removal).
     for id in &removed {
@@ -82,6 +70,29 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
         }
     }
     touched
+}
+
+/// Follows changes to a keyed collection: a record changed in some parts gets those parts
+/// written in place; the others go through [`replace_records`]. Returns the ids removed.
+fn follow_changes<K, R>(
+    field: KeyedSubfield<Store<Group>, Group, K, BTreeMap<K, R>>,
+    changes: Vec<(K, RecordChange<R>)>,
+) -> Vec<K>
+where
+    K: Ord + Clone + Hash + Debug + Send + Sync + 'static,
+    R: Record + Send + Sync + 'static,
+{
+    let mut whole = Vec::new();
+    for (id, change) in changes {
+        match change {
+            RecordChange::Parts(parts) => field
+                .at_key(id)
+                .update(|record| parts.into_iter().for_each(|part| record.set(part))),
+            RecordChange::Whole(record) => whole.push((id, Some(*record))),
+            RecordChange::Removed => whole.push((id, None)),
+        }
+    }
+    replace_records(field, whole)
 }
 
 /// Puts each record in its place in a keyed collection: one already there is replaced where

@@ -7,25 +7,11 @@ use automerge::transaction::Transactable;
 use automerge::{ROOT, ReadDoc};
 use cohort_model::*;
 
-const T0: Millis = 1_763_856_000_000;
+mod common;
+use common::{T0, add_member};
 
 fn new_group() -> GroupDoc {
     GroupDoc::create("Rust study group", T0).unwrap()
-}
-
-fn add_member(doc: &mut GroupDoc, name: &str) -> MemberId {
-    let id = MemberId::random().unwrap();
-    let draft = MemberDraft {
-        name: name.into(),
-        ..MemberDraft::default()
-    };
-    doc.apply(&Action::AddMember {
-        id: id.clone(),
-        draft,
-        at: T0,
-    })
-    .unwrap();
-    id
 }
 
 fn add_role(doc: &mut GroupDoc, name: &str) -> RoleId {
@@ -637,6 +623,75 @@ fn an_edit_sends_the_parts_it_changed_not_the_whole_member() {
     let touched = a.merge(&mut b).unwrap();
     assert!(touched.members.contains(&grace));
     assert_eq!(parts_sent(a.update_for(&touched)), [None]);
+}
+
+#[test]
+fn feedback_edits_send_the_parts_they_changed_not_the_text_and_history() {
+    let mut a = new_group();
+    let ada = add_member(&mut a, "Ada");
+    let item = FeedbackId::random().unwrap();
+    let draft = FeedbackDraft {
+        member: Some(ada.clone()),
+        text: "A long story about the venue".into(),
+        ..Default::default()
+    };
+    a.apply(&Action::AddFeedback {
+        id: item.clone(),
+        draft,
+        at: T0,
+    })
+    .unwrap();
+    let mut view = a.hydrate();
+    let mut b = a.fork();
+    let sent = |update: Update| {
+        let Update::Records(records) = update else {
+            panic!("a whole group was sent for one change");
+        };
+        records
+            .feedback
+            .into_iter()
+            .map(|(_, change)| match change {
+                FeedbackChange::Parts(values) => Some(values),
+                FeedbackChange::Whole(_) | FeedbackChange::Removed => None,
+            })
+            .collect::<Vec<_>>()
+    };
+
+    let touched = a
+        .apply(&Action::SetFeedbackScore {
+            id: item.clone(),
+            score: "8".into(),
+        })
+        .unwrap();
+    let update = a.update_for(&touched);
+    assert_eq!(
+        sent(update.clone()),
+        [Some(vec![FeedbackValue::Score(Some(8))])]
+    );
+    view.apply(update);
+
+    // Another organizer triages it and Ada is removed: merged, the status and the link.
+    b.apply(&Action::SetFeedbackStatus {
+        id: item.clone(),
+        status: FeedbackStatus::Triaged,
+        at: T0 + 1,
+    })
+    .unwrap();
+    b.apply(&Action::RemoveMember { id: ada.clone() }).unwrap();
+    let touched = a.merge(&mut b).unwrap();
+    let update = a.update_for(&touched);
+    let parts = sent(update.clone());
+    let [Some(values)] = parts.as_slice() else {
+        panic!("expected the parts of one item, got {parts:?}");
+    };
+    assert_eq!(values.len(), 2, "{values:?}");
+    assert_eq!(values[0], FeedbackValue::Member(None));
+    assert!(matches!(
+        values[1],
+        FeedbackValue::Status(FeedbackStatus::Triaged, _)
+    ));
+    view.apply(update);
+    assert_eq!(view, a.hydrate());
 }
 
 #[test]

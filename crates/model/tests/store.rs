@@ -5,11 +5,14 @@
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use cohort_model::*;
+use common::add_member;
 use reactive_graph::effect::Effect;
 use reactive_graph::traits::{Track, WithUntracked};
 use reactive_stores::Store;
@@ -28,21 +31,6 @@ fn runs(track: impl Fn() + Send + Sync + 'static) -> Arc<AtomicUsize> {
 /// Lets effects run.
 async fn tick() {
     tokio::time::sleep(Duration::from_millis(10)).await;
-}
-
-fn add_member(doc: &mut GroupDoc, name: &str) -> MemberId {
-    let id = MemberId::random().unwrap();
-    let draft = MemberDraft {
-        name: name.into(),
-        ..MemberDraft::default()
-    };
-    doc.apply(&Action::AddMember {
-        id: id.clone(),
-        draft,
-        at: 0,
-    })
-    .unwrap();
-    id
 }
 
 /// Applies the action to the document and follows it in the store, as worker and page do.

@@ -501,26 +501,31 @@ fn an_action_is_answered_only_once_it_is_stored() {
     assert!(member_ids(&world.disk.load(id).hydrate()).contains(&MemberId::from_bits(1)));
 }
 
-#[test]
-fn a_reopened_group_shows_every_stored_change_before_its_document_loads() {
+/// A group with one member in its saved view (the page was hidden) and `after` stored since.
+fn group_changed_after_its_view(after: Vec<Action>) -> (World, GroupId) {
     let mut world = World::new(1);
     let id = world.create(0, "Choir");
     world.open(0, id);
     world.ask(0, apply(add_member(1)));
     world.settle();
-    // The view is saved (the page was hidden), then more is stored, and the tab is closed.
     world.ask(0, Request::SaveView);
     world.settle();
-    world.ask(0, apply(add_member(2)));
-    world.ask(
-        0,
-        apply(Action::SetMember {
-            id: MemberId::from_bits(1),
-            field: MemberField::Name,
-            value: "Ada".into(),
-        }),
-    );
+    for action in after {
+        world.ask(0, apply(action));
+    }
     world.settle();
+    (world, id)
+}
+
+#[test]
+fn a_reopened_group_shows_every_stored_change_before_its_document_loads() {
+    // More is stored after the view was saved, then the tab is closed.
+    let rename = Action::SetMember {
+        id: MemberId::from_bits(1),
+        field: MemberField::Name,
+        value: "Ada".into(),
+    };
+    let (mut world, id) = group_changed_after_its_view(vec![add_member(2), rename]);
     world.tabs[0] = Tab::new(5);
     world.ask(0, Request::OpenGroup { id });
     // Only the view and its updates are read so far, not the chunks.
@@ -544,15 +549,7 @@ fn a_reopened_group_shows_every_stored_change_before_its_document_loads() {
 
 #[test]
 fn a_stored_view_update_of_another_format_is_not_shown_and_the_document_catches_up() {
-    let mut world = World::new(1);
-    let id = world.create(0, "Choir");
-    world.open(0, id);
-    world.ask(0, apply(add_member(1)));
-    world.settle();
-    world.ask(0, Request::SaveView);
-    world.settle();
-    world.ask(0, apply(add_member(2)));
-    world.settle();
+    let (mut world, id) = group_changed_after_its_view(vec![add_member(2)]);
     // As if an older build stored the update: its messages would decode as nonsense.
     for messages in world.disk.updates.get_mut(&id).unwrap().values_mut() {
         let (_, list): (u32, Vec<Vec<u8>>) = protocol::decode(messages).unwrap();

@@ -71,6 +71,10 @@ pub struct Config {
     /// Seconds a new connection has to start the handshake.
     #[arg(long, env = "COHORT_JOIN_TIMEOUT_SECS", default_value_t = 10)]
     pub join_timeout_secs: u64,
+    /// Seconds a request for a document the relay does not have yet waits for the changes
+    /// another peer has announced, before it is answered "unavailable".
+    #[arg(long, env = "COHORT_HOLD_REQUEST_SECS", default_value_t = 10)]
+    pub hold_request_secs: u64,
     /// Compact every document into one snapshot, then exit without serving. Run it with the
     /// relay stopped, before giving the data directory to the reference sync server, which
     /// does not read the relay's change logs.
@@ -89,6 +93,7 @@ impl Config {
                 max_waiting_per_document: self.max_waiting_per_document,
                 idle_unload_ms: self.idle_unload_secs.saturating_mul(1_000),
                 join_timeout_ms: self.join_timeout_secs.saturating_mul(1_000),
+                hold_request_ms: self.hold_request_secs.saturating_mul(1_000),
                 ..hub::Config::default()
             },
         }

@@ -34,6 +34,9 @@ pub struct Config {
     pub max_waiting_per_document: usize,
     /// How long a new connection has to send `join`.
     pub join_timeout_ms: u64,
+    /// How long a request for a document the relay has nothing of waits for the changes
+    /// another subscriber announced (see `Document::held_requests`).
+    pub hold_request_ms: u64,
     /// How long a document nobody is subscribed to stays in memory.
     pub idle_unload_ms: u64,
     /// After how many appended writes a document is compacted into one snapshot.
@@ -49,6 +52,7 @@ impl Default for Config {
             max_messages_per_second: 2_000,
             max_waiting_per_document: 64,
             join_timeout_ms: 10_000,
+            hold_request_ms: 10_000,
             idle_unload_ms: 30_000,
             compact_after_appends: 64,
         }
@@ -135,11 +139,12 @@ struct Document {
     /// Connections owed a reply once the document is stored.
     owed_reply: HashSet<ConnectionId>,
     /// Peers that asked for the document while the relay had nothing but another subscriber
-    /// had announced heads: they hear nothing until those changes arrive (through the usual
-    /// fan-out) or until nobody who announced heads is left (then: unavailable). A peer that
-    /// asks just after the creator connected would otherwise be told "unavailable" between
-    /// the creator's first message (heads only) and its changes.
-    held_requests: HashSet<ConnectionId>,
+    /// had announced heads, with when they asked: they hear nothing until those changes
+    /// arrive (through the usual fan-out), or are told "unavailable" once nobody who announced
+    /// heads is left or `hold_request_ms` has passed. A peer that asks just after the creator
+    /// connected would otherwise be told "unavailable" between the creator's first message
+    /// (heads only) and its changes.
+    held_requests: HashMap<ConnectionId, u64>,
     /// The first sync for a peer with nothing, at the heads it was made for.
     first_sync: Option<FirstSync>,
     /// When the last subscriber left.
@@ -163,7 +168,7 @@ impl Document {
             appends_since_snapshot: 0,
             waiting: VecDeque::new(),
             owed_reply: HashSet::new(),
-            held_requests: HashSet::new(),
+            held_requests: HashMap::new(),
             first_sync: None,
             idle_since: Some(now),
         }
@@ -250,11 +255,11 @@ impl Hub {
             }
             let released: Vec<ConnectionId> = doc
                 .held_requests
-                .iter()
+                .keys()
                 .copied()
                 .filter(|held| !announced_heads(&doc.subscribers, *held))
                 .collect();
-            doc.held_requests.retain(|held| !released.contains(held));
+            doc.held_requests.retain(|held, _| !released.contains(held));
             for held in released {
                 self.send_unavailable(held, &document);
             }
@@ -437,7 +442,7 @@ impl Hub {
             }
             if waiting.request && heads.is_empty() {
                 if announced_heads(&doc.subscribers, waiting.connection) {
-                    doc.held_requests.insert(waiting.connection);
+                    doc.held_requests.entry(waiting.connection).or_insert(now);
                 } else {
                     unavailable.push(waiting.connection);
                 }
@@ -682,6 +687,21 @@ impl Hub {
             .collect();
         for connection in late {
             self.close(connection, "no join in time".to_owned(), now);
+        }
+        // Requests held too long: whoever announced the changes is not sending them.
+        let hold_ms = self.config.hold_request_ms;
+        let mut expired = Vec::new();
+        for (id, doc) in &mut self.documents {
+            doc.held_requests.retain(|connection, since| {
+                let keep = now.saturating_sub(*since) < hold_ms;
+                if !keep {
+                    expired.push((*connection, id.clone()));
+                }
+                keep
+            });
+        }
+        for (connection, document) in expired {
+            self.send_unavailable(connection, &document);
         }
         let idle_ms = self.config.idle_unload_ms;
         self.documents.retain(|_, doc| {

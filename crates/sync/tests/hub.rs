@@ -299,6 +299,27 @@ fn a_held_request_is_answered_unavailable_when_the_announcer_leaves() {
 }
 
 #[test]
+fn a_held_request_is_answered_unavailable_when_the_changes_never_come() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(7);
+    let mut alice = Peer::join(&mut relay, "alice");
+    alice.set("name", "Readers");
+    announce(&mut alice, &mut relay, &doc);
+    let mut bob = Peer::join(&mut relay, "bob");
+    bob.send(&mut relay, &doc);
+    relay.now += relay.hub.config().hold_request_ms - 1;
+    relay.hub.tick(relay.now);
+    relay.pump();
+    bob.read(&mut relay);
+    assert!(!bob.unavailable, "still within the hold");
+    relay.now += 1;
+    relay.hub.tick(relay.now);
+    relay.pump();
+    bob.read(&mut relay);
+    assert!(bob.unavailable, "Alice never sent her changes");
+}
+
+#[test]
 fn fan_out_reaches_only_the_documents_subscribers() {
     let mut relay = Relay::new(Config::default());
     let (one, two) = (document(5), document(6));

@@ -329,8 +329,11 @@ impl AppState {
     /// Follows the document: only the signals of the records the update touched fire.
     fn follow(self, update: cohort_model::Update) {
         let touched = cohort_model::store::follow(self.view, update);
-        self.member_changes
-            .update(|changes| changes.record(touched));
+        // A change that touched no member (a feedback edit) leaves the member lists alone.
+        if touched.as_ref().is_none_or(|members| !members.is_empty()) {
+            self.member_changes
+                .update(|changes| changes.record(touched));
+        }
     }
 
     /// Sends a request to the worker and waits for its reply.

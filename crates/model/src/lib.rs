@@ -12,6 +12,7 @@ mod query;
 mod records;
 #[cfg(feature = "sample")]
 pub mod sample;
+pub mod sheet;
 mod status;
 #[cfg(feature = "store")]
 pub mod store;

@@ -2,7 +2,8 @@
 //! Excel or Feishu save it, read into rows; columns matched to member fields from their headers
 //! (Chinese or English); each row checked as the add-member form checks it; and the existing
 //! members each row matches by phone, email or WeChat id. Nothing here writes: the organizer
-//! sees this preview and chooses, and only then do actions follow.
+//! sees this preview and chooses, and only then do actions follow. And tables written as CSV
+//! that Excel and WPS open right, safe from formula injection, and read back unchanged.
 
 use std::collections::HashMap;
 
@@ -69,7 +70,10 @@ pub fn read_csv(bytes: &[u8]) -> Result<Table, SheetError> {
             reason: error.to_string(),
         })?;
         let row = record.position().map_or(0, |p| p.record() as usize + 1);
-        let cells: Vec<String> = record.iter().map(|cell| cell.trim().to_owned()).collect();
+        let cells: Vec<String> = record
+            .iter()
+            .map(|cell| restore(cell.trim()).to_owned())
+            .collect();
         if cells.iter().all(String::is_empty) {
             continue;
         }
@@ -346,4 +350,51 @@ fn contact_keys(phone: &str, email: &str, wechat: &str) -> Vec<(MatchedOn, Strin
     .into_iter()
     .filter(|(_, key)| !key.is_empty())
     .collect()
+}
+
+/// What makes a spreadsheet read a cell as a formula when it starts with it (CSV injection).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell as written to a CSV file: one a spreadsheet would run as a formula gets a leading
+/// apostrophe, so that it shows as the text it is (`+86 138…` stays a phone number).
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    if looks_like_formula(cell) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// A cell as read back: the apostrophe [`neutralise`] added is taken off again.
+fn restore(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if looks_like_formula(rest) => rest,
+        _ => cell,
+    }
+}
+
+/// Whether a cell starts like a formula, after any apostrophes: a cell that really starts with
+/// `'=` gets one more, so that reading it back takes off only the one added.
+fn looks_like_formula(cell: &str) -> bool {
+    cell.trim_start_matches('\'').starts_with(FORMULA_STARTS)
+}
+
+/// A table as a CSV file that Excel and WPS open right: UTF-8 with a byte-order mark (without
+/// one they read Chinese as the local code page), CRLF line ends, every cell neutralised.
+pub fn write_csv<'a>(
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<std::borrow::Cow<'a, str>>>,
+) -> Vec<u8> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(b"\xef\xbb\xbf".to_vec());
+    let mut write = |cells: &mut dyn Iterator<Item = &str>| {
+        // Writing to memory fails only if memory does.
+        let _ = writer.write_record(cells.map(|cell| neutralise(cell).into_owned()));
+    };
+    write(&mut header.iter().copied());
+    for row in rows {
+        write(&mut row.iter().map(|cell| cell.as_ref()));
+    }
+    writer.into_inner().unwrap_or_default()
 }

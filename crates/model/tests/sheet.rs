@@ -127,3 +127,41 @@ fn files_that_are_not_member_lists_are_refused_with_a_reason() {
     // A header alone is a list of no one.
     assert!(read_csv(b"name,phone\n").unwrap().rows.is_empty());
 }
+
+#[test]
+fn written_csv_opens_right_in_excel_runs_no_formula_and_reads_back_unchanged() {
+    let header = ["姓名", "phone", "notes"];
+    let rows = vec![
+        vec![
+            "张伟",
+            "+86 138 0013 8000",
+            "=HYPERLINK(\"http://x\",\"click\")",
+        ],
+        vec!["Lin, \"Y\"", "-", "@everyone\nsecond line"],
+        vec!["O'Brien", "", "'=not a formula, an apostrophe first"],
+    ];
+    let bytes = sheet::write_csv(
+        &header,
+        rows.iter()
+            .map(|row| row.iter().map(|cell| (*cell).into()).collect()),
+    );
+    assert!(
+        bytes.starts_with(b"\xef\xbb\xbf"),
+        "a byte-order mark first"
+    );
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    assert!(text.starts_with("姓名,phone,notes\r\n"));
+    assert!(text.contains("'+86 138 0013 8000"));
+    assert!(text.contains("\"'=HYPERLINK(\"\"http://x\"\",\"\"click\"\")\""));
+    assert!(text.contains("\"'@everyone\nsecond line\""));
+    assert!(!text.contains(",=") && !text.contains(",@") && !text.contains(",+"));
+
+    let table = read_csv(&bytes).unwrap();
+    assert_eq!(table.header, header);
+    let read: Vec<Vec<&str>> = table
+        .rows
+        .iter()
+        .map(|(_, cells)| cells.iter().map(String::as_str).collect())
+        .collect();
+    assert_eq!(read, rows);
+}

@@ -5,7 +5,24 @@
 use leptos::{prelude::document, web_sys::HtmlElement};
 use wasm_bindgen::JsCast;
 
+/// The `i18n` module made from `locales/`: `t!`, `t_string!`, `use_i18n`, `Locale`.
+// Generated code: it exports more than the app uses, in its own style. The macro is
+// deprecated in favour of a build-script generator that costs far more to build (build.rs).
+#[allow(
+    deprecated,
+    unused_qualifications,
+    unused_imports,
+    dead_code,
+    missing_debug_implementations,
+    unreachable_pub
+)]
+mod generated {
+    leptos_i18n::load_locales!();
+}
+pub(crate) use generated::i18n;
+
 mod forms;
+mod language;
 mod pages;
 mod relay_address;
 mod sections;

@@ -11,6 +11,7 @@ use leptos_router::{
     path,
 };
 
+use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
 use crate::pages::{
     FeedbackPage, GroupsPage, MemberPage, MembersPage, NotFound, RolesPage, SectionOverview,
 };
@@ -21,12 +22,25 @@ use crate::state::{AppState, use_app};
 #[component]
 pub fn App() -> impl IntoView {
     AppState::provide();
+    // The provider picks the language (see `crate::language`) and keeps `<html lang>` on it.
+    view! {
+        <I18nContextProvider>
+            <Shell />
+        </I18nContextProvider>
+    }
+}
+
+/// Header, navigation and the routed page, in the chosen language.
+#[component]
+fn Shell() -> impl IntoView {
+    crate::language::follow_the_saved_choice();
+    let i18n = use_i18n();
     view! {
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
             <div class="shell">
                 <header class="app-header">
-                    <a class="brand" href="/" aria-label="Cohort, all groups">
+                    <a class="brand" href="/" aria-label=move || t_string!(i18n, brand_label)>
                         <span class="brand-mark" aria-hidden="true"></span>
                         <span class="brand-name">"Cohort"</span>
                     </a>
@@ -56,11 +70,12 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Alert() -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     view! {
         <Show when=move || app.alert.get().is_some()>
             <div class="alert" role="alert">
                 <p>{move || app.alert.get()}</p>
-                <button type="button" class="link" on:click=move |_| app.alert.set(None)>"Dismiss"</button>
+                <button type="button" class="link" on:click=move |_| app.alert.set(None)>{t!(i18n, dismiss)}</button>
             </div>
         </Show>
     }

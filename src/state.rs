@@ -471,7 +471,7 @@ const DISPLAY_NAME_KEY: &str = "cohort-display-name";
 const RELAY_KEY: &str = "cohort-relay";
 
 /// A setting kept in local storage, empty if there is none.
-fn stored(key: &str) -> String {
+pub(crate) fn stored(key: &str) -> String {
     window()
         .local_storage()
         .ok()
@@ -480,7 +480,7 @@ fn stored(key: &str) -> String {
         .unwrap_or_default()
 }
 
-fn keep(key: &str, value: &str) {
+pub(crate) fn keep(key: &str, value: &str) {
     if let Ok(Some(storage)) = window().local_storage() {
         // Not being able to keep it only means setting it again next visit.
         let _ = storage.set_item(key, value);

@@ -88,6 +88,7 @@ pub fn GroupsPage() -> impl IntoView {
             <CreateGroup />
             <ImportGroup />
             <RelaySettings />
+            <crate::language::LanguageSetting />
         </article>
     }
 }

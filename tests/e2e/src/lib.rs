@@ -244,7 +244,9 @@ pub enum Viewport {
 }
 
 impl Viewport {
-    fn chrome_options(self, profile: &Path) -> Value {
+    /// Chromium's options: this screen, this profile, and `language` as the browser's preferred
+    /// language (what `navigator.languages` says), so that no test depends on the machine's.
+    fn chrome_options(self, profile: &Path, language: &str) -> Value {
         // The networking flags keep Chromium from calling home on a closed network.
         let mut args = vec![
             "--headless".to_owned(),
@@ -257,8 +259,12 @@ impl Viewport {
             "--disable-sync".to_owned(),
             "--disable-dev-shm-usage".to_owned(),
             format!("--user-data-dir={}", profile.display()),
+            format!("--lang={language}"),
         ];
-        let mut options = json!({ "binary": chromium_binary() });
+        let mut options = json!({
+            "binary": chromium_binary(),
+            "prefs": { "intl": { "accept_languages": language } },
+        });
         match self {
             Self::Desktop => args.push("--window-size=1280,800".to_owned()),
             Self::Phone => {
@@ -297,8 +303,14 @@ pub struct Browser {
 impl Browser {
     /// Starts chromedriver and a Chromium session with the given viewport.
     pub async fn launch(viewport: Viewport) -> Result<Self> {
+        Self::launch_in_language(viewport, "en-US").await
+    }
+
+    /// Starts a browser, with a fresh profile, whose preferred language is `language` (such as
+    /// `zh-CN`); [`launch`](Self::launch) prefers US English.
+    pub async fn launch_in_language(viewport: Viewport, language: &str) -> Result<Self> {
         let profile = temp_dir("cohort-chromium-")?;
-        let mut browser = Self::launch_with_profile(viewport, profile.path()).await?;
+        let mut browser = Self::start(viewport, profile.path(), language).await?;
         browser._profile = Some(profile);
         Ok(browser)
     }
@@ -306,6 +318,10 @@ impl Browser {
     /// Starts a browser on an existing profile, such as one a killed browser left behind:
     /// its IndexedDB is what the app finds. The stale lock of a killed Chromium is removed.
     pub async fn launch_with_profile(viewport: Viewport, profile: &Path) -> Result<Self> {
+        Self::start(viewport, profile, "en-US").await
+    }
+
+    async fn start(viewport: Viewport, profile: &Path, language: &str) -> Result<Self> {
         for lock in ["SingletonLock", "SingletonSocket", "SingletonCookie"] {
             let _ = std::fs::remove_file(profile.join(lock));
         }
@@ -324,7 +340,7 @@ impl Browser {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".to_owned(),
-            viewport.chrome_options(profile),
+            viewport.chrome_options(profile, language),
         );
         capabilities.insert("goog:loggingPrefs".to_owned(), json!({ "browser": "ALL" }));
         let client = ClientBuilder::new(HttpConnector::new())

@@ -155,3 +155,56 @@ async fn wait_until_waits_past_falsy_values() -> Result<()> {
     assert_eq!(browser.eval("window.probe").await?, "ready");
     browser.close().await
 }
+
+/// What the skip link says and `<html lang>`: the shell's language, as the browser shows it.
+async fn language_shown(browser: &harness::Browser) -> Result<(String, String)> {
+    let shown = browser
+        .eval("[document.querySelector('.skip-link').textContent, document.documentElement.lang]")
+        .await?;
+    let text = |i: usize| shown[i].as_str().unwrap_or_default().to_owned();
+    Ok((text(0), text(1)))
+}
+
+#[tokio::test]
+async fn the_language_follows_the_browser_then_the_choice_kept_on_the_device() -> Result<()> {
+    let relay = harness::Relay::start()?;
+    let browser = harness::Browser::launch_in_language(Viewport::Desktop, "zh-CN").await?;
+    browser.goto(relay.url()).await?;
+    browser.wait_for("main h1").await?;
+
+    // A browser that prefers Chinese gets Chinese on first start, and <html lang> says so.
+    browser
+        .wait_until("document.querySelector('.skip-link').textContent === '跳到正文'")
+        .await?;
+    assert_eq!(
+        language_shown(&browser).await?,
+        ("跳到正文".into(), "zh-CN".into())
+    );
+    assert_eq!(
+        browser
+            .eval("document.querySelector('#language').value")
+            .await?,
+        "zh-CN"
+    );
+
+    // English chosen in the settings: the shell switches at once, and a reload keeps it.
+    browser.set_value("#language", "en").await?;
+    browser
+        .wait_until("document.querySelector('.skip-link').textContent === 'Skip to content'")
+        .await?;
+    assert_eq!(
+        language_shown(&browser).await?,
+        ("Skip to content".into(), "en".into())
+    );
+    browser.refresh().await?;
+    browser.wait_for("main h1").await?;
+    browser
+        .wait_until("document.querySelector('.skip-link').textContent === 'Skip to content'")
+        .await?;
+    assert_eq!(
+        language_shown(&browser).await?,
+        ("Skip to content".into(), "en".into())
+    );
+    assert_eq!(browser.console_errors().await?, Vec::<String>::new());
+    browser.close().await
+}

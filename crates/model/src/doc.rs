@@ -81,14 +81,9 @@ pub enum ApplyError {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Touched {
     pub profile: bool,
-    pub members: BTreeSet<MemberId>,
-    /// For members of `members` touched only in some parts, those parts; a member not here
-    /// was touched as a whole (added, removed, or in a part this build does not know).
-    pub member_parts: BTreeMap<MemberId, BTreeSet<MemberPart>>,
+    pub members: TouchedRecords<MemberId, MemberPart>,
     pub roles: BTreeSet<RoleId>,
-    pub feedback: BTreeSet<FeedbackId>,
-    /// For feedback of `feedback` touched only in some parts, those parts (as `member_parts`).
-    pub feedback_parts: BTreeMap<FeedbackId, BTreeSet<FeedbackPart>>,
+    pub feedback: TouchedRecords<FeedbackId, FeedbackPart>,
     /// A whole collection was replaced (only a foreign client does that): re-read everything.
     pub everything: bool,
 }
@@ -102,35 +97,9 @@ impl Touched {
     pub fn extend(&mut self, other: Touched) {
         self.profile |= other.profile;
         self.everything |= other.everything;
-        extend_parts(
-            (&mut self.members, &mut self.member_parts),
-            (other.members, other.member_parts),
-        );
+        self.members.extend(other.members);
         self.roles.extend(other.roles);
-        extend_parts(
-            (&mut self.feedback, &mut self.feedback_parts),
-            (other.feedback, other.feedback_parts),
-        );
-    }
-
-    /// Notes a member touched as a whole.
-    pub fn touch_member(&mut self, id: MemberId) {
-        touch_whole(&mut self.members, &mut self.member_parts, id);
-    }
-
-    /// Notes one part of a member touched (unless the whole member already is).
-    pub fn touch_member_part(&mut self, id: MemberId, part: MemberPart) {
-        touch_part(&mut self.members, &mut self.member_parts, id, part);
-    }
-
-    /// Notes a piece of feedback touched as a whole.
-    pub fn touch_feedback(&mut self, id: FeedbackId) {
-        touch_whole(&mut self.feedback, &mut self.feedback_parts, id);
-    }
-
-    /// Notes one part of a piece of feedback touched (unless the whole of it already is).
-    pub fn touch_feedback_part(&mut self, id: FeedbackId, part: FeedbackPart) {
-        touch_part(&mut self.feedback, &mut self.feedback_parts, id, part);
+        self.feedback.extend(other.feedback);
     }
 
     /// The records named by Automerge patches (from a merge or a load).
@@ -161,23 +130,13 @@ impl Touched {
             match (collection.as_str(), record) {
                 (key::PROFILE, _) => touched.profile = true,
                 (key::MEMBERS, Some(id)) => {
-                    let Some(id) = MemberId::from_key(id) else {
-                        continue;
-                    };
-                    match props.next().and_then(member_part) {
-                        Some(part) => touched.touch_member_part(id, part),
-                        None => touched.touch_member(id),
-                    }
+                    let part = props.next().and_then(member_part);
+                    touched.members.touch(MemberId::from_key(id), part);
                 }
                 (key::ROLES, Some(id)) => touched.roles.extend(RoleId::from_key(id)),
                 (key::FEEDBACK, Some(id)) => {
-                    let Some(id) = FeedbackId::from_key(id) else {
-                        continue;
-                    };
-                    match props.next().and_then(feedback_part) {
-                        Some(part) => touched.touch_feedback_part(id, part),
-                        None => touched.touch_feedback(id),
-                    }
+                    let part = props.next().and_then(feedback_part);
+                    touched.feedback.touch(FeedbackId::from_key(id), part);
                 }
                 (key::MEMBERS | key::ROLES | key::FEEDBACK, None) => touched.everything = true,
                 _ => {}
@@ -197,39 +156,79 @@ pub struct RecordUpdate {
     pub feedback: Vec<(FeedbackId, FeedbackChange)>,
 }
 
-/// Records touched as a whole are in `ids` only; records touched in some parts are in `ids`,
-/// and in `parts` with those parts.
-fn touch_whole<I: Ord, P>(ids: &mut BTreeSet<I>, parts: &mut BTreeMap<I, BTreeSet<P>>, id: I) {
-    parts.remove(&id);
-    ids.insert(id);
+/// The records of one kind a change touched: each as a whole, or only in some parts. Reads as
+/// the set of their ids.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TouchedRecords<I, P> {
+    ids: BTreeSet<I>,
+    /// For records touched only in some parts, those parts; a record in `ids` and not here was
+    /// touched as a whole (added, removed, or in a part this build does not know).
+    parts: BTreeMap<I, BTreeSet<P>>,
 }
 
-fn touch_part<I: Ord + Clone, P: Ord>(
-    ids: &mut BTreeSet<I>,
-    parts: &mut BTreeMap<I, BTreeSet<P>>,
-    id: I,
-    part: P,
-) {
-    if ids.contains(&id) && !parts.contains_key(&id) {
-        return;
-    }
-    parts.entry(id.clone()).or_default().insert(part);
-    ids.insert(id);
-}
-
-type Parts<I, P> = (BTreeSet<I>, BTreeMap<I, BTreeSet<P>>);
-
-fn extend_parts<I: Ord + Clone, P: Ord>(
-    (ids, parts): (&mut BTreeSet<I>, &mut BTreeMap<I, BTreeSet<P>>),
-    (other_ids, mut other_parts): Parts<I, P>,
-) {
-    for id in other_ids {
-        match other_parts.remove(&id) {
-            Some(touched) => touched
-                .into_iter()
-                .for_each(|part| touch_part(ids, parts, id.clone(), part)),
-            None => touch_whole(ids, parts, id),
+impl<I, P> Default for TouchedRecords<I, P> {
+    fn default() -> Self {
+        Self {
+            ids: BTreeSet::new(),
+            parts: BTreeMap::new(),
         }
+    }
+}
+
+impl<I, P> std::ops::Deref for TouchedRecords<I, P> {
+    type Target = BTreeSet<I>;
+
+    fn deref(&self) -> &BTreeSet<I> {
+        &self.ids
+    }
+}
+
+impl<I: Ord + Clone, P: Ord> TouchedRecords<I, P> {
+    /// Notes a record touched as a whole.
+    pub fn whole(&mut self, id: I) {
+        self.parts.remove(&id);
+        self.ids.insert(id);
+    }
+
+    /// Notes one part of a record touched (unless the whole record already is).
+    pub fn part(&mut self, id: I, part: P) {
+        if self.ids.contains(&id) && !self.parts.contains_key(&id) {
+            return;
+        }
+        self.parts.entry(id.clone()).or_default().insert(part);
+        self.ids.insert(id);
+    }
+
+    /// Notes `part` of the record `id`, or the whole record if the part is unknown; an id
+    /// that is none (a foreign key) is passed over.
+    fn touch(&mut self, id: Option<I>, part: Option<P>) {
+        match (id, part) {
+            (Some(id), Some(part)) => self.part(id, part),
+            (Some(id), None) => self.whole(id),
+            (None, _) => {}
+        }
+    }
+
+    /// Adds what `other` touched.
+    pub fn extend(&mut self, mut other: Self) {
+        for id in other.ids {
+            match other.parts.remove(&id) {
+                Some(parts) => parts
+                    .into_iter()
+                    .for_each(|part| self.part(id.clone(), part)),
+                None => self.whole(id),
+            }
+        }
+    }
+
+    /// The parts of `id` touched, if only some were.
+    pub fn parts(&self, id: &I) -> Option<&BTreeSet<P>> {
+        self.parts.get(id)
+    }
+
+    /// The ids of the records touched.
+    pub fn into_ids(self) -> BTreeSet<I> {
+        self.ids
     }
 }
 
@@ -487,7 +486,7 @@ impl GroupDoc {
                     let record = self.record(&self.roots.members, id.as_str());
                     let change = changed(
                         record,
-                        touched.member_parts.get(id),
+                        touched.members.parts(id),
                         |record| read_member(record, id.clone()),
                         read_member_part,
                     );
@@ -507,7 +506,7 @@ impl GroupDoc {
                     let is_member = |m: &MemberId| self.has_member(m);
                     let change = changed(
                         record,
-                        touched.feedback_parts.get(id),
+                        touched.feedback.parts(id),
                         |record| read_feedback(record, id.clone(), is_member),
                         |record, part| read_feedback_part(record, part, is_member),
                     );
@@ -1038,7 +1037,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             tx.put_object(&member, key::STATUS_HISTORY, ObjType::List)?;
             move_status(tx, &member, status.key(), *at)?;
             new_text(tx, &member, key::NOTES, &draft.notes)?;
-            touched.touch_member(id.clone());
+            touched.members.whole(id.clone());
         }
         Action::SetMember { id, field, value } => {
             let value = checked_member_field(*field, value)?;
@@ -1049,7 +1048,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             } else {
                 put_string(tx, &member, key, &value)?;
             }
-            touched.touch_member_part(id.clone(), MemberPart::Text(*field));
+            touched.members.part(id.clone(), MemberPart::Text(*field));
         }
         Action::SetMemberStatus { id, status, at } => {
             let member = record(tx, &roots.members, id.as_str())?;
@@ -1061,7 +1060,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                 );
             }
             move_status(tx, &member, status.key(), *at)?;
-            touched.touch_member_part(id.clone(), MemberPart::Status);
+            touched.members.part(id.clone(), MemberPart::Status);
         }
         Action::TagMember { id, tag } | Action::UntagMember { id, tag } => {
             let tag = validate::tag(tag)?;
@@ -1073,12 +1072,12 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                 &tag,
                 matches!(action, Action::TagMember { .. }),
             )?;
-            touched.touch_member_part(id.clone(), MemberPart::Tags);
+            touched.members.part(id.clone(), MemberPart::Tags);
         }
         Action::RemoveMember { id } => {
             record(tx, &roots.members, id.as_str())?;
             tx.delete(&roots.members, id.as_str())?;
-            touched.touch_member(id.clone());
+            touched.members.whole(id.clone());
             let roles: Vec<_> = record_keys_tx(tx, &roots.roles);
             for (role_id, role) in roles {
                 if obj_at(tx, &role, key::HOLDERS)
@@ -1093,7 +1092,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                 if string_at(tx, &item, key::MEMBER) == id.as_str() {
                     tx.delete(&item, key::MEMBER)?;
                     if let Some(feedback_id) = FeedbackId::from_key(&feedback_id) {
-                        touched.touch_feedback_part(feedback_id, FeedbackPart::Member);
+                        touched.feedback.part(feedback_id, FeedbackPart::Member);
                     }
                 }
             }
@@ -1179,7 +1178,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             new_text(tx, &item, key::TEXT, &draft.text)?;
             tx.put_object(&item, key::STATUS_HISTORY, ObjType::List)?;
             move_status(tx, &item, FeedbackStatus::New.key(), *at)?;
-            touched.touch_feedback(id.clone());
+            touched.feedback.whole(id.clone());
         }
         Action::SetFeedback { id, field, value } => {
             let item = record(tx, &roots.feedback, id.as_str())?;
@@ -1201,7 +1200,9 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                     put_text(tx, &item, key::TEXT, &validate::text(field_name, value)?)?
                 }
             }
-            touched.touch_feedback_part(id.clone(), FeedbackPart::Text(*field));
+            touched
+                .feedback
+                .part(id.clone(), FeedbackPart::Text(*field));
         }
         Action::SetFeedbackScore { id, score } => {
             let score = validate::score(score)?;
@@ -1213,7 +1214,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                 None if tx.get(&item, key::SCORE)?.is_some() => tx.delete(&item, key::SCORE)?,
                 _ => {}
             }
-            touched.touch_feedback_part(id.clone(), FeedbackPart::Score);
+            touched.feedback.part(id.clone(), FeedbackPart::Score);
         }
         Action::SetFeedbackMember { id, member } => {
             if let Some(member) = member {
@@ -1226,7 +1227,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                 key::MEMBER,
                 member.as_ref().map_or("", MemberId::as_str),
             )?;
-            touched.touch_feedback_part(id.clone(), FeedbackPart::Member);
+            touched.feedback.part(id.clone(), FeedbackPart::Member);
         }
         Action::SetFeedbackStatus { id, status, at } => {
             let item = record(tx, &roots.feedback, id.as_str())?;
@@ -1240,12 +1241,12 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                 .into());
             }
             move_status(tx, &item, status.key(), *at)?;
-            touched.touch_feedback_part(id.clone(), FeedbackPart::Status);
+            touched.feedback.part(id.clone(), FeedbackPart::Status);
         }
         Action::RemoveFeedback { id } => {
             record(tx, &roots.feedback, id.as_str())?;
             tx.delete(&roots.feedback, id.as_str())?;
-            touched.touch_feedback(id.clone());
+            touched.feedback.whole(id.clone());
         }
     }
     Ok(touched)

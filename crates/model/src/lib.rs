@@ -22,8 +22,8 @@ pub use action::{Action, FeedbackField, MemberField, ProfileField, RoleField};
 /// The Automerge crate this model is built on, for storage and sync.
 pub use automerge;
 pub use doc::{
-    ApplyError, GroupDoc, LoadError, RecordUpdate, SCHEMA_VERSION, Touched, Update, checked_member,
-    checked_member_field,
+    ApplyError, GroupDoc, LoadError, RecordUpdate, SCHEMA_VERSION, Touched, TouchedRecords, Update,
+    checked_member, checked_member_field,
 };
 pub use ids::{FeedbackId, GroupId, MemberId, NoRandomness, NotAGroupId, RoleId};
 pub use query::{FeedbackQuery, MemberChanges, MemberQuery, MemberSort, RoleFilter};

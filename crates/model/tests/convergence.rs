@@ -269,7 +269,7 @@ proptest! {
             if let Ok(touched) = doc.apply(action) {
                 // A role change can move anyone in or out of a role filter.
                 roles_changed |= !touched.roles.is_empty();
-                changes.record(touched.roles.is_empty().then_some(touched.members));
+                changes.record(touched.roles.is_empty().then(|| touched.members.into_ids()));
             }
         }
         let after = doc.hydrate();

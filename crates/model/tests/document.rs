@@ -612,10 +612,10 @@ fn an_edit_sends_the_parts_it_changed_not_the_whole_member() {
 
     // A new member is sent whole; so is one touched whole and in parts by one change.
     let mut touched = Touched::default();
-    touched.touch_member_part(id.clone(), MemberPart::Tags);
+    touched.members.part(id.clone(), MemberPart::Tags);
     touched.extend({
         let mut whole = Touched::default();
-        whole.touch_member(id.clone());
+        whole.members.whole(id.clone());
         whole
     });
     assert_eq!(parts_sent(a.update_for(&touched)), [None]);

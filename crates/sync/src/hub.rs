@@ -688,10 +688,11 @@ impl Hub {
         for connection in late {
             self.close(connection, "no join in time".to_owned(), now);
         }
-        // Requests held too long: whoever announced the changes is not sending them.
-        let hold_ms = self.config.hold_request_ms;
+        // One pass over the documents: idle ones leave memory, and requests held too long are
+        // let go (whoever announced the changes is not sending them).
+        let (idle_ms, hold_ms) = (self.config.idle_unload_ms, self.config.hold_request_ms);
         let mut expired = Vec::new();
-        for (id, doc) in &mut self.documents {
+        self.documents.retain(|id, doc| {
             doc.held_requests.retain(|connection, since| {
                 let keep = now.saturating_sub(*since) < hold_ms;
                 if !keep {
@@ -699,18 +700,15 @@ impl Hub {
                 }
                 keep
             });
-        }
-        for (connection, document) in expired {
-            self.send_unavailable(connection, &document);
-        }
-        let idle_ms = self.config.idle_unload_ms;
-        self.documents.retain(|_, doc| {
             !(doc.subscribers.is_empty()
                 && !doc.busy()
                 && doc
                     .idle_since
                     .is_some_and(|since| now.saturating_sub(since) >= idle_ms))
         });
+        for (connection, document) in expired {
+            self.send_unavailable(connection, &document);
+        }
         // Tables keep their largest size; a crowd that came and went should not.
         if mostly_empty(self.connections.len(), self.connections.capacity()) {
             self.connections.shrink_to_fit();

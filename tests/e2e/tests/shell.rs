@@ -156,13 +156,19 @@ async fn wait_until_waits_past_falsy_values() -> Result<()> {
     browser.close().await
 }
 
-/// What the skip link says and `<html lang>`: the shell's language, as the browser shows it.
-async fn language_shown(browser: &harness::Browser) -> Result<(String, String)> {
+/// Waits until the skip link, the shell's first string, says `text`; then `<html lang>` must
+/// be `lang`.
+async fn shows_language(browser: &harness::Browser, text: &str, lang: &str) -> Result<()> {
+    browser
+        .wait_until(&format!(
+            "document.querySelector('.skip-link').textContent === '{text}'"
+        ))
+        .await?;
     let shown = browser
         .eval("[document.querySelector('.skip-link').textContent, document.documentElement.lang]")
         .await?;
-    let text = |i: usize| shown[i].as_str().unwrap_or_default().to_owned();
-    Ok((text(0), text(1)))
+    assert_eq!(shown, serde_json::json!([text, lang]));
+    Ok(())
 }
 
 #[tokio::test]
@@ -173,13 +179,7 @@ async fn the_language_follows_the_browser_then_the_choice_kept_on_the_device() -
     browser.wait_for("main h1").await?;
 
     // A browser that prefers Chinese gets Chinese on first start, and <html lang> says so.
-    browser
-        .wait_until("document.querySelector('.skip-link').textContent === '跳到正文'")
-        .await?;
-    assert_eq!(
-        language_shown(&browser).await?,
-        ("跳到正文".into(), "zh-CN".into())
-    );
+    shows_language(&browser, "跳到正文", "zh-CN").await?;
     assert_eq!(
         browser
             .eval("document.querySelector('#language').value")
@@ -189,22 +189,10 @@ async fn the_language_follows_the_browser_then_the_choice_kept_on_the_device() -
 
     // English chosen in the settings: the shell switches at once, and a reload keeps it.
     browser.set_value("#language", "en").await?;
-    browser
-        .wait_until("document.querySelector('.skip-link').textContent === 'Skip to content'")
-        .await?;
-    assert_eq!(
-        language_shown(&browser).await?,
-        ("Skip to content".into(), "en".into())
-    );
+    shows_language(&browser, "Skip to content", "en").await?;
     browser.refresh().await?;
     browser.wait_for("main h1").await?;
-    browser
-        .wait_until("document.querySelector('.skip-link').textContent === 'Skip to content'")
-        .await?;
-    assert_eq!(
-        language_shown(&browser).await?,
-        ("Skip to content".into(), "en".into())
-    );
+    shows_language(&browser, "Skip to content", "en").await?;
     assert_eq!(browser.console_errors().await?, Vec::<String>::new());
     browser.close().await
 }

@@ -3,31 +3,68 @@
 
 use cohort_model::GroupStoreFields;
 use cohort_model::protocol::Failure;
-use cohort_model::{Field, Invalid, MemberId};
+use cohort_model::{Field, MemberId};
 use leptos::prelude::*;
+use leptos::text_prop::TextProp;
 
+use crate::i18n::{t, t_string, use_i18n};
 use crate::state::use_app;
+use crate::words::{self, Notice};
 
-/// The error of a form: the field it names, or a message for the whole form.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The error of a form: the field it names (if any), and what went wrong.
+#[derive(Clone, Debug, PartialEq)]
 pub struct FormError {
     pub field: Option<Field>,
-    pub message: String,
+    pub notice: Notice,
+}
+
+impl From<Notice> for FormError {
+    fn from(notice: Notice) -> Self {
+        let field = match &notice {
+            Notice::Failure(Failure::Invalid(invalid)) => Some(invalid.field),
+            _ => None,
+        };
+        Self { field, notice }
+    }
 }
 
 impl From<Failure> for FormError {
     fn from(failure: Failure) -> Self {
-        match failure {
-            Failure::Invalid(Invalid { field, problem }) => Self {
-                field: Some(field),
-                message: format!("{field} {problem}"),
-            },
-            other => Self {
-                field: None,
-                message: other.to_string(),
-            },
-        }
+        Notice::from(failure).into()
     }
+}
+
+/// The message of `error` in the chosen language, when `pick` accepts it.
+pub fn error_text(
+    error: RwSignal<Option<FormError>>,
+    pick: impl Fn(&FormError) -> bool + Copy + Send + Sync + 'static,
+) -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static {
+    let i18n = use_i18n();
+    move || {
+        error.with(|e| {
+            e.as_ref()
+                .filter(|e| pick(e))
+                .map(|e| words::notice(i18n.get_locale(), &e.notice))
+        })
+    }
+}
+
+/// A notice in the chosen language, or nothing: for the alerts under buttons.
+pub fn notice_text<N: Clone + Into<Notice> + Send + Sync + 'static>(
+    notice: RwSignal<Option<N>>,
+) -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static {
+    let i18n = use_i18n();
+    move || {
+        notice
+            .get()
+            .map(|n| words::notice(i18n.get_locale(), &n.into()))
+    }
+}
+
+/// A field's label: the one given, or the field's own name in the chosen language.
+pub fn label_or_field(label: Option<TextProp>, field: Field) -> TextProp {
+    let i18n = use_i18n();
+    label.unwrap_or_else(|| TextProp::from(move || words::field(i18n.get_locale(), field)))
 }
 
 /// The DOM id of a field's error message.
@@ -40,8 +77,9 @@ fn error_id(id: &str) -> String {
 pub fn TextField(
     /// The DOM id of the input, unique on the page.
     id: &'static str,
-    /// The visible label.
-    label: &'static str,
+    /// The visible label; the field's name when not given.
+    #[prop(into, optional)]
+    label: Option<TextProp>,
     /// The model field this input edits (for placing errors).
     field: Field,
     /// The text being typed.
@@ -58,15 +96,12 @@ pub fn TextField(
     #[prop(optional)]
     required: bool,
     /// A hint under the label.
-    #[prop(optional)]
-    hint: Option<&'static str>,
+    #[prop(into, optional)]
+    hint: Option<TextProp>,
 ) -> impl IntoView {
-    let message = move || {
-        error
-            .get()
-            .filter(|e| e.field == Some(field))
-            .map(|e| e.message)
-    };
+    let i18n = use_i18n();
+    let label = label_or_field(label, field);
+    let message = error_text(error, move |e| e.field == Some(field));
     let invalid = move || message().is_some().to_string();
     let described = move || message().map(|_| error_id(id));
     let input = if multiline {
@@ -84,8 +119,8 @@ pub fn TextField(
     };
     view! {
         <div class="field">
-            <label for=id>{label}{required.then_some(" (required)")}</label>
-            {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
+            <label for=id>{move || label.get()}{required.then_some(move || t!(i18n, common.required))}</label>
+            {hint.map(|hint| view! { <p class="hint">{move || hint.get()}</p> })}
             {input}
             <p class="field-error" id=error_id(id) role="alert" hidden=move || message().is_none()>{message}</p>
         </div>
@@ -98,7 +133,7 @@ pub fn FormAlert(
     /// The form's current error.
     error: RwSignal<Option<FormError>>,
 ) -> impl IntoView {
-    let message = move || error.get().filter(|e| e.field.is_none()).map(|e| e.message);
+    let message = error_text(error, |e| e.field.is_none());
     view! { <p class="form-alert" role="alert" hidden=move || message().is_none()>{message}</p> }
 }
 
@@ -112,7 +147,8 @@ pub fn MemberPicker(
     #[prop(into)]
     id: String,
     /// The visible label.
-    label: &'static str,
+    #[prop(into)]
+    label: TextProp,
     /// The chosen member.
     chosen: RwSignal<Option<MemberId>>,
     /// Members that cannot be chosen (such as current holders).
@@ -120,6 +156,7 @@ pub fn MemberPicker(
     exclude: Signal<Vec<MemberId>>,
 ) -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let search = RwSignal::new(String::new());
     let suggestions = Memo::new(move |_| {
         let needle = search.get().trim().to_lowercase();
@@ -149,11 +186,11 @@ pub fn MemberPicker(
     };
     view! {
         <div class="field member-picker">
-            <label for=id.clone()>{label}</label>
+            <label for=id.clone()>{move || label.get()}</label>
             <Show
                 when=move || chosen.get().is_some()
                 fallback=move || view! {
-                    <input id=id.clone() type="search" autocomplete="off" placeholder="Type a name, email or tag"
+                    <input id=id.clone() type="search" autocomplete="off" placeholder=move || t_string!(i18n, common.picker_placeholder)
                         prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev)) />
                     <ul class="suggestions" role="list">
                         <For each=move || suggestions.get() key=|(id, _, _)| id.clone() let:((member, name, email))>
@@ -168,7 +205,7 @@ pub fn MemberPicker(
             >
                 <p class="chosen">
                     <span>{chosen_name}</span>
-                    <button type="button" class="link" on:click=move |_| chosen.set(None)>"Change"</button>
+                    <button type="button" class="link" on:click=move |_| chosen.set(None)>{t!(i18n, common.change)}</button>
                 </p>
             </Show>
         </div>

@@ -5,19 +5,19 @@
 use leptos::{prelude::document, web_sys::HtmlElement};
 use wasm_bindgen::JsCast;
 
-/// The `i18n` module made from `locales/`: `t!`, `t_string!`, `use_i18n`, `Locale`.
-// Generated code: it exports more than the app uses, in its own style. The macro is
-// deprecated in favour of a build-script generator that costs far more to build (build.rs).
+/// The `i18n` module made from `locales/` by `build.rs`: `t!`, `t_string!`, `use_i18n`,
+/// `Locale`.
+// Generated code: it exports more than the app uses, in its own style.
 #[allow(
-    deprecated,
     unused_qualifications,
     unused_imports,
     dead_code,
     missing_debug_implementations,
-    unreachable_pub
+    unreachable_pub,
+    clippy::all
 )]
 mod generated {
-    leptos_i18n::load_locales!();
+    include!(concat!(env!("OUT_DIR"), "/i18n.rs"));
 }
 pub(crate) use generated::i18n;
 
@@ -28,6 +28,7 @@ mod relay_address;
 mod sections;
 mod shell;
 mod state;
+mod words;
 
 pub use sections::Section;
 pub use shell::App;

@@ -3,6 +3,8 @@
 
 use cohort_model::{GroupId, MemberId};
 
+use crate::i18n::{Locale, td_string};
+
 /// A top-level area of a group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Section {
@@ -56,42 +58,26 @@ impl Section {
     }
 
     /// The name shown in the navigation and as the page heading.
-    pub fn title(self) -> &'static str {
+    pub fn title(self, locale: Locale) -> &'static str {
         match self {
-            Self::Members => "Members",
-            Self::Roles => "Roles",
-            Self::KeyUsers => "Key users",
-            Self::Feedback => "Feedback",
-            Self::Activities => "Activities",
-            Self::Analytics => "Analytics",
+            Self::Members => td_string!(locale, section.members),
+            Self::Roles => td_string!(locale, section.roles),
+            Self::KeyUsers => td_string!(locale, section.key_users),
+            Self::Feedback => td_string!(locale, section.feedback),
+            Self::Activities => td_string!(locale, section.activities),
+            Self::Analytics => td_string!(locale, section.analytics),
         }
     }
 
     /// One sentence on what an organizer does here.
-    pub fn summary(self) -> &'static str {
+    pub fn summary(self, locale: Locale) -> &'static str {
         match self {
-            Self::Members => {
-                "Recruit and screen applicants, keep each member's contacts and tags, and follow \
-                 them through their life in the group."
-            }
-            Self::Roles => {
-                "Give every role clear responsibilities and see who holds it, and who holds none."
-            }
-            Self::KeyUsers => {
-                "Know who matters most to the project, what they need, and when to contact them \
-                 next."
-            }
-            Self::Feedback => {
-                "Collect feedback from members and key users and follow each item to resolution."
-            }
-            Self::Activities => {
-                "Plan discussions, sharing sessions, team events and trainings, and record who \
-                 came."
-            }
-            Self::Analytics => {
-                "See participation, retention and churn, members at risk, role coverage and \
-                 feedback scores."
-            }
+            Self::Members => td_string!(locale, section.members_summary),
+            Self::Roles => td_string!(locale, section.roles_summary),
+            Self::KeyUsers => td_string!(locale, section.key_users_summary),
+            Self::Feedback => td_string!(locale, section.feedback_summary),
+            Self::Activities => td_string!(locale, section.activities_summary),
+            Self::Analytics => td_string!(locale, section.analytics_summary),
         }
     }
 }
@@ -117,9 +103,12 @@ mod tests {
     #[test]
     fn paths_and_titles_are_distinct() {
         let paths: std::collections::HashSet<_> = Section::ALL.map(Section::slug).into();
-        let titles: std::collections::HashSet<_> = Section::ALL.map(Section::title).into();
         assert_eq!(paths.len(), Section::ALL.len());
-        assert_eq!(titles.len(), Section::ALL.len());
+        for locale in [crate::i18n::Locale::en, crate::i18n::Locale::zh_CN] {
+            let titles: std::collections::HashSet<_> =
+                Section::ALL.map(|section| section.title(locale)).into();
+            assert_eq!(titles.len(), Section::ALL.len(), "{locale:?}");
+        }
     }
 
     #[test]

@@ -71,10 +71,11 @@ fn Shell() -> impl IntoView {
 fn Alert() -> impl IntoView {
     let app = use_app();
     let i18n = use_i18n();
+    let message = crate::forms::notice_text(app.alert);
     view! {
         <Show when=move || app.alert.get().is_some()>
             <div class="alert" role="alert">
-                <p>{move || app.alert.get()}</p>
+                <p>{message}</p>
                 <button type="button" class="link" on:click=move |_| app.alert.set(None)>{t!(i18n, dismiss)}</button>
             </div>
         </Show>
@@ -99,6 +100,7 @@ fn GroupName() -> impl IntoView {
 #[component]
 fn GroupScope() -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let params = use_params_map();
     let group = Memo::new(move |_| params.read().get("group").and_then(|id| id.parse().ok()));
     // Opening a group talks to the worker: the outside world.
@@ -112,9 +114,9 @@ fn GroupScope() -> impl IntoView {
             (None, _) => view! { <NotFound /> }.into_any(),
             (Some(_), Some(failure)) => view! {
                 <article class="section-overview">
-                    <h1>"This group cannot be opened"</h1>
-                    <p class="lead">{failure.to_string()}</p>
-                    <p><A href="/">"See your groups"</A></p>
+                    <h1>{t!(i18n, shell.cannot_open)}</h1>
+                    <p class="lead">{move || crate::words::failure(i18n.get_locale(), &failure)}</p>
+                    <p><A href="/">{t!(i18n, common.see_groups)}</A></p>
                 </article>
             }
             .into_any(),
@@ -163,13 +165,14 @@ fn SectionPage() -> impl IntoView {
 #[component]
 fn SectionNav() -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     view! {
-        <nav class="app-nav" aria-label="Sections">
+        <nav class="app-nav" aria-label=move || t_string!(i18n, shell.sections)>
             <ul>
-                <li><A href="/" exact=true>"All groups"</A></li>
+                <li><A href="/" exact=true>{t!(i18n, shell.all_groups)}</A></li>
                 {move || app.open.get().map(|group| {
                     Section::ALL
-                        .map(|section| view! { <li><A href=section.href(group)>{section.title()}</A></li> })
+                        .map(|section| view! { <li><A href=section.href(group)>{move || section.title(i18n.get_locale())}</A></li> })
                         .collect_view()
                 })}
             </ul>
@@ -182,6 +185,7 @@ fn SectionNav() -> impl IntoView {
 #[component]
 fn SyncStatus() -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let loading = move || app.open.get().is_some() && !app.loaded.get();
     let state = move || {
         if loading() {
@@ -192,25 +196,26 @@ fn SyncStatus() -> impl IntoView {
     };
     let label = move || {
         if loading() {
-            return "Loading…".to_owned();
+            return t_string!(i18n, shell.loading).to_owned();
         }
         let status = app.sync.get();
+        let state = crate::words::sync_state(i18n.get_locale(), status.state);
         // Out of touch with the relay, the organizer wants to know since when.
         match (status.state, status.last_synced_at) {
             (SyncState::Offline | SyncState::Connecting, Some(at)) => {
-                format!("{} · synced {}", status.state.label(), synced_when(at))
+                t_string!(i18n, shell.synced_since, state, when = synced_when(at))
             }
-            (state, _) => state.label().to_owned(),
+            _ => state.to_owned(),
         }
     };
     let title = move || {
         let status = app.sync.get();
         let last = match (status.state, status.last_synced_at) {
-            (SyncState::UpToDate, _) => "The relay has every change.".to_owned(),
-            (_, Some(at)) => format!("Last in sync with the relay: {}.", synced_when(at)),
-            (_, None) => "The relay has not confirmed this group yet.".to_owned(),
+            (SyncState::UpToDate, _) => t_string!(i18n, shell.sync_all).to_owned(),
+            (_, Some(at)) => t_string!(i18n, shell.sync_last, when = synced_when(at)),
+            (_, None) => t_string!(i18n, shell.sync_never).to_owned(),
         };
-        format!("Changes are kept on this device and sync with the relay when online. {last}")
+        t_string!(i18n, shell.sync_title, last)
     };
     view! {
         <p class="sync-status" role="status" data-state=state title=title>
@@ -220,8 +225,8 @@ fn SyncStatus() -> impl IntoView {
     }
 }
 
-/// When something happened, in the organizer's locale: the time of day if it was today
-/// ("14:02"), with the date if earlier ("21 Nov, 14:02").
+/// When something happened, in the organizer's language: the time of day if it was today
+/// ("14:02"), with the date if earlier ("21 Nov, 14:02"; "11月21日 14:02").
 fn synced_when(at: cohort_model::Millis) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
     let today = js_sys::Date::new_0();
@@ -238,31 +243,33 @@ fn synced_when(at: cohort_model::Millis) -> String {
         set("day", "numeric");
         set("month", "short");
     }
-    String::from(date.to_locale_string("default", &options))
+    String::from(date.to_locale_string(&crate::pages::intl_locale(), &options))
 }
 
 /// Who else has the open group open right now (presence; never stored in the group).
 #[component]
 fn OnlineNow() -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let names = move || {
-        app.online
+        let names = app
+            .online
             .get()
             .into_iter()
             .map(|name| {
                 if name.is_empty() {
-                    "an organizer without a name".to_owned()
+                    t_string!(i18n, shell.nameless).to_owned()
                 } else {
                     name
                 }
             })
-            .collect::<Vec<_>>()
-            .join(", ")
+            .collect::<Vec<_>>();
+        t_string!(i18n, shell.here_now, names = crate::pages::list(&names))
     };
     view! {
         <p class="online-now" aria-live="polite">
             <Show when=move || !app.online.get().is_empty()>
-                "Here now: " {names}
+                {names}
             </Show>
         </p>
     }
@@ -273,6 +280,7 @@ fn OnlineNow() -> impl IntoView {
 #[component]
 fn ShareGroup() -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let link = move || {
         let origin = window().location().origin().unwrap_or_default();
         app.open.get().map(|group| format!("{origin}/g/{group}"))
@@ -280,14 +288,14 @@ fn ShareGroup() -> impl IntoView {
     view! {
         <Show when=move || app.open.get().is_some()>
             <details class="share">
-                <summary>"Share"</summary>
+                <summary>{t!(i18n, shell.share)}</summary>
                 <div class="share-panel">
-                    <label for="share-link">"Link for co-organizers"</label>
+                    <label for="share-link">{t!(i18n, shell.share_link)}</label>
                     <input id="share-link" type="url" readonly prop:value=link
                         on:focus=|event| { event_target::<web_sys::HtmlInputElement>(&event).select(); }
                     />
-                    <p class="hint">"Whoever opens this link gets the whole group and edits it with you."</p>
-                    <label for="display-name">"Your name, as co-organizers online see it"</label>
+                    <p class="hint">{t!(i18n, shell.share_hint)}</p>
+                    <label for="display-name">{t!(i18n, shell.display_name)}</label>
                     <input id="display-name" type="text" maxlength="80" autocomplete="name"
                         prop:value=move || app.display_name.get()
                         on:change=move |event| app.set_display_name(event_target_value(&event))

@@ -10,6 +10,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use crate::words::Notice;
 use cohort_model::protocol::{
     self, Answer, Event, Failure, FromWorker, GroupSummary, Request, SyncState, SyncStatus,
     ToWorker,
@@ -25,9 +26,6 @@ use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
 /// Where Trunk puts the worker's loader (see `index.html`). Absolute: pages live at nested paths.
 const WORKER_URL: &str = "/cohort-worker_loader.js";
-
-/// What the organizer reads when the worker cannot run; the details go to the console.
-const WORKER_DOWN: &str = "Cohort could not start its storage worker, so nothing can be shown or saved. Reload the page; if this keeps happening, use an up-to-date browser.";
 
 /// Now, as the document stores times.
 pub fn now() -> Millis {
@@ -78,7 +76,7 @@ pub struct AppState {
     /// Opening the group failed.
     pub open_failure: RwSignal<Option<Failure>>,
     /// A problem the organizer must know about (storage, the worker).
-    pub alert: RwSignal<Option<String>>,
+    pub alert: RwSignal<Option<Notice>>,
     /// How the open group stands with the relay.
     pub sync: RwSignal<SyncStatus>,
     /// The display names of the other devices that have the open group open now.
@@ -168,7 +166,7 @@ impl AppState {
                         }
                     }
                     Ok(FromWorker::Event(event)) => self.receive(event),
-                    Err(error) => self.alert.set(Some(error.to_string())),
+                    Err(error) => self.alert.set(Some(Notice::Garbled(error.to_string()))),
                 },
             );
         let on_error = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
@@ -210,7 +208,7 @@ impl AppState {
 
     fn worker_failed(self, detail: &str) {
         web_sys::console::error_2(&"Cohort: the storage worker failed:".into(), &detail.into());
-        self.alert.set(Some(WORKER_DOWN.to_owned()));
+        self.alert.set(Some(Failure::WorkerDown.into()));
         // The worker holds the connection too: nothing syncs without it.
         self.sync.set(SyncStatus {
             state: SyncState::Offline,
@@ -222,7 +220,7 @@ impl AppState {
             let mut pending = client.pending.borrow_mut();
             pending.held.clear();
             for (_, sender) in pending.replies.drain() {
-                let _ = sender.send(Err(Failure::Document(WORKER_DOWN.to_owned())));
+                let _ = sender.send(Err(Failure::WorkerDown));
             }
         });
     }
@@ -317,7 +315,7 @@ impl AppState {
             | Event::Updated { .. }
             | Event::OpenFailed { .. }
             | Event::Online { .. } => {}
-            Event::StorageFailed(failure) => self.alert.set(Some(failure.to_string())),
+            Event::StorageFailed(failure) => self.alert.set(Some(Failure::Storage(failure).into())),
         }
     }
 
@@ -354,11 +352,9 @@ impl AppState {
             Some(())
         });
         if sent.flatten().is_none() {
-            return Err(Failure::Document(WORKER_DOWN.to_owned()));
+            return Err(Failure::WorkerDown);
         }
-        receiver
-            .await
-            .unwrap_or_else(|_| Err(Failure::Document(WORKER_DOWN.to_owned())))
+        receiver.await.unwrap_or(Err(Failure::WorkerDown))
     }
 
     /// Sends a request whose answer nothing waits for (its failures show through events).
@@ -382,7 +378,7 @@ impl AppState {
     pub fn apply_then(
         self,
         action: Action,
-        error: RwSignal<Option<String>>,
+        error: RwSignal<Option<Failure>>,
         done: impl FnOnce() + 'static,
     ) {
         leptos::task::spawn_local(async move {
@@ -391,7 +387,7 @@ impl AppState {
                     error.set(None);
                     done();
                 }
-                Err(failure) => error.set(Some(failure.to_string())),
+                Err(failure) => error.set(Some(failure)),
             }
         });
     }
@@ -402,7 +398,7 @@ impl AppState {
             match self.request(Request::ListGroups).await {
                 Ok(Answer::Groups(groups)) => self.groups.set(Some(groups)),
                 Ok(_) => {}
-                Err(failure) => self.alert.set(Some(failure.to_string())),
+                Err(failure) => self.alert.set(Some(failure.into())),
             }
         });
     }

@@ -9,10 +9,12 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::member::InlineField;
-use super::{StatusBadge, WhenShown, day, use_page_title};
-use crate::forms::{FormAlert, FormError, MemberPicker, TextField};
+use super::{StatusBadge, WhenShown, day, number, use_page_title};
+use crate::forms::{FormAlert, FormError, MemberPicker, TextField, notice_text};
+use crate::i18n::{t, t_string, use_i18n};
 use crate::sections::Section;
 use crate::state::{now, use_app};
+use crate::words::{self, Notice};
 
 /// Items shown at once; the filters narrow the rest.
 const SHOWN: usize = 100;
@@ -20,7 +22,8 @@ const SHOWN: usize = 100;
 /// The open group's feedback.
 #[component]
 pub fn FeedbackPage() -> impl IntoView {
-    use_page_title(|| "Feedback".to_owned());
+    let i18n = use_i18n();
+    use_page_title(move || t_string!(i18n, section.feedback).to_owned());
     let app = use_app();
     let status = RwSignal::new(String::from("open"));
     let category = RwSignal::new(String::new());
@@ -62,34 +65,38 @@ pub fn FeedbackPage() -> impl IntoView {
         <WhenShown>
         <article class="feedback">
             <header class="page-header">
-                <h1>"Feedback"</h1>
+                <h1>{t!(i18n, section.feedback)}</h1>
                 <p class="count" role="status" aria-live="polite">{move || {
                     let n = matching.with(Vec::len);
-                    if n > SHOWN { format!("{n} items, newest {SHOWN} shown") } else { format!("{n} items") }
+                    if n > SHOWN {
+                        t_string!(i18n, feedback.count_shown, n = number(n), shown = number(SHOWN))
+                    } else {
+                        super::count!(i18n, feedback.count, n)
+                    }
                 }}</p>
                 <button type="button" class="primary" aria-expanded=move || adding.get().to_string()
-                    on:click=move |_| adding.update(|open| *open = !*open)>"Add feedback"</button>
+                    on:click=move |_| adding.update(|open| *open = !*open)>{t!(i18n, feedback.add)}</button>
             </header>
             <Show when=move || adding.get()>
                 <AddFeedback done=move || adding.set(false) />
             </Show>
             <div class="toolbar" role="search">
                 <div class="field">
-                    <label for="feedback-status">"Status"</label>
+                    <label for="feedback-status">{t!(i18n, field.status)}</label>
                     <select id="feedback-status" on:change=move |ev| status.set(event_target_value(&ev)) prop:value=move || status.get()>
-                        <option value="open">"Open"</option>
-                        <option value="">"Any"</option>
-                        {FeedbackStatus::ALL.map(|s| view! { <option value=s.key()>{s.label()}</option> })}
+                        <option value="open">{t!(i18n, feedback.open)}</option>
+                        <option value="">{t!(i18n, common.any)}</option>
+                        {FeedbackStatus::ALL.map(|s| view! { <option value=s.key()>{move || words::feedback_status(i18n.get_locale(), s)}</option> })}
                     </select>
                 </div>
                 <div class="field">
-                    <label for="feedback-category">"Category"</label>
+                    <label for="feedback-category">{t!(i18n, field.category)}</label>
                     <select id="feedback-category" on:change=move |ev| category.set(event_target_value(&ev)) prop:value=move || category.get()>
-                        <option value="">"Any"</option>
+                        <option value="">{t!(i18n, common.any)}</option>
                         {move || categories().into_iter().map(|c| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
                     </select>
                 </div>
-                <MemberPicker id="feedback-member" label="From member" chosen=member />
+                <MemberPicker id="feedback-member" label=move || t_string!(i18n, feedback.from_member) chosen=member />
             </div>
             <ul class="feedback-list" role="list">
                 <For each=move || shown.get() key=|id| id.clone() let:id>
@@ -108,11 +115,13 @@ fn FeedbackItem(
     id: FeedbackId,
 ) -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let item = {
         let id = id.clone();
         Memo::new(move |_| app.view.feedback().at_key(id.clone()).try_get())
     };
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<cohort_model::protocol::Failure>);
+    let message = notice_text(error);
     let status =
         Signal::derive(move || item.with(|f| f.as_ref().map_or(FeedbackStatus::New, |f| f.status)));
     let from = move || {
@@ -146,9 +155,12 @@ fn FeedbackItem(
                     <button type="button" on:click=move |_| {
                         let id = id.clone();
                         app.apply_then(Action::SetFeedbackStatus { id, status: next, at: now() }, error, || {});
-                    }>{match next {
-                        FeedbackStatus::Triaged if current.is_closed() => "Reopen".to_owned(),
-                        other => format!("Mark {}", other.label().to_lowercase()),
+                    }>{move || {
+                        let locale = i18n.get_locale();
+                        match next {
+                            FeedbackStatus::Triaged if current.is_closed() => t_string!(i18n, feedback.reopen).to_owned(),
+                            other => words::mark(locale, words::feedback_status(locale, other)),
+                        }
                     }}</button>
                 }
             }).collect_view()
@@ -160,15 +172,15 @@ fn FeedbackItem(
                 <StatusBadge status />
                 <span>{move || item.with(|f| f.as_ref().map(|f| day(f.received_at)))}</span>
                 <span>{move || item.with(|f| f.as_ref().map(|f| [f.category.as_str(), f.channel.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")))}</span>
-                <span>{move || item.with(|f| f.as_ref().and_then(|f| f.score).map(|s| format!("Score {s}/10")))}</span>
+                <span>{move || item.with(|f| f.as_ref().and_then(|f| f.score).map(|score| t_string!(i18n, feedback.score, score)))}</span>
                 <span>{from}</span>
             </header>
             <p class="feedback-text">{move || item.with(|f| f.as_ref().map(|f| f.text.clone()))}</p>
             <div class="form-grid">
-                <InlineField id=format!("owner-{id}") label="Owner" field=Field::Owner value=owner action=set_owner />
+                <InlineField id=format!("owner-{id}") field=Field::Owner value=owner action=set_owner />
             </div>
             <div class="actions">{moves}</div>
-            <p class="form-alert" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
+            <p class="form-alert" role="alert" hidden=move || error.with(Option::is_none)>{message}</p>
         </li>
     }
 }
@@ -180,6 +192,7 @@ fn AddFeedback(
     done: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let member = RwSignal::new(None::<MemberId>);
     let channel = RwSignal::new(String::new());
     let category = RwSignal::new(String::new());
@@ -189,7 +202,10 @@ fn AddFeedback(
     let error = RwSignal::new(None::<FormError>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Ok(id) = FeedbackId::random() else { return };
+        let Ok(id) = FeedbackId::random() else {
+            error.set(Some(Notice::NoRandom.into()));
+            return;
+        };
         let draft = FeedbackDraft {
             member: member.get_untracked(),
             channel: channel.get_untracked(),
@@ -217,19 +233,19 @@ fn AddFeedback(
     };
     view! {
         <form class="card add-feedback" on:submit=submit aria-labelledby="add-feedback-heading" novalidate>
-            <h2 id="add-feedback-heading">"Record feedback"</h2>
-            <TextField id="new-feedback-text" label="Feedback" field=Field::Text value=text error multiline=true />
+            <h2 id="add-feedback-heading">{t!(i18n, feedback.record)}</h2>
+            <TextField id="new-feedback-text" field=Field::Text value=text error multiline=true />
             <div class="form-grid">
-                <MemberPicker id="new-feedback-member" label="From member (optional)" chosen=member />
-                <TextField id="new-feedback-score" label="Score (0–10)" field=Field::Score value=score error kind="number" />
-                <TextField id="new-feedback-category" label="Category" field=Field::Category value=category error hint="Idea, problem, praise…" />
-                <TextField id="new-feedback-channel" label="Channel" field=Field::Channel value=channel error hint="Survey, chat, meeting…" />
-                <TextField id="new-feedback-owner" label="Owner" field=Field::Owner value=owner error />
+                <MemberPicker id="new-feedback-member" label=move || t_string!(i18n, feedback.from_member_optional) chosen=member />
+                <TextField id="new-feedback-score" label=move || t_string!(i18n, feedback.score_label) field=Field::Score value=score error kind="number" />
+                <TextField id="new-feedback-category" field=Field::Category value=category error hint=move || t_string!(i18n, feedback.category_hint) />
+                <TextField id="new-feedback-channel" field=Field::Channel value=channel error hint=move || t_string!(i18n, feedback.channel_hint) />
+                <TextField id="new-feedback-owner" field=Field::Owner value=owner error />
             </div>
             <FormAlert error />
             <div class="actions">
-                <button type="submit" class="primary">"Add feedback"</button>
-                <button type="button" on:click=move |_| done()>"Cancel"</button>
+                <button type="submit" class="primary">{t!(i18n, feedback.add)}</button>
+                <button type="button" on:click=move |_| done()>{t!(i18n, common.cancel)}</button>
             </div>
         </form>
     }

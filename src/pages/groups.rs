@@ -7,16 +7,19 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 use super::use_page_title;
-use crate::forms::{FormAlert, FormError, TextField};
+use crate::forms::{FormAlert, FormError, TextField, notice_text};
+use crate::i18n::{t, t_string, use_i18n};
 use crate::relay_address::relay_url;
 use crate::sections::Section;
 use crate::state::{now, use_app};
+use crate::words::Notice;
 
 /// Which relay groups sync through: the one that served the app, or another automerge-repo
 /// sync server.
 #[component]
 fn RelaySettings() -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let typed = RwSignal::new(app.relay.get_untracked());
     let error = RwSignal::new(None::<String>);
     let saved = RwSignal::new(false);
@@ -36,27 +39,29 @@ fn RelaySettings() -> impl IntoView {
                 saved.set(true);
             }
             Err(bad) => {
-                error.set(Some(bad.to_string()));
+                error.set(Some(bad.0));
                 saved.set(false);
             }
         }
     };
     view! {
         <section class="card relay-settings" aria-labelledby="relay-heading">
-            <h2 id="relay-heading">"Sync"</h2>
-            <p class="hint">"Groups sync through the relay this app came from. To use another Cohort relay or any automerge-repo sync server, enter its address."</p>
+            <h2 id="relay-heading">{t!(i18n, groups.sync)}</h2>
+            <p class="hint">{t!(i18n, groups.sync_hint)}</p>
             <form class="relay-form" on:submit=save novalidate>
                 <div class="field">
-                    <label for="relay-address">"Relay address"</label>
-                    <input id="relay-address" type="url" inputmode="url" placeholder="The relay this app came from"
+                    <label for="relay-address">{t!(i18n, groups.relay_address)}</label>
+                    <input id="relay-address" type="url" inputmode="url" placeholder=move || t_string!(i18n, groups.relay_placeholder)
                         prop:value=move || typed.get()
                         on:input=move |ev| { typed.set(event_target_value(&ev)); saved.set(false); }
                         aria-invalid=move || error.with(Option::is_some).to_string()
                         aria-describedby="relay-address-error" />
-                    <p id="relay-address-error" class="field-error" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
+                    <p id="relay-address-error" class="field-error" hidden=move || error.with(Option::is_none)>
+                        {move || error.get().map(|value| t_string!(i18n, failure.bad_relay, value))}
+                    </p>
                 </div>
-                <button type="submit">"Save"</button>
-                <p role="status">{move || saved.get().then_some("Saved: syncing through this relay now.")}</p>
+                <button type="submit">{t!(i18n, common.save)}</button>
+                <p role="status">{move || saved.get().then_some(t!(i18n, groups.relay_saved))}</p>
             </form>
         </section>
     }
@@ -65,17 +70,18 @@ fn RelaySettings() -> impl IntoView {
 /// The list of groups, with a form to start one.
 #[component]
 pub fn GroupsPage() -> impl IntoView {
-    use_page_title(|| "Your groups".to_owned());
+    let i18n = use_i18n();
+    use_page_title(move || t_string!(i18n, groups.title).to_owned());
     let app = use_app();
     view! {
         <article class="groups">
             <header class="page-header">
-                <h1>"Your groups"</h1>
+                <h1>{t!(i18n, groups.title)}</h1>
             </header>
-            <p class="lead">"Each group lives on this device; open one to manage its members, roles and feedback."</p>
+            <p class="lead">{t!(i18n, groups.lead)}</p>
             {move || match app.groups.get() {
-                None => view! { <p role="status">"Loading your groups…"</p> }.into_any(),
-                Some(groups) if groups.is_empty() => view! { <p class="empty">"No groups yet. Start one below."</p> }.into_any(),
+                None => view! { <p role="status">{t!(i18n, groups.loading)}</p> }.into_any(),
+                Some(groups) if groups.is_empty() => view! { <p class="empty">{t!(i18n, groups.empty)}</p> }.into_any(),
                 Some(groups) => view! {
                     <ul class="group-list" role="list">
                         <For each=move || groups.clone() key=|g| (g.id, g.name.clone()) let:group>
@@ -100,6 +106,7 @@ fn GroupItem(
     group: GroupSummary,
 ) -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let renaming = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     let name = RwSignal::new(group.name.clone());
@@ -133,7 +140,7 @@ fn GroupItem(
                     }
                     app.refresh_groups();
                 }
-                Err(failure) => app.alert.set(Some(failure.to_string())),
+                Err(failure) => app.alert.set(Some(failure.into())),
             }
         });
     };
@@ -143,24 +150,24 @@ fn GroupItem(
             <Show when=move || renaming.get() fallback=move || view! {
                 <A href=Section::HOME.href(id) attr:class="group-link">{title.get_value()}</A>
                 <div class="actions">
-                    <button type="button" on:click=move |_| renaming.set(true)>"Rename"</button>
-                    <button type="button" class="danger" on:click=move |_| confirming.set(true)>"Delete"</button>
+                    <button type="button" on:click=move |_| renaming.set(true)>{t!(i18n, groups.rename)}</button>
+                    <button type="button" class="danger" on:click=move |_| confirming.set(true)>{t!(i18n, groups.delete)}</button>
                 </div>
             }>
                 <form class="inline-form" on:submit=rename>
-                    <TextField id="rename-group" label="New name" field=Field::GroupName value=name error required=true />
+                    <TextField id="rename-group" label=move || t_string!(i18n, groups.new_name) field=Field::GroupName value=name error required=true />
                     <div class="actions">
-                        <button type="submit" class="primary">"Save name"</button>
-                        <button type="button" on:click=move |_| renaming.set(false)>"Cancel"</button>
+                        <button type="submit" class="primary">{t!(i18n, groups.save_name)}</button>
+                        <button type="button" on:click=move |_| renaming.set(false)>{t!(i18n, common.cancel)}</button>
                     </div>
                 </form>
             </Show>
             <Show when=move || confirming.get()>
-                <div class="confirm" role="alertdialog" aria-label="Confirm deletion">
-                    <p>{format!("Delete “{}” and everything in it from this device? This cannot be undone.", group.name)}</p>
+                <div class="confirm" role="alertdialog" aria-label=move || t_string!(i18n, groups.confirm_delete)>
+                    <p>{move || t_string!(i18n, groups.delete_question, name = title.get_value())}</p>
                     <div class="actions">
-                        <button type="button" class="danger" on:click=delete>"Delete group"</button>
-                        <button type="button" on:click=move |_| confirming.set(false)>"Keep it"</button>
+                        <button type="button" class="danger" on:click=delete>{t!(i18n, groups.delete_group)}</button>
+                        <button type="button" on:click=move |_| confirming.set(false)>{t!(i18n, groups.keep_it)}</button>
                     </div>
                 </div>
             </Show>
@@ -172,6 +179,7 @@ fn GroupItem(
 #[component]
 fn CreateGroup() -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let navigate = use_navigate();
     let name = RwSignal::new(String::new());
     let error = RwSignal::new(None::<FormError>);
@@ -200,10 +208,10 @@ fn CreateGroup() -> impl IntoView {
     };
     view! {
         <form class="card create-group" on:submit=create aria-labelledby="create-group-heading">
-            <h2 id="create-group-heading">"Start a group"</h2>
-            <TextField id="group-name" label="Group name" field=Field::GroupName value=name error required=true />
+            <h2 id="create-group-heading">{t!(i18n, groups.start)}</h2>
+            <TextField id="group-name" field=Field::GroupName value=name error required=true />
             <FormAlert error />
-            <button type="submit" class="primary">"Create group"</button>
+            <button type="submit" class="primary">{t!(i18n, groups.create)}</button>
         </form>
     }
 }
@@ -213,8 +221,9 @@ fn CreateGroup() -> impl IntoView {
 #[component]
 fn ImportGroup() -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let navigate = use_navigate();
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<Notice>);
     let busy = RwSignal::new(false);
     let import = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
@@ -230,9 +239,9 @@ fn ImportGroup() -> impl IntoView {
                     let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
                     app.request(Request::ImportGroup { bytes, at: now() })
                         .await
-                        .map_err(|f| f.to_string())
+                        .map_err(Notice::from)
                 }
-                Err(_) => Err("The file could not be read.".to_owned()),
+                Err(_) => Err(Notice::FileUnreadable),
             };
             busy.set(false);
             match result {
@@ -242,19 +251,20 @@ fn ImportGroup() -> impl IntoView {
                     navigate(&Section::HOME.href(summary.id), Default::default());
                 }
                 Ok(_) => {}
-                Err(message) => error.set(Some(message)),
+                Err(notice) => error.set(Some(notice)),
             }
         });
     };
+    let message = notice_text(error);
     view! {
         <section class="card import-group" aria-labelledby="import-group-heading">
-            <h2 id="import-group-heading">"Import a group"</h2>
+            <h2 id="import-group-heading">{t!(i18n, groups.import)}</h2>
             <div class="field">
-                <label for="import-file">"Group file (.automerge)"</label>
+                <label for="import-file">{t!(i18n, groups.import_file)}</label>
                 <input id="import-file" type="file" accept=".automerge,application/octet-stream" on:change=import disabled=move || busy.get() />
             </div>
-            <p role="status">{move || busy.get().then_some("Importing…")}</p>
-            <p class="form-alert" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
+            <p role="status">{move || busy.get().then_some(t!(i18n, groups.importing))}</p>
+            <p class="form-alert" role="alert" hidden=move || error.with(Option::is_none)>{message}</p>
         </section>
     }
 }

@@ -1,20 +1,25 @@
 //! One member: every field editable in place, status with its history, tags, roles, feedback.
 
 use cohort_model::GroupStoreFields;
+use cohort_model::protocol::Failure;
 use cohort_model::{Action, FeedbackQuery, Field, Member, MemberField, MemberId, MemberStatus};
 use leptos::prelude::*;
+use leptos::text_prop::TextProp;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::{StatusBadge, WhenShown, day, use_page_title};
-use crate::forms::FormError;
+use crate::forms::{FormError, error_text, notice_text};
+use crate::i18n::{t, t_string, use_i18n};
 use crate::sections::Section;
 use crate::state::{now, use_app};
+use crate::words;
 
 /// The member named in the URL.
 #[component]
 pub fn MemberPage() -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let params = use_params_map();
     let id = Memo::new(move |_| {
         params
@@ -29,16 +34,16 @@ pub fn MemberPage() -> impl IntoView {
     use_page_title(move || {
         member
             .get()
-            .map_or_else(|| "Member not found".to_owned(), |m| m.name)
+            .map_or_else(|| t_string!(i18n, member.not_found).to_owned(), |m| m.name)
     });
     let page = move || {
         match id.get().filter(|_| member.with(Option::is_some)) {
         Some(id) => view! { <MemberDetail id member=Signal::derive(move || member.get()) /> }.into_any(),
         None => view! {
             <article class="section-overview">
-                <h1>"Member not found"</h1>
-                <p class="lead">"This member is not in the group; they may have been removed."</p>
-                <p>{move || app.open.get().map(|g| view! { <A href=Section::Members.href(g)>"See all members"</A> })}</p>
+                <h1>{t!(i18n, member.not_found)}</h1>
+                <p class="lead">{t!(i18n, member.not_found_lead)}</p>
+                <p>{move || app.open.get().map(|g| view! { <A href=Section::Members.href(g)>{t!(i18n, member.see_all)}</A> })}</p>
             </article>
         }
         .into_any(),
@@ -66,6 +71,7 @@ fn MemberDetail(
     /// The member as the view has it.
     member: Signal<Option<Member>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let read = move |f: fn(&Member) -> String| {
         Signal::derive(move || member.with(|m| m.as_ref().map(f).unwrap_or_default()))
     };
@@ -79,18 +85,18 @@ fn MemberDetail(
                 <StatusBadge status />
             </header>
             <section class="card" aria-labelledby="details-heading">
-                <h2 id="details-heading">"Details"</h2>
-                <p class="hint">"Changes are saved when you leave a field."</p>
+                <h2 id="details-heading">{t!(i18n, member.details)}</h2>
+                <p class="hint">{t!(i18n, member.saved_on_leave)}</p>
                 <div class="form-grid">
-                    <InlineField id="m-name" label="Name" field=Field::Name value=read(|m| m.name.clone()) action=set(id.clone(), MemberField::Name) />
-                    <InlineField id="m-email" label="Email" field=Field::Email kind="email" value=read(|m| m.contacts.email.clone()) action=set(id.clone(), MemberField::Email) />
-                    <InlineField id="m-phone" label="Phone" field=Field::Phone kind="tel" value=read(|m| m.contacts.phone.clone()) action=set(id.clone(), MemberField::Phone) />
-                    <InlineField id="m-wechat" label="WeChat ID" field=Field::Wechat value=read(|m| m.contacts.wechat.clone()) action=set(id.clone(), MemberField::Wechat) />
-                    <InlineField id="m-other" label="Other contact" field=Field::OtherContact value=read(|m| m.contacts.other.clone()) action=set(id.clone(), MemberField::OtherContact) />
-                    <InlineField id="m-source" label="Source channel" field=Field::Source value=read(|m| m.source.clone()) action=set(id.clone(), MemberField::Source) />
-                    <InlineField id="m-joined" label="Joined" field=Field::Joined kind="date" value=read(|m| m.joined.clone()) action=set(id.clone(), MemberField::Joined) />
+                    <InlineField id="m-name" field=Field::Name value=read(|m| m.name.clone()) action=set(id.clone(), MemberField::Name) />
+                    <InlineField id="m-email" field=Field::Email kind="email" value=read(|m| m.contacts.email.clone()) action=set(id.clone(), MemberField::Email) />
+                    <InlineField id="m-phone" field=Field::Phone kind="tel" value=read(|m| m.contacts.phone.clone()) action=set(id.clone(), MemberField::Phone) />
+                    <InlineField id="m-wechat" field=Field::Wechat value=read(|m| m.contacts.wechat.clone()) action=set(id.clone(), MemberField::Wechat) />
+                    <InlineField id="m-other" field=Field::OtherContact value=read(|m| m.contacts.other.clone()) action=set(id.clone(), MemberField::OtherContact) />
+                    <InlineField id="m-source" field=Field::Source value=read(|m| m.source.clone()) action=set(id.clone(), MemberField::Source) />
+                    <InlineField id="m-joined" field=Field::Joined kind="date" value=read(|m| m.joined.clone()) action=set(id.clone(), MemberField::Joined) />
                 </div>
-                <InlineField id="m-notes" label="Notes" field=Field::Notes multiline=true value=read(|m| m.notes.clone()) action=set(id.clone(), MemberField::Notes) />
+                <InlineField id="m-notes" field=Field::Notes multiline=true value=read(|m| m.notes.clone()) action=set(id.clone(), MemberField::Notes) />
             </section>
             <StatusSection id=id.clone() member />
             <TagsSection id=id.clone() member />
@@ -107,8 +113,9 @@ pub fn InlineField<A>(
     /// The DOM id of the input, unique on the page.
     #[prop(into)]
     id: String,
-    /// The visible label.
-    label: &'static str,
+    /// The visible label; the field's name when not given.
+    #[prop(into, optional)]
+    label: Option<TextProp>,
     /// The model field (for the error).
     field: Field,
     /// The stored value.
@@ -126,6 +133,7 @@ where
     A: Fn(String) -> Action + Clone + Send + Sync + 'static,
 {
     let app = use_app();
+    let label = crate::forms::label_or_field(label, field);
     let error = RwSignal::new(None::<FormError>);
     let save = move |ev: leptos::ev::Event| {
         let typed = event_target_value(&ev);
@@ -140,7 +148,7 @@ where
             }
         });
     };
-    let message = move || error.get().map(|e| e.message);
+    let message = error_text(error, |_| true);
     let invalid = move || error.with(Option::is_some).to_string();
     let error_id = format!("{id}-error");
     let described = {
@@ -154,7 +162,7 @@ where
     };
     view! {
         <div class="field" data-field=format!("{field:?}")>
-            <label for=id>{label}</label>
+            <label for=id>{move || label.get()}</label>
             {input}
             <p class="field-error" id=error_id role="alert" hidden=move || message().is_none()>{message}</p>
         </div>
@@ -164,7 +172,9 @@ where
 #[component]
 fn StatusSection(id: MemberId, member: Signal<Option<Member>>) -> impl IntoView {
     let app = use_app();
-    let error = RwSignal::new(None::<String>);
+    let i18n = use_i18n();
+    let error = RwSignal::new(None::<Failure>);
+    let message = notice_text(error);
     let moves = move || {
         member.with(|m| {
             m.as_ref()
@@ -181,7 +191,7 @@ fn StatusSection(id: MemberId, member: Signal<Option<Member>>) -> impl IntoView 
         move || member.with(|m| m.as_ref().map(|m| m.history.clone()).unwrap_or_default());
     view! {
         <section class="card" aria-labelledby="status-heading">
-            <h2 id="status-heading">"Status"</h2>
+            <h2 id="status-heading">{t!(i18n, field.status)}</h2>
             <div class="actions">
                 {move || moves().into_iter().map(|status| {
                     let id = id.clone();
@@ -189,15 +199,15 @@ fn StatusSection(id: MemberId, member: Signal<Option<Member>>) -> impl IntoView 
                         <button type="button" on:click=move |_| {
                             let id = id.clone();
                             app.apply_then(Action::SetMemberStatus { id, status, at: now() }, error, || {});
-                        }>{format!("Mark {}", status.label().to_lowercase())}</button>
+                        }>{move || words::mark(i18n.get_locale(), words::member_status(i18n.get_locale(), status))}</button>
                     }
                 }).collect_view()}
             </div>
-            <p class="form-alert" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
-            <h3>"History"</h3>
+            <p class="form-alert" role="alert" hidden=move || error.with(Option::is_none)>{message}</p>
+            <h3>{t!(i18n, member.history)}</h3>
             <ol class="history">
                 {move || history().into_iter().rev().map(|change| view! {
-                    <li><StatusBadge status=Signal::stored(change.status) />" since "<time>{day(change.at)}</time></li>
+                    <li><StatusBadge status=Signal::stored(change.status) />" "{t!(i18n, member.since)}" "<time>{day(change.at)}</time></li>
                 }).collect_view()}
             </ol>
         </section>
@@ -207,8 +217,10 @@ fn StatusSection(id: MemberId, member: Signal<Option<Member>>) -> impl IntoView 
 #[component]
 fn TagsSection(id: MemberId, member: Signal<Option<Member>>) -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let new_tag = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<Failure>);
+    let message = notice_text(error);
     let tags = move || {
         member.with(|m| {
             m.as_ref()
@@ -231,11 +243,11 @@ fn TagsSection(id: MemberId, member: Signal<Option<Member>>) -> impl IntoView {
     };
     view! {
         <section class="card" aria-labelledby="tags-heading">
-            <h2 id="tags-heading">"Tags"</h2>
+            <h2 id="tags-heading">{t!(i18n, field.tags)}</h2>
             <ul class="chips" role="list">
                 {move || tags().into_iter().map(|tag| {
                     let id = id.clone();
-                    let label = format!("Remove tag {tag}");
+                    let label = t_string!(i18n, member.remove_tag, tag = &tag);
                     view! {
                         <li class="chip">{tag.clone()}
                             <button type="button" class="chip-remove" aria-label=label on:click=move |_| send(Action::UntagMember { id: id.clone(), tag: tag.clone() })>"×"</button>
@@ -244,11 +256,11 @@ fn TagsSection(id: MemberId, member: Signal<Option<Member>>) -> impl IntoView {
                 }).collect_view()}
             </ul>
             <form class="inline-form" on:submit=add>
-                <label for="new-tag">"Add a tag"</label>
+                <label for="new-tag">{t!(i18n, member.add_tag)}</label>
                 <input id="new-tag" prop:value=move || new_tag.get() on:input=move |ev| new_tag.set(event_target_value(&ev)) />
-                <button type="submit">"Add tag"</button>
+                <button type="submit">{t!(i18n, member.add_tag_button)}</button>
             </form>
-            <p class="form-alert" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
+            <p class="form-alert" role="alert" hidden=move || error.with(Option::is_none)>{message}</p>
         </section>
     }
 }
@@ -256,6 +268,7 @@ fn TagsSection(id: MemberId, member: Signal<Option<Member>>) -> impl IntoView {
 #[component]
 fn RolesSection(id: MemberId) -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let held = {
         let id = id.clone();
         move || {
@@ -270,11 +283,11 @@ fn RolesSection(id: MemberId) -> impl IntoView {
     };
     view! {
         <section class="card" aria-labelledby="roles-heading">
-            <h2 id="roles-heading">"Roles"</h2>
+            <h2 id="roles-heading">{t!(i18n, section.roles)}</h2>
             {move || {
                 let roles = held();
                 if roles.is_empty() {
-                    view! { <p class="flag">"No role yet. Give them one on the Roles page."</p> }.into_any()
+                    view! { <p class="flag">{t!(i18n, member.no_role)}</p> }.into_any()
                 } else {
                     view! { <ul class="chips" role="list">{roles.into_iter().map(|r| view! { <li class="chip">{r}</li> }).collect_view()}</ul> }.into_any()
                 }
@@ -286,6 +299,7 @@ fn RolesSection(id: MemberId) -> impl IntoView {
 #[component]
 fn FeedbackSection(id: MemberId) -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let items = move || {
         let query = FeedbackQuery {
             member: Some(id.clone()),
@@ -302,17 +316,17 @@ fn FeedbackSection(id: MemberId) -> impl IntoView {
     };
     view! {
         <section class="card" aria-labelledby="member-feedback-heading">
-            <h2 id="member-feedback-heading">"Feedback from this member"</h2>
+            <h2 id="member-feedback-heading">{t!(i18n, member.feedback_from)}</h2>
             {move || {
                 let items = items();
                 if items.is_empty() {
-                    view! { <p class="empty">"None yet."</p> }.into_any()
+                    view! { <p class="empty">{t!(i18n, common.none_yet)}</p> }.into_any()
                 } else {
                     view! {
                         <ul class="feedback-list" role="list">
                             {items.into_iter().map(|(text, status, at, score)| view! {
                                 <li><StatusBadge status=Signal::stored(status) />" "<time>{day(at)}</time>
-                                    {score.map(|s| format!(" · score {s}"))}<p>{text}</p></li>
+                                    {score.map(|score| format!(" · {}", t_string!(i18n, member.score, score)))}<p>{text}</p></li>
                             }).collect_view()}
                         </ul>
                     }
@@ -326,6 +340,7 @@ fn FeedbackSection(id: MemberId) -> impl IntoView {
 #[component]
 fn RemoveMember(id: MemberId) -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let navigate = use_navigate();
     let confirming = RwSignal::new(false);
     let remove = move |_| {
@@ -338,22 +353,22 @@ fn RemoveMember(id: MemberId) -> impl IntoView {
                         navigate(&Section::Members.href(group), Default::default());
                     }
                 }
-                Err(failure) => app.alert.set(Some(failure.to_string())),
+                Err(failure) => app.alert.set(Some(failure.into())),
             }
         });
     };
     view! {
         <section class="card danger-zone" aria-labelledby="remove-heading">
-            <h2 id="remove-heading">"Remove from the group"</h2>
-            <p>"To record that someone left, mark them as left above. Removing erases their record for every organizer; their feedback stays, without their name."</p>
+            <h2 id="remove-heading">{t!(i18n, member.remove_heading)}</h2>
+            <p>{t!(i18n, member.remove_lead)}</p>
             <Show when=move || confirming.get() fallback=move || view! {
-                <button type="button" class="danger" on:click=move |_| confirming.set(true)>"Remove member…"</button>
+                <button type="button" class="danger" on:click=move |_| confirming.set(true)>{t!(i18n, member.remove)}</button>
             }>
-                <div class="confirm" role="alertdialog" aria-label="Confirm removal">
-                    <p>"Erase this member? This cannot be undone."</p>
+                <div class="confirm" role="alertdialog" aria-label=move || t_string!(i18n, member.confirm_removal)>
+                    <p>{t!(i18n, member.erase_question)}</p>
                     <div class="actions">
-                        <button type="button" class="danger" on:click=remove.clone()>"Erase member"</button>
-                        <button type="button" on:click=move |_| confirming.set(false)>"Keep"</button>
+                        <button type="button" class="danger" on:click=remove.clone()>{t!(i18n, member.erase)}</button>
+                        <button type="button" on:click=move |_| confirming.set(false)>{t!(i18n, member.keep)}</button>
                     </div>
                 </div>
             </Show>

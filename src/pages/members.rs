@@ -6,10 +6,12 @@ use cohort_model::{
 };
 use leptos::prelude::*;
 
-use super::use_page_title;
+use super::{number, use_page_title};
 use crate::forms::{FormAlert, FormError, TextField};
+use crate::i18n::{t, t_string, use_i18n};
 use crate::sections::Section;
 use crate::state::{now, use_app};
+use crate::words::{self, Notice};
 
 /// Rows per page: enough to scan, few enough to render in a frame.
 const PAGE_SIZE: usize = 25;
@@ -27,7 +29,8 @@ struct MemberList {
 /// The members of the open group.
 #[component]
 pub fn MembersPage() -> impl IntoView {
-    use_page_title(|| "Members".to_owned());
+    let i18n = use_i18n();
+    use_page_title(move || t_string!(i18n, section.members).to_owned());
     let app = use_app();
     let search = RwSignal::new(String::new());
     let status = RwSignal::new(String::new());
@@ -119,76 +122,77 @@ pub fn MembersPage() -> impl IntoView {
     view! {
         <article class="members">
             <header class="page-header">
-                <h1>"Members"</h1>
+                <h1>{t!(i18n, section.members)}</h1>
                 <p class="count" role="status" aria-live="polite">
                     {move || {
                         let shown = result.with(|list| list.ids.len());
+                        let total = total();
                         if !app.shown.get() {
-                            "Loading members…".to_owned()
-                        } else if shown == total() {
-                            format!("{shown} {}", if shown == 1 { "member" } else { "members" })
+                            t_string!(i18n, members.loading).to_owned()
+                        } else if shown == total {
+                            super::count!(i18n, members.count, shown)
                         } else {
-                            format!("{shown} of {} members", total())
+                            t_string!(i18n, members.count_of, shown = number(shown), total = number(total))
                         }
                     }}
                 </p>
                 <button type="button" class="primary" aria-expanded=move || adding.get().to_string()
-                    on:click=move |_| adding.update(|open| *open = !*open)>"Add member"</button>
+                    on:click=move |_| adding.update(|open| *open = !*open)>{t!(i18n, members.add)}</button>
             </header>
             <Show when=move || adding.get()>
                 <AddMember done=move || adding.set(false) />
             </Show>
             <div class="toolbar" role="search">
                 <div class="field grow">
-                    <label for="member-search">"Search"</label>
-                    <input id="member-search" type="search" placeholder="Name, contact or tag"
+                    <label for="member-search">{t!(i18n, common.search)}</label>
+                    <input id="member-search" type="search" placeholder=move || t_string!(i18n, members.search_placeholder)
                         prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev)) />
                 </div>
                 <div class="field">
-                    <label for="member-status">"Status"</label>
+                    <label for="member-status">{t!(i18n, field.status)}</label>
                     <select id="member-status" on:change=move |ev| status.set(event_target_value(&ev)) prop:value=move || status.get()>
-                        <option value="">"Any"</option>
-                        {MemberStatus::ALL.map(|s| view! { <option value=s.key()>{s.label()}</option> })}
+                        <option value="">{t!(i18n, common.any)}</option>
+                        {MemberStatus::ALL.map(|s| view! { <option value=s.key()>{move || words::member_status(i18n.get_locale(), s)}</option> })}
                     </select>
                 </div>
                 <div class="field">
-                    <label for="member-tag">"Tag"</label>
+                    <label for="member-tag">{t!(i18n, field.tag)}</label>
                     <select id="member-tag" on:change=move |ev| tag.set(event_target_value(&ev)) prop:value=move || tag.get()>
-                        <option value="">"Any"</option>
+                        <option value="">{t!(i18n, common.any)}</option>
                         {move || tags.get().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
-                    <label for="member-role">"Role"</label>
+                    <label for="member-role">{t!(i18n, members.role)}</label>
                     <select id="member-role" on:change=move |ev| role.set(event_target_value(&ev)) prop:value=move || role.get()>
-                        <option value="">"Any"</option>
-                        <option value="none">"No role"</option>
+                        <option value="">{t!(i18n, common.any)}</option>
+                        <option value="none">{t!(i18n, members.no_role)}</option>
                         {move || roles.get().into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
-                    <label for="member-sort">"Sort by"</label>
+                    <label for="member-sort">{t!(i18n, common.sort_by)}</label>
                     <select id="member-sort" on:change=move |ev| sort.set(event_target_value(&ev)) prop:value=move || sort.get()>
-                        <option value="name">"Name"</option>
-                        <option value="status">"Status"</option>
-                        <option value="joined">"Joined"</option>
-                        <option value="added">"Added"</option>
+                        <option value="name">{t!(i18n, field.name)}</option>
+                        <option value="status">{t!(i18n, field.status)}</option>
+                        <option value="joined">{t!(i18n, field.joined)}</option>
+                        <option value="added">{t!(i18n, members.added)}</option>
                     </select>
                 </div>
                 <button type="button" class="sort-direction" aria-pressed=move || descending.get().to_string()
                     on:click=move |_| descending.update(|d| *d = !*d)>
-                    {move || if descending.get() { "Descending" } else { "Ascending" }}
+                    {move || if descending.get() { t_string!(i18n, common.descending) } else { t_string!(i18n, common.ascending) }}
                 </button>
             </div>
             <div class="table-wrap">
                 <table class="member-table">
                     <thead>
                         <tr>
-                            <th scope="col">"Name"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col" class="wide">"Contact"</th>
-                            <th scope="col" class="wide">"Tags"</th>
-                            <th scope="col" class="wide">"Joined"</th>
+                            <th scope="col">{t!(i18n, field.name)}</th>
+                            <th scope="col">{t!(i18n, field.status)}</th>
+                            <th scope="col" class="wide">{t!(i18n, members.contact)}</th>
+                            <th scope="col" class="wide">{t!(i18n, field.tags)}</th>
+                            <th scope="col" class="wide">{t!(i18n, field.joined)}</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -199,10 +203,10 @@ pub fn MembersPage() -> impl IntoView {
                 </table>
             </div>
             <Show when=move || { pages() > 1 }>
-                <nav class="pager" aria-label="Pages of members">
-                    <button type="button" disabled=move || page() == 0 on:click=move |_| turn(-1)>"Previous"</button>
-                    <span>{move || format!("Page {} of {}", page() + 1, pages())}</span>
-                    <button type="button" disabled=move || page() + 1 >= pages() on:click=move |_| turn(1)>"Next"</button>
+                <nav class="pager" aria-label=move || t_string!(i18n, members.pages)>
+                    <button type="button" disabled=move || page() == 0 on:click=move |_| turn(-1)>{t!(i18n, common.previous)}</button>
+                    <span>{move || t_string!(i18n, common.page_of, page = number(page() + 1), pages = number(pages()))}</span>
+                    <button type="button" disabled=move || page() + 1 >= pages() on:click=move |_| turn(1)>{t!(i18n, common.next)}</button>
                 </nav>
             </Show>
         </article>
@@ -216,6 +220,7 @@ fn MemberRow(
     id: MemberId,
 ) -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let member = {
         let id = id.clone();
         move || app.view.members().at_key(id.clone()).try_get()
@@ -238,11 +243,12 @@ fn MemberRow(
                 })
                 .await
             {
-                app.alert.set(Some(failure.to_string()));
+                app.alert.set(Some(failure.into()));
             }
         });
     };
     move || {
+        let locale = i18n.get_locale();
         member().map(|m| {
             let current = m.status;
             let moves: Vec<MemberStatus> = MemberStatus::ALL.into_iter().filter(|s| *s == current || current.can_become(*s)).collect();
@@ -252,13 +258,13 @@ fn MemberRow(
                 .cloned()
                 .unwrap_or_default();
             let tags = m.tags.iter().cloned().collect::<Vec<_>>().join(", ");
-            let label = format!("Status of {}", m.name);
+            let label = t_string!(i18n, members.status_of, name = &m.name);
             view! {
                 <tr data-member=m.id.to_string() data-status=current.key()>
                     <th scope="row"><a href=href.clone()>{m.name.clone()}</a></th>
                     <td>
                         <select class="status-select" data-status=current.key() aria-label=label on:change=change_status.clone()>
-                            {moves.into_iter().map(|s| view! { <option value=s.key() prop:selected=s == current>{s.label()}</option> }).collect_view()}
+                            {moves.into_iter().map(|s| view! { <option value=s.key() prop:selected=s == current>{words::member_status(locale, s)}</option> }).collect_view()}
                         </select>
                     </td>
                     <td class="wide">{contact}</td>
@@ -277,6 +283,7 @@ fn AddMember(
     done: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let phone = RwSignal::new(String::new());
@@ -292,10 +299,7 @@ fn AddMember(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Ok(id) = MemberId::random() else {
-            error.set(Some(FormError {
-                field: None,
-                message: "This browser gave no random numbers to make an id.".into(),
-            }));
+            error.set(Some(Notice::NoRandom.into()));
             return;
         };
         let draft = MemberDraft {
@@ -306,7 +310,7 @@ fn AddMember(
             other_contact: other.get_untracked(),
             tags: tags
                 .get_untracked()
-                .split(',')
+                .split([',', '，', '、'])
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .map(str::to_owned)
@@ -337,31 +341,31 @@ fn AddMember(
     };
     view! {
         <form class="card add-member" on:submit=submit aria-labelledby="add-member-heading" novalidate>
-            <h2 id="add-member-heading">"Add a member"</h2>
+            <h2 id="add-member-heading">{t!(i18n, members.add_heading)}</h2>
             <div class="form-grid">
-                <TextField id="new-name" label="Name" field=Field::Name value=name error required=true />
+                <TextField id="new-name" field=Field::Name value=name error required=true />
                 <div class="field">
-                    <label for="new-status">"Status"</label>
+                    <label for="new-status">{t!(i18n, field.status)}</label>
                     <select id="new-status" on:change=move |ev| status.set(event_target_value(&ev))>
-                        <option value="applicant" selected=true>"Applicant"</option>
-                        <option value="active">"Active"</option>
+                        <option value="applicant" selected=true>{t!(i18n, member_status.applicant)}</option>
+                        <option value="active">{t!(i18n, member_status.active)}</option>
                     </select>
                 </div>
-                <TextField id="new-email" label="Email" field=Field::Email value=email error kind="email" />
-                <TextField id="new-phone" label="Phone" field=Field::Phone value=phone error kind="tel" />
-                <TextField id="new-wechat" label="WeChat ID" field=Field::Wechat value=wechat error />
-                <TextField id="new-other" label="Other contact" field=Field::OtherContact value=other error />
-                <TextField id="new-tags" label="Tags" field=Field::Tag value=tags error hint="Separate tags with commas" />
-                <TextField id="new-source" label="Source channel" field=Field::Source value=source error hint="Referral, event, form…" />
-                <TextField id="new-joined" label="Joined" field=Field::Joined value=joined error kind="date" />
+                <TextField id="new-email" field=Field::Email value=email error kind="email" />
+                <TextField id="new-phone" field=Field::Phone value=phone error kind="tel" />
+                <TextField id="new-wechat" field=Field::Wechat value=wechat error />
+                <TextField id="new-other" field=Field::OtherContact value=other error />
+                <TextField id="new-tags" label=move || t_string!(i18n, field.tags) field=Field::Tag value=tags error hint=move || t_string!(i18n, members.tags_hint) />
+                <TextField id="new-source" field=Field::Source value=source error hint=move || t_string!(i18n, members.source_hint) />
+                <TextField id="new-joined" field=Field::Joined value=joined error kind="date" />
             </div>
-            <TextField id="new-notes" label="Notes" field=Field::Notes value=notes error multiline=true />
+            <TextField id="new-notes" field=Field::Notes value=notes error multiline=true />
             <FormAlert error />
             <div class="actions">
                 <button type="submit" class="primary" disabled=move || saving.get()>
-                    {move || if saving.get() { "Saving…" } else { "Add member" }}
+                    {move || if saving.get() { t_string!(i18n, common.saving) } else { t_string!(i18n, members.add) }}
                 </button>
-                <button type="button" on:click=move |_| done()>"Cancel"</button>
+                <button type="button" on:click=move |_| done()>{t!(i18n, common.cancel)}</button>
             </div>
         </form>
     }

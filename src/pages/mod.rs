@@ -16,6 +16,7 @@ use cohort_model::{FeedbackStatus, MemberStatus, Millis};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::i18n::{Locale, t, t_string, use_i18n};
 use crate::sections::Section;
 
 /// What a section is for, until its screens arrive.
@@ -24,14 +25,15 @@ pub fn SectionOverview(
     /// The section to describe.
     section: Section,
 ) -> impl IntoView {
-    use_page_title(move || section.title().to_owned());
+    let i18n = use_i18n();
+    use_page_title(move || section.title(i18n.get_locale()).to_owned());
     view! {
         <article class="section-overview">
             <header class="page-header">
-                <h1>{section.title()}</h1>
-                <span class="badge">"Coming soon"</span>
+                <h1>{move || section.title(i18n.get_locale())}</h1>
+                <span class="badge">{t!(i18n, shell.coming_soon)}</span>
             </header>
-            <p class="lead">{section.summary()}</p>
+            <p class="lead">{move || section.summary(i18n.get_locale())}</p>
         </article>
     }
 }
@@ -39,13 +41,14 @@ pub fn SectionOverview(
 /// Shown for any address the app does not know.
 #[component]
 pub fn NotFound() -> impl IntoView {
-    use_page_title(|| "Page not found".to_owned());
+    let i18n = use_i18n();
+    use_page_title(move || t_string!(i18n, shell.not_found).to_owned());
     view! {
         <article class="section-overview">
-            <h1>"Page not found"</h1>
-            <p class="lead">"There is nothing at this address."</p>
+            <h1>{t!(i18n, shell.not_found)}</h1>
+            <p class="lead">{t!(i18n, shell.not_found_lead)}</p>
             <p>
-                <A href="/">"See your groups"</A>
+                <A href="/">{t!(i18n, common.see_groups)}</A>
             </p>
         </article>
     }
@@ -55,8 +58,9 @@ pub fn NotFound() -> impl IntoView {
 #[component]
 pub fn WhenShown(children: ChildrenFn) -> impl IntoView {
     let app = crate::state::use_app();
+    let i18n = use_i18n();
     view! {
-        <Show when=move || app.shown.get() fallback=|| view! { <p class="boot" role="status">"Opening the group…"</p> }>
+        <Show when=move || app.shown.get() fallback=move || view! { <p class="boot" role="status">{t!(i18n, shell.opening)}</p> }>
             {children()}
         </Show>
     }
@@ -67,28 +71,77 @@ pub fn use_page_title(title: impl Fn() -> String + Send + Sync + 'static) {
     Effect::new(move |_| document().set_title(&format!("{} · Cohort", title())));
 }
 
-/// A date as organizers read it, in their time zone: "23 Nov 2026".
+/// The language the browser's `Intl` formats in: the chosen one (tracked).
+pub fn intl_locale() -> String {
+    use_i18n().get_locale().to_string()
+}
+
+/// A date as organizers read it, in their time zone and language: "23 Nov 2026",
+/// "2026年11月23日".
 pub fn day(at: Millis) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
     let options = js_sys::Object::new();
     for (key, value) in [("day", "numeric"), ("month", "short"), ("year", "numeric")] {
         let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
     }
-    String::from(date.to_locale_date_string("default", &options))
+    String::from(date.to_locale_date_string(&intl_locale(), &options))
+}
+
+/// A count as the chosen language writes it: "10,000".
+pub fn number(n: usize) -> String {
+    let format = js_sys::Intl::NumberFormat::new(
+        &js_sys::Array::of1(&intl_locale().into()),
+        &js_sys::Object::new(),
+    );
+    format
+        .format()
+        .call1(&format, &wasm_bindgen::JsValue::from_f64(n as f64))
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| n.to_string())
+}
+
+/// Whether the chosen language uses its singular form for `n`, by the browser's CLDR plural
+/// rules (`Intl.PluralRules`): in English for 1, in Chinese never.
+pub fn is_one(n: usize) -> bool {
+    let rules = js_sys::Intl::PluralRules::new(
+        &js_sys::Array::of1(&intl_locale().into()),
+        &js_sys::Object::new(),
+    );
+    rules.select(n as f64) == "one"
+}
+
+/// A count in words, in the form the chosen language uses for it: the translation's
+/// `key.one` or `key.other`, with the number written as the language writes it.
+macro_rules! count {
+    ($i18n:expr, $($key:ident).+, $n:expr) => {{
+        let n: usize = $n;
+        if $crate::pages::is_one(n) {
+            $crate::i18n::t_string!($i18n, $($key).+.one, n = $crate::pages::number(n))
+        } else {
+            $crate::i18n::t_string!($i18n, $($key).+.other, n = $crate::pages::number(n))
+        }
+    }};
+}
+pub(crate) use count;
+
+/// Names in a list: "Ana, Ben" or "张伟、李娜".
+pub fn list(names: &[String]) -> String {
+    names.join(t_string!(use_i18n(), common.list_separator))
 }
 
 /// A lifecycle status as a badge shows it: a stored key (for its look) and a label.
 pub trait Status: Copy + Send + Sync + 'static {
     fn key(self) -> &'static str;
-    fn label(self) -> &'static str;
+    fn label(self, locale: Locale) -> &'static str;
 }
 
 impl Status for MemberStatus {
     fn key(self) -> &'static str {
         MemberStatus::key(self)
     }
-    fn label(self) -> &'static str {
-        MemberStatus::label(self)
+    fn label(self, locale: Locale) -> &'static str {
+        crate::words::member_status(locale, self)
     }
 }
 
@@ -96,8 +149,8 @@ impl Status for FeedbackStatus {
     fn key(self) -> &'static str {
         FeedbackStatus::key(self)
     }
-    fn label(self) -> &'static str {
-        FeedbackStatus::label(self)
+    fn label(self, locale: Locale) -> &'static str {
+        crate::words::feedback_status(locale, self)
     }
 }
 
@@ -107,5 +160,6 @@ pub fn StatusBadge<S: Status>(
     /// The status shown.
     status: Signal<S>,
 ) -> impl IntoView {
-    view! { <span class="status" data-status=move || status.get().key()>{move || status.get().label()}</span> }
+    let i18n = use_i18n();
+    view! { <span class="status" data-status=move || status.get().key()>{move || status.get().label(i18n.get_locale())}</span> }
 }

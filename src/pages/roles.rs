@@ -7,7 +7,8 @@ use leptos::prelude::*;
 
 use super::member::InlineField;
 use super::{WhenShown, use_page_title};
-use crate::forms::{FormAlert, FormError, MemberPicker, TextField};
+use crate::forms::{FormAlert, FormError, MemberPicker, TextField, notice_text};
+use crate::i18n::{t, t_string, use_i18n};
 use crate::sections::Section;
 use crate::state::use_app;
 
@@ -17,7 +18,8 @@ const UNASSIGNED_LISTED: usize = 20;
 /// The roles of the open group.
 #[component]
 pub fn RolesPage() -> impl IntoView {
-    use_page_title(|| "Roles".to_owned());
+    let i18n = use_i18n();
+    use_page_title(move || t_string!(i18n, section.roles).to_owned());
     let app = use_app();
     let role_ids = Memo::new(move |_| {
         app.view.roles().with(|roles| {
@@ -46,18 +48,24 @@ pub fn RolesPage() -> impl IntoView {
     view! {
         <WhenShown>
         <article class="roles">
-            <header class="page-header"><h1>"Roles"</h1></header>
+            <header class="page-header"><h1>{t!(i18n, section.roles)}</h1></header>
             <section class="card flags" aria-labelledby="gaps-heading">
-                <h2 id="gaps-heading">"Gaps"</h2>
-                <p class="flag" data-flag="roles-without-holder">{move || match without_holder() {
-                    0 => "Every role has a holder.".to_owned(),
-                    1 => "1 role has no holder.".to_owned(),
-                    n => format!("{n} roles have no holder."),
+                <h2 id="gaps-heading">{t!(i18n, roles.gaps)}</h2>
+                <p class="flag" data-flag="roles-without-holder">{move || {
+                    let n = without_holder();
+                    if n == 0 {
+                        t_string!(i18n, roles.all_held).to_owned()
+                    } else {
+                        super::count!(i18n, roles.without_holder, n)
+                    }
                 }}</p>
-                <p class="flag" data-flag="members-without-role">{move || match unassigned.with(Vec::len) {
-                    0 => "Every current member holds a role.".to_owned(),
-                    1 => "1 current member holds no role:".to_owned(),
-                    n => format!("{n} current members hold no role:"),
+                <p class="flag" data-flag="members-without-role">{move || {
+                    let n = unassigned.with(Vec::len);
+                    if n == 0 {
+                        t_string!(i18n, roles.all_hold_roles).to_owned()
+                    } else {
+                        super::count!(i18n, roles.without_role, n)
+                    }
                 }}</p>
                 <ul class="chips" role="list">
                     {move || unassigned.get().into_iter().take(UNASSIGNED_LISTED).map(|(id, name)| view! {
@@ -81,6 +89,7 @@ fn RoleCard(
     id: RoleId,
 ) -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let role = {
         let id = id.clone();
         Memo::new(move |_| app.view.roles().at_key(id.clone()).try_get())
@@ -100,7 +109,8 @@ fn RoleCard(
             .unwrap_or_default()
     };
     let chosen = RwSignal::new(None::<MemberId>);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<cohort_model::protocol::Failure>);
+    let message = notice_text(error);
     let send = move |action: Action| {
         app.apply_then(action, error, move || chosen.set(None));
     };
@@ -157,19 +167,19 @@ fn RoleCard(
             <header class="role-header">
                 <h2>{move || name.get()}</h2>
                 <Show when=move || holders.with(Vec::is_empty)>
-                    <span class="badge warn">"No holder"</span>
+                    <span class="badge warn">{t!(i18n, roles.no_holder)}</span>
                 </Show>
             </header>
             <div class="form-grid">
-                <InlineField id=name_id label="Role name" field=Field::RoleName value=name action=set_name />
+                <InlineField id=name_id field=Field::RoleName value=name action=set_name />
             </div>
-            <InlineField id=text_id label="Responsibilities" field=Field::Responsibilities multiline=true value=responsibilities action=set_text />
-            <h3>"Holders"</h3>
+            <InlineField id=text_id field=Field::Responsibilities multiline=true value=responsibilities action=set_text />
+            <h3>{t!(i18n, roles.holders)}</h3>
             <ul class="chips" role="list">
                 {move || holders.get().into_iter().map(|member| {
                     let role = id.clone();
                     let name = name_of(&member);
-                    let label = format!("Take {name} off this role");
+                    let label = t_string!(i18n, roles.take_off, name = &name);
                     view! {
                         <li class="chip">{name}
                             <button type="button" class="chip-remove" aria-label=label
@@ -179,12 +189,12 @@ fn RoleCard(
                 }).collect_view()}
             </ul>
             <div class="inline-form">
-                <MemberPicker id=picker_id label="Add a holder" chosen exclude=Signal::derive(move || holders.get()) />
-                <button type="button" disabled=move || chosen.with(Option::is_none) on:click=assign>"Add holder"</button>
+                <MemberPicker id=picker_id label=move || t_string!(i18n, roles.add_holder_label) chosen exclude=Signal::derive(move || holders.get()) />
+                <button type="button" disabled=move || chosen.with(Option::is_none) on:click=assign>{t!(i18n, roles.add_holder)}</button>
             </div>
-            <p class="form-alert" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
+            <p class="form-alert" role="alert" hidden=move || error.with(Option::is_none)>{message}</p>
             <div class="actions">
-                <button type="button" class="danger" on:click=remove>"Delete role"</button>
+                <button type="button" class="danger" on:click=remove>{t!(i18n, roles.delete)}</button>
             </div>
         </section>
     }
@@ -194,12 +204,16 @@ fn RoleCard(
 #[component]
 fn AddRole() -> impl IntoView {
     let app = use_app();
+    let i18n = use_i18n();
     let name = RwSignal::new(String::new());
     let responsibilities = RwSignal::new(String::new());
     let error = RwSignal::new(None::<FormError>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Ok(id) = RoleId::random() else { return };
+        let Ok(id) = RoleId::random() else {
+            error.set(Some(crate::words::Notice::NoRandom.into()));
+            return;
+        };
         let draft = RoleDraft {
             name: name.get_untracked(),
             responsibilities: responsibilities.get_untracked(),
@@ -217,11 +231,11 @@ fn AddRole() -> impl IntoView {
     };
     view! {
         <form class="card add-role" on:submit=submit aria-labelledby="add-role-heading" novalidate>
-            <h2 id="add-role-heading">"Add a role"</h2>
-            <TextField id="new-role-name" label="Role name" field=Field::RoleName value=name error required=true />
-            <TextField id="new-role-resp" label="Responsibilities" field=Field::Responsibilities value=responsibilities error multiline=true />
+            <h2 id="add-role-heading">{t!(i18n, roles.add_heading)}</h2>
+            <TextField id="new-role-name" field=Field::RoleName value=name error required=true />
+            <TextField id="new-role-resp" field=Field::Responsibilities value=responsibilities error multiline=true />
             <FormAlert error />
-            <button type="submit" class="primary">"Add role"</button>
+            <button type="submit" class="primary">{t!(i18n, roles.add)}</button>
         </form>
     }
 }

@@ -86,6 +86,12 @@ pub enum Failure {
          whoever shared it to open Cohort while online so the relay gets the group"
     )]
     NotOnRelay,
+    /// The page's own: the storage worker did not start or stopped, so nothing answers.
+    #[error(
+        "Cohort could not start its storage worker, so nothing can be shown or saved. Reload the \
+         page; if this keeps happening, use an up-to-date browser."
+    )]
+    WorkerDown,
 }
 
 /// A storage failure, with what the organizer can do about it.

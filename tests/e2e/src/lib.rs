@@ -433,7 +433,12 @@ impl Browser {
         self.click("a.brand").await?;
         self.fill("#group-name", name).await?;
         self.click("form.create-group button[type=submit]").await?;
-        self.wait_until("location.pathname.startsWith('/g/') && document.querySelector('main h1')?.textContent === 'Members'").await?;
+        // The members page, in whatever language the browser speaks.
+        self.wait_until(
+            "location.pathname.startsWith('/g/') && location.pathname.endsWith('/members') \
+             && document.querySelector('article.members h1') !== null",
+        )
+        .await?;
         let path = self.current_url().await?.path().to_owned();
         Ok(path.trim_end_matches("/members").to_owned())
     }
@@ -444,6 +449,32 @@ impl Browser {
         self.fill("#new-name", name).await?;
         self.fill("#new-email", email).await?;
         self.click("form.add-member button[type=submit]").await
+    }
+
+    /// The words in Latin letters that the page shows, as text or as an accessible name,
+    /// placeholder or tooltip, other than `allowed`: on a page in Chinese, the ones left
+    /// untranslated (or a translation key shown raw, such as `members.count`).
+    pub async fn latin_words(&self, allowed: &[&str]) -> Result<Vec<String>> {
+        let shown = self
+            .eval(
+                "(() => {
+                    const texts = [document.body.innerText, document.title];
+                    for (const element of document.querySelectorAll('[aria-label], [placeholder], [title]')) {
+                        for (const name of ['aria-label', 'placeholder', 'title']) {
+                            const value = element.getAttribute(name);
+                            if (value) texts.push(value);
+                        }
+                    }
+                    return [...new Set(texts.join('\\n').match(/[A-Za-z][A-Za-z.'_-]*/g) || [])];
+                })()",
+            )
+            .await?;
+        let words: Vec<String> = serde_json::from_value(shown)
+            .map_err(|e| HarnessError::Answer(format!("not a list of words: {e}")))?;
+        Ok(words
+            .into_iter()
+            .filter(|word| !allowed.contains(&word.as_str()))
+            .collect())
     }
 
     /// Evaluates a JavaScript expression in the page and returns its value.

@@ -196,3 +196,84 @@ async fn the_language_follows_the_browser_then_the_choice_kept_on_the_device() -
     assert_eq!(browser.console_errors().await?, Vec::<String>::new());
     browser.close().await
 }
+
+/// The Latin words a Chinese screen may show: the product's name, English named in itself in
+/// the language setting, technical names in hints (addresses, a date pattern, the file type).
+const LATIN_IN_CHINESE: &[&str] = &[
+    "Cohort",
+    "English",
+    "automerge",
+    "automerge-repo",
+    "wss",
+    "ws",
+    "sync.example.org",
+    "sync",
+    "name",
+    "example.org",
+    "YYYY-MM-DD",
+];
+
+/// Fails with the untranslated words of the page at `what`, if any.
+async fn speaks_only_chinese(browser: &harness::Browser, what: &str) -> Result<()> {
+    let words = browser.latin_words(LATIN_IN_CHINESE).await?;
+    if words.is_empty() {
+        Ok(())
+    } else {
+        Err(harness::HarnessError::Answer(format!(
+            "{what} shows untranslated words: {words:?}"
+        )))
+    }
+}
+
+#[tokio::test]
+async fn every_screen_is_in_chinese_for_a_chinese_browser() -> Result<()> {
+    let relay = harness::Relay::start()?;
+    let browser = harness::Browser::launch_in_language(Viewport::Desktop, "zh-CN").await?;
+    browser.goto(relay.url()).await?;
+    browser.wait_for("main h1").await?;
+    speaks_only_chinese(&browser, "the groups page").await?;
+
+    let group = browser.create_group("读书会").await?;
+    // An empty add-member form refused: the error is in Chinese too.
+    browser.click("button[aria-expanded]").await?;
+    browser.click("form.add-member button[type=submit]").await?;
+    browser
+        .wait_until("document.querySelector('#new-name-error')?.textContent === '请填写姓名'")
+        .await?;
+    speaks_only_chinese(&browser, "the members page with the add form").await?;
+
+    browser.fill("#new-name", "张伟").await?;
+    browser.click("form.add-member button[type=submit]").await?;
+    browser.wait_for("tr[data-member] a").await?;
+    browser
+        .wait_until("document.querySelector('p.count')?.textContent === '1 名成员'")
+        .await?;
+    speaks_only_chinese(&browser, "the members page").await?;
+
+    browser.click("tr[data-member] a").await?;
+    browser.wait_for("h1.member-name").await?;
+    speaks_only_chinese(&browser, "a member's page").await?;
+    browser.click("details.share summary").await?;
+    speaks_only_chinese(&browser, "the share panel").await?;
+    browser.click("details.share summary").await?;
+
+    for slug in [
+        "roles",
+        "feedback",
+        "key-users",
+        "activities",
+        "analytics",
+        "nowhere",
+    ] {
+        browser
+            .goto(&format!("{}{}/{slug}", relay.url(), &group[1..]))
+            .await?;
+        browser.wait_for("main h1").await?;
+        if slug == "feedback" {
+            browser.click("button[aria-expanded]").await?;
+        }
+        speaks_only_chinese(&browser, slug).await?;
+    }
+    assert_eq!(browser.console_errors().await?, Vec::<String>::new());
+    browser.close().await
+}

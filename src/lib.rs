@@ -28,6 +28,7 @@ mod relay_address;
 mod sections;
 mod shell;
 mod state;
+mod update;
 mod words;
 
 pub use sections::Section;

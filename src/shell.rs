@@ -35,6 +35,8 @@ pub fn App() -> impl IntoView {
 fn Shell() -> impl IntoView {
     crate::language::follow_the_saved_choice();
     let i18n = use_i18n();
+    let update_ready = RwSignal::new(false);
+    crate::update::register(use_app(), update_ready);
     view! {
         <Router>
             <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
@@ -51,6 +53,7 @@ fn Shell() -> impl IntoView {
                 </header>
                 <SectionNav />
                 <main id="main" class="page" tabindex="-1">
+                    <crate::update::UpdateBanner ready=update_ready />
                     <Alert />
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=GroupsPage />

@@ -364,6 +364,24 @@ impl AppState {
         });
     }
 
+    /// Resolves once the worker has handled, and stored, everything asked of it before (it
+    /// handles one request at a time, storing before the next). A field being typed in is
+    /// left first, which saves it.
+    pub async fn settle(self) {
+        if let Some(field) = document()
+            .active_element()
+            .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = field.blur();
+        }
+        // The field saves from a task of its own: let it ask first.
+        let turn = js_sys::Promise::new(&mut |resolve, _| {
+            let _ = window().set_timeout_with_callback(&resolve);
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(turn).await;
+        let _ = self.request(Request::ListGroups).await;
+    }
+
     /// Applies an action to the open group; the view follows through the worker's update.
     pub async fn apply(self, action: Action) -> Result<(), Failure> {
         self.request(Request::Apply {

@@ -25,7 +25,7 @@ pub fn RolesPage() -> impl IntoView {
         app.view.roles().with(|roles| {
             let mut roles: Vec<_> = roles
                 .values()
-                .map(|r| (r.name.to_lowercase(), r.id.clone()))
+                .map(|r| (cohort_model::pinyin::sort_key(&r.name), r.id.clone()))
                 .collect();
             roles.sort();
             roles.into_iter().map(|(_, id)| id).collect::<Vec<_>>()

@@ -7,6 +7,7 @@
 mod action;
 mod doc;
 mod ids;
+pub mod pinyin;
 pub mod protocol;
 mod query;
 mod records;

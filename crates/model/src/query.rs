@@ -29,7 +29,7 @@ pub enum MemberSort {
 /// What the members table shows: a search, filters and an order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberQuery {
-    /// Matches names, contacts and tags, ignoring case.
+    /// Matches names (also by pinyin: "zw" finds 张伟), contacts and tags, ignoring case.
     pub search: String,
     pub status: Option<MemberStatus>,
     pub tag: Option<String>,
@@ -38,7 +38,8 @@ pub struct MemberQuery {
     pub descending: bool,
 }
 
-/// Where a member sorts: the column's value, then the name, then the id (so no two tie).
+/// Where a member sorts: the column's value, then the name by pinyin, then the id (so no two
+/// tie).
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct SortKey {
     column: Column,
@@ -143,15 +144,10 @@ impl MemberQuery {
         };
         SortKey {
             column,
-            name: fold(&member.name),
+            name: crate::pinyin::sort_key(&member.name),
             id: member.id.clone(),
         }
     }
-}
-
-/// A name as it sorts: case does not matter.
-fn fold(name: &str) -> String {
-    name.to_lowercase()
 }
 
 fn matches_search(member: &Member, needle: &str) -> bool {
@@ -166,6 +162,7 @@ fn matches_search(member: &Member, needle: &str) -> bool {
     .into_iter()
     .any(|field| field.to_lowercase().contains(needle))
         || member.tags.iter().any(|tag| tag.contains(needle))
+        || crate::pinyin::spells(&member.name, needle)
 }
 
 /// What the feedback inbox shows.
@@ -207,7 +204,7 @@ impl Group {
             .values()
             .filter(|m| m.status != MemberStatus::Left && !holders.contains(&m.id))
             .collect();
-        members.sort_by_cached_key(|m| fold(&m.name));
+        members.sort_by_cached_key(|m| crate::pinyin::sort_key(&m.name));
         members
     }
 
@@ -226,7 +223,7 @@ impl Group {
             .values()
             .filter(|r| r.holders.contains(member))
             .collect();
-        roles.sort_by_cached_key(|r| fold(&r.name));
+        roles.sort_by_cached_key(|r| crate::pinyin::sort_key(&r.name));
         roles
     }
 

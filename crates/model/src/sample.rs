@@ -14,6 +14,13 @@ const FAMILY: [&str; 16] = [
     "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Chen",
     "Wang", "Tanaka", "Okafor", "Haddad", "Rossi", "Garcia", "Novak",
 ];
+/// Half the members have Chinese names, as the groups Cohort is made for do.
+const GIVEN_ZH: [&str; 16] = [
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+];
+const FAMILY_ZH: [&str; 16] = [
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "曾", "单",
+];
 const TAGS: [&str; 8] = [
     "mentor",
     "newcomer",
@@ -77,8 +84,12 @@ pub fn group(members: usize, feedback: usize, seed: u64) -> Result<GroupDoc, App
         .map(|_| MemberId::from_bits(dice.next()))
         .collect();
     for (n, id) in member_ids.iter().enumerate() {
-        let given = dice.pick(&GIVEN);
-        let family = dice.pick(&FAMILY);
+        let chinese = dice.below(2) == 0;
+        let (given, family) = if chinese {
+            (dice.pick(&GIVEN_ZH), dice.pick(&FAMILY_ZH))
+        } else {
+            (dice.pick(&GIVEN), dice.pick(&FAMILY))
+        };
         let at = START + (n as Millis) * DAY / 20;
         let status = [
             MemberStatus::Applicant,
@@ -88,12 +99,20 @@ pub fn group(members: usize, feedback: usize, seed: u64) -> Result<GroupDoc, App
         actions.push(Action::AddMember {
             id: id.clone(),
             draft: MemberDraft {
-                name: format!("{given} {family} {n}"),
-                email: format!(
-                    "{}.{}{n}@example.org",
-                    given.to_lowercase(),
-                    family.to_lowercase()
-                ),
+                name: if chinese {
+                    format!("{family}{given} {n}")
+                } else {
+                    format!("{given} {family} {n}")
+                },
+                email: if chinese {
+                    format!("member{n}@example.org")
+                } else {
+                    format!(
+                        "{}.{}{n}@example.org",
+                        given.to_lowercase(),
+                        family.to_lowercase()
+                    )
+                },
                 phone: format!(
                     "+86 138 {:04} {:04}",
                     dice.below(10_000),

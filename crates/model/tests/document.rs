@@ -858,3 +858,25 @@ fn queries_search_filter_and_sort_members() {
         [&empty_role]
     );
 }
+
+#[test]
+fn chinese_names_sort_by_pinyin_among_latin_ones_and_are_found_by_it() {
+    let mut doc = GroupDoc::create("读书会", T0).unwrap();
+    for name in ["张伟", "Zoe", "安娜", "Bob", "李娜", "曾静"] {
+        add_member(&mut doc, name);
+    }
+    let group = doc.hydrate();
+    let names = |search: &str| -> Vec<String> {
+        let query = MemberQuery {
+            search: search.into(),
+            ..Default::default()
+        };
+        query.run(&group).iter().map(|m| m.name.clone()).collect()
+    };
+    assert_eq!(names(""), ["安娜", "Bob", "李娜", "曾静", "张伟", "Zoe"]);
+    assert_eq!(names("zw"), ["张伟"]);
+    assert_eq!(names("zhangwei"), ["张伟"]);
+    assert_eq!(names("na"), ["安娜", "李娜"]);
+    assert_eq!(names("zj"), ["曾静"]);
+    assert_eq!(names("张"), ["张伟"]);
+}

@@ -522,12 +522,35 @@ impl Browser {
             "downloadThroughput": -1,
             "uploadThroughput": -1,
         });
-        self.client
+        self.cdp("Network.emulateNetworkConditions", params)
+            .await
+            .map(drop)
+    }
+
+    /// Runs a DevTools protocol command on the page, such as
+    /// `Page.getInstallabilityErrors`, and returns its result.
+    pub async fn cdp(&self, command: &str, params: Value) -> Result<Value> {
+        Ok(self
+            .client
             .issue_cmd(SessionPost {
                 endpoint: "goog/cdp/execute",
-                body: json!({ "cmd": "Network.emulateNetworkConditions", "params": params }),
+                body: json!({ "cmd": command, "params": params }),
             })
-            .await?;
+            .await?)
+    }
+
+    /// Waits until the app's service worker is installed and active (it then serves the app
+    /// with no network).
+    pub async fn wait_for_service_worker(&self) -> Result<()> {
+        let script = "
+            const done = arguments[arguments.length - 1];
+            navigator.serviceWorker.ready.then(registration => {
+                const worker = registration.active;
+                if (worker.state === 'activated') return done(true);
+                worker.addEventListener('statechange', () => worker.state === 'activated' && done(true));
+            });
+        ";
+        self.execute_async(script, Vec::new()).await?;
         Ok(())
     }
 

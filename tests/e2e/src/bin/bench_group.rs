@@ -64,6 +64,79 @@ const EDIT_TO_DOM: &str = "
     select.dispatchEvent(new Event('change', { bubbles: true }));
 ";
 
+/// Searches the members table (`arguments[0]` typed into the search box), or reverses its
+/// order (`arguments[0]` null), and reports when the table showed the result, in
+/// milliseconds, with the longest main-thread task meanwhile (0 if none took 50 ms).
+const TABLE_CHANGE: &str = "
+    const [search, done] = arguments;
+    const tasks = [];
+    const observer = new PerformanceObserver(list => tasks.push(...list.getEntries().map(e => e.duration)));
+    observer.observe({ type: 'longtask' });
+    const shown = () => document.querySelector('tbody tr')?.dataset.member + '|' + document.querySelector('p.count').textContent;
+    const before = shown();
+    const start = performance.now();
+    const watcher = new MutationObserver(() => {
+        if (shown() === before) return;
+        watcher.disconnect();
+        const ms = performance.now() - start;
+        // Long tasks are reported after they end.
+        requestAnimationFrame(() => setTimeout(() => {
+            observer.disconnect();
+            done([ms, Math.max(0, ...tasks)]);
+        }, 100));
+    });
+    watcher.observe(document.querySelector('main'), { subtree: true, childList: true, characterData: true, attributes: true });
+    if (search === null) {
+        document.querySelector('.sort-direction').click();
+    } else {
+        const input = document.querySelector('#member-search');
+        input.value = search;
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+";
+
+/// Each search and order change of the members table, from the whole list: the median time
+/// to the result on screen and the longest main-thread task of any run.
+async fn table_changes(browser: &Browser) -> Result<Value> {
+    let mut report = serde_json::Map::new();
+    // Pinyin initials, a full spelling, a Chinese character, a Latin name, and re-sorting
+    // everyone (by pinyin) in the other direction.
+    let cases: [(&str, Option<&str>); 5] = [
+        ("search_pinyin_initials_zw", Some("zw")),
+        ("search_pinyin_zhangwei", Some("zhangwei")),
+        ("search_characters_张", Some("张")),
+        ("search_latin_ada", Some("ada")),
+        ("reverse_order_of_all", None),
+    ];
+    for (name, search) in cases {
+        let mut times = Vec::new();
+        let mut longest: f64 = 0.0;
+        for _ in 0..5 {
+            let measured = browser
+                .execute_async(TABLE_CHANGE, vec![json!(search)])
+                .await?;
+            times.push(number(&measured[0])?);
+            longest = longest.max(number(&measured[1])?);
+            // Back to the whole list, in name order, for the next run.
+            if search.is_some() {
+                browser.set_value("#member-search", "").await?;
+            }
+            browser
+                .wait_until("document.querySelectorAll('tbody tr').length === 25")
+                .await?;
+        }
+        eprintln!(
+            "{name}: {:.1} ms median, longest task {longest:.0} ms",
+            median(&mut times)
+        );
+        report.insert(
+            name.to_owned(),
+            json!({ "to_screen_ms_median": median(&mut times), "longest_task_ms": longest }),
+        );
+    }
+    Ok(Value::Object(report))
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -291,6 +364,7 @@ async fn main() -> Result<()> {
         dom.push(number(&times[0])?);
         frame.push(number(&times[1])?);
     }
+    let table = table_changes(&browser).await?;
     // The edits left the cached view behind the document: the next open shows the cache,
     // then the document's own view.
     let stale = open(&browser, &url).await?;
@@ -319,6 +393,7 @@ async fn main() -> Result<()> {
         "edit_to_dom_ms_median": median(&mut dom),
         "edit_to_dom_ms_max": max(&dom),
         "edit_to_next_frame_ms_median": median(&mut frame),
+        "members_table": table,
         "shared_link_open": shared,
         "stale_cache_open": {
             "first_render_ms": stale.shown,

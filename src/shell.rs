@@ -13,7 +13,8 @@ use leptos_router::{
 
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
 use crate::pages::{
-    FeedbackPage, GroupsPage, MemberPage, MembersPage, NotFound, RolesPage, SectionOverview,
+    DataPage, FeedbackPage, GroupsPage, MemberPage, MembersPage, NotFound, RolesPage,
+    SectionOverview,
 };
 use crate::sections::Section;
 use crate::state::{AppState, use_app};
@@ -60,6 +61,7 @@ fn Shell() -> impl IntoView {
                         <ParentRoute path=path!("/g/:group") view=GroupScope>
                             <Route path=path!("") view=GroupHome />
                             <Route path=path!("members/:member") view=MemberPage />
+                            <Route path=path!("data") view=DataPage />
                             <Route path=path!(":section") view=SectionPage />
                         </ParentRoute>
                     </Routes>

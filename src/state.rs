@@ -27,6 +27,15 @@ use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 /// Where Trunk puts the worker's loader (see `index.html`). Absolute: pages live at nested paths.
 const WORKER_URL: &str = "/cohort-worker_loader.js";
 
+/// Resolves in a later task, once the tasks already started have run (and sent their
+/// requests, so that one sent after this goes after theirs).
+pub async fn next_turn() {
+    let turn = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = window().set_timeout_with_callback(&resolve);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(turn).await;
+}
+
 /// Now, as the document stores times.
 pub fn now() -> Millis {
     js_sys::Date::now() as Millis
@@ -375,10 +384,7 @@ impl AppState {
             let _ = field.blur();
         }
         // The field saves from a task of its own: let it ask first.
-        let turn = js_sys::Promise::new(&mut |resolve, _| {
-            let _ = window().set_timeout_with_callback(&resolve);
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(turn).await;
+        next_turn().await;
         let _ = self.request(Request::ListGroups).await;
     }
 

@@ -4,7 +4,8 @@
 //! through `i18n.get_locale()` follows a change of language.
 
 use cohort_model::protocol::{Failure, StorageFailure, SyncState};
-use cohort_model::{FeedbackStatus, Field, Invalid, MemberStatus, Problem};
+use cohort_model::sheet::{self, Column, MatchedOn, SheetError};
+use cohort_model::{FeedbackStatus, Field, Invalid, MemberField, MemberStatus, Problem};
 
 use crate::i18n::{Locale, td_string};
 
@@ -119,6 +120,8 @@ pub fn failure(locale: Locale, failure: &Failure) -> String {
         Failure::UnknownGroup => td_string!(locale, failure.unknown_group).to_owned(),
         Failure::NotOnRelay => td_string!(locale, failure.not_on_relay).to_owned(),
         Failure::WorkerDown => td_string!(locale, shell.worker_down).to_owned(),
+        Failure::Sheet(refused) => sheet_error(locale, refused),
+        Failure::NotThisGroup => td_string!(locale, failure.not_this_group).to_owned(),
     }
 }
 
@@ -149,5 +152,121 @@ pub fn notice(locale: Locale, notice: &Notice) -> String {
         Notice::Garbled(detail) => td_string!(locale, failure.garbled, detail),
         Notice::NoRandom => td_string!(locale, common.no_random).to_owned(),
         Notice::FileUnreadable => td_string!(locale, failure.file_unreadable).to_owned(),
+    }
+}
+
+/// A size in bytes as people read it: "50.0 MB".
+fn megabytes(bytes: usize) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_048_576.0)
+}
+
+/// Why a file cannot be imported.
+pub fn sheet_error(locale: Locale, error: &SheetError) -> String {
+    match error {
+        SheetError::Empty => td_string!(locale, failure.sheet_empty).to_owned(),
+        SheetError::NotText => td_string!(locale, failure.sheet_not_text).to_owned(),
+        SheetError::TooLarge { bytes } => td_string!(
+            locale,
+            failure.sheet_too_large,
+            size = megabytes(*bytes),
+            max = megabytes(sheet::MAX_BYTES)
+        ),
+        SheetError::TooManyRows => {
+            td_string!(locale, failure.sheet_too_many_rows, max = sheet::MAX_ROWS)
+        }
+        SheetError::Malformed { row, reason } => {
+            td_string!(locale, failure.sheet_malformed, row, reason)
+        }
+        SheetError::NotASpreadsheet(reason) => {
+            td_string!(locale, failure.sheet_not_spreadsheet, reason)
+        }
+    }
+}
+
+/// What a spreadsheet column can fill, as the column menu names it.
+pub fn column(locale: Locale, column: Column) -> &'static str {
+    match column {
+        Column::Text(member_field) => field(locale, member_field.into()),
+        Column::Tags => td_string!(locale, field.tags),
+        Column::Status => td_string!(locale, field.status),
+    }
+}
+
+/// Every choice of the column menu, in the form's order.
+pub const COLUMNS: [Column; 10] = [
+    Column::Text(MemberField::Name),
+    Column::Status,
+    Column::Text(MemberField::Email),
+    Column::Text(MemberField::Phone),
+    Column::Text(MemberField::Wechat),
+    Column::Text(MemberField::OtherContact),
+    Column::Tags,
+    Column::Text(MemberField::Source),
+    Column::Text(MemberField::Joined),
+    Column::Text(MemberField::Notes),
+];
+
+/// What a row matched an existing member on.
+pub fn matched_on(locale: Locale, on: MatchedOn) -> &'static str {
+    match on {
+        MatchedOn::Phone => td_string!(locale, data.on_phone),
+        MatchedOn::Email => td_string!(locale, data.on_email),
+        MatchedOn::Wechat => td_string!(locale, data.on_wechat),
+    }
+}
+
+/// The words of spreadsheets written and read in the chosen language: sheet names, column
+/// headers (those the import recognises) and statuses; with this browser's time zone.
+pub fn sheet_words(locale: Locale) -> sheet::Words {
+    let mut words: std::collections::BTreeMap<String, String> = [
+        ("members", td_string!(locale, sheet.members)),
+        ("roles", td_string!(locale, sheet.roles)),
+        ("feedback", td_string!(locale, sheet.feedback)),
+        ("name", td_string!(locale, field.name)),
+        ("status", td_string!(locale, field.status)),
+        ("email", td_string!(locale, field.email)),
+        ("phone", td_string!(locale, field.phone)),
+        ("wechat", td_string!(locale, field.wechat)),
+        ("other_contact", td_string!(locale, field.other_contact)),
+        ("tags", td_string!(locale, field.tags)),
+        ("source", td_string!(locale, field.source)),
+        ("joined", td_string!(locale, field.joined)),
+        ("notes", td_string!(locale, field.notes)),
+        ("added", td_string!(locale, sheet.added)),
+        ("role_name", td_string!(locale, sheet.role_name)),
+        (
+            "responsibilities",
+            td_string!(locale, field.responsibilities),
+        ),
+        ("holders", td_string!(locale, sheet.holders)),
+        ("received", td_string!(locale, sheet.received)),
+        ("member", td_string!(locale, sheet.member)),
+        ("channel", td_string!(locale, field.channel)),
+        ("category", td_string!(locale, field.category)),
+        ("score", td_string!(locale, field.score)),
+        ("text", td_string!(locale, field.text)),
+        ("owner", td_string!(locale, field.owner)),
+        ("list_separator", td_string!(locale, common.list_separator)),
+    ]
+    .into_iter()
+    .map(|(key, word)| (key.to_owned(), word.to_owned()))
+    .collect();
+    for status in MemberStatus::ALL {
+        words.insert(
+            format!("member_status.{}", status.key()),
+            member_status(locale, status).to_owned(),
+        );
+    }
+    for status in FeedbackStatus::ALL {
+        words.insert(
+            format!("feedback_status.{}", status.key()),
+            feedback_status(locale, status).to_owned(),
+        );
+    }
+    // getTimezoneOffset is minutes *behind* UTC: -480 in China.
+    let behind = js_sys::Date::new_0().get_timezone_offset();
+    sheet::Words {
+        words,
+        utc_offset_minutes: -(behind as i32),
     }
 }

@@ -216,8 +216,9 @@ fn CreateGroup() -> impl IntoView {
     }
 }
 
-/// Reads a group saved as an Automerge file (by Cohort or another automerge client) into a
-/// new group on this device.
+/// Restores a group from a backup (its `.automerge` file, from Cohort or another automerge
+/// client): a group this device already has (its id is in the backup's file name) gets the
+/// backup merged in, so neither loses anything; any other becomes a new group here.
 #[component]
 fn ImportGroup() -> impl IntoView {
     let app = use_app();
@@ -226,31 +227,48 @@ fn ImportGroup() -> impl IntoView {
     let error = RwSignal::new(None::<Notice>);
     let busy = RwSignal::new(false);
     let import = move |ev: leptos::ev::Event| {
-        let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+        let Some(file) = crate::files::chosen(&ev) else {
             return;
         };
         let navigate = navigate.clone();
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let bytes = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
-            let result = match bytes {
-                Ok(buffer) => {
-                    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-                    app.request(Request::ImportGroup { bytes, at: now() })
+            let named = group_named_in(&file.name());
+            let here = app.groups.get_untracked().unwrap_or_default();
+            let existing = named.filter(|id| here.iter().any(|group| group.id == *id));
+            let result = match crate::files::read(&file).await {
+                Ok(bytes) => match existing {
+                    Some(id) => {
+                        // Open it, then merge: the worker merges into the open group.
+                        app.open_group(id);
+                        crate::state::next_turn().await;
+                        app.request(Request::MergeBackup { bytes })
+                            .await
+                            .map(|_| id)
+                            .map_err(Notice::from)
+                    }
+                    None => match app
+                        .request(Request::ImportGroup {
+                            bytes,
+                            at: now(),
+                            id: named,
+                        })
                         .await
-                        .map_err(Notice::from)
-                }
-                Err(_) => Err(Notice::FileUnreadable),
+                    {
+                        Ok(Answer::Group(summary)) => Ok(summary.id),
+                        Ok(_) => Err(Notice::FileUnreadable),
+                        Err(failure) => Err(failure.into()),
+                    },
+                },
+                Err(notice) => Err(notice),
             };
             busy.set(false);
             match result {
-                Ok(Answer::Group(summary)) => {
+                Ok(id) => {
                     error.set(None);
                     app.refresh_groups();
-                    navigate(&Section::HOME.href(summary.id), Default::default());
+                    navigate(&Section::HOME.href(id), Default::default());
                 }
-                Ok(_) => {}
                 Err(notice) => error.set(Some(notice)),
             }
         });
@@ -259,6 +277,7 @@ fn ImportGroup() -> impl IntoView {
     view! {
         <section class="card import-group" aria-labelledby="import-group-heading">
             <h2 id="import-group-heading">{t!(i18n, groups.import)}</h2>
+            <p class="hint">{t!(i18n, groups.import_hint)}</p>
             <div class="field">
                 <label for="import-file">{t!(i18n, groups.import_file)}</label>
                 <input id="import-file" type="file" accept=".automerge,application/octet-stream" on:change=import disabled=move || busy.get() />
@@ -267,4 +286,12 @@ fn ImportGroup() -> impl IntoView {
             <p class="form-alert" role="alert" hidden=move || error.with(Option::is_none)>{message}</p>
         </section>
     }
+}
+
+/// The group whose id a backup's file name holds ("读书会-2j9k….automerge", perhaps with
+/// " (1)" added by a second download).
+fn group_named_in(file_name: &str) -> Option<GroupId> {
+    file_name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find_map(|word| word.parse::<GroupId>().ok())
 }

@@ -138,6 +138,9 @@ pub fn MembersPage() -> impl IntoView {
                 </p>
                 <button type="button" class="primary" aria-expanded=move || adding.get().to_string()
                     on:click=move |_| adding.update(|open| *open = !*open)>{t!(i18n, members.add)}</button>
+                {move || app.open.get().map(|group| view! {
+                    <a class="button import-export" href=format!("/g/{group}/data")>{t!(i18n, data.link)}</a>
+                })}
             </header>
             <Show when=move || adding.get()>
                 <AddMember done=move || adding.set(false) />

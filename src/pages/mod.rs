@@ -1,11 +1,13 @@
 //! The routed pages.
 
+mod data;
 mod feedback;
 mod groups;
 mod member;
 mod members;
 mod roles;
 
+pub use data::DataPage;
 pub use feedback::FeedbackPage;
 pub use groups::GroupsPage;
 pub use member::MemberPage;

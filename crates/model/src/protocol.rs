@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::sheet::{Column, Export, ImportCounts, OnMatch, SheetError, SheetPreview, Words};
 use crate::{Action, Feedback, GroupId, Invalid, Member, Millis, Profile, Role, Update};
 
 /// A group in the list of groups kept in this browser.
@@ -42,10 +43,13 @@ pub enum Request {
     /// Saves the open group's view, so the next open shows it at once. The page sends this
     /// when it is hidden.
     SaveView,
-    /// Stores a saved Automerge document as a new group (for import and benchmarks).
+    /// Stores a saved Automerge document as a new group (for import and benchmarks): under
+    /// `id` when it is a backup of a group with that id (restored on another device, it is
+    /// the same group and syncs as one), else under a new id.
     ImportGroup {
         bytes: Vec<u8>,
         at: Millis,
+        id: Option<GroupId>,
     },
     /// Benchmark: loads the stored bytes of a group with bare Automerge and times it.
     MeasureBareLoad {
@@ -66,6 +70,53 @@ pub enum Request {
     SetDisplayName {
         name: String,
     },
+    /// Reads a spreadsheet and previews it as members of the open group: with the columns
+    /// chosen, or those guessed from its header.
+    PreviewSheet {
+        bytes: Vec<u8>,
+        columns: Option<Vec<Option<Column>>>,
+        words: Words,
+    },
+    /// Imports a spreadsheet into the open group as one change, as previewed.
+    ImportSheet {
+        bytes: Vec<u8>,
+        columns: Vec<Option<Column>>,
+        on_match: OnMatch,
+        words: Words,
+        at: Millis,
+    },
+    /// The open group, or one of its tables, as a file to download.
+    Export {
+        file: ExportFile,
+        words: Words,
+    },
+    /// Merges a backup of the open group (its `.automerge` file) into it: neither side's
+    /// changes are lost.
+    MergeBackup {
+        bytes: Vec<u8>,
+    },
+}
+
+/// A file the open group can be exported as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExportFile {
+    /// One table as CSV.
+    Csv(Export),
+    /// Members, roles and feedback as the sheets of one workbook.
+    Xlsx,
+    /// The whole group as JSON.
+    Json,
+    /// The group's Automerge document: a backup, restored or merged on any device.
+    Backup,
+}
+
+/// A file made for the organizer to download.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Download {
+    pub name: String,
+    /// Its media type, such as `text/csv`.
+    pub mime: String,
+    pub bytes: Vec<u8>,
 }
 
 /// Why a request failed, as the organizer should read it.
@@ -86,6 +137,10 @@ pub enum Failure {
          whoever shared it to open Cohort while online so the relay gets the group"
     )]
     NotOnRelay,
+    #[error("{0}")]
+    Sheet(SheetError),
+    #[error("this file is a backup of another group")]
+    NotThisGroup,
     /// The page's own: the storage worker did not start or stopped, so nothing answers.
     #[error(
         "Cohort could not start its storage worker, so nothing can be shown or saved. Reload the \
@@ -121,6 +176,9 @@ pub enum Answer {
     Group(GroupSummary),
     /// Milliseconds taken.
     Measured(f64),
+    SheetPreview(SheetPreview),
+    Imported(ImportCounts),
+    File(Download),
 }
 
 /// A reply to request `seq`.

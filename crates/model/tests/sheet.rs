@@ -207,11 +207,8 @@ fn group_to_export() -> GroupDoc {
     doc
 }
 
-/// The members of a group as an export compares them: everything but ids and when they
-/// were added.
-fn member_values(
-    group: &Group,
-) -> Vec<(
+/// A member as an export compares them: everything but the id and when they were added.
+type MemberValues = (
     String,
     Contacts,
     Vec<String>,
@@ -219,7 +216,10 @@ fn member_values(
     String,
     String,
     String,
-)> {
+);
+
+/// The members of a group as an export compares them, by name.
+fn member_values(group: &Group) -> Vec<MemberValues> {
     let mut members: Vec<_> = group
         .members
         .values()

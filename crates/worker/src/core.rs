@@ -21,10 +21,12 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use cohort_model::automerge::{Automerge, ChangeHash, PatchLog};
 use cohort_model::protocol::{
-    self, Answer, Event, Failure, FromWorker, GroupSummary, Reply, Request, StorageFailure,
-    SyncState, SyncStatus, ViewSource,
+    self, Answer, Download, Event, ExportFile, Failure, FromWorker, GroupSummary, Reply, Request,
+    StorageFailure, SyncState, SyncStatus, ViewSource,
 };
-use cohort_model::{Action, ApplyError, Group, GroupDoc, GroupId, Millis, ProfileField, Touched};
+use cohort_model::{
+    Action, ApplyError, Group, GroupDoc, GroupId, MemberId, Millis, ProfileField, Touched, sheet,
+};
 use cohort_sync::DocumentId;
 use cohort_sync::client::{Client, Incoming};
 use cohort_sync::presence::{MAX_NAME_CHARS, Presence};
@@ -301,10 +303,38 @@ pub fn chunk_bytes(mut chunks: Vec<Chunk>) -> Vec<u8> {
 /// Who waits for a write of the open group.
 #[derive(Debug)]
 enum Waiter {
-    /// An action: answered `Done` once stored.
-    Action(u32),
+    /// A change asked for (an action, an import, a merge): answered once stored.
+    Answer(u32, Answer),
     /// A rename of the open group: its catalogue entry is written once the change is stored.
     Rename(u32, GroupSummary),
+}
+
+/// A spreadsheet to import, as [`Request::ImportSheet`] asks.
+struct SheetImport {
+    bytes: Vec<u8>,
+    columns: Vec<Option<sheet::Column>>,
+    on_match: sheet::OnMatch,
+    words: sheet::Words,
+    at: Millis,
+}
+
+/// A group's name as part of a file name: the characters file systems refuse replaced.
+fn file_stem(name: &str) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| {
+            if "/\\:*?\"<>|".contains(c) || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if stem.trim().is_empty() {
+        "cohort".to_owned()
+    } else {
+        stem.trim().to_owned()
+    }
 }
 
 /// A write of a group's changes under way.
@@ -551,12 +581,12 @@ impl Core {
             Request::ListGroups => busy(self, StorageOp::ListGroups, Then::Answer(seq)),
             Request::CreateGroup { name, at } => {
                 match GroupDoc::create(&name, at).map_err(apply_failure) {
-                    Ok(doc) => self.create(seq, doc, at),
+                    Ok(doc) => self.create(seq, doc, at, None),
                     Err(failure) => self.reply(seq, Err(failure)),
                 }
             }
-            Request::ImportGroup { bytes, at } => match GroupDoc::load(&bytes) {
-                Ok(doc) => self.create(seq, doc, at),
+            Request::ImportGroup { bytes, at, id } => match GroupDoc::load(&bytes) {
+                Ok(doc) => self.create(seq, doc, at, id),
                 Err(error) => self.reply(seq, Err(document_failure(error))),
             },
             Request::RenameGroup { id, name } => match self.open.as_mut() {
@@ -595,6 +625,29 @@ impl Core {
                 busy(self, StorageOp::Read(id), Then::Open(seq, id));
             }
             Request::Apply { action } => self.apply(seq, &action),
+            Request::PreviewSheet {
+                bytes,
+                columns,
+                words,
+            } => self.preview_sheet(seq, &bytes, columns, &words),
+            Request::ImportSheet {
+                bytes,
+                columns,
+                on_match,
+                words,
+                at,
+            } => self.import_sheet(
+                seq,
+                SheetImport {
+                    bytes,
+                    columns,
+                    on_match,
+                    words,
+                    at,
+                },
+            ),
+            Request::Export { file, words } => self.export(seq, file, &words),
+            Request::MergeBackup { bytes } => self.merge_backup(seq, &bytes),
             Request::SaveView => match &self.open {
                 Some(open) if open.view_heads != open.doc.heads() => {
                     let (id, heads) = (open.id, open.doc.heads());
@@ -631,8 +684,8 @@ impl Core {
         }
     }
 
-    fn create(&mut self, seq: u32, doc: GroupDoc, at: Millis) {
-        let id = match GroupId::random() {
+    fn create(&mut self, seq: u32, doc: GroupDoc, at: Millis, id: Option<GroupId>) {
+        let id = match id.map_or_else(GroupId::random, Ok) {
             Ok(id) => id,
             Err(error) => return self.reply(seq, Err(document_failure(error))),
         };
@@ -661,11 +714,150 @@ impl Core {
         };
         match open.doc.apply(action) {
             Ok(touched) => {
-                open.waiters.push(Waiter::Action(seq));
+                open.waiters.push(Waiter::Answer(seq, Answer::Done));
                 self.changed(touched);
                 self.flush();
             }
             Err(error) => self.reply(seq, Err(apply_failure(error))),
+        }
+    }
+
+    /// Previews a spreadsheet against the open group.
+    fn preview_sheet(
+        &mut self,
+        seq: u32,
+        bytes: &[u8],
+        columns: Option<Vec<Option<sheet::Column>>>,
+        words: &sheet::Words,
+    ) {
+        let Some(open) = self.open.as_ref() else {
+            return self.reply(seq, Err(Failure::NoGroupOpen));
+        };
+        // Matching needs members only, not the feedback.
+        let group = open.doc.hydrate_without_feedback();
+        let result = sheet::preview_file(bytes, columns, &group, words)
+            .map(Answer::SheetPreview)
+            .map_err(Failure::Sheet);
+        self.reply(seq, result);
+    }
+
+    /// Imports a spreadsheet into the open group, as one change.
+    fn import_sheet(&mut self, seq: u32, import: SheetImport) {
+        let Some(open) = self.open.as_mut() else {
+            return self.reply(seq, Err(Failure::NoGroupOpen));
+        };
+        let group = open.doc.hydrate_without_feedback();
+        let preview =
+            match sheet::preview_file(&import.bytes, Some(import.columns), &group, &import.words) {
+                Ok(preview) => preview,
+                Err(error) => return self.reply(seq, Err(Failure::Sheet(error))),
+            };
+        let ids: Result<Vec<MemberId>, _> =
+            preview.rows.iter().map(|_| MemberId::random()).collect();
+        let ids = match ids {
+            Ok(ids) => ids,
+            Err(error) => return self.reply(seq, Err(document_failure(error))),
+        };
+        let (actions, counts) = sheet::import_actions(
+            &preview.rows,
+            import.on_match,
+            &group,
+            &mut ids.into_iter(),
+            import.at,
+        );
+        if actions.is_empty() {
+            return self.reply(seq, Ok(Answer::Imported(counts)));
+        }
+        match open.doc.apply_all(&actions) {
+            Ok(touched) => {
+                open.waiters
+                    .push(Waiter::Answer(seq, Answer::Imported(counts)));
+                self.changed(touched);
+                self.flush();
+            }
+            Err(error) => self.reply(seq, Err(apply_failure(error))),
+        }
+    }
+
+    /// The open group, or one of its tables, as a file.
+    fn export(&mut self, seq: u32, file: ExportFile, words: &sheet::Words) {
+        let Some(open) = self.open.as_ref() else {
+            return self.reply(seq, Err(Failure::NoGroupOpen));
+        };
+        let stem = file_stem(&open.summary.name);
+        let group = || open.doc.hydrate();
+        let download = match file {
+            ExportFile::Csv(what) => {
+                let table = sheet::export(&group(), what, words);
+                Ok(Download {
+                    name: format!("{stem}-{}.csv", file_stem(&table.name)),
+                    mime: "text/csv".into(),
+                    bytes: sheet::sheet_csv(&table),
+                })
+            }
+            ExportFile::Xlsx => {
+                let group = group();
+                let tables = [
+                    sheet::Export::Members,
+                    sheet::Export::Roles,
+                    sheet::Export::Feedback,
+                ]
+                .map(|what| sheet::export(&group, what, words));
+                sheet::write_xlsx(&tables)
+                    .map(|bytes| Download {
+                        name: format!("{stem}.xlsx"),
+                        mime: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            .into(),
+                        bytes,
+                    })
+                    .map_err(Failure::Document)
+            }
+            ExportFile::Json => Ok(Download {
+                name: format!("{stem}.json"),
+                mime: "application/json".into(),
+                bytes: sheet::write_json(&group()),
+            }),
+            // The id in the name lets a restore find the group it belongs to.
+            ExportFile::Backup => Ok(Download {
+                name: format!("{stem}-{}.automerge", open.id),
+                mime: "application/octet-stream".into(),
+                bytes: open.doc.save(),
+            }),
+        };
+        self.reply(seq, download.map(Answer::File));
+    }
+
+    /// Merges a backup of the open group into it.
+    fn merge_backup(&mut self, seq: u32, bytes: &[u8]) {
+        let Some(open) = self.open.as_mut() else {
+            return self.reply(seq, Err(Failure::NoGroupOpen));
+        };
+        let mut backup = match GroupDoc::load(bytes) {
+            Ok(backup) => backup,
+            Err(error) => return self.reply(seq, Err(document_failure(error))),
+        };
+        // The same group shares the change that created it; another group's document would
+        // merge into a tangle of both.
+        let created = backup
+            .automerge()
+            .get_changes(&[])
+            .first()
+            .map(|change| change.hash());
+        if !created.is_some_and(|hash| {
+            cohort_model::automerge::ReadDoc::get_change_by_hash(open.doc.automerge(), &hash)
+                .is_some()
+        }) {
+            return self.reply(seq, Err(Failure::NotThisGroup));
+        }
+        let before = open.doc.heads();
+        match open.doc.merge(&mut backup) {
+            Ok(_) if open.doc.heads() == before => self.reply(seq, Ok(Answer::Done)),
+            Ok(touched) => {
+                open.waiters.push(Waiter::Answer(seq, Answer::Done));
+                self.changed(touched);
+                self.flush();
+            }
+            Err(error) => self.reply(seq, Err(document_failure(error))),
         }
     }
 
@@ -794,7 +986,7 @@ impl Core {
                 }
                 for waiter in waiters {
                     match waiter {
-                        Waiter::Action(seq) => self.reply(seq, Ok(Answer::Done)),
+                        Waiter::Answer(seq, answer) => self.reply(seq, Ok(answer)),
                         Waiter::Rename(seq, summary) => self.storage(
                             StorageOp::PutSummary(summary.clone()),
                             Then::AnswerGroup(seq, summary),
@@ -810,7 +1002,7 @@ impl Core {
                 self.post(Event::StorageFailed(failure.clone()));
                 for waiter in waiters {
                     let seq = match waiter {
-                        Waiter::Action(seq) => seq,
+                        Waiter::Answer(seq, _) => seq,
                         Waiter::Rename(seq, _) => {
                             self.busy = false;
                             seq

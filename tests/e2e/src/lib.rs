@@ -101,6 +101,9 @@ pub fn temp_dir(prefix: &str) -> Result<TempDir> {
         .map_err(HarnessError::TempDir)
 }
 
+/// Where a browser's downloads go, inside its profile.
+const DOWNLOADS: &str = "Downloads";
+
 /// A relay on a free loopback port with a fresh data directory, killed when dropped.
 #[derive(Debug)]
 pub struct Relay {
@@ -263,7 +266,14 @@ impl Viewport {
         ];
         let mut options = json!({
             "binary": chromium_binary(),
-            "prefs": { "intl": { "accept_languages": language } },
+            "prefs": {
+                "intl": { "accept_languages": language },
+                // Files the app hands out land in the profile, where tests read them.
+                "download": {
+                    "default_directory": profile.join(DOWNLOADS).display().to_string(),
+                    "prompt_for_download": false,
+                },
+            },
         });
         match self {
             Self::Desktop => args.push("--window-size=1280,800".to_owned()),
@@ -293,6 +303,8 @@ fn chromedriver_binary() -> String {
 #[derive(Debug)]
 pub struct Browser {
     client: Client,
+    /// Where its downloads go.
+    downloads: PathBuf,
     // Dropped after the client: the driver's process group (Chromium included), then the
     // profile directory.
     _driver: Guarded,
@@ -349,6 +361,7 @@ impl Browser {
             .await?;
         Ok(Self {
             client,
+            downloads: profile.join(DOWNLOADS),
             _driver: driver,
             _profile: None,
         })
@@ -475,6 +488,50 @@ impl Browser {
             .into_iter()
             .filter(|word| !allowed.contains(&word.as_str()))
             .collect())
+    }
+
+    /// Sets a file input to a file, as choosing it in the file dialog does.
+    pub async fn choose_file(&self, css: &str, path: &Path) -> Result<()> {
+        let input = self.wait_for(css).await?;
+        // chromedriver takes only canonical paths.
+        let path = path.canonicalize().map_err(HarnessError::TempDir)?;
+        input.send_keys(&path.display().to_string()).await?;
+        Ok(())
+    }
+
+    /// Waits for a finished download whose name ends with `suffix`, and takes it out of the
+    /// downloads: its name and bytes.
+    pub async fn take_download(&self, suffix: &str) -> Result<(String, Vec<u8>)> {
+        let deadline = std::time::Instant::now() + READY_TIMEOUT;
+        loop {
+            let found = std::fs::read_dir(&self.downloads)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|entry| entry.path())
+                .find(|path| {
+                    path.file_name()
+                        .and_then(|name| name.to_str())
+                        .is_some_and(|name| name.ends_with(suffix))
+                });
+            if let Some(path) = found {
+                let name = path
+                    .file_name()
+                    .and_then(|name| name.to_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                let bytes = std::fs::read(&path).map_err(HarnessError::TempDir)?;
+                std::fs::remove_file(&path).map_err(HarnessError::TempDir)?;
+                return Ok((name, bytes));
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(HarnessError::Answer(format!(
+                    "no download ending in {suffix} in {}",
+                    self.downloads.display()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Evaluates a JavaScript expression in the page and returns its value.

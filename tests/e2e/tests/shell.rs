@@ -260,6 +260,7 @@ async fn every_screen_is_in_chinese_for_a_chinese_browser() -> Result<()> {
     for slug in [
         "roles",
         "feedback",
+        "data",
         "key-users",
         "activities",
         "analytics",

@@ -198,10 +198,20 @@ async fn the_language_follows_the_browser_then_the_choice_kept_on_the_device() -
 }
 
 /// The Latin words a Chinese screen may show: the product's name, English named in itself in
-/// the language setting, technical names in hints (addresses, a date pattern, the file type).
+/// the language setting, names of file formats and the apps that make them, technical names in
+/// hints (addresses, a date pattern).
 const LATIN_IN_CHINESE: &[&str] = &[
     "Cohort",
     "English",
+    "CSV",
+    "UTF-",
+    "GB",
+    "WPS",
+    "Excel",
+    "XLSX",
+    "XLS",
+    "JSON",
+    "Automerge",
     "automerge",
     "automerge-repo",
     "wss",

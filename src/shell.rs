@@ -37,7 +37,17 @@ fn Shell() -> impl IntoView {
     crate::language::follow_the_saved_choice();
     let i18n = use_i18n();
     let update_ready = RwSignal::new(false);
-    crate::update::register(use_app(), update_ready);
+    // The service worker fetches the whole build as it installs: on a slow first visit that
+    // waits until what the organizer came for is on screen (the open group loaded, or the
+    // list of groups shown), rather than compete with it.
+    let app = use_app();
+    Effect::new(move |registered: Option<bool>| {
+        let ready = app.loaded.get() || (app.open.get().is_none() && app.groups.get().is_some());
+        if registered != Some(true) && ready {
+            crate::update::register(app, update_ready);
+        }
+        registered == Some(true) || ready
+    });
     view! {
         <Router>
             <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>

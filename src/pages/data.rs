@@ -5,7 +5,7 @@
 use cohort_model::GroupStoreFields;
 use cohort_model::MemberId;
 use cohort_model::protocol::{Answer, ExportFile, Request};
-use cohort_model::sheet::{Column, Export, ImportCounts, OnMatch, SheetPreview};
+use cohort_model::sheet::{Column, Export, ImportCounts, OnMatch, SheetPreview, Table, TableFile};
 use leptos::prelude::*;
 
 use super::{WhenShown, number, use_page_title};
@@ -74,7 +74,7 @@ fn tally(preview: &SheetPreview) -> Tally {
 fn ImportMembers() -> impl IntoView {
     let app = use_app();
     let i18n = use_i18n();
-    let bytes = StoredValue::new(None::<Vec<u8>>);
+    let table = StoredValue::new(None::<Table>);
     let preview = RwSignal::new(None::<SheetPreview>);
     let on_match = RwSignal::new(OnMatch::Update);
     let busy = RwSignal::new(false);
@@ -83,7 +83,7 @@ fn ImportMembers() -> impl IntoView {
     let message = notice_text(error);
 
     let ask_preview = move |columns: Option<Vec<Option<Column>>>| {
-        let Some(file) = bytes.get_value() else {
+        let Some(read) = table.get_value() else {
             return;
         };
         busy.set(true);
@@ -91,7 +91,7 @@ fn ImportMembers() -> impl IntoView {
             let words = words::sheet_words(i18n.get_locale_untracked());
             let answer = app
                 .request(Request::PreviewSheet {
-                    bytes: file,
+                    table: read,
                     columns,
                     words,
                 })
@@ -118,9 +118,9 @@ fn ImportMembers() -> impl IntoView {
         preview.set(None);
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match crate::files::read(&file).await {
+            match crate::files::read_table(&file).await {
                 Ok(read) => {
-                    bytes.set_value(Some(read));
+                    table.set_value(Some(read));
                     ask_preview(None);
                 }
                 Err(notice) => {
@@ -148,8 +148,8 @@ fn ImportMembers() -> impl IntoView {
         ask_preview(Some(columns));
     };
     let import = move |_| {
-        let (Some(file), Some(columns)) = (
-            bytes.get_value(),
+        let (Some(read), Some(columns)) = (
+            table.get_value(),
             preview.with_untracked(|p| p.as_ref().map(|p| p.columns.clone())),
         ) else {
             return;
@@ -159,7 +159,7 @@ fn ImportMembers() -> impl IntoView {
             let words = words::sheet_words(i18n.get_locale_untracked());
             let answer = app
                 .request(Request::ImportSheet {
-                    bytes: file,
+                    table: read,
                     columns,
                     on_match: on_match.get_untracked(),
                     words,
@@ -171,7 +171,7 @@ fn ImportMembers() -> impl IntoView {
                 Ok(Answer::Imported(counts)) => {
                     error.set(None);
                     preview.set(None);
-                    bytes.set_value(None);
+                    table.set_value(None);
                     imported.set(Some(counts));
                 }
                 Ok(_) => {}
@@ -363,8 +363,18 @@ fn download(
     leptos::task::spawn_local(async move {
         let answer = app.request(Request::Export { file, words }).await;
         busy.set(false);
+        let format = match file {
+            ExportFile::Xlsx => TableFile::Xlsx,
+            _ => TableFile::Csv,
+        };
         let saved = match answer {
             Ok(Answer::File(download)) => crate::files::save(&download),
+            Ok(Answer::Tables { stem, sheets }) => {
+                match crate::files::write_tables(&stem, format, sheets).await {
+                    Ok(download) => crate::files::save(&download),
+                    Err(notice) => Err(notice),
+                }
+            }
             Ok(_) => Ok(()),
             Err(failure) => Err(failure.into()),
         };

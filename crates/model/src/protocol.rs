@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::sheet::{Column, Export, ImportCounts, OnMatch, SheetError, SheetPreview, Words};
+use crate::sheet::{
+    Column, Export, ImportCounts, OnMatch, Sheet, SheetError, SheetPreview, Table, Words,
+};
 use crate::{Action, Feedback, GroupId, Invalid, Member, Millis, Profile, Role, Update};
 
 /// A group in the list of groups kept in this browser.
@@ -70,22 +72,23 @@ pub enum Request {
     SetDisplayName {
         name: String,
     },
-    /// Reads a spreadsheet and previews it as members of the open group: with the columns
-    /// chosen, or those guessed from its header.
+    /// Previews a spreadsheet (as the spreadsheet worker read it) as members of the open
+    /// group: with the columns chosen, or those guessed from its header.
     PreviewSheet {
-        bytes: Vec<u8>,
+        table: Table,
         columns: Option<Vec<Option<Column>>>,
         words: Words,
     },
     /// Imports a spreadsheet into the open group as one change, as previewed.
     ImportSheet {
-        bytes: Vec<u8>,
+        table: Table,
         columns: Vec<Option<Column>>,
         on_match: OnMatch,
         words: Words,
         at: Millis,
     },
-    /// The open group, or one of its tables, as a file to download.
+    /// The open group as a file to download, or its tables for the spreadsheet worker to
+    /// write ([`Answer::Tables`]).
     Export {
         file: ExportFile,
         words: Words,
@@ -179,6 +182,11 @@ pub enum Answer {
     SheetPreview(SheetPreview),
     Imported(ImportCounts),
     File(Download),
+    /// Tables to write as a file, and the group's name as file names start with it.
+    Tables {
+        stem: String,
+        sheets: Vec<Sheet>,
+    },
 }
 
 /// A reply to request `seq`.

@@ -41,11 +41,11 @@ pub enum SheetError {
 }
 
 /// A spreadsheet read as text rows.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     /// The encoding a CSV file was read in ("UTF-8" or "GB18030"), or the spreadsheet format
     /// ("XLSX", "XLS").
-    pub encoding: &'static str,
+    pub encoding: String,
     /// The delimiter found: `,`, `;` or a tab.
     pub delimiter: u8,
     pub header: Vec<String>,
@@ -100,7 +100,7 @@ where
         }
     }
     Ok(Table {
-        encoding: format,
+        encoding: format.to_owned(),
         delimiter: b',',
         header: header.ok_or(SheetError::Empty)?,
         rows,
@@ -188,7 +188,7 @@ pub fn read_csv(bytes: &[u8]) -> Result<Table, SheetError> {
         }
     }
     Ok(Table {
-        encoding,
+        encoding: encoding.to_owned(),
         delimiter,
         header: header.ok_or(SheetError::Empty)?,
         rows,
@@ -400,24 +400,23 @@ pub struct SheetPreview {
     pub rows: Vec<RowPreview>,
 }
 
-/// Reads a file ([`read_table`]) and previews it against `group`, with the `columns` chosen,
-/// or those guessed from its header.
-pub fn preview_file(
-    bytes: &[u8],
+/// Previews a table read from a file ([`read_table`]) against `group`, with the `columns`
+/// chosen, or those guessed from its header.
+pub fn preview_table(
+    table: &Table,
     columns: Option<Vec<Option<Column>>>,
     group: &Group,
     words: &Words,
-) -> Result<SheetPreview, SheetError> {
-    let table = read_table(bytes)?;
+) -> SheetPreview {
     let mut columns = columns.unwrap_or_else(|| guess_columns(&table.header));
     columns.resize(table.header.len(), None);
-    let rows = preview(&table, &columns, group, words);
-    Ok(SheetPreview {
-        format: table.encoding.to_owned(),
-        header: table.header,
+    let rows = preview(table, &columns, group, words);
+    SheetPreview {
+        format: table.encoding.clone(),
+        header: table.header.clone(),
         columns,
         rows,
-    })
+    }
 }
 
 /// What to do with a row that matches an existing member.
@@ -720,7 +719,7 @@ pub enum Export {
 }
 
 /// A table to write: a sheet of a workbook, or a CSV file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sheet {
     pub name: String,
     pub header: Vec<String>,
@@ -891,4 +890,51 @@ pub fn write_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, String> {
 pub fn write_json(group: &Group) -> Vec<u8> {
     // Plain values serialize without fail.
     serde_json::to_vec_pretty(group).unwrap_or_default()
+}
+
+/// Work on a file for the spreadsheet worker (`crates/sheets`): the parsers and writers of
+/// spreadsheets are half a megabyte of wasm, loaded only when an organizer imports or exports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FileWork {
+    /// Read a chosen file as a table ([`read_table`]).
+    Read(Vec<u8>),
+    /// Write tables as one CSV file (the first) or one workbook.
+    Write {
+        format: TableFile,
+        sheets: Vec<Sheet>,
+    },
+}
+
+/// A file format tables are written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TableFile {
+    Csv,
+    Xlsx,
+}
+
+/// What [`FileWork`] gave.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FileDone {
+    Read(Result<Table, SheetError>),
+    Written(Result<Vec<u8>, String>),
+}
+
+/// Does the work on a file: what the spreadsheet worker runs for each message.
+pub fn work_on(work: FileWork) -> FileDone {
+    match work {
+        FileWork::Read(bytes) => FileDone::Read(read_table(&bytes)),
+        FileWork::Write {
+            format: TableFile::Csv,
+            sheets,
+        } => FileDone::Written(
+            sheets
+                .first()
+                .map(sheet_csv)
+                .ok_or_else(|| "no table to write".to_owned()),
+        ),
+        FileWork::Write {
+            format: TableFile::Xlsx,
+            sheets,
+        } => FileDone::Written(write_xlsx(&sheets)),
+    }
 }

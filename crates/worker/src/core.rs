@@ -311,7 +311,7 @@ enum Waiter {
 
 /// A spreadsheet to import, as [`Request::ImportSheet`] asks.
 struct SheetImport {
-    bytes: Vec<u8>,
+    table: sheet::Table,
     columns: Vec<Option<sheet::Column>>,
     on_match: sheet::OnMatch,
     words: sheet::Words,
@@ -626,12 +626,12 @@ impl Core {
             }
             Request::Apply { action } => self.apply(seq, &action),
             Request::PreviewSheet {
-                bytes,
+                table,
                 columns,
                 words,
-            } => self.preview_sheet(seq, &bytes, columns, &words),
+            } => self.preview_sheet(seq, &table, columns, &words),
             Request::ImportSheet {
-                bytes,
+                table,
                 columns,
                 on_match,
                 words,
@@ -639,7 +639,7 @@ impl Core {
             } => self.import_sheet(
                 seq,
                 SheetImport {
-                    bytes,
+                    table,
                     columns,
                     on_match,
                     words,
@@ -726,7 +726,7 @@ impl Core {
     fn preview_sheet(
         &mut self,
         seq: u32,
-        bytes: &[u8],
+        table: &sheet::Table,
         columns: Option<Vec<Option<sheet::Column>>>,
         words: &sheet::Words,
     ) {
@@ -735,10 +735,8 @@ impl Core {
         };
         // Matching needs members only, not the feedback.
         let group = open.doc.hydrate_without_feedback();
-        let result = sheet::preview_file(bytes, columns, &group, words)
-            .map(Answer::SheetPreview)
-            .map_err(Failure::Sheet);
-        self.reply(seq, result);
+        let preview = sheet::preview_table(table, columns, &group, words);
+        self.reply(seq, Ok(Answer::SheetPreview(preview)));
     }
 
     /// Imports a spreadsheet into the open group, as one change.
@@ -748,10 +746,7 @@ impl Core {
         };
         let group = open.doc.hydrate_without_feedback();
         let preview =
-            match sheet::preview_file(&import.bytes, Some(import.columns), &group, &import.words) {
-                Ok(preview) => preview,
-                Err(error) => return self.reply(seq, Err(Failure::Sheet(error))),
-            };
+            sheet::preview_table(&import.table, Some(import.columns), &group, &import.words);
         let ids: Result<Vec<MemberId>, _> =
             preview.rows.iter().map(|_| MemberId::random()).collect();
         let ids = match ids {
@@ -779,52 +774,51 @@ impl Core {
         }
     }
 
-    /// The open group, or one of its tables, as a file.
+    /// The open group as a file, or its tables for the page to have written.
     fn export(&mut self, seq: u32, file: ExportFile, words: &sheet::Words) {
         let Some(open) = self.open.as_ref() else {
             return self.reply(seq, Err(Failure::NoGroupOpen));
         };
         let stem = file_stem(&open.summary.name);
-        let group = || open.doc.hydrate();
-        let download = match file {
+        let answer = match file {
             ExportFile::Csv(what) => {
-                let table = sheet::export(&group(), what, words);
-                Ok(Download {
-                    name: format!("{stem}-{}.csv", file_stem(&table.name)),
-                    mime: "text/csv".into(),
-                    bytes: sheet::sheet_csv(&table),
-                })
+                // Only feedback needs the feedback read: it is most of a large group.
+                let group = if what == sheet::Export::Feedback {
+                    open.doc.hydrate()
+                } else {
+                    open.doc.hydrate_without_feedback()
+                };
+                Answer::Tables {
+                    stem,
+                    sheets: vec![sheet::export(&group, what, words)],
+                }
             }
             ExportFile::Xlsx => {
-                let group = group();
-                let tables = [
-                    sheet::Export::Members,
-                    sheet::Export::Roles,
-                    sheet::Export::Feedback,
-                ]
-                .map(|what| sheet::export(&group, what, words));
-                sheet::write_xlsx(&tables)
-                    .map(|bytes| Download {
-                        name: format!("{stem}.xlsx"),
-                        mime: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                            .into(),
-                        bytes,
-                    })
-                    .map_err(Failure::Document)
+                let group = open.doc.hydrate();
+                Answer::Tables {
+                    stem,
+                    sheets: [
+                        sheet::Export::Members,
+                        sheet::Export::Roles,
+                        sheet::Export::Feedback,
+                    ]
+                    .map(|what| sheet::export(&group, what, words))
+                    .into(),
+                }
             }
-            ExportFile::Json => Ok(Download {
+            ExportFile::Json => Answer::File(Download {
                 name: format!("{stem}.json"),
                 mime: "application/json".into(),
-                bytes: sheet::write_json(&group()),
+                bytes: sheet::write_json(&open.doc.hydrate()),
             }),
             // The id in the name lets a restore find the group it belongs to.
-            ExportFile::Backup => Ok(Download {
+            ExportFile::Backup => Answer::File(Download {
                 name: format!("{stem}-{}.automerge", open.id),
                 mime: "application/octet-stream".into(),
                 bytes: open.doc.save(),
             }),
         };
-        self.reply(seq, download.map(Answer::File));
+        self.reply(seq, Ok(answer));
     }
 
     /// Merges a backup of the open group into it.

@@ -137,6 +137,75 @@ async fn table_changes(browser: &Browser) -> Result<Value> {
     Ok(Value::Object(report))
 }
 
+/// Starts keeping the page's longest main-thread task from now on, in `window.longestTask`.
+const WATCH_LONG_TASKS: &str = "
+    window.longestTask = 0;
+    new PerformanceObserver(list => list.getEntries().forEach(e => {
+        window.longestTask = Math.max(window.longestTask, e.duration);
+    })).observe({ type: 'longtask' });
+    return true;
+";
+
+/// Milliseconds since `started`.
+fn since(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Exports the group's members as CSV and as XLSX, then imports the CSV into a new group:
+/// each from the click to the file downloaded, the preview shown or the import done, with
+/// the longest main-thread task meanwhile.
+async fn import_and_export(browser: &Browser, group_url: &str) -> Result<Value> {
+    let data_url = group_url.replace("/members", "/data");
+    browser.goto(&data_url).await?;
+    browser.wait_for(".export-members-csv").await?;
+    browser.execute(WATCH_LONG_TASKS, Vec::new()).await?;
+    let started = Instant::now();
+    browser.click(".export-members-csv").await?;
+    let (name, csv) = browser.take_download(".csv").await?;
+    let export_csv = since(started);
+    let started = Instant::now();
+    browser.click(".export-xlsx").await?;
+    let (_, xlsx) = browser.take_download(".xlsx").await?;
+    let export_xlsx = since(started);
+    let export_longest = number(&browser.eval("window.longestTask").await?)?;
+
+    let scratch = harness::temp_dir("cohort-bench-import-")?;
+    let file = scratch.path().join(name);
+    std::fs::write(&file, &csv).map_err(HarnessError::TempDir)?;
+    browser.create_group("Imported").await?;
+    browser.click("a.import-export").await?;
+    browser.wait_for("#sheet-file").await?;
+    browser.execute(WATCH_LONG_TASKS, Vec::new()).await?;
+    let started = Instant::now();
+    browser.choose_file("#sheet-file", &file).await?;
+    browser.wait_for(".preview-summary").await?;
+    let preview = since(started);
+    let started = Instant::now();
+    browser.click(".import-members .actions button").await?;
+    browser
+        .wait_until("document.querySelector('.import-status')?.textContent.startsWith('Imported')")
+        .await?;
+    let import = since(started);
+    let import_longest = number(&browser.eval("window.longestTask").await?)?;
+    let status = browser.text_of(".import-status").await?;
+    eprintln!(
+        "export: CSV {export_csv:.0} ms ({} bytes), XLSX {export_xlsx:.0} ms ({} bytes), longest task {export_longest:.0} ms; import: preview {preview:.0} ms, import {import:.0} ms, longest task {import_longest:.0} ms; {status}",
+        csv.len(),
+        xlsx.len()
+    );
+    Ok(json!({
+        "export_members_csv_ms": export_csv,
+        "export_members_csv_bytes": csv.len(),
+        "export_workbook_xlsx_ms": export_xlsx,
+        "export_workbook_xlsx_bytes": xlsx.len(),
+        "export_longest_task_ms": export_longest,
+        "import_csv_preview_ms": preview,
+        "import_csv_confirm_to_done_ms": import,
+        "import_longest_task_ms": import_longest,
+        "import_result": status,
+    }))
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -370,6 +439,7 @@ async fn main() -> Result<()> {
     let stale = open(&browser, &url).await?;
 
     let shared = open_shared(&relay, &url, &group).await?;
+    let spreadsheets = import_and_export(&browser, &url).await?;
 
     let agent = browser.eval("navigator.userAgent").await?;
     let worst_task = longest.iter().copied().fold(stale.longest_task, f64::max);
@@ -395,6 +465,7 @@ async fn main() -> Result<()> {
         "edit_to_next_frame_ms_median": median(&mut frame),
         "members_table": table,
         "shared_link_open": shared,
+        "spreadsheets_10000_members": spreadsheets,
         "stale_cache_open": {
             "first_render_ms": stale.shown,
             "editable_ms": stale.editable,

@@ -83,14 +83,29 @@ where
         .ok_or(SheetError::Empty)?
         .map_err(|e| unreadable(&e))?;
     let first_row = range.start().map_or(0, |(row, _)| row as usize);
+    let rows = range.rows().enumerate().map(|(offset, cells)| {
+        Ok((
+            first_row + offset + 1,
+            cells.iter().map(cell_text).collect(),
+        ))
+    });
+    table_of(rows, format, b',')
+}
+
+/// A table from numbered rows: the first that is not empty is the header; empty ones are
+/// left out; more than [`MAX_ROWS`] after the header are refused.
+fn table_of(
+    numbered: impl Iterator<Item = Result<(usize, Vec<String>), SheetError>>,
+    encoding: &str,
+    delimiter: u8,
+) -> Result<Table, SheetError> {
     let mut header = None;
     let mut rows = Vec::new();
-    for (offset, cells) in range.rows().enumerate() {
-        let cells: Vec<String> = cells.iter().map(cell_text).collect();
+    for numbered in numbered {
+        let (row, cells) = numbered?;
         if cells.iter().all(String::is_empty) {
             continue;
         }
-        let row = first_row + offset + 1;
         if header.is_none() {
             header = Some(cells);
         } else if rows.len() == MAX_ROWS {
@@ -100,8 +115,8 @@ where
         }
     }
     Ok(Table {
-        encoding: format.to_owned(),
-        delimiter: b',',
+        encoding: encoding.to_owned(),
+        delimiter,
         header: header.ok_or(SheetError::Empty)?,
         rows,
     })
@@ -164,35 +179,19 @@ pub fn read_csv(bytes: &[u8]) -> Result<Table, SheetError> {
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut header = None;
-    let mut rows = Vec::new();
-    for record in reader.records() {
+    let rows = reader.records().map(|record| {
         let record = record.map_err(|error| SheetError::Malformed {
             row: error.position().map_or(0, |p| p.record() as usize + 1),
             reason: error.to_string(),
         })?;
         let row = record.position().map_or(0, |p| p.record() as usize + 1);
-        let cells: Vec<String> = record
+        let cells = record
             .iter()
             .map(|cell| restore(cell.trim()).to_owned())
             .collect();
-        if cells.iter().all(String::is_empty) {
-            continue;
-        }
-        if header.is_none() {
-            header = Some(cells);
-        } else if rows.len() == MAX_ROWS {
-            return Err(SheetError::TooManyRows);
-        } else {
-            rows.push((row, cells));
-        }
-    }
-    Ok(Table {
-        encoding: encoding.to_owned(),
-        delimiter,
-        header: header.ok_or(SheetError::Empty)?,
-        rows,
-    })
+        Ok((row, cells))
+    });
+    table_of(rows, encoding, delimiter)
 }
 
 /// The file's text: UTF-8 if it is valid UTF-8, else GB18030 (what WPS and Excel in China save

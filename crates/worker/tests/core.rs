@@ -902,3 +902,115 @@ fn collect(
         },
     );
 }
+
+#[test]
+fn a_backup_merges_into_its_own_group_only_and_a_restore_keeps_its_id() {
+    let mut world = World::new(1);
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    world.ask(0, apply(add_member(1)));
+    world.settle();
+    let seq = world.ask(
+        0,
+        Request::Export {
+            file: protocol::ExportFile::Backup,
+            words: sheet::Words::default(),
+        },
+    );
+    world.settle();
+    let backup = match world.answer(0, seq) {
+        Ok(Answer::File(download)) => download.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(backup.name.contains(&id.to_string()), "{}", backup.name);
+    // The group goes on; merging the older backup loses nothing of either.
+    world.ask(0, apply(add_member(2)));
+    world.settle();
+    let seq = world.ask(
+        0,
+        Request::MergeBackup {
+            bytes: backup.bytes.clone(),
+        },
+    );
+    world.settle();
+    assert_eq!(world.answer(0, seq), &Ok(Answer::Done));
+    assert_eq!(member_ids(&world_view(&world, id)).len(), 2);
+
+    // Another group refuses it.
+    let other = world.create(0, "Band");
+    world.open(0, other);
+    let seq = world.ask(
+        0,
+        Request::MergeBackup {
+            bytes: backup.bytes.clone(),
+        },
+    );
+    world.settle();
+    assert_eq!(world.answer(0, seq), &Err(Failure::NotThisGroup));
+
+    // Restored on another device, it is the same group, under the same id.
+    let mut elsewhere = World::new(1);
+    let seq = elsewhere.ask(
+        0,
+        Request::ImportGroup {
+            bytes: backup.bytes,
+            at: 3,
+            id: Some(id),
+        },
+    );
+    elsewhere.settle();
+    match elsewhere.answer(0, seq) {
+        Ok(Answer::Group(summary)) => assert_eq!(summary.id, id),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(member_ids(&world_view(&elsewhere, id)).len(), 1);
+}
+
+#[test]
+fn an_import_is_one_stored_change_answered_with_its_counts() {
+    let mut world = World::new(1);
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    let table =
+        sheet::read_csv("姓名,手机\n张伟,13800138000\n,13900000000\n李娜,13700000000\n".as_bytes())
+            .unwrap();
+    let seq = world.ask(
+        0,
+        Request::PreviewSheet {
+            table: table.clone(),
+            columns: None,
+            words: sheet::Words::default(),
+        },
+    );
+    world.settle();
+    let columns = match world.answer(0, seq) {
+        Ok(Answer::SheetPreview(preview)) => preview.columns.clone(),
+        other => panic!("{other:?}"),
+    };
+    let changes_before = world.disk.load(id).automerge().get_changes(&[]).len();
+    let seq = world.ask(
+        0,
+        Request::ImportSheet {
+            table,
+            columns,
+            on_match: sheet::OnMatch::Update,
+            words: sheet::Words::default(),
+            at: 3,
+        },
+    );
+    // Answered once stored, not before.
+    assert!(!world.tabs[0].replies.contains_key(&seq));
+    world.settle();
+    match world.answer(0, seq) {
+        Ok(Answer::Imported(counts)) => {
+            assert_eq!((counts.added, counts.refused), (2, 1));
+        }
+        other => panic!("{other:?}"),
+    }
+    let stored = world.disk.load(id);
+    assert_eq!(
+        stored.automerge().get_changes(&[]).len(),
+        changes_before + 1
+    );
+    assert_eq!(stored.hydrate().members.len(), 2);
+}

@@ -120,14 +120,17 @@ async fn page_bytes(browser: &Browser) -> Result<u64> {
     Ok(bytes.as_u64().unwrap_or_default())
 }
 
-/// One visit to `url` on the slow link: when the shell (the page's first frame with the app
-/// running), the members and an editable group arrived, and the page's bytes.
+/// One visit to `url` on the slow link: when the page first painted (the shell's frame from
+/// `index.html`), when the app's shell ran, when the members and an editable group arrived,
+/// and the page's bytes.
 async fn visit(browser: &Browser, url: &str) -> Result<Value> {
     browser.goto(url).await?;
+    let frame = mark(browser, "first-contentful-paint").await?;
     let shell = mark(browser, "cohort:shell").await?;
     let members = mark(browser, "cohort:members-shown").await?;
     let editable = mark(browser, "cohort:loaded").await?;
     Ok(json!({
+        "frame_painted_ms": frame,
         "shell_ms": shell,
         "members_shown_ms": members,
         "editable_ms": editable,

@@ -89,22 +89,21 @@ pub fn register(app: AppState, ready: RwSignal<bool>) {
     });
 }
 
-/// Hands the page over to the waiting worker; the page reloads when it takes over.
-async fn take_the_new_build(app: AppState) {
+/// Hands the page over to the waiting worker; the page reloads when it takes over. False when
+/// no worker is waiting any more (another tab took it already).
+async fn take_the_new_build(app: AppState) -> bool {
     app.settle().await;
     let Some(workers) = service_workers() else {
-        return;
+        return false;
     };
     let Ok(registration) = JsFuture::from(workers.get_registration()).await else {
-        return;
+        return false;
     };
     let waiting = registration
         .dyn_into::<ServiceWorkerRegistration>()
         .ok()
         .and_then(|registration| registration.waiting());
-    if let Some(worker) = waiting {
-        let _ = worker.post_message(&"skip-waiting".into());
-    }
+    waiting.is_some_and(|worker| worker.post_message(&"skip-waiting".into()).is_ok())
 }
 
 /// "A new version is ready": shown once a new build has installed.
@@ -118,7 +117,13 @@ pub fn UpdateBanner(
     let reloading = RwSignal::new(false);
     let reload = move |_| {
         reloading.set(true);
-        leptos::task::spawn_local(take_the_new_build(app));
+        leptos::task::spawn_local(async move {
+            if !take_the_new_build(app).await {
+                // Nothing to take: the offer is gone rather than a button that does nothing.
+                reloading.set(false);
+                ready.set(false);
+            }
+        });
     };
     view! {
         <Show when=move || ready.get()>

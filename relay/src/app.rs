@@ -61,7 +61,8 @@ fn has_content_hash(file_name: &str) -> bool {
 ///
 /// Paths without a file extension are the app's own routes and get `index.html`; a missing
 /// file with an extension is a real 404, so a stale asset is not answered with HTML.
-/// Precompressed `.gz` files beside the originals are sent to browsers that accept gzip.
+/// Precompressed `.br` and `.gz` files beside the originals are sent to browsers that accept
+/// brotli or gzip (brotli first).
 pub(crate) fn serve_app(app_dir: &Path) -> MethodRouter {
     let index = ServeFile::new(app_dir.join("index.html"));
     let app_route = get(move |request: Request| async move {
@@ -72,6 +73,7 @@ pub(crate) fn serve_app(app_dir: &Path) -> MethodRouter {
         }
     });
     let files = ServeDir::new(app_dir)
+        .precompressed_br()
         .precompressed_gzip()
         .append_index_html_on_directories(true)
         .fallback(app_route);

@@ -127,6 +127,18 @@ async fn precompressed_files_go_to_browsers_that_accept_gzip() {
 }
 
 #[tokio::test]
+async fn brotli_copies_go_first_to_browsers_that_accept_brotli() {
+    let (dir, app) = app();
+    fs::write(dir.path().join(format!("{WASM}.gz")), b"gzipped").unwrap();
+    fs::write(dir.path().join(format!("{WASM}.br")), b"brotli").unwrap();
+    let brotli = get(&app, &format!("/{WASM}"), Some("gzip, deflate, br")).await;
+    assert_eq!(header_of(&brotli, header::CONTENT_ENCODING), "br");
+    assert_eq!(body_of(brotli).await, "brotli");
+    let gzipped = get(&app, &format!("/{WASM}"), Some("gzip")).await;
+    assert_eq!(header_of(&gzipped, header::CONTENT_ENCODING), "gzip");
+}
+
+#[tokio::test]
 async fn healthz_answers_ok_uncached() {
     let (_dir, app) = app();
     let response = get(&app, "/healthz", None).await;

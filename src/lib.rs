@@ -49,7 +49,5 @@ pub fn mount() {
         None => leptos::mount::mount_to_body(App),
     }
     // The shell is on the page: the slow-link benchmark times its first visit to here.
-    if let Some(performance) = leptos::prelude::window().performance() {
-        let _ = performance.mark("cohort:shell");
-    }
+    state::mark("cohort:shell");
 }

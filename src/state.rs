@@ -508,7 +508,7 @@ pub(crate) fn keep(key: &str, value: &str) {
 }
 
 /// Records a User Timing mark (visible in the browser's performance tools).
-fn mark(name: &str) {
+pub(crate) fn mark(name: &str) {
     if let Some(performance) = window().performance() {
         let _ = performance.mark(name);
     }

@@ -100,24 +100,39 @@ pub fn sort_key(name: &str) -> String {
     key
 }
 
-/// Whether `needle` (lower case, as typed) spells `name` in pinyin: a part of its full
-/// spelling without spaces ("zhangw" for 张伟) or of its initials ("zw").
-pub fn spells(name: &str, needle: &str) -> bool {
-    if needle.is_empty()
-        || !needle
+/// A search as pinyin: what was typed (lower case), without spaces, if it could spell a name
+/// at all (letters and digits only). Made once per search, then matched against every name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinyinSearch(String);
+
+impl PinyinSearch {
+    pub fn new(needle: &str) -> Option<Self> {
+        if !needle
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == ' ')
-    {
-        return false;
+        {
+            return None;
+        }
+        let needle: String = needle.chars().filter(|c| *c != ' ').collect();
+        (!needle.is_empty()).then_some(Self(needle))
     }
-    let needle: String = needle.chars().filter(|c| *c != ' ').collect();
-    let mut full = String::with_capacity(name.len() * 3);
-    let mut initials = String::with_capacity(name.len());
-    spell(name, |piece| {
-        full.push_str(piece);
-        initials.extend(piece.chars().next());
-    });
-    !needle.is_empty() && (full.contains(&needle) || initials.contains(&needle))
+
+    /// Whether it spells `name`: a part of its full spelling without spaces ("zhangw" for
+    /// 张伟) or of its initials ("zw").
+    pub fn matches(&self, name: &str) -> bool {
+        let mut full = String::with_capacity(name.len() * 3);
+        let mut initials = String::with_capacity(name.len());
+        spell(name, |piece| {
+            full.push_str(piece);
+            initials.extend(piece.chars().next());
+        });
+        full.contains(&self.0) || initials.contains(&self.0)
+    }
+}
+
+/// Whether `needle` (lower case, as typed) spells `name` in pinyin ([`PinyinSearch`]).
+pub fn spells(name: &str, needle: &str) -> bool {
+    PinyinSearch::new(needle).is_some_and(|search| search.matches(name))
 }
 
 #[cfg(test)]

@@ -112,6 +112,7 @@ impl MemberQuery {
     /// Whether a member passes the search and filters.
     fn matcher<'a>(&'a self, group: &'a Group) -> impl Fn(&Member) -> bool + 'a {
         let needle = self.search.trim().to_lowercase();
+        let pinyin = crate::pinyin::PinyinSearch::new(&needle);
         let holders: Option<BTreeSet<&MemberId>> = self.role.as_ref().map(|filter| match filter {
             RoleFilter::Holds(role) => group
                 .roles
@@ -128,7 +129,7 @@ impl MemberQuery {
                 && holders
                     .as_ref()
                     .is_none_or(|h| h.contains(&m.id) == wants_holders)
-                && (needle.is_empty() || matches_search(m, &needle))
+                && (needle.is_empty() || matches_search(m, &needle, pinyin.as_ref()))
         }
     }
 
@@ -150,7 +151,11 @@ impl MemberQuery {
     }
 }
 
-fn matches_search(member: &Member, needle: &str) -> bool {
+fn matches_search(
+    member: &Member,
+    needle: &str,
+    pinyin: Option<&crate::pinyin::PinyinSearch>,
+) -> bool {
     let contacts = &member.contacts;
     [
         &member.name,
@@ -162,7 +167,7 @@ fn matches_search(member: &Member, needle: &str) -> bool {
     .into_iter()
     .any(|field| field.to_lowercase().contains(needle))
         || member.tags.iter().any(|tag| tag.contains(needle))
-        || crate::pinyin::spells(&member.name, needle)
+        || pinyin.is_some_and(|search| search.matches(&member.name))
 }
 
 /// What the feedback inbox shows.

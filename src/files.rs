@@ -120,12 +120,21 @@ fn post(worker: &web_sys::Worker, message: &js_sys::Uint8Array) -> Result<(), No
         .map_err(|_| Notice::Failure(Failure::WorkerDown))
 }
 
-/// Has the spreadsheet worker do `work`, off the page's thread.
-pub async fn work(work: FileWork) -> Result<FileDone, Notice> {
-    let receiver = SHEETS.with_borrow_mut(|sheets| {
+/// Starts the spreadsheet worker unless it runs: its wasm is fetched and compiled while the
+/// organizer looks at the import and export page, not after they click.
+pub fn warm_up() -> Result<(), Notice> {
+    SHEETS.with_borrow_mut(|sheets| {
         if sheets.is_none() {
             *sheets = Some(start_sheets()?);
         }
+        Ok(())
+    })
+}
+
+/// Has the spreadsheet worker do `work`, off the page's thread.
+pub async fn work(work: FileWork) -> Result<FileDone, Notice> {
+    warm_up()?;
+    let receiver = SHEETS.with_borrow_mut(|sheets| {
         let sheets = sheets
             .as_mut()
             .ok_or(Notice::Failure(Failure::WorkerDown))?;

@@ -22,6 +22,8 @@ const LISTED: usize = 20;
 pub fn DataPage() -> impl IntoView {
     let i18n = use_i18n();
     use_page_title(move || t_string!(i18n, data.title).to_owned());
+    // A worker that cannot start says so when a file is read or written.
+    let _ = crate::files::warm_up();
     view! {
         <WhenShown>
             <article class="data">

@@ -1014,3 +1014,34 @@ fn an_import_is_one_stored_change_answered_with_its_counts() {
     );
     assert_eq!(stored.hydrate().members.len(), 2);
 }
+
+#[test]
+fn an_export_shows_every_change_made_since_the_stored_view() {
+    let rename = Action::SetMember {
+        id: MemberId::from_bits(1),
+        field: MemberField::Name,
+        value: "Ada".into(),
+    };
+    let (mut world, id) = group_changed_after_its_view(vec![add_member(2), rename]);
+    let seq = world.ask(
+        0,
+        Request::Export {
+            file: protocol::ExportFile::Csv(sheet::Export::Members),
+            words: sheet::Words::default(),
+        },
+    );
+    world.settle();
+    let sheets = match world.answer(0, seq) {
+        Ok(Answer::Tables { sheets, .. }) => sheets,
+        other => panic!("{other:?}"),
+    };
+    let group = world.disk.load(id).hydrate();
+    let exported = sheet::export(&group, sheet::Export::Members, &sheet::Words::default());
+    assert_eq!(sheets, &vec![exported]);
+    assert!(
+        sheets[0]
+            .rows
+            .iter()
+            .any(|row| row.contains(&"Ada".to_owned()))
+    );
+}

@@ -433,3 +433,45 @@ async fn three_tabs_adding_at_once_offline_lose_nothing() -> Result<()> {
         .await?;
     browser.close().await
 }
+
+/// Chinese and Latin names in one list sort by pinyin as in a WeChat contact list, and a
+/// Chinese name is found by its characters, its pinyin and its pinyin initials.
+#[tokio::test]
+async fn chinese_names_sort_by_pinyin_and_are_found_by_pinyin() -> Result<()> {
+    let (_relay, browser) = open_app(Viewport::Desktop).await?;
+    browser.create_group("读书会").await?;
+    let names = ["张伟", "Bob", "曾小明", "Ada", "李娜", "安娜", "Zoe"];
+    for (n, name) in names.iter().enumerate() {
+        browser.add_member(name, "").await?;
+        browser
+            .wait_until(&format!(
+                "document.querySelectorAll('tbody tr').length === {}",
+                n + 1
+            ))
+            .await?;
+    }
+    let shown =
+        "Array.from(document.querySelectorAll('tbody tr th a')).map(a => a.textContent).join(' ')";
+    // 曾 as a surname reads zeng (not ceng): after li, before zhang and Zoe.
+    assert_eq!(
+        browser.eval(shown).await?,
+        "Ada 安娜 Bob 李娜 曾小明 张伟 Zoe"
+    );
+    browser.click(".sort-direction").await?;
+    browser
+        .wait_until(&format!("{shown} === 'Zoe 张伟 曾小明 李娜 Bob 安娜 Ada'"))
+        .await?;
+    for (typed, found) in [
+        ("zw", "张伟"),
+        ("zhangwei", "张伟"),
+        ("张", "张伟"),
+        ("zxm", "曾小明"),
+        ("ln", "李娜"),
+    ] {
+        browser.fill("#member-search", typed).await?;
+        browser
+            .wait_until(&format!("{shown} === '{found}'"))
+            .await?;
+    }
+    Ok(())
+}

@@ -167,6 +167,12 @@ async fn import_and_export(browser: &Browser, group_url: &str) -> Result<Value> 
     browser.click(".export-xlsx").await?;
     let (_, xlsx) = browser.take_download(".xlsx").await?;
     let export_xlsx = since(started);
+    // Once more with the group loaded and the spreadsheet worker running: the first export
+    // above also waited for the document the page had just asked the worker to load.
+    let started = Instant::now();
+    browser.click(".export-members-csv").await?;
+    browser.take_download(".csv").await?;
+    let export_csv_again = since(started);
     let export_longest = number(&browser.eval("window.longestTask").await?)?;
 
     let scratch = harness::temp_dir("cohort-bench-import-")?;
@@ -189,13 +195,14 @@ async fn import_and_export(browser: &Browser, group_url: &str) -> Result<Value> 
     let import_longest = number(&browser.eval("window.longestTask").await?)?;
     let status = browser.text_of(".import-status").await?;
     eprintln!(
-        "export: CSV {export_csv:.0} ms ({} bytes), XLSX {export_xlsx:.0} ms ({} bytes), longest task {export_longest:.0} ms; import: preview {preview:.0} ms, import {import:.0} ms, longest task {import_longest:.0} ms; {status}",
+        "export: CSV {export_csv:.0} ms ({} bytes; again {export_csv_again:.0} ms), XLSX {export_xlsx:.0} ms ({} bytes), longest task {export_longest:.0} ms; import: preview {preview:.0} ms, import {import:.0} ms, longest task {import_longest:.0} ms; {status}",
         csv.len(),
         xlsx.len()
     );
     Ok(json!({
         "export_members_csv_ms": export_csv,
         "export_members_csv_bytes": csv.len(),
+        "export_members_csv_again_ms": export_csv_again,
         "export_workbook_xlsx_ms": export_xlsx,
         "export_workbook_xlsx_bytes": xlsx.len(),
         "export_longest_task_ms": export_longest,

@@ -13,8 +13,8 @@ use leptos_router::{
 
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
 use crate::pages::{
-    DataPage, FeedbackPage, GroupsPage, MemberPage, MembersPage, NotFound, RolesPage,
-    SectionOverview,
+    DataPage, FeedbackPage, FollowUpsPage, GroupsPage, MemberPage, MembersPage, NotFound,
+    RolesPage, SectionOverview,
 };
 use crate::sections::Section;
 use crate::state::{AppState, use_app};
@@ -72,6 +72,7 @@ fn Shell() -> impl IntoView {
                             <Route path=path!("") view=GroupHome />
                             <Route path=path!("members/:member") view=MemberPage />
                             <Route path=path!("data") view=DataPage />
+                            <Route path=path!("follow-ups") view=FollowUpsPage />
                             <Route path=path!(":section") view=SectionPage />
                         </ParentRoute>
                     </Routes>

@@ -250,6 +250,7 @@ impl AppState {
                 source: _,
                 profile,
                 roles,
+                touchpoints,
             } => {
                 if !for_open(&group) {
                     return;
@@ -259,6 +260,7 @@ impl AppState {
                     view: Group {
                         profile,
                         roles: roles.into_iter().map(|r| (r.id.clone(), r)).collect(),
+                        touchpoints: touchpoints.into_iter().map(|t| (t.id.clone(), t)).collect(),
                         ..Group::default()
                     },
                     feedback: Vec::new(),

@@ -5,7 +5,9 @@
 
 use cohort_model::protocol::{Failure, StorageFailure, SyncState};
 use cohort_model::sheet::{self, Column, MatchedOn, SheetError};
-use cohort_model::{FeedbackStatus, Field, Invalid, MemberField, MemberStatus, Problem};
+use cohort_model::{
+    ContactChannel, FeedbackStatus, Field, Invalid, MemberField, MemberStatus, Problem,
+};
 
 use crate::i18n::{Locale, td_string};
 
@@ -34,7 +36,24 @@ pub fn field(locale: Locale, field: Field) -> &'static str {
         Field::Score => td_string!(locale, field.score),
         Field::Text => td_string!(locale, field.text),
         Field::Owner => td_string!(locale, field.owner),
+        Field::ContactedAt => td_string!(locale, field.contacted_at),
+        Field::ContactedBy => td_string!(locale, field.contacted_by),
+        Field::Summary => td_string!(locale, field.summary),
+        Field::FollowUp => td_string!(locale, field.follow_up),
+        Field::Due => td_string!(locale, field.due),
         Field::Record => td_string!(locale, field.record),
+    }
+}
+
+/// How an organizer was in touch.
+pub fn contact_channel(locale: Locale, channel: ContactChannel) -> &'static str {
+    match channel {
+        ContactChannel::Wechat => td_string!(locale, contact_channel.wechat),
+        ContactChannel::Qq => td_string!(locale, contact_channel.qq),
+        ContactChannel::Phone => td_string!(locale, contact_channel.phone),
+        ContactChannel::Email => td_string!(locale, contact_channel.email),
+        ContactChannel::Meeting => td_string!(locale, contact_channel.meeting),
+        ContactChannel::Other => td_string!(locale, contact_channel.other),
     }
 }
 

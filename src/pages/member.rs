@@ -101,6 +101,7 @@ fn MemberDetail(
             <StatusSection id=id.clone() member />
             <TagsSection id=id.clone() member />
             <RolesSection id=id.clone() />
+            <super::contact::ContactSection id=id.clone() />
             <FeedbackSection id=id.clone() />
             <RemoveMember id />
         </article>

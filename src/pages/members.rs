@@ -140,6 +140,7 @@ pub fn MembersPage() -> impl IntoView {
                     on:click=move |_| adding.update(|open| *open = !*open)>{t!(i18n, members.add)}</button>
                 {move || app.open.get().map(|group| view! {
                     <a class="button import-export" href=format!("/g/{group}/data")>{t!(i18n, data.link)}</a>
+                    <a class="button follow-ups-link" href=format!("/g/{group}/follow-ups")>{t!(i18n, follow_ups.link)}</a>
                 })}
             </header>
             <Show when=move || adding.get()>

@@ -1,5 +1,6 @@
 //! The routed pages.
 
+mod contact;
 mod data;
 mod feedback;
 mod groups;
@@ -7,6 +8,7 @@ mod member;
 mod members;
 mod roles;
 
+pub use contact::FollowUpsPage;
 pub use data::DataPage;
 pub use feedback::FeedbackPage;
 pub use groups::GroupsPage;
@@ -87,6 +89,39 @@ pub fn day(at: Millis) -> String {
         let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
     }
     String::from(date.to_locale_date_string(&intl_locale(), &options))
+}
+
+/// A moment as organizers read it: "23 Nov 2026, 14:05", "2026年11月23日 14:05".
+pub fn moment(at: Millis) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+    let options = js_sys::Object::new();
+    for (key, value) in [("dateStyle", "medium"), ("timeStyle", "short")] {
+        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
+    }
+    String::from(date.to_locale_string(&intl_locale(), &options))
+}
+
+/// The organizer's local calendar day of `at`, `YYYY-MM-DD` (what a date input holds).
+pub fn local_day(at: Millis) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.get_full_year(),
+        date.get_month() + 1,
+        date.get_date()
+    )
+}
+
+/// A `YYYY-MM-DD` day as organizers read it (a day in their time zone).
+pub fn calendar_day(day: &str) -> String {
+    let mut parts = day.split('-').map(|part| part.parse::<u32>().ok());
+    let (Some(Some(year)), Some(Some(month)), Some(Some(date))) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return day.to_owned();
+    };
+    let at = js_sys::Date::new_with_year_month_day(year, month as i32 - 1, date as i32);
+    self::day(at.get_time() as Millis)
 }
 
 /// A count as the chosen language writes it: "10,000".

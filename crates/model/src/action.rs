@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::validate::Field;
 use crate::{
-    FeedbackDraft, FeedbackId, FeedbackStatus, MemberDraft, MemberId, MemberStatus, Millis,
-    RoleDraft, RoleId,
+    ContactChannel, FeedbackDraft, FeedbackId, FeedbackStatus, MemberDraft, MemberId, MemberStatus,
+    Millis, RoleDraft, RoleId, TouchpointDraft, TouchpointField, TouchpointId,
 };
 
 /// A text field of the group profile.
@@ -175,4 +175,38 @@ pub enum Action {
     RemoveFeedback {
         id: FeedbackId,
     },
+    /// Writes down a contact with a member (the contact log), with any follow-up promised.
+    LogTouchpoint {
+        id: TouchpointId,
+        draft: TouchpointDraft,
+        at: Millis,
+    },
+    SetTouchpoint {
+        id: TouchpointId,
+        field: TouchpointField,
+        value: String,
+    },
+    SetTouchpointChannel {
+        id: TouchpointId,
+        channel: ContactChannel,
+    },
+    /// Marks the follow-up done at `done_at`, or open again (`None`).
+    SetFollowUpDone {
+        id: TouchpointId,
+        done_at: Option<Millis>,
+    },
+    RemoveTouchpoint {
+        id: TouchpointId,
+    },
+}
+
+impl From<TouchpointField> for Field {
+    fn from(field: TouchpointField) -> Self {
+        match field {
+            TouchpointField::Summary => Field::Summary,
+            TouchpointField::By => Field::ContactedBy,
+            TouchpointField::FollowUp => Field::FollowUp,
+            TouchpointField::Due => Field::Due,
+        }
+    }
 }

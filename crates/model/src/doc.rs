@@ -12,9 +12,10 @@ use crate::action::{FeedbackField, MemberField, ProfileField, RoleField};
 use crate::records::{FeedbackChange, MemberChange, Record, RecordChange};
 use crate::validate::{self, Field, Invalid, Problem};
 use crate::{
-    Action, Contacts, Feedback, FeedbackDraft, FeedbackId, FeedbackPart, FeedbackStatus,
-    FeedbackValue, Group, Member, MemberDraft, MemberId, MemberPart, MemberStatus, MemberValue,
-    Millis, Profile, Role, RoleDraft, RoleId, StatusChange,
+    Action, ContactChannel, Contacts, Feedback, FeedbackDraft, FeedbackId, FeedbackPart,
+    FeedbackStatus, FeedbackValue, Group, Member, MemberDraft, MemberId, MemberPart, MemberStatus,
+    MemberValue, Millis, Profile, Role, RoleDraft, RoleId, StatusChange, Touchpoint,
+    TouchpointDraft, TouchpointField, TouchpointId,
 };
 
 /// The schema version this build writes and reads; see "Changing the schema" in
@@ -53,6 +54,32 @@ mod key {
     pub const TEXT: &str = "text";
     pub const OWNER: &str = "owner";
     pub const RECEIVED_AT: &str = "received_at";
+    pub const TOUCHPOINTS: &str = "touchpoints";
+    pub const BY: &str = "by";
+    pub const SUMMARY: &str = "summary";
+    pub const FOLLOW_UP: &str = "follow_up";
+    pub const DUE: &str = "due";
+    pub const DONE_AT: &str = "done_at";
+    pub const LOGGED_AT: &str = "logged_at";
+}
+
+/// The collections added to schema 1 after its first release (`touchpoints`), made by one
+/// change that is the same bytes on every device: a fixed actor, no dependencies, time 0. Two
+/// organizers who each add the collection offline therefore add the same change, which
+/// Automerge keeps once, instead of two maps of which one would hide the other's records.
+/// (Collections made with the group itself, such as `members`, need no such change.)
+fn schema_additions() -> Result<Vec<automerge::Change>, AutomergeError> {
+    let actor = automerge::ActorId::from(b"cohort-schema-v1".as_slice());
+    let mut doc = Automerge::new().with_actor(actor);
+    doc.transact_with(
+        |_| automerge::transaction::CommitOptions::default().with_time(0),
+        |tx| {
+            tx.put_object(ROOT, key::TOUCHPOINTS, ObjType::Map)
+                .map(drop)
+        },
+    )
+    .map_err(|failure| failure.error)?;
+    Ok(doc.get_changes(&[]))
 }
 
 /// Why stored bytes could not be opened as a group.
@@ -84,6 +111,7 @@ pub struct Touched {
     pub members: TouchedRecords<MemberId, MemberPart>,
     pub roles: BTreeSet<RoleId>,
     pub feedback: TouchedRecords<FeedbackId, FeedbackPart>,
+    pub touchpoints: BTreeSet<TouchpointId>,
     /// A whole collection was replaced (only a foreign client does that): re-read everything.
     pub everything: bool,
 }
@@ -100,6 +128,7 @@ impl Touched {
         self.members.extend(other.members);
         self.roles.extend(other.roles);
         self.feedback.extend(other.feedback);
+        self.touchpoints.extend(other.touchpoints);
     }
 
     /// The records named by Automerge patches (from a merge or a load).
@@ -138,7 +167,12 @@ impl Touched {
                     let part = props.next().and_then(feedback_part);
                     touched.feedback.touch(FeedbackId::from_key(id), part);
                 }
-                (key::MEMBERS | key::ROLES | key::FEEDBACK, None) => touched.everything = true,
+                (key::TOUCHPOINTS, Some(id)) => {
+                    touched.touchpoints.extend(TouchpointId::from_key(id));
+                }
+                (key::MEMBERS | key::ROLES | key::FEEDBACK | key::TOUCHPOINTS, None) => {
+                    touched.everything = true;
+                }
                 _ => {}
             }
         }
@@ -154,6 +188,7 @@ pub struct RecordUpdate {
     pub members: Vec<(MemberId, MemberChange)>,
     pub roles: Vec<(RoleId, Option<Role>)>,
     pub feedback: Vec<(FeedbackId, FeedbackChange)>,
+    pub touchpoints: Vec<(TouchpointId, Option<Touchpoint>)>,
 }
 
 /// The records of one kind a change touched: each as a whole, or only in some parts. Reads as
@@ -288,6 +323,7 @@ impl GroupDoc {
             })
             .map_err(|failure| failure.error)?
             .result;
+        doc.apply_changes(schema_additions()?)?;
         Ok(Self { doc, roots })
     }
 
@@ -386,6 +422,26 @@ impl GroupDoc {
 
     /// Applies several actions as one change, all or nothing.
     pub fn apply_all(&mut self, actions: &[Action]) -> Result<Touched, ApplyError> {
+        if obj_at(&self.doc, &ROOT, key::TOUCHPOINTS).is_none()
+            && actions
+                .iter()
+                .any(|action| matches!(action, Action::LogTouchpoint { .. }))
+        {
+            // A group made before the contact log gets its collection first, in a copy, so
+            // that a refused action leaves the document as it was (once per group).
+            let mut extended = Self {
+                doc: self.doc.clone(),
+                roots: self.roots.clone(),
+            };
+            extended.doc.apply_changes(schema_additions()?)?;
+            let touched = extended.transact(actions)?;
+            *self = extended;
+            return Ok(touched);
+        }
+        self.transact(actions)
+    }
+
+    fn transact(&mut self, actions: &[Action]) -> Result<Touched, ApplyError> {
         let roots = &self.roots;
         self.doc
             .transact(|tx| {
@@ -424,6 +480,14 @@ impl GroupDoc {
         group.roles = records_of(&roles, RoleId::from_key)
             .map(|(id, record)| (id.clone(), read_role(&record, id, is_member)))
             .collect();
+        if let Some(touchpoints) = obj_at(doc, &ROOT, key::TOUCHPOINTS) {
+            let touchpoints = hydrate_collection(doc, &touchpoints);
+            group.touchpoints = records_of(&touchpoints, TouchpointId::from_key)
+                .filter_map(|(id, record)| {
+                    Some((id.clone(), read_touchpoint(&record, id, is_member)?))
+                })
+                .collect();
+        }
         group
     }
 
@@ -454,6 +518,12 @@ impl GroupDoc {
     pub fn feedback(&self, id: &FeedbackId) -> Option<Feedback> {
         self.record(&self.roots.feedback, id.as_str())
             .map(|record| read_feedback(&record, id.clone(), |m| self.has_member(m)))
+    }
+
+    pub fn touchpoint(&self, id: &TouchpointId) -> Option<Touchpoint> {
+        let touchpoints = obj_at(&self.doc, &ROOT, key::TOUCHPOINTS)?;
+        let record = self.record(&touchpoints, id.as_str())?;
+        read_touchpoint(&record, id.clone(), |m| self.has_member(m))
     }
 
     fn in_doc(&self, obj: ObjId) -> InDoc<'_, Automerge> {
@@ -512,6 +582,11 @@ impl GroupDoc {
                     );
                     (id.clone(), change)
                 })
+                .collect(),
+            touchpoints: touched
+                .touchpoints
+                .iter()
+                .map(|id| (id.clone(), self.touchpoint(id)))
                 .collect(),
         })
     }
@@ -779,6 +854,27 @@ fn member_part(prop: &Prop) -> Option<MemberPart> {
         key::STATUS | key::STATUS_HISTORY => MemberPart::Status,
         key::ADDED_AT => MemberPart::AddedAt,
         _ => return None,
+    })
+}
+
+/// A touchpoint, unless the member it is with is gone (removed while it was logged elsewhere).
+fn read_touchpoint(
+    record: &impl Fields,
+    id: TouchpointId,
+    is_member: impl Fn(&MemberId) -> bool,
+) -> Option<Touchpoint> {
+    let member = MemberId::from_key(&record.string(key::MEMBER)).filter(|m| is_member(m))?;
+    Some(Touchpoint {
+        id,
+        member,
+        at: record.int(key::AT).unwrap_or_default(),
+        channel: ContactChannel::from_key(&record.string(key::CHANNEL)),
+        by: record.string(key::BY),
+        summary: record.string(key::SUMMARY),
+        follow_up: record.string(key::FOLLOW_UP),
+        due: record.string(key::DUE),
+        done_at: record.int(key::DONE_AT),
+        logged_at: record.int(key::LOGGED_AT).unwrap_or_default(),
     })
 }
 
@@ -1128,6 +1224,17 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                     }
                 }
             }
+            // What organizers noted about a person goes with the person's record.
+            if let Some(touchpoints) = obj_at(tx, &ROOT, key::TOUCHPOINTS) {
+                for (touchpoint_id, touchpoint) in record_keys_tx(tx, &touchpoints) {
+                    if string_at(tx, &touchpoint, key::MEMBER) == id.as_str() {
+                        tx.delete(&touchpoints, touchpoint_id.as_str())?;
+                        touched
+                            .touchpoints
+                            .extend(TouchpointId::from_key(&touchpoint_id));
+                    }
+                }
+            }
         }
         Action::AddRole { id, draft } => {
             let RoleDraft {
@@ -1280,8 +1387,109 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             tx.delete(&roots.feedback, id.as_str())?;
             touched.feedback.whole(id.clone());
         }
+        Action::LogTouchpoint { id, draft, at } => {
+            let checked = checked_touchpoint(tx, roots, draft)?;
+            let touchpoints = touchpoints(tx)?;
+            if obj_at(tx, &touchpoints, id.as_str()).is_some() {
+                return Err(Invalid::new(Field::Record, Problem::AlreadyExists).into());
+            }
+            let record = tx.put_object(&touchpoints, id.as_str(), ObjType::Map)?;
+            put_strings(
+                tx,
+                &record,
+                &[
+                    (key::MEMBER, checked.member.as_str()),
+                    (key::CHANNEL, draft.channel.key()),
+                    (key::BY, &checked.by),
+                    (key::SUMMARY, &checked.summary),
+                    (key::FOLLOW_UP, &checked.follow_up),
+                    (key::DUE, &checked.due),
+                ],
+            )?;
+            tx.put(&record, key::AT, ScalarValue::Timestamp(draft.at))?;
+            tx.put(&record, key::LOGGED_AT, ScalarValue::Timestamp(*at))?;
+            touched.touchpoints.insert(id.clone());
+        }
+        Action::SetTouchpoint { id, field, value } => {
+            let record = record(tx, &touchpoints(tx)?, id.as_str())?;
+            let (key, value) = match field {
+                TouchpointField::Summary => (
+                    key::SUMMARY,
+                    validate::required_line(Field::Summary, value)?,
+                ),
+                TouchpointField::By => (key::BY, validate::line(Field::ContactedBy, value)?),
+                TouchpointField::FollowUp => {
+                    (key::FOLLOW_UP, validate::line(Field::FollowUp, value)?)
+                }
+                TouchpointField::Due => (key::DUE, validate::date(Field::Due, value)?),
+            };
+            put_string(tx, &record, key, &value)?;
+            touched.touchpoints.insert(id.clone());
+        }
+        Action::SetTouchpointChannel { id, channel } => {
+            let record = record(tx, &touchpoints(tx)?, id.as_str())?;
+            put_string(tx, &record, key::CHANNEL, channel.key())?;
+            touched.touchpoints.insert(id.clone());
+        }
+        Action::SetFollowUpDone { id, done_at } => {
+            let record = record(tx, &touchpoints(tx)?, id.as_str())?;
+            match done_at {
+                Some(at) => tx.put(&record, key::DONE_AT, ScalarValue::Timestamp(*at))?,
+                None => tx.delete(&record, key::DONE_AT)?,
+            }
+            touched.touchpoints.insert(id.clone());
+        }
+        Action::RemoveTouchpoint { id } => {
+            let touchpoints = touchpoints(tx)?;
+            record(tx, &touchpoints, id.as_str())?;
+            tx.delete(&touchpoints, id.as_str())?;
+            touched.touchpoints.insert(id.clone());
+        }
     }
     Ok(touched)
+}
+
+/// The contact log's collection; a touchpoint that names one in a group without it names a
+/// record that is not there.
+fn touchpoints(tx: &Transaction<'_>) -> Result<ObjId, Invalid> {
+    obj_at(tx, &ROOT, key::TOUCHPOINTS).ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))
+}
+
+/// A touchpoint's values as they are written.
+struct CheckedTouchpoint {
+    member: MemberId,
+    by: String,
+    summary: String,
+    follow_up: String,
+    due: String,
+}
+
+fn checked_touchpoint(
+    tx: &Transaction<'_>,
+    roots: &Roots,
+    draft: &TouchpointDraft,
+) -> Result<CheckedTouchpoint, Invalid> {
+    let member = draft
+        .member
+        .clone()
+        .ok_or(Invalid::new(Field::Member, Problem::Empty))?;
+    member_exists(tx, roots, &member, Field::Member)?;
+    if draft.at <= 0 {
+        return Err(Invalid::new(Field::ContactedAt, Problem::Empty));
+    }
+    let follow_up = validate::line(Field::FollowUp, &draft.follow_up)?;
+    let due = validate::date(Field::Due, &draft.due)?;
+    if follow_up.is_empty() && !due.is_empty() {
+        // A day with nothing to do on it.
+        return Err(Invalid::new(Field::FollowUp, Problem::Empty));
+    }
+    Ok(CheckedTouchpoint {
+        member,
+        by: validate::line(Field::ContactedBy, &draft.by)?,
+        summary: validate::required_line(Field::Summary, &draft.summary)?,
+        follow_up,
+        due,
+    })
 }
 
 fn record_keys_tx(tx: &Transaction<'_>, collection: &ObjId) -> Vec<(String, ObjId)> {

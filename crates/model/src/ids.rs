@@ -70,6 +70,10 @@ record_id!(
     /// Identifies one piece of feedback.
     FeedbackId
 );
+record_id!(
+    /// Identifies one touchpoint of the contact log.
+    TouchpointId
+);
 
 /// Identifies a group document: 16 random bytes, written as automerge-repo writes document
 /// ids (base58check), so the group can be shared as an `automerge:` URL with any

@@ -5,6 +5,7 @@
 //! `cargo test`.
 
 mod action;
+pub mod contact;
 mod doc;
 mod ids;
 pub mod pinyin;
@@ -22,11 +23,12 @@ pub mod validate;
 pub use action::{Action, FeedbackField, MemberField, ProfileField, RoleField};
 /// The Automerge crate this model is built on, for storage and sync.
 pub use automerge;
+pub use contact::{ContactChannel, Touchpoint, TouchpointDraft, TouchpointField};
 pub use doc::{
     ApplyError, GroupDoc, LoadError, RecordUpdate, SCHEMA_VERSION, Touched, TouchedRecords, Update,
     checked_member, checked_member_field,
 };
-pub use ids::{FeedbackId, GroupId, MemberId, NoRandomness, NotAGroupId, RoleId};
+pub use ids::{FeedbackId, GroupId, MemberId, NoRandomness, NotAGroupId, RoleId, TouchpointId};
 pub use query::{FeedbackQuery, MemberChanges, MemberQuery, MemberSort, RoleFilter};
 #[cfg(feature = "store")]
 pub use records::GroupStoreFields;

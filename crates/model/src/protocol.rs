@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::sheet::{
     Column, Export, ImportCounts, OnMatch, Sheet, SheetError, SheetPreview, Table, Words,
 };
-use crate::{Action, Feedback, GroupId, Invalid, Member, Millis, Profile, Role, Update};
+use crate::{
+    Action, Feedback, GroupId, Invalid, Member, Millis, Profile, Role, Touchpoint, Update,
+};
 
 /// A group in the list of groups kept in this browser.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,6 +218,8 @@ pub enum Event {
         source: ViewSource,
         profile: Profile,
         roles: Vec<Role>,
+        /// The contact log: the members page shows when each member was last contacted.
+        touchpoints: Vec<Touchpoint>,
     },
     ViewMembers(Vec<Member>),
     /// Every member has been sent.
@@ -296,11 +300,16 @@ pub fn assemble(events: impl IntoIterator<Item = Event>) -> crate::Group {
     let mut group = crate::Group::default();
     for event in events {
         match event {
-            Event::ViewStart { profile, roles, .. } => {
-                let roles = roles.into_iter().map(|r| (r.id.clone(), r)).collect();
+            Event::ViewStart {
+                profile,
+                roles,
+                touchpoints,
+                ..
+            } => {
                 group = crate::Group {
                     profile,
-                    roles,
+                    roles: roles.into_iter().map(|r| (r.id.clone(), r)).collect(),
+                    touchpoints: touchpoints.into_iter().map(|t| (t.id.clone(), t)).collect(),
                     ..crate::Group::default()
                 };
             }

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{FeedbackId, FeedbackStatus, MemberId, MemberStatus, RoleId};
+use crate::{FeedbackId, FeedbackStatus, MemberId, MemberStatus, RoleId, Touchpoint, TouchpointId};
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
@@ -220,6 +220,9 @@ pub struct Group {
     pub roles: BTreeMap<RoleId, Role>,
     #[cfg_attr(feature = "store", store(key: FeedbackId = |(id, _)| id.clone()))]
     pub feedback: BTreeMap<FeedbackId, Feedback>,
+    /// The contact log.
+    #[cfg_attr(feature = "store", store(key: TouchpointId = |(id, _)| id.clone()))]
+    pub touchpoints: BTreeMap<TouchpointId, Touchpoint>,
 }
 
 /// A new member as typed in the form, before validation.
@@ -279,6 +282,12 @@ impl Group {
             };
         }
         apply_changes(&mut self.feedback, update.feedback);
+        for (id, touchpoint) in update.touchpoints {
+            match touchpoint {
+                Some(touchpoint) => self.touchpoints.insert(id, touchpoint),
+                None => self.touchpoints.remove(&id),
+            };
+        }
     }
 
     /// Removes every reference to a removed member. Records re-read from the document
@@ -287,6 +296,8 @@ impl Group {
     fn forget_member(&mut self, id: &MemberId) {
         release_roles(&mut self.roles, id);
         unlink_feedback(&mut self.feedback, id);
+        self.touchpoints
+            .retain(|_, touchpoint| &touchpoint.member != id);
     }
 
     /// Checks the rules every replica keeps after any merge; names the first one broken.
@@ -312,6 +323,14 @@ impl Group {
             }
             if item.score.is_some_and(|score| score > 10) {
                 return Err(format!("feedback {} has score over 10", item.id));
+            }
+        }
+        for touchpoint in self.touchpoints.values() {
+            if !self.members.contains_key(&touchpoint.member) {
+                return Err(format!(
+                    "touchpoint {} is with missing member {}",
+                    touchpoint.id, touchpoint.member
+                ));
             }
         }
         for (id, member) in &self.members {

@@ -22,11 +22,13 @@ pub fn replace(store: Store<Group>, group: Group) {
         members,
         roles,
         feedback,
+        touchpoints,
     } = group;
     store.profile().set(profile);
     store.roles().set(roles);
     store.members().set(members);
     store.feedback().set(feedback);
+    store.touchpoints().set(touchpoints);
 }
 
 /// Follows the document: each record the update names is replaced in place, so only its own
@@ -45,17 +47,32 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
         members,
         roles,
         feedback,
+        touchpoints,
     } = records;
-    // A role change can move anyone in or out of a role filter.
-    let touched = roles
-        .is_empty()
-        .then(|| members.iter().map(|(id, _)| id.clone()).collect());
+    // A role change can move anyone in or out of a role filter; a touchpoint changes when its
+    // member was last contacted (before and after the change).
+    let touched = roles.is_empty().then(|| {
+        let contacted = touchpoints.iter().flat_map(|(id, touchpoint)| {
+            let before = store
+                .touchpoints()
+                .with_untracked(|all| all.get(id).map(|t| t.member.clone()));
+            before
+                .into_iter()
+                .chain(touchpoint.as_ref().map(|t| t.member.clone()))
+        });
+        members
+            .iter()
+            .map(|(id, _)| id.clone())
+            .chain(contacted.collect::<Vec<_>>())
+            .collect()
+    });
     if let Some(profile) = profile {
         store.profile().set(profile);
     }
     let removed = follow_changes(store.members(), members);
     replace_records(store.roles(), roles);
     follow_changes(store.feedback(), feedback);
+    replace_records(store.touchpoints(), touchpoints);
     // Records the update did not re-read may still name a removed member (a role given to
     // them concurrently with their removal).
     for id in &removed {
@@ -67,6 +84,14 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
             .with_untracked(|f| crate::gave_feedback(f, id))
         {
             store.feedback().update(|f| crate::unlink_feedback(f, id));
+        }
+        if store
+            .touchpoints()
+            .with_untracked(|all| all.values().any(|t| &t.member == id))
+        {
+            store
+                .touchpoints()
+                .update(|all| all.retain(|_, t| &t.member != id));
         }
     }
     touched

@@ -31,6 +31,12 @@ pub enum Field {
     Score,
     Text,
     Owner,
+    /// When a contact with a member was.
+    ContactedAt,
+    ContactedBy,
+    Summary,
+    FollowUp,
+    Due,
     /// The record an action is about (a member, role or feedback that may have been removed).
     Record,
 }
@@ -61,6 +67,11 @@ impl Field {
             Self::Score => "Score",
             Self::Text => "Feedback",
             Self::Owner => "Owner",
+            Self::ContactedAt => "When",
+            Self::ContactedBy => "By",
+            Self::Summary => "Summary",
+            Self::FollowUp => "Follow-up",
+            Self::Due => "Due",
             Self::Record => "Record",
         }
     }
@@ -141,6 +152,15 @@ pub fn required_name(field: Field, value: &str) -> Result<String, Invalid> {
     }
     within(field, value, MAX_NAME)?;
     Ok(value.to_owned())
+}
+
+/// A one-line value that must be there: trimmed, not empty, at most [`MAX_LINE`] characters.
+pub fn required_line(field: Field, value: &str) -> Result<String, Invalid> {
+    let value = line(field, value)?;
+    if value.is_empty() {
+        return Err(Invalid::new(field, Problem::Empty));
+    }
+    Ok(value)
 }
 
 /// An optional one-line value, trimmed.

@@ -11,6 +11,7 @@ const REPLICAS: usize = 3;
 const MEMBERS: u64 = 3;
 const ROLES: u64 = 2;
 const FEEDBACK: u64 = 2;
+const TOUCHPOINTS: u64 = 2;
 
 /// One step of the run: an action on a replica, or a merge from one replica into another.
 #[derive(Clone, Debug)]
@@ -29,6 +30,10 @@ fn role() -> impl Strategy<Value = RoleId> {
 
 fn feedback() -> impl Strategy<Value = FeedbackId> {
     (0..FEEDBACK).prop_map(FeedbackId::from_bits)
+}
+
+fn touchpoint() -> impl Strategy<Value = TouchpointId> {
+    (0..TOUCHPOINTS).prop_map(TouchpointId::from_bits)
 }
 
 fn text() -> impl Strategy<Value = String> {
@@ -104,7 +109,64 @@ fn action() -> impl Strategy<Value = Action> {
         )
             .prop_map(|(id, status, at)| Action::SetFeedbackStatus { id, status, at }),
         feedback().prop_map(|id| Action::RemoveFeedback { id }),
+        (
+            touchpoint(),
+            member(),
+            text(),
+            text(),
+            prop::sample::select(vec!["", "2026-12-01", "2026-02-30"]),
+            1..1_000_i64,
+        )
+            .prop_map(|(id, member, summary, follow_up, due, at)| {
+                Action::LogTouchpoint {
+                    id,
+                    draft: TouchpointDraft {
+                        member: Some(member),
+                        at,
+                        summary,
+                        follow_up,
+                        due: due.to_owned(),
+                        ..Default::default()
+                    },
+                    at,
+                }
+            }),
+        (
+            touchpoint(),
+            prop::sample::select(vec![
+                TouchpointField::Summary,
+                TouchpointField::FollowUp,
+                TouchpointField::Due,
+            ]),
+            prop_oneof![text(), Just("2027-01-31".to_owned())],
+        )
+            .prop_map(|(id, field, value)| Action::SetTouchpoint { id, field, value }),
+        (touchpoint(), prop::option::of(1..1_000_i64))
+            .prop_map(|(id, done_at)| Action::SetFollowUpDone { id, done_at }),
+        touchpoint().prop_map(|id| Action::RemoveTouchpoint { id }),
     ]
+}
+
+/// A group as a build before the contact log made it: no `touchpoints` collection.
+fn group_before_the_contact_log() -> GroupDoc {
+    use automerge::transaction::Transactable;
+    let mut doc = automerge::Automerge::new();
+    doc.transact(|tx| -> Result<(), automerge::AutomergeError> {
+        tx.put(automerge::ROOT, "schema", 1)?;
+        tx.put(
+            automerge::ROOT,
+            "created_at",
+            automerge::ScalarValue::Timestamp(0),
+        )?;
+        let profile = tx.put_object(automerge::ROOT, "profile", automerge::ObjType::Map)?;
+        tx.put(&profile, "name", "Group")?;
+        for collection in ["members", "roles", "feedback"] {
+            tx.put_object(automerge::ROOT, collection, automerge::ObjType::Map)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    GroupDoc::from_automerge(doc).unwrap()
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -168,20 +230,32 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn replicas_converge_and_keep_invariants(steps in prop::collection::vec(step(), 1..40)) {
-        let origin = GroupDoc::create("Group", 0).unwrap();
+    fn replicas_converge_and_keep_invariants(
+        steps in prop::collection::vec(step(), 1..40),
+        made_before_the_contact_log in any::<bool>(),
+    ) {
+        let origin = if made_before_the_contact_log {
+            group_before_the_contact_log()
+        } else {
+            GroupDoc::create("Group", 0).unwrap()
+        };
         let mut replicas: Vec<Replica> = (0..REPLICAS)
             .map(|_| Replica::new(origin.fork()))
             .collect();
         // Ids are random and never reused: once removed, a member's id is not added again
         // (docs/schema.md). The small id pool would otherwise re-add removed members.
         let mut removed = std::collections::BTreeSet::new();
+        let mut removed_touchpoints = std::collections::BTreeSet::new();
         for step in steps {
             match step {
                 Step::Act { action, .. } if matches!(&*action, Action::AddMember { id, .. } if removed.contains(id)) => {}
+                Step::Act { action, .. } if matches!(&*action, Action::LogTouchpoint { id, .. } if removed_touchpoints.contains(id)) => {}
                 Step::Act { replica, action } => {
                     if let Action::RemoveMember { id } = &*action {
                         removed.insert(id.clone());
+                    }
+                    if let Action::RemoveTouchpoint { id } = &*action {
+                        removed_touchpoints.insert(id.clone());
                     }
                     let replica = &mut replicas[replica];
                     let heads = replica.doc.heads();

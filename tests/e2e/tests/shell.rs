@@ -221,6 +221,7 @@ const LATIN_IN_CHINESE: &[&str] = &[
     "name",
     "example.org",
     "YYYY-MM-DD",
+    "QQ",
 ];
 
 /// Fails with the untranslated words of the page at `what`, if any.
@@ -263,6 +264,23 @@ async fn every_screen_is_in_chinese_for_a_chinese_browser() -> Result<()> {
     browser.click("tr[data-member] a").await?;
     browser.wait_for("h1.member-name").await?;
     speaks_only_chinese(&browser, "a member's page").await?;
+    // The contact log's form, refused empty, and a contact with a follow-up logged.
+    browser.click(".log-contact").await?;
+    browser
+        .click(".log-contact-form button[type=submit]")
+        .await?;
+    browser
+        .wait_for("#contact-summary[aria-invalid=true]")
+        .await?;
+    speaks_only_chinese(&browser, "the contact form").await?;
+    browser.fill("#contact-summary", "问了三月聚会的事").await?;
+    browser.fill("#contact-follow-up", "发资料").await?;
+    browser.set_value("#contact-due", "2099-01-31").await?;
+    browser
+        .click(".log-contact-form button[type=submit]")
+        .await?;
+    browser.wait_for(".touchpoint .follow-up").await?;
+    speaks_only_chinese(&browser, "the contact log").await?;
     browser.click("details.share summary").await?;
     speaks_only_chinese(&browser, "the share panel").await?;
     browser.click("details.share summary").await?;
@@ -271,6 +289,7 @@ async fn every_screen_is_in_chinese_for_a_chinese_browser() -> Result<()> {
         "roles",
         "feedback",
         "data",
+        "follow-ups",
         "key-users",
         "activities",
         "analytics",

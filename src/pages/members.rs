@@ -1,8 +1,10 @@
 //! The members table: search, filters, sorting, a count, pages of rows, and adding members.
 
+use std::collections::HashMap;
+
 use cohort_model::{
     Action, Field, GroupStoreFields, MemberDraft, MemberId, MemberQuery, MemberSort, MemberStatus,
-    RoleFilter, RoleId,
+    Millis, RoleFilter, RoleId,
 };
 use leptos::prelude::*;
 
@@ -55,6 +57,7 @@ pub fn MembersPage() -> impl IntoView {
             "status" => MemberSort::Status,
             "joined" => MemberSort::Joined,
             "added" => MemberSort::Added,
+            "last-contact" => MemberSort::LastContact,
             _ => MemberSort::Name,
         },
         descending: descending.get(),
@@ -109,6 +112,11 @@ pub fn MembersPage() -> impl IntoView {
         app.member_changes.track();
         app.view
             .with_untracked(|g| g.tags().into_iter().map(str::to_owned).collect::<Vec<_>>())
+    });
+    let last_contacts = Memo::new(move |_| {
+        app.view.touchpoints().track();
+        app.view
+            .with_untracked(cohort_model::contact::last_contacts)
     });
     let roles = Memo::new(move |_| {
         app.view.roles().with(|roles| {
@@ -181,6 +189,7 @@ pub fn MembersPage() -> impl IntoView {
                         <option value="status">{t!(i18n, field.status)}</option>
                         <option value="joined">{t!(i18n, field.joined)}</option>
                         <option value="added">{t!(i18n, members.added)}</option>
+                        <option value="last-contact">{t!(i18n, members.last_contact)}</option>
                     </select>
                 </div>
                 <button type="button" class="sort-direction" aria-pressed=move || descending.get().to_string()
@@ -197,11 +206,12 @@ pub fn MembersPage() -> impl IntoView {
                             <th scope="col" class="wide">{t!(i18n, members.contact)}</th>
                             <th scope="col" class="wide">{t!(i18n, field.tags)}</th>
                             <th scope="col" class="wide">{t!(i18n, field.joined)}</th>
+                            <th scope="col">{t!(i18n, members.last_contact)}</th>
                         </tr>
                     </thead>
                     <tbody>
                         <For each=move || rows.get() key=|id| id.clone() let:id>
-                            <MemberRow id />
+                            <MemberRow id last_contacts />
                         </For>
                     </tbody>
                 </table>
@@ -222,6 +232,8 @@ pub fn MembersPage() -> impl IntoView {
 fn MemberRow(
     /// The member shown.
     id: MemberId,
+    /// When each member was last contacted, worked out once for the whole table.
+    last_contacts: Memo<HashMap<MemberId, Millis>>,
 ) -> impl IntoView {
     let app = use_app();
     let i18n = use_i18n();
@@ -232,6 +244,10 @@ fn MemberRow(
     let href = {
         let id = id.clone();
         move || app.open.get().map(|group| Section::member_href(group, &id))
+    };
+    let last_contact = {
+        let id = id.clone();
+        move || last_contacts.with(|last| last.get(&id).copied())
     };
     let change_status = move |ev: leptos::ev::Event| {
         let Some(status) = MemberStatus::from_key(&event_target_value(&ev)) else {
@@ -274,6 +290,7 @@ fn MemberRow(
                     <td class="wide">{contact}</td>
                     <td class="wide">{tags}</td>
                     <td class="wide">{m.joined.clone()}</td>
+                    <td class="last-contact">{last_contact().map(super::day)}</td>
                 </tr>
             }
         })

@@ -24,6 +24,9 @@ pub enum MemberSort {
     Joined,
     /// When the member was added to Cohort.
     Added,
+    /// When an organizer was last in touch (the contact log): longest ago first, members never
+    /// contacted before everyone.
+    LastContact,
 }
 
 /// What the members table shows: a search, filters and an order.
@@ -58,16 +61,35 @@ enum Column {
         day: String,
     },
     Added(crate::Millis),
+    LastContact(Option<crate::Millis>),
+}
+
+/// What a sort needs to know beyond the member: when each was last contacted, worked out once
+/// per query (only when sorting by it).
+struct SortContext {
+    last_contacts: std::collections::HashMap<MemberId, crate::Millis>,
+}
+
+impl SortContext {
+    fn new(query: &MemberQuery, group: &Group) -> Self {
+        Self {
+            last_contacts: match query.sort {
+                MemberSort::LastContact => crate::contact::last_contacts(group),
+                _ => Default::default(),
+            },
+        }
+    }
 }
 
 impl MemberQuery {
     /// The members that match, in order.
     pub fn run<'a>(&self, group: &'a Group) -> Vec<&'a Member> {
         let matches = self.matcher(group);
+        let context = SortContext::new(self, group);
         let mut members: Vec<&Member> = group.members.values().filter(|m| matches(m)).collect();
         // Sort keys are computed once per member, not once per comparison: this runs with up
         // to tens of thousands of members.
-        members.sort_by_cached_key(|m| self.sort_key(m));
+        members.sort_by_cached_key(|m| self.sort_key(m, &context));
         if self.descending {
             members.reverse();
         }
@@ -83,6 +105,7 @@ impl MemberQuery {
         changed: &BTreeSet<MemberId>,
     ) -> Vec<MemberId> {
         let matches = self.matcher(group);
+        let context = SortContext::new(self, group);
         let mut ids: Vec<MemberId> = previous
             .iter()
             .filter(|id| !changed.contains(*id))
@@ -93,10 +116,10 @@ impl MemberQuery {
             .filter_map(|id| group.members.get(id))
             .filter(|m| matches(m))
         {
-            let key = self.sort_key(member);
+            let key = self.sort_key(member, &context);
             let position = ids.partition_point(|other| {
                 group.members.get(other).is_some_and(|other| {
-                    let other = self.sort_key(other);
+                    let other = self.sort_key(other, &context);
                     if self.descending {
                         other > key
                     } else {
@@ -133,7 +156,7 @@ impl MemberQuery {
         }
     }
 
-    fn sort_key(&self, member: &Member) -> SortKey {
+    fn sort_key(&self, member: &Member, context: &SortContext) -> SortKey {
         let column = match self.sort {
             MemberSort::Name => Column::None,
             MemberSort::Status => Column::Status(member.status),
@@ -142,6 +165,9 @@ impl MemberQuery {
                 day: member.joined.clone(),
             },
             MemberSort::Added => Column::Added(member.added_at),
+            MemberSort::LastContact => {
+                Column::LastContact(context.last_contacts.get(&member.id).copied())
+            }
         };
         SortKey {
             column,

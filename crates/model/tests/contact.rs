@@ -209,3 +209,29 @@ fn two_organizers_start_the_log_of_an_older_group_offline_and_both_entries_are_k
         );
     }
 }
+
+#[test]
+fn members_sort_by_last_contact_longest_ago_first_and_follow_a_new_contact() {
+    let mut doc = GroupDoc::create("Choir", T0).unwrap();
+    let ada = add_member(&mut doc, "Ada");
+    let bo = add_member(&mut doc, "Bo");
+    let cy = add_member(&mut doc, "Cy");
+    log(&mut doc, draft(&ada, T0 - 2 * DAY, "", ""));
+    log(&mut doc, draft(&bo, T0 - DAY, "", ""));
+    let query = MemberQuery {
+        sort: MemberSort::LastContact,
+        ..MemberQuery::default()
+    };
+    let ids = |group: &Group| -> Vec<MemberId> {
+        query.run(group).into_iter().map(|m| m.id.clone()).collect()
+    };
+    let before = ids(&doc.hydrate());
+    // Never contacted first, then longest ago.
+    assert_eq!(before, [cy.clone(), ada.clone(), bo.clone()]);
+    // Ada is contacted now: the table brought up to date for her moves her last.
+    log(&mut doc, draft(&ada, T0, "", ""));
+    let group = doc.hydrate();
+    let changed = [ada.clone()].into();
+    assert_eq!(query.rerun(&group, &before, &changed), [cy, bo, ada]);
+    assert_eq!(query.rerun(&group, &before, &changed), ids(&group));
+}

@@ -303,6 +303,7 @@ fn query() -> impl Strategy<Value = MemberQuery> {
             MemberSort::Status,
             MemberSort::Joined,
             MemberSort::Added,
+            MemberSort::LastContact,
         ]),
         any::<bool>(),
     )
@@ -340,10 +341,24 @@ proptest! {
         let generation = changes.generation();
         let mut roles_changed = false;
         for action in &edits {
+            let contacts_before = doc.hydrate().touchpoints;
             if let Ok(touched) = doc.apply(action) {
-                // A role change can move anyone in or out of a role filter.
+                // A role change can move anyone in or out of a role filter; a touchpoint
+                // changes when its member was last contacted, before and after.
                 roles_changed |= !touched.roles.is_empty();
-                changes.record(touched.roles.is_empty().then(|| touched.members.into_ids()));
+                let contacts_after = doc.hydrate().touchpoints;
+                let contacted: Vec<MemberId> = touched
+                    .touchpoints
+                    .iter()
+                    .flat_map(|id| [contacts_before.get(id), contacts_after.get(id)])
+                    .flatten()
+                    .map(|touchpoint| touchpoint.member.clone())
+                    .collect();
+                changes.record(touched.roles.is_empty().then(|| {
+                    let mut members = touched.members.into_ids();
+                    members.extend(contacted);
+                    members
+                }));
             }
         }
         let after = doc.hydrate();

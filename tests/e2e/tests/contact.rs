@@ -28,8 +28,9 @@ async fn a_contact_is_logged_in_three_taps_and_its_follow_up_is_tracked_until_do
     browser
         .click(".log-contact-form button[type=submit]")
         .await?;
-    let error = browser.text_of("#contact-follow-up-error").await?;
-    assert_eq!(error, "Follow-up is required");
+    browser
+        .wait_until("document.querySelector('#contact-follow-up-error').textContent === 'Follow-up is required'")
+        .await?;
     assert_eq!(
         browser.text_of(".contact-log .empty").await?,
         "No contacts logged yet."
@@ -85,7 +86,28 @@ async fn a_contact_is_logged_in_three_taps_and_its_follow_up_is_tracked_until_do
     browser
         .goto(&format!("{}{}/members", relay.url(), &group[1..]))
         .await?;
-    browser.click("tbody tr th a").await?;
+    // The members table shows the day of the last contact, and sorts by it: never first.
+    browser.add_member("李娜", "").await?;
+    browser
+        .wait_until("document.querySelectorAll('tbody tr').length === 2")
+        .await?;
+    browser.set_value("#member-sort", "last-contact").await?;
+    browser
+        .wait_until("document.querySelector('tbody tr th a').textContent === '李娜'")
+        .await?;
+    assert_eq!(
+        browser
+            .text_of("tbody tr:nth-child(1) td.last-contact")
+            .await?,
+        ""
+    );
+    assert!(
+        !browser
+            .text_of("tbody tr:nth-child(2) td.last-contact")
+            .await?
+            .is_empty()
+    );
+    browser.click("tbody tr:nth-child(2) th a").await?;
     browser
         .wait_for(".touchpoint .follow-up[data-open=false]")
         .await?;

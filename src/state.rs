@@ -15,7 +15,9 @@ use cohort_model::protocol::{
     self, Answer, Event, Failure, FromWorker, GroupSummary, Request, SyncState, SyncStatus,
     ToWorker,
 };
-use cohort_model::{Action, Feedback, Group, GroupId, GroupStoreFields, MemberChanges, Millis};
+use cohort_model::{
+    Action, Activity, Feedback, Group, GroupId, GroupStoreFields, MemberChanges, Millis,
+};
 use futures_channel::oneshot;
 use js_sys::{Array, Uint8Array};
 use leptos::prelude::*;
@@ -63,7 +65,9 @@ struct WorkerClient {
 struct Incoming {
     group: Option<GroupId>,
     view: Group,
+    /// What arrives after the members, put in place once the view is complete.
     feedback: Vec<Feedback>,
+    activities: Vec<Activity>,
 }
 
 /// Everything the screens read, and the way to change it.
@@ -264,6 +268,7 @@ impl AppState {
                         ..Group::default()
                     },
                     feedback: Vec::new(),
+                    activities: Vec::new(),
                 });
             }
             Event::ViewMembers(members) => self.incoming.update_value(|incoming| {
@@ -298,18 +303,25 @@ impl AppState {
             Event::ViewFeedback(items) => self
                 .incoming
                 .update_value(|incoming| incoming.feedback.extend(items)),
+            Event::ViewActivities(activities) => self
+                .incoming
+                .update_value(|incoming| incoming.activities.extend(activities)),
             Event::ViewDone => {
                 let incoming = self.incoming.try_update_value(|incoming| {
-                    incoming
-                        .group
-                        .take()
-                        .filter(for_open)
-                        .map(|_| std::mem::take(&mut incoming.feedback))
+                    incoming.group.take().filter(for_open).map(|_| {
+                        (
+                            std::mem::take(&mut incoming.feedback),
+                            std::mem::take(&mut incoming.activities),
+                        )
+                    })
                 });
-                if let Some(Some(feedback)) = incoming {
+                if let Some(Some((feedback, activities))) = incoming {
                     self.view
                         .feedback()
                         .set(feedback.into_iter().map(|f| (f.id.clone(), f)).collect());
+                    self.view
+                        .activities()
+                        .set(activities.into_iter().map(|a| (a.id.clone(), a)).collect());
                 }
             }
             Event::Loaded { group } if for_open(&group) => {

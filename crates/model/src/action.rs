@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::validate::Field;
 use crate::{
-    ContactChannel, FeedbackDraft, FeedbackId, FeedbackStatus, MemberDraft, MemberId, MemberStatus,
-    Millis, RoleDraft, RoleId, TouchpointDraft, TouchpointField, TouchpointId,
+    ActivityDraft, ActivityField, ActivityId, ActivityKind, ContactChannel, FeedbackDraft,
+    FeedbackId, FeedbackStatus, Invitee, Mark, MemberDraft, MemberId, MemberStatus, Millis,
+    RoleDraft, RoleId, TouchpointDraft, TouchpointField, TouchpointId,
 };
 
 /// A text field of the group profile.
@@ -198,6 +199,46 @@ pub enum Action {
     RemoveTouchpoint {
         id: TouchpointId,
     },
+    AddActivity {
+        id: ActivityId,
+        draft: ActivityDraft,
+        at: Millis,
+    },
+    SetActivity {
+        id: ActivityId,
+        field: ActivityField,
+        value: String,
+    },
+    SetActivityKind {
+        id: ActivityId,
+        kind: ActivityKind,
+    },
+    SetActivityTime {
+        id: ActivityId,
+        starts_at: Millis,
+        ends_at: Millis,
+    },
+    SetActivityOrganizer {
+        id: ActivityId,
+        organizer: Option<MemberId>,
+    },
+    Invite {
+        id: ActivityId,
+        invitee: Invitee,
+    },
+    Uninvite {
+        id: ActivityId,
+        invitee: Invitee,
+    },
+    /// Marks a member's attendance, or clears the mark (`None`: invited again, or not there).
+    MarkAttendance {
+        id: ActivityId,
+        member: MemberId,
+        mark: Option<Mark>,
+    },
+    RemoveActivity {
+        id: ActivityId,
+    },
 }
 
 impl From<TouchpointField> for Field {
@@ -207,6 +248,17 @@ impl From<TouchpointField> for Field {
             TouchpointField::By => Field::ContactedBy,
             TouchpointField::FollowUp => Field::FollowUp,
             TouchpointField::Due => Field::Due,
+        }
+    }
+}
+
+impl From<ActivityField> for Field {
+    fn from(field: ActivityField) -> Self {
+        match field {
+            ActivityField::Title => Field::ActivityTitle,
+            ActivityField::Place => Field::Place,
+            ActivityField::Link => Field::Link,
+            ActivityField::Description => Field::Description,
         }
     }
 }

@@ -12,10 +12,10 @@ use crate::action::{FeedbackField, MemberField, ProfileField, RoleField};
 use crate::records::{FeedbackChange, MemberChange, Record, RecordChange};
 use crate::validate::{self, Field, Invalid, Problem};
 use crate::{
-    Action, ContactChannel, Contacts, Feedback, FeedbackDraft, FeedbackId, FeedbackPart,
-    FeedbackStatus, FeedbackValue, Group, Member, MemberDraft, MemberId, MemberPart, MemberStatus,
-    MemberValue, Millis, Profile, Role, RoleDraft, RoleId, StatusChange, Touchpoint,
-    TouchpointDraft, TouchpointField, TouchpointId,
+    Action, Activity, ActivityField, ActivityId, ActivityKind, ContactChannel, Contacts, Feedback,
+    FeedbackDraft, FeedbackId, FeedbackPart, FeedbackStatus, FeedbackValue, Group, Invitee, Mark,
+    Member, MemberDraft, MemberId, MemberPart, MemberStatus, MemberValue, Millis, Profile, Role,
+    RoleDraft, RoleId, StatusChange, Touchpoint, TouchpointDraft, TouchpointField, TouchpointId,
 };
 
 /// The schema version this build writes and reads; see "Changing the schema" in
@@ -61,21 +61,39 @@ mod key {
     pub const DUE: &str = "due";
     pub const DONE_AT: &str = "done_at";
     pub const LOGGED_AT: &str = "logged_at";
+    pub const ACTIVITIES: &str = "activities";
+    pub const KIND: &str = "kind";
+    pub const TITLE: &str = "title";
+    pub const STARTS_AT: &str = "starts_at";
+    pub const ENDS_AT: &str = "ends_at";
+    pub const PLACE: &str = "place";
+    pub const LINK: &str = "link";
+    pub const ORGANIZER: &str = "organizer";
+    pub const INVITED_MEMBERS: &str = "invited_members";
+    pub const INVITED_ROLES: &str = "invited_roles";
+    pub const INVITED_TAGS: &str = "invited_tags";
+    pub const ATTENDANCE: &str = "attendance";
 }
 
-/// The collections added to schema 1 after its first release (`touchpoints`), made by one
+/// The collections added to schema 1 after its first release (`touchpoints`, `activities`), made by one
 /// change that is the same bytes on every device: a fixed actor, no dependencies, time 0. Two
 /// organizers who each add the collection offline therefore add the same change, which
 /// Automerge keeps once, instead of two maps of which one would hide the other's records.
 /// (Collections made with the group itself, such as `members`, need no such change.)
+/// The collections [`schema_additions`] makes, in the order it makes them. Never change this
+/// list: its change must stay the same bytes (a later addition is a change of its own).
+const ADDED_COLLECTIONS: [&str; 2] = [key::TOUCHPOINTS, key::ACTIVITIES];
+
 fn schema_additions() -> Result<Vec<automerge::Change>, AutomergeError> {
     let actor = automerge::ActorId::from(b"cohort-schema-v1".as_slice());
     let mut doc = Automerge::new().with_actor(actor);
     doc.transact_with(
         |_| automerge::transaction::CommitOptions::default().with_time(0),
         |tx| {
-            tx.put_object(ROOT, key::TOUCHPOINTS, ObjType::Map)
-                .map(drop)
+            for collection in ADDED_COLLECTIONS {
+                tx.put_object(ROOT, collection, ObjType::Map)?;
+            }
+            Ok::<_, AutomergeError>(())
         },
     )
     .map_err(|failure| failure.error)?;
@@ -112,6 +130,7 @@ pub struct Touched {
     pub roles: BTreeSet<RoleId>,
     pub feedback: TouchedRecords<FeedbackId, FeedbackPart>,
     pub touchpoints: BTreeSet<TouchpointId>,
+    pub activities: BTreeSet<ActivityId>,
     /// A whole collection was replaced (only a foreign client does that): re-read everything.
     pub everything: bool,
 }
@@ -129,6 +148,7 @@ impl Touched {
         self.roles.extend(other.roles);
         self.feedback.extend(other.feedback);
         self.touchpoints.extend(other.touchpoints);
+        self.activities.extend(other.activities);
     }
 
     /// The records named by Automerge patches (from a merge or a load).
@@ -170,7 +190,13 @@ impl Touched {
                 (key::TOUCHPOINTS, Some(id)) => {
                     touched.touchpoints.extend(TouchpointId::from_key(id));
                 }
-                (key::MEMBERS | key::ROLES | key::FEEDBACK | key::TOUCHPOINTS, None) => {
+                (key::ACTIVITIES, Some(id)) => {
+                    touched.activities.extend(ActivityId::from_key(id));
+                }
+                (
+                    key::MEMBERS | key::ROLES | key::FEEDBACK | key::TOUCHPOINTS | key::ACTIVITIES,
+                    None,
+                ) => {
                     touched.everything = true;
                 }
                 _ => {}
@@ -189,6 +215,7 @@ pub struct RecordUpdate {
     pub roles: Vec<(RoleId, Option<Role>)>,
     pub feedback: Vec<(FeedbackId, FeedbackChange)>,
     pub touchpoints: Vec<(TouchpointId, Option<Touchpoint>)>,
+    pub activities: Vec<(ActivityId, Option<Activity>)>,
 }
 
 /// The records of one kind a change touched: each as a whole, or only in some parts. Reads as
@@ -423,9 +450,12 @@ impl GroupDoc {
     /// Applies several actions as one change, all or nothing.
     pub fn apply_all(&mut self, actions: &[Action]) -> Result<Touched, ApplyError> {
         if obj_at(&self.doc, &ROOT, key::TOUCHPOINTS).is_none()
-            && actions
-                .iter()
-                .any(|action| matches!(action, Action::LogTouchpoint { .. }))
+            && actions.iter().any(|action| {
+                matches!(
+                    action,
+                    Action::LogTouchpoint { .. } | Action::AddActivity { .. }
+                )
+            })
         {
             // A group made before the contact log gets its collection first, in a copy, so
             // that a refused action leaves the document as it was (once per group).
@@ -488,6 +518,12 @@ impl GroupDoc {
                 })
                 .collect();
         }
+        if let Some(activities) = obj_at(doc, &ROOT, key::ACTIVITIES) {
+            let activities = hydrate_collection(doc, &activities);
+            group.activities = records_of(&activities, ActivityId::from_key)
+                .map(|(id, record)| (id.clone(), read_activity(&record, id)))
+                .collect();
+        }
         group
     }
 
@@ -518,6 +554,12 @@ impl GroupDoc {
     pub fn feedback(&self, id: &FeedbackId) -> Option<Feedback> {
         self.record(&self.roots.feedback, id.as_str())
             .map(|record| read_feedback(&record, id.clone(), |m| self.has_member(m)))
+    }
+
+    pub fn activity(&self, id: &ActivityId) -> Option<Activity> {
+        let activities = obj_at(&self.doc, &ROOT, key::ACTIVITIES)?;
+        let record = self.record(&activities, id.as_str())?;
+        Some(read_activity(&record, id.clone()))
     }
 
     pub fn touchpoint(&self, id: &TouchpointId) -> Option<Touchpoint> {
@@ -587,6 +629,11 @@ impl GroupDoc {
                 .touchpoints
                 .iter()
                 .map(|id| (id.clone(), self.touchpoint(id)))
+                .collect(),
+            activities: touched
+                .activities
+                .iter()
+                .map(|id| (id.clone(), self.activity(id)))
                 .collect(),
         })
     }
@@ -665,6 +712,8 @@ trait Fields: Sized {
     fn keys(&self, key: &str) -> Vec<String>;
     /// The objects in the list under `key`, in list order.
     fn maps(&self, key: &str) -> Vec<Self>;
+    /// The string values of the map under `key`, by key.
+    fn pairs(&self, key: &str) -> Vec<(String, String)>;
 }
 
 /// A record object read from the document field by field.
@@ -695,6 +744,19 @@ impl<D: ReadDoc> Fields for InDoc<'_, D> {
         (0..self.doc.length(&list))
             .filter_map(|index| obj_at(self.doc, &list, index))
             .map(|obj| InDoc { doc: self.doc, obj })
+            .collect()
+    }
+
+    fn pairs(&self, key: &str) -> Vec<(String, String)> {
+        let Some(map) = obj_at(self.doc, &self.obj, key) else {
+            return Vec::new();
+        };
+        self.doc
+            .keys(&map)
+            .map(|entry| {
+                let value = string_at(self.doc, &map, &entry);
+                (entry, value)
+            })
             .collect()
     }
 }
@@ -729,6 +791,23 @@ impl Fields for &hydrate::Map {
             Some(hydrate::Value::List(list)) => list
                 .iter()
                 .filter_map(|entry| as_record(&entry.value))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn pairs(&self, key: &str) -> Vec<(String, String)> {
+        match self.get(key) {
+            Some(hydrate::Value::Map(map)) => map
+                .iter()
+                .map(|(entry, value)| {
+                    let text = match &value.value {
+                        hydrate::Value::Scalar(ScalarValue::Str(text)) => text.to_string(),
+                        hydrate::Value::Text(text) => text.to_string(),
+                        _ => String::new(),
+                    };
+                    (entry.clone(), text)
+                })
                 .collect(),
             _ => Vec::new(),
         }
@@ -855,6 +934,43 @@ fn member_part(prop: &Prop) -> Option<MemberPart> {
         key::ADDED_AT => MemberPart::AddedAt,
         _ => return None,
     })
+}
+
+/// An activity as written; references to members removed since are kept (the screens show
+/// them as former members, and counts keep their marks).
+fn read_activity(record: &impl Fields, id: ActivityId) -> Activity {
+    let starts_at = record.int(key::STARTS_AT).unwrap_or_default();
+    let invited = record
+        .keys(key::INVITED_MEMBERS)
+        .iter()
+        .filter_map(|m| MemberId::from_key(m).map(Invitee::Member))
+        .chain(
+            record
+                .keys(key::INVITED_ROLES)
+                .iter()
+                .filter_map(|r| RoleId::from_key(r).map(Invitee::Role)),
+        )
+        .chain(record.keys(key::INVITED_TAGS).into_iter().map(Invitee::Tag))
+        .collect();
+    let attendance = record
+        .pairs(key::ATTENDANCE)
+        .into_iter()
+        .filter_map(|(member, mark)| Some((MemberId::from_key(&member)?, Mark::from_key(&mark)?)))
+        .collect();
+    Activity {
+        id,
+        kind: ActivityKind::from_key(&record.string(key::KIND)),
+        title: record.string(key::TITLE),
+        starts_at,
+        ends_at: record.int(key::ENDS_AT).unwrap_or(starts_at).max(starts_at),
+        place: record.string(key::PLACE),
+        link: record.string(key::LINK),
+        organizer: MemberId::from_key(&record.string(key::ORGANIZER)),
+        description: record.string(key::DESCRIPTION),
+        invited,
+        attendance,
+        created_at: record.int(key::CREATED_AT).unwrap_or_default(),
+    }
 }
 
 /// A touchpoint, unless the member it is with is gone (removed while it was logged elsewhere).
@@ -1445,6 +1561,135 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             tx.delete(&touchpoints, id.as_str())?;
             touched.touchpoints.insert(id.clone());
         }
+        Action::AddActivity { id, draft, at } => {
+            let activities = activities(tx)?;
+            if obj_at(tx, &activities, id.as_str()).is_some() {
+                return Err(Invalid::new(Field::Record, Problem::AlreadyExists).into());
+            }
+            let title = validate::required_name(Field::ActivityTitle, &draft.title)?;
+            let place = validate::line(Field::Place, &draft.place)?;
+            let link = validate::link(Field::Link, &draft.link)?;
+            checked_times(draft.starts_at, draft.ends_at)?;
+            if let Some(organizer) = &draft.organizer {
+                member_exists(tx, roots, organizer, Field::Organizer)?;
+            }
+            let record = tx.put_object(&activities, id.as_str(), ObjType::Map)?;
+            put_strings(
+                tx,
+                &record,
+                &[
+                    (key::KIND, draft.kind.key()),
+                    (key::TITLE, &title),
+                    (key::PLACE, &place),
+                    (key::LINK, &link),
+                    (
+                        key::ORGANIZER,
+                        draft.organizer.as_ref().map_or("", MemberId::as_str),
+                    ),
+                ],
+            )?;
+            tx.put(
+                &record,
+                key::STARTS_AT,
+                ScalarValue::Timestamp(draft.starts_at),
+            )?;
+            tx.put(&record, key::ENDS_AT, ScalarValue::Timestamp(draft.ends_at))?;
+            tx.put(&record, key::CREATED_AT, ScalarValue::Timestamp(*at))?;
+            // Sets are made with the record, never later (see members' tags).
+            for set in [
+                key::INVITED_MEMBERS,
+                key::INVITED_ROLES,
+                key::INVITED_TAGS,
+                key::ATTENDANCE,
+            ] {
+                tx.put_object(&record, set, ObjType::Map)?;
+            }
+            new_text(
+                tx,
+                &record,
+                key::DESCRIPTION,
+                &validate::text(Field::Description, &draft.description)?,
+            )?;
+            for invitee in &draft.invited {
+                invite(tx, roots, &record, invitee, true)?;
+            }
+            touched.activities.insert(id.clone());
+        }
+        Action::SetActivity { id, field, value } => {
+            let record = record(tx, &activities(tx)?, id.as_str())?;
+            match field {
+                ActivityField::Title => {
+                    let title = validate::required_name(Field::ActivityTitle, value)?;
+                    put_string(tx, &record, key::TITLE, &title)?;
+                }
+                ActivityField::Place => {
+                    put_string(
+                        tx,
+                        &record,
+                        key::PLACE,
+                        &validate::line(Field::Place, value)?,
+                    )?;
+                }
+                ActivityField::Link => {
+                    put_string(tx, &record, key::LINK, &validate::link(Field::Link, value)?)?;
+                }
+                ActivityField::Description => {
+                    let text = validate::text(Field::Description, value)?;
+                    put_text(tx, &record, key::DESCRIPTION, &text)?;
+                }
+            }
+            touched.activities.insert(id.clone());
+        }
+        Action::SetActivityKind { id, kind } => {
+            let record = record(tx, &activities(tx)?, id.as_str())?;
+            put_string(tx, &record, key::KIND, kind.key())?;
+            touched.activities.insert(id.clone());
+        }
+        Action::SetActivityTime {
+            id,
+            starts_at,
+            ends_at,
+        } => {
+            let record = record(tx, &activities(tx)?, id.as_str())?;
+            checked_times(*starts_at, *ends_at)?;
+            tx.put(&record, key::STARTS_AT, ScalarValue::Timestamp(*starts_at))?;
+            tx.put(&record, key::ENDS_AT, ScalarValue::Timestamp(*ends_at))?;
+            touched.activities.insert(id.clone());
+        }
+        Action::SetActivityOrganizer { id, organizer } => {
+            let record = record(tx, &activities(tx)?, id.as_str())?;
+            if let Some(organizer) = organizer {
+                member_exists(tx, roots, organizer, Field::Organizer)?;
+            }
+            let value = organizer.as_ref().map_or("", MemberId::as_str);
+            put_string(tx, &record, key::ORGANIZER, value)?;
+            touched.activities.insert(id.clone());
+        }
+        Action::Invite { id, invitee } | Action::Uninvite { id, invitee } => {
+            let record = record(tx, &activities(tx)?, id.as_str())?;
+            let inviting = matches!(action, Action::Invite { .. });
+            invite(tx, roots, &record, invitee, inviting)?;
+            touched.activities.insert(id.clone());
+        }
+        Action::MarkAttendance { id, member, mark } => {
+            let record = record(tx, &activities(tx)?, id.as_str())?;
+            let attendance = obj_at(tx, &record, key::ATTENDANCE)
+                .ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))?;
+            match mark {
+                Some(mark) => {
+                    member_exists(tx, roots, member, Field::Attendance)?;
+                    put_string(tx, &attendance, member.as_str(), mark.key())?;
+                }
+                None => put_string(tx, &attendance, member.as_str(), "")?,
+            }
+            touched.activities.insert(id.clone());
+        }
+        Action::RemoveActivity { id } => {
+            let activities = activities(tx)?;
+            record(tx, &activities, id.as_str())?;
+            tx.delete(&activities, id.as_str())?;
+            touched.activities.insert(id.clone());
+        }
     }
     Ok(touched)
 }
@@ -1453,6 +1698,57 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
 /// record that is not there.
 fn touchpoints(tx: &Transaction<'_>) -> Result<ObjId, Invalid> {
     obj_at(tx, &ROOT, key::TOUCHPOINTS).ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))
+}
+
+/// The activities' collection; an action on an activity in a group without it names a record
+/// that is not there.
+fn activities(tx: &Transaction<'_>) -> Result<ObjId, Invalid> {
+    obj_at(tx, &ROOT, key::ACTIVITIES).ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))
+}
+
+fn checked_times(starts_at: Millis, ends_at: Millis) -> Result<(), Invalid> {
+    if starts_at <= 0 {
+        return Err(Invalid::new(Field::Starts, Problem::Empty));
+    }
+    if ends_at < starts_at {
+        return Err(Invalid::new(Field::Ends, Problem::EndsBeforeStart));
+    }
+    Ok(())
+}
+
+/// Adds `invitee` to an activity's invitations, or takes it off (`inviting` false). Only a
+/// member or role that exists can be invited.
+fn invite(
+    tx: &mut Transaction<'_>,
+    roots: &Roots,
+    activity: &ObjId,
+    invitee: &Invitee,
+    inviting: bool,
+) -> Result<(), ApplyError> {
+    let (set, key) = match invitee {
+        Invitee::Member(member) => {
+            if inviting {
+                member_exists(tx, roots, member, Field::Invitee)?;
+            }
+            (key::INVITED_MEMBERS, member.as_str().to_owned())
+        }
+        Invitee::Role(role) => {
+            if inviting {
+                obj_at(tx, &roots.roles, role.as_str())
+                    .ok_or(Invalid::new(Field::Invitee, Problem::UnknownRecord))?;
+            }
+            (key::INVITED_ROLES, role.as_str().to_owned())
+        }
+        Invitee::Tag(tag) => {
+            let tag = validate::tag(tag)?;
+            if tag.is_empty() {
+                return Err(Invalid::new(Field::Invitee, Problem::Empty).into());
+            }
+            (key::INVITED_TAGS, tag)
+        }
+    };
+    set_key(tx, activity, set, &key, inviting)?;
+    Ok(())
 }
 
 /// A touchpoint's values as they are written.

@@ -74,6 +74,10 @@ record_id!(
     /// Identifies one touchpoint of the contact log.
     TouchpointId
 );
+record_id!(
+    /// Identifies an activity.
+    ActivityId
+);
 
 /// Identifies a group document: 16 random bytes, written as automerge-repo writes document
 /// ids (base58check), so the group can be shared as an `automerge:` URL with any

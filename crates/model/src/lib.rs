@@ -5,6 +5,7 @@
 //! `cargo test`.
 
 mod action;
+pub mod activity;
 pub mod contact;
 mod doc;
 mod ids;
@@ -21,6 +22,7 @@ pub mod store;
 pub mod validate;
 
 pub use action::{Action, FeedbackField, MemberField, ProfileField, RoleField};
+pub use activity::{Activity, ActivityDraft, ActivityField, ActivityKind, Invitee, Mark};
 /// The Automerge crate this model is built on, for storage and sync.
 pub use automerge;
 pub use contact::{ContactChannel, Touchpoint, TouchpointDraft, TouchpointField};
@@ -28,7 +30,9 @@ pub use doc::{
     ApplyError, GroupDoc, LoadError, RecordUpdate, SCHEMA_VERSION, Touched, TouchedRecords, Update,
     checked_member, checked_member_field,
 };
-pub use ids::{FeedbackId, GroupId, MemberId, NoRandomness, NotAGroupId, RoleId, TouchpointId};
+pub use ids::{
+    ActivityId, FeedbackId, GroupId, MemberId, NoRandomness, NotAGroupId, RoleId, TouchpointId,
+};
 pub use query::{FeedbackQuery, MemberChanges, MemberQuery, MemberSort, RoleFilter};
 #[cfg(feature = "store")]
 pub use records::GroupStoreFields;

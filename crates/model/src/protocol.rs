@@ -10,7 +10,7 @@ use crate::sheet::{
     Column, Export, ImportCounts, OnMatch, Sheet, SheetError, SheetPreview, Table, Words,
 };
 use crate::{
-    Action, Feedback, GroupId, Invalid, Member, Millis, Profile, Role, Touchpoint, Update,
+    Action, Activity, Feedback, GroupId, Invalid, Member, Millis, Profile, Role, Touchpoint, Update,
 };
 
 /// A group in the list of groups kept in this browser.
@@ -225,6 +225,7 @@ pub enum Event {
     /// Every member has been sent.
     ViewMembersDone,
     ViewFeedback(Vec<Feedback>),
+    ViewActivities(Vec<Activity>),
     /// The whole view has been sent.
     ViewDone,
     /// The document has loaded: actions now apply at once.
@@ -322,6 +323,11 @@ pub fn assemble(events: impl IntoIterator<Item = Event>) -> crate::Group {
                 group
                     .feedback
                     .extend(items.into_iter().map(|f| (f.id.clone(), f)));
+            }
+            Event::ViewActivities(activities) => {
+                group
+                    .activities
+                    .extend(activities.into_iter().map(|a| (a.id.clone(), a)));
             }
             _ => {}
         }

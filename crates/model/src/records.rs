@@ -4,7 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{FeedbackId, FeedbackStatus, MemberId, MemberStatus, RoleId, Touchpoint, TouchpointId};
+use crate::{
+    Activity, ActivityId, FeedbackId, FeedbackStatus, MemberId, MemberStatus, RoleId, Touchpoint,
+    TouchpointId,
+};
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
@@ -223,6 +226,8 @@ pub struct Group {
     /// The contact log.
     #[cfg_attr(feature = "store", store(key: TouchpointId = |(id, _)| id.clone()))]
     pub touchpoints: BTreeMap<TouchpointId, Touchpoint>,
+    #[cfg_attr(feature = "store", store(key: ActivityId = |(id, _)| id.clone()))]
+    pub activities: BTreeMap<ActivityId, Activity>,
 }
 
 /// A new member as typed in the form, before validation.
@@ -286,6 +291,12 @@ impl Group {
             match touchpoint {
                 Some(touchpoint) => self.touchpoints.insert(id, touchpoint),
                 None => self.touchpoints.remove(&id),
+            };
+        }
+        for (id, activity) in update.activities {
+            match activity {
+                Some(activity) => self.activities.insert(id, activity),
+                None => self.activities.remove(&id),
             };
         }
     }

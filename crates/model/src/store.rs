@@ -23,12 +23,14 @@ pub fn replace(store: Store<Group>, group: Group) {
         roles,
         feedback,
         touchpoints,
+        activities,
     } = group;
     store.profile().set(profile);
     store.roles().set(roles);
     store.members().set(members);
     store.feedback().set(feedback);
     store.touchpoints().set(touchpoints);
+    store.activities().set(activities);
 }
 
 /// Follows the document: each record the update names is replaced in place, so only its own
@@ -48,6 +50,7 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
         roles,
         feedback,
         touchpoints,
+        activities,
     } = records;
     // A role change can move anyone in or out of a role filter; a touchpoint changes when its
     // member was last contacted (before and after the change).
@@ -73,6 +76,7 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
     replace_records(store.roles(), roles);
     follow_changes(store.feedback(), feedback);
     replace_records(store.touchpoints(), touchpoints);
+    replace_records(store.activities(), activities);
     // Records the update did not re-read may still name a removed member (a role given to
     // them concurrently with their removal).
     for id in &removed {

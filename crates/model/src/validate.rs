@@ -37,6 +37,17 @@ pub enum Field {
     Summary,
     FollowUp,
     Due,
+    ActivityTitle,
+    Starts,
+    Ends,
+    Place,
+    /// An online meeting's link.
+    Link,
+    Organizer,
+    /// An activity's description.
+    Description,
+    Invitee,
+    Attendance,
     /// The record an action is about (a member, role or feedback that may have been removed).
     Record,
 }
@@ -72,6 +83,15 @@ impl Field {
             Self::Summary => "Summary",
             Self::FollowUp => "Follow-up",
             Self::Due => "Due",
+            Self::ActivityTitle => "Title",
+            Self::Starts => "Starts",
+            Self::Ends => "Ends",
+            Self::Place => "Place",
+            Self::Link => "Online link",
+            Self::Organizer => "Organizer",
+            Self::Description => "Description",
+            Self::Invitee => "Invitee",
+            Self::Attendance => "Attendance",
             Self::Record => "Record",
         }
     }
@@ -98,6 +118,10 @@ pub enum Problem {
     NotDate(String),
     #[error("must be a whole number from 0 to 10")]
     ScoreOutOfRange,
+    #[error("is before the start")]
+    EndsBeforeStart,
+    #[error("“{0}” is not a web link (https://…)")]
+    NotLink(String),
     #[error("refers to a member who is not in this group (removed by someone else?)")]
     UnknownMember,
     #[error("no longer exists (removed by someone else?)")]
@@ -269,6 +293,20 @@ pub fn score(value: &str) -> Result<Option<u8>, Invalid> {
     match value.parse::<u8>() {
         Ok(score) if score <= 10 => Ok(Some(score)),
         _ => Err(Invalid::new(Field::Score, Problem::ScoreOutOfRange)),
+    }
+}
+
+/// An optional web link (an online meeting's): `http://` or `https://`, no spaces.
+pub fn link(field: Field, value: &str) -> Result<String, Invalid> {
+    let value = line(field, value)?;
+    let lower = value.to_lowercase();
+    let has_scheme = ["https://", "http://"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme) && lower.len() > scheme.len());
+    if value.is_empty() || (has_scheme && !value.contains(char::is_whitespace)) {
+        Ok(value)
+    } else {
+        Err(Invalid::new(field, Problem::NotLink(value)))
     }
 }
 

@@ -12,6 +12,7 @@ const MEMBERS: u64 = 3;
 const ROLES: u64 = 2;
 const FEEDBACK: u64 = 2;
 const TOUCHPOINTS: u64 = 2;
+const ACTIVITIES: u64 = 2;
 
 /// One step of the run: an action on a replica, or a merge from one replica into another.
 #[derive(Clone, Debug)]
@@ -34,6 +35,18 @@ fn feedback() -> impl Strategy<Value = FeedbackId> {
 
 fn touchpoint() -> impl Strategy<Value = TouchpointId> {
     (0..TOUCHPOINTS).prop_map(TouchpointId::from_bits)
+}
+
+fn activity() -> impl Strategy<Value = ActivityId> {
+    (0..ACTIVITIES).prop_map(ActivityId::from_bits)
+}
+
+fn invitee() -> impl Strategy<Value = Invitee> {
+    prop_oneof![
+        member().prop_map(Invitee::Member),
+        role().prop_map(Invitee::Role),
+        "[ab]".prop_map(Invitee::Tag),
+    ]
 }
 
 fn text() -> impl Strategy<Value = String> {
@@ -144,6 +157,42 @@ fn action() -> impl Strategy<Value = Action> {
         (touchpoint(), prop::option::of(1..1_000_i64))
             .prop_map(|(id, done_at)| Action::SetFollowUpDone { id, done_at }),
         touchpoint().prop_map(|id| Action::RemoveTouchpoint { id }),
+        (
+            activity(),
+            text(),
+            1..1_000_i64,
+            0..20_i64,
+            prop::collection::vec(invitee(), 0..3)
+        )
+            .prop_map(
+                |(id, title, starts_at, length, invited)| Action::AddActivity {
+                    id,
+                    draft: ActivityDraft {
+                        title,
+                        starts_at,
+                        ends_at: starts_at + length - 5,
+                        invited,
+                        ..Default::default()
+                    },
+                    at: 1,
+                }
+            ),
+        (activity(), invitee()).prop_map(|(id, invitee)| Action::Invite { id, invitee }),
+        (activity(), invitee()).prop_map(|(id, invitee)| Action::Uninvite { id, invitee }),
+        (
+            activity(),
+            member(),
+            prop::option::of(prop::sample::select(Mark::ALL.to_vec()))
+        )
+            .prop_map(|(id, member, mark)| Action::MarkAttendance { id, member, mark }),
+        (activity(), prop::option::of(member()))
+            .prop_map(|(id, organizer)| Action::SetActivityOrganizer { id, organizer }),
+        (activity(), text()).prop_map(|(id, value)| Action::SetActivity {
+            id,
+            field: ActivityField::Description,
+            value
+        }),
+        activity().prop_map(|id| Action::RemoveActivity { id }),
     ]
 }
 
@@ -246,16 +295,21 @@ proptest! {
         // (docs/schema.md). The small id pool would otherwise re-add removed members.
         let mut removed = std::collections::BTreeSet::new();
         let mut removed_touchpoints = std::collections::BTreeSet::new();
+        let mut removed_activities = std::collections::BTreeSet::new();
         for step in steps {
             match step {
                 Step::Act { action, .. } if matches!(&*action, Action::AddMember { id, .. } if removed.contains(id)) => {}
                 Step::Act { action, .. } if matches!(&*action, Action::LogTouchpoint { id, .. } if removed_touchpoints.contains(id)) => {}
+                Step::Act { action, .. } if matches!(&*action, Action::AddActivity { id, .. } if removed_activities.contains(id)) => {}
                 Step::Act { replica, action } => {
                     if let Action::RemoveMember { id } = &*action {
                         removed.insert(id.clone());
                     }
                     if let Action::RemoveTouchpoint { id } = &*action {
                         removed_touchpoints.insert(id.clone());
+                    }
+                    if let Action::RemoveActivity { id } = &*action {
+                        removed_activities.insert(id.clone());
                     }
                     let replica = &mut replicas[replica];
                     let heads = replica.doc.heads();

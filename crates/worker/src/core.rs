@@ -41,6 +41,8 @@ const REMEMBER_SYNCED_EVERY_MS: Millis = 60_000;
 /// Members per message when a view is sent: small enough to decode well within a frame.
 const MEMBERS_PER_MESSAGE: usize = 1_000;
 const FEEDBACK_PER_MESSAGE: usize = 2_000;
+/// Activities carry their invitations and attendance: fewer to a message.
+const ACTIVITIES_PER_MESSAGE: usize = 100;
 /// A device not heard from for this long has left.
 const PRESENCE_EXPIRES_MS: Millis = 25_000;
 
@@ -239,7 +241,7 @@ struct CachedView {
 /// carries no types: a view stored by a build whose messages differ would decode as nonsense,
 /// so one of another format is not shown (the document is read instead). Raise it whenever a
 /// type in a view message changes.
-const VIEW_FORMAT: u32 = 3;
+const VIEW_FORMAT: u32 = 4;
 
 /// A stored view, if it is in this build's format.
 fn cached_view(bytes: &[u8]) -> Option<CachedView> {
@@ -1750,18 +1752,26 @@ fn member_messages(group: &Group) -> Vec<Vec<u8>> {
         group.members.values(),
         MEMBERS_PER_MESSAGE,
         Event::ViewMembers,
-        Event::ViewMembersDone,
+        Some(Event::ViewMembersDone),
     )
 }
 
-/// The messages of a view that carry its feedback, in parts, then end the view.
+/// The messages of a view that carry its activities and feedback, in parts, then end the
+/// view.
 fn feedback_messages(group: &Group) -> Vec<Vec<u8>> {
-    parts(
+    let mut messages = parts(
+        group.activities.values(),
+        ACTIVITIES_PER_MESSAGE,
+        Event::ViewActivities,
+        None,
+    );
+    messages.extend(parts(
         group.feedback.values(),
         FEEDBACK_PER_MESSAGE,
         Event::ViewFeedback,
-        Event::ViewDone,
-    )
+        Some(Event::ViewDone),
+    ));
+    messages
 }
 
 /// Messages carrying `records` in parts of `per_message` (small enough to decode well within a
@@ -1770,7 +1780,7 @@ fn parts<'a, T: Clone + 'a>(
     records: impl Iterator<Item = &'a T>,
     per_message: usize,
     part: fn(Vec<T>) -> Event,
-    last: Event,
+    last: Option<Event>,
 ) -> Vec<Vec<u8>> {
     let event = |event| protocol::encode(&FromWorker::Event(event));
     let records: Vec<T> = records.cloned().collect();
@@ -1778,6 +1788,6 @@ fn parts<'a, T: Clone + 'a>(
         .chunks(per_message)
         .map(|chunk| event(part(chunk.to_vec())))
         .collect();
-    messages.push(event(last));
+    messages.extend(last.map(event));
     messages
 }

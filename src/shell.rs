@@ -13,8 +13,8 @@ use leptos_router::{
 
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
 use crate::pages::{
-    DataPage, FeedbackPage, FollowUpsPage, GroupsPage, MemberPage, MembersPage, NotFound,
-    RolesPage, SectionOverview,
+    ActivitiesPage, ActivityPage, DataPage, FeedbackPage, FollowUpsPage, GroupsPage, MemberPage,
+    MembersPage, NotFound, RolesPage, SectionOverview,
 };
 use crate::sections::Section;
 use crate::state::{AppState, use_app};
@@ -73,6 +73,7 @@ fn Shell() -> impl IntoView {
                             <Route path=path!("members/:member") view=MemberPage />
                             <Route path=path!("data") view=DataPage />
                             <Route path=path!("follow-ups") view=FollowUpsPage />
+                            <Route path=path!("activities/:activity") view=ActivityPage />
                             <Route path=path!(":section") view=SectionPage />
                         </ParentRoute>
                     </Routes>
@@ -172,6 +173,7 @@ fn SectionPage() -> impl IntoView {
         Some(Section::Members) => view! { <MembersPage /> }.into_any(),
         Some(Section::Roles) => view! { <RolesPage /> }.into_any(),
         Some(Section::Feedback) => view! { <FeedbackPage /> }.into_any(),
+        Some(Section::Activities) => view! { <ActivitiesPage /> }.into_any(),
         Some(section) => view! { <SectionOverview section /> }.into_any(),
         None => view! { <NotFound /> }.into_any(),
     }

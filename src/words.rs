@@ -3,10 +3,12 @@
 //! logs and tests; screens show these. Each takes the locale, so a caller that reads it
 //! through `i18n.get_locale()` follows a change of language.
 
+use cohort_model::activity::Standing;
 use cohort_model::protocol::{Failure, StorageFailure, SyncState};
 use cohort_model::sheet::{self, Column, MatchedOn, SheetError};
 use cohort_model::{
-    ContactChannel, FeedbackStatus, Field, Invalid, MemberField, MemberStatus, Problem,
+    ActivityKind, ContactChannel, FeedbackStatus, Field, Invalid, Mark, MemberField, MemberStatus,
+    Problem,
 };
 
 use crate::i18n::{Locale, td_string};
@@ -51,6 +53,32 @@ pub fn field(locale: Locale, field: Field) -> &'static str {
         Field::Invitee => td_string!(locale, field.invitee),
         Field::Attendance => td_string!(locale, field.attendance),
         Field::Record => td_string!(locale, field.record),
+    }
+}
+
+/// What an activity is.
+pub fn activity_kind(locale: Locale, kind: ActivityKind) -> &'static str {
+    match kind {
+        ActivityKind::Discussion => td_string!(locale, activity_kind.discussion),
+        ActivityKind::Sharing => td_string!(locale, activity_kind.sharing),
+        ActivityKind::TeamEvent => td_string!(locale, activity_kind.team_event),
+        ActivityKind::Training => td_string!(locale, activity_kind.training),
+        ActivityKind::UserTest => td_string!(locale, activity_kind.user_test),
+        ActivityKind::Review => td_string!(locale, activity_kind.review),
+        ActivityKind::Interview => td_string!(locale, activity_kind.interview),
+        ActivityKind::Other => td_string!(locale, activity_kind.other),
+    }
+}
+
+/// Where a member stands for an activity.
+pub fn standing(locale: Locale, standing: Standing) -> &'static str {
+    match standing {
+        Standing::Invited => td_string!(locale, standing.invited),
+        Standing::Marked(Mark::Registered) => td_string!(locale, standing.registered),
+        Standing::Marked(Mark::Attended) => td_string!(locale, standing.attended),
+        Standing::Marked(Mark::Absent) => td_string!(locale, standing.absent),
+        Standing::Marked(Mark::Excused) => td_string!(locale, standing.excused),
+        Standing::WalkIn => td_string!(locale, standing.walk_in),
     }
 }
 

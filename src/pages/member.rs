@@ -102,6 +102,7 @@ fn MemberDetail(
             <TagsSection id=id.clone() member />
             <RolesSection id=id.clone() />
             <super::contact::ContactSection id=id.clone() />
+            <super::activities::AttendanceSection id=id.clone() />
             <FeedbackSection id=id.clone() />
             <RemoveMember id />
         </article>

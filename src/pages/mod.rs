@@ -1,5 +1,6 @@
 //! The routed pages.
 
+mod activities;
 mod contact;
 mod data;
 mod feedback;
@@ -8,6 +9,7 @@ mod member;
 mod members;
 mod roles;
 
+pub use activities::{ActivitiesPage, ActivityPage};
 pub use contact::FollowUpsPage;
 pub use data::DataPage;
 pub use feedback::FeedbackPage;

@@ -134,6 +134,17 @@ pub enum Standing {
     WalkIn,
 }
 
+impl Standing {
+    /// A stable name for the standing (`invited`, `walk_in`, or the mark's key).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Invited => "invited",
+            Self::Marked(mark) => mark.key(),
+            Self::WalkIn => "walk_in",
+        }
+    }
+}
+
 impl Activity {
     /// The members of `group` invited, by name, role or tag.
     pub fn invitees(&self, group: &Group) -> BTreeSet<MemberId> {

@@ -194,6 +194,19 @@ fn matches_search(
     .any(|field| field.to_lowercase().contains(needle))
         || member.tags.iter().any(|tag| tag.contains(needle))
         || pinyin.is_some_and(|search| search.matches(&member.name))
+        || phone_digits_match(&contacts.phone, needle)
+}
+
+/// Whether digits typed appear in a phone number written with spaces or dashes ("38000"
+/// finds "138 0013 8000"): at the door, organizers type the last digits.
+fn phone_digits_match(phone: &str, needle: &str) -> bool {
+    !needle.is_empty()
+        && needle.bytes().all(|b| b.is_ascii_digit())
+        && phone
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+            .contains(needle)
 }
 
 /// What the feedback inbox shows.

@@ -203,3 +203,30 @@ fn check_ins_at_two_doors_offline_are_all_kept() {
         );
     }
 }
+
+#[test]
+fn check_in_search_finds_a_member_by_the_last_digits_of_a_phone_written_with_spaces() {
+    let mut doc = GroupDoc::create("Choir", T0).unwrap();
+    let li = add_member(&mut doc, "李娜");
+    add_member(&mut doc, "Ada");
+    doc.apply(&Action::SetMember {
+        id: li.clone(),
+        field: MemberField::Phone,
+        value: "138 0013 8000".into(),
+    })
+    .unwrap();
+    let group = doc.hydrate();
+    let found = |search: &str| -> Vec<MemberId> {
+        MemberQuery {
+            search: search.into(),
+            ..MemberQuery::default()
+        }
+        .run(&group)
+        .into_iter()
+        .map(|m| m.id.clone())
+        .collect()
+    };
+    assert_eq!(found("38000"), std::slice::from_ref(&li));
+    assert_eq!(found("ln"), [li]);
+    assert!(found("99999").is_empty());
+}

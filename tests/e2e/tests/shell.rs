@@ -302,6 +302,23 @@ async fn every_screen_is_in_chinese_for_a_chinese_browser() -> Result<()> {
         if slug == "feedback" {
             browser.click("button[aria-expanded]").await?;
         }
+        if slug == "activities" {
+            // The new-activity form, and the activity it makes with its check-in.
+            browser.click(".new-activity").await?;
+            browser.fill("#activity-title", "三月分享会").await?;
+            speaks_only_chinese(&browser, "the new activity form").await?;
+            browser
+                .click(".new-activity-form button[type=submit]")
+                .await?;
+            browser.click(".activity-item a").await?;
+            browser.wait_for("#check-in-search").await?;
+            browser.fill("#check-in-search", "a").await?;
+            speaks_only_chinese(&browser, "an activity").await?;
+            browser
+                .goto(&format!("{}{}/{slug}", relay.url(), &group[1..]))
+                .await?;
+            browser.wait_for(".activity-item").await?;
+        }
         speaks_only_chinese(&browser, slug).await?;
     }
     assert_eq!(browser.console_errors().await?, Vec::<String>::new());

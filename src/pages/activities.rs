@@ -427,6 +427,7 @@ fn ActivityDetail(
         }
     };
     let locale = move || i18n.get_locale();
+    let activity_id = StoredValue::new(id);
     view! {
         <article class="activity-detail">
             {move || activity.get().map(|a| view! {
@@ -442,44 +443,70 @@ fn ActivityDetail(
             })}
             <p class="activity-counts" role="status">{move || people.with(|p| p.as_ref().map(|(counts, _)| t_string!(i18n, activities.counts,
                 invited = counts.invited, attended = counts.attended, walk_ins = counts.walk_ins, excused = counts.excused, absent = counts.absent)))}</p>
-            <CheckIn on_check_in=set_mark.clone() />
+            <CheckIn on_check_in=set_mark />
             <section class="card" aria-labelledby="people-heading">
                 <h2 id="people-heading">{t!(i18n, activities.people_heading)}</h2>
                 <Show when=move || people.with(|p| p.as_ref().is_some_and(|(_, people)| !people.is_empty()))
                     fallback=move || view! { <p class="empty">{t!(i18n, activities.no_one)}</p> }>
+                    // Keyed by member and standing: a check-in re-draws only that member's row.
                     <ul class="attendance-list" role="list">
-                        {
-                            let set_mark = set_mark.clone();
-                            move || people.get().map(|(_, people)| people.into_iter().map(|(member, standing)| {
-                                let name = app.view.members().at_key(member.clone()).try_with(|m| m.name.clone());
-                                let former = name.is_none();
-                                let name = name.unwrap_or_else(|| t_string!(i18n, activities.former_member).to_owned());
-                                let label = t_string!(i18n, activities.mark_of, name = &name);
-                                let member_key = member.to_string();
-                                let set_mark = set_mark.clone();
-                                let current = match standing {
-                                    Some(Standing::Marked(mark)) => mark.key(),
-                                    Some(Standing::WalkIn) => Mark::Attended.key(),
-                                    _ => "",
-                                };
-                                view! {
-                                    <li class="person" data-standing=standing.map(Standing::key) data-member=member_key>
-                                        <span class="person-name">{name}</span>
-                                        <span class="standing">{standing.map(|s| words::standing(locale(), s))}</span>
-                                        <select aria-label=label disabled=former
-                                            on:change=move |ev| set_mark(member.clone(), Mark::from_key(&event_target_value(&ev)))>
-                                            <option value="" selected=current.is_empty()>{t!(i18n, standing.invited)}</option>
-                                            {Mark::ALL.map(|m| view! { <option value=m.key() selected=m.key() == current>{move || words::standing(locale(), Standing::Marked(m))}</option> })}
-                                        </select>
-                                    </li>
-                                }
-                            }).collect_view())
-                        }
+                        <For each=move || people.with(|p| p.as_ref().map(|(_, people)| people.clone()).unwrap_or_default())
+                            key=|(member, standing)| (member.clone(), *standing) let:((member, standing))>
+                            <PersonRow activity=activity_id.get_value() member standing />
+                        </For>
                     </ul>
                 </Show>
             </section>
             <button type="button" class="danger remove-activity" on:click=remove>{t!(i18n, activities.remove)}</button>
         </article>
+    }
+}
+
+/// One person on an activity's list: name, standing, and the mark to change.
+#[component]
+fn PersonRow(
+    /// The activity.
+    activity: ActivityId,
+    /// The person, who may have been removed from the group since.
+    member: MemberId,
+    /// Where they stand now.
+    standing: Option<Standing>,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let name = app
+        .view
+        .members()
+        .at_key(member.clone())
+        .try_with(|m| m.name.clone());
+    let former = name.is_none();
+    let name = name.unwrap_or_else(|| t_string!(i18n, activities.former_member).to_owned());
+    let label = t_string!(i18n, activities.mark_of, name = &name);
+    let member_key = member.to_string();
+    let current = match standing {
+        Some(Standing::Marked(mark)) => mark.key(),
+        Some(Standing::WalkIn) => Mark::Attended.key(),
+        _ => "",
+    };
+    let set_mark = move |ev: leptos::ev::Event| {
+        let mark = Mark::from_key(&event_target_value(&ev));
+        let (id, member) = (activity.clone(), member.clone());
+        leptos::task::spawn_local(async move {
+            if let Err(failure) = app.apply(Action::MarkAttendance { id, member, mark }).await {
+                app.alert.set(Some(failure.into()));
+            }
+        });
+    };
+    let locale = move || i18n.get_locale();
+    view! {
+        <li class="person" data-standing=standing.map(Standing::key) data-member=member_key>
+            <span class="person-name">{name}</span>
+            <span class="standing">{move || standing.map(|s| words::standing(locale(), s))}</span>
+            <select aria-label=label disabled=former on:change=set_mark>
+                <option value="" selected=current.is_empty()>{t!(i18n, standing.invited)}</option>
+                {Mark::ALL.map(|m| view! { <option value=m.key() selected=m.key() == current>{move || words::standing(locale(), Standing::Marked(m))}</option> })}
+            </select>
+        </li>
     }
 }
 
@@ -528,7 +555,7 @@ where
                         let on_check_in = on_check_in.clone();
                         view! {
                             <li>
-                                <button type="button" class="suggestion check-in-button" on:click=move |_| {
+                                <button type="button" class="suggestion check-in-button" data-member=member.to_string() on:click=move |_| {
                                     on_check_in(member.clone(), Some(Mark::Attended));
                                     search.set(String::new());
                                 }>

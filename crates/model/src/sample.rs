@@ -2,8 +2,9 @@
 //! the `sample` feature so that the app does not ship them.
 
 use crate::{
-    Action, ApplyError, FeedbackDraft, FeedbackId, FeedbackStatus, GroupDoc, MemberDraft, MemberId,
-    MemberStatus, Millis, RoleDraft, RoleId,
+    Action, ActivityDraft, ActivityId, ActivityKind, ApplyError, FeedbackDraft, FeedbackId,
+    FeedbackStatus, GroupDoc, Invitee, Mark, MemberDraft, MemberId, MemberStatus, Millis,
+    RoleDraft, RoleId,
 };
 
 const GIVEN: [&str; 16] = [
@@ -184,6 +185,75 @@ pub fn group(members: usize, feedback: usize, seed: u64) -> Result<GroupDoc, App
     Ok(doc)
 }
 
+/// Adds `activities` activities to a sample group, a month apart over the last years and
+/// into the next weeks, each inviting 100 members by name (the first, 300) and, if it has
+/// begun by `now`, marking each: mostly attended, some absent or excused.
+pub fn add_activities(
+    doc: &mut GroupDoc,
+    activities: usize,
+    now: Millis,
+    seed: u64,
+) -> Result<Vec<ActivityId>, ApplyError> {
+    let mut dice = Dice(seed.max(1));
+    let members: Vec<MemberId> = doc.hydrate_without_feedback().members.into_keys().collect();
+    let mut ids = Vec::new();
+    let mut actions = Vec::new();
+    for n in 0..activities {
+        let id = ActivityId::from_bits(dice.next());
+        // The newest first: activity 0 is a week ahead, the rest each three days earlier.
+        let starts_at = now + 7 * DAY - (n as Millis) * 3 * DAY;
+        let wanted = if n == 0 { 300 } else { 100 }.min(members.len());
+        let mut invited = std::collections::BTreeSet::new();
+        while invited.len() < wanted {
+            invited.insert(members[dice.below(members.len())].clone());
+        }
+        actions.push(Action::AddActivity {
+            id: id.clone(),
+            draft: ActivityDraft {
+                kind: ActivityKind::ALL[dice.below(ActivityKind::ALL.len())],
+                title: format!("{} {n}", dice.pick(&ACTIVITY_TITLES)),
+                starts_at,
+                ends_at: starts_at + 2 * 3_600_000,
+                place: dice.pick(&PLACES).to_owned(),
+                invited: invited.iter().cloned().map(Invitee::Member).collect(),
+                ..ActivityDraft::default()
+            },
+            at: starts_at - 14 * DAY,
+        });
+        if starts_at <= now {
+            for member in invited {
+                let mark = [
+                    Mark::Attended,
+                    Mark::Attended,
+                    Mark::Attended,
+                    Mark::Absent,
+                    Mark::Excused,
+                ][dice.below(5)];
+                actions.push(Action::MarkAttendance {
+                    id: id.clone(),
+                    member,
+                    mark: Some(mark),
+                });
+            }
+        }
+        ids.push(id);
+    }
+    for batch in actions.chunks(100) {
+        doc.apply_all(batch)?;
+    }
+    Ok(ids)
+}
+
+const ACTIVITY_TITLES: [&str; 6] = [
+    "读书分享会",
+    "Monthly meetup",
+    "产品讨论会",
+    "User test",
+    "团建",
+    "Review",
+];
+const PLACES: [&str; 4] = ["Room 3", "会议室 A", "Online", "咖啡馆"];
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -199,5 +269,19 @@ mod tests {
             (200, 400, 6)
         );
         group.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn sample_activities_invite_and_mark_as_asked() {
+        let mut doc = super::group(400, 0, 7).unwrap();
+        let now = super::START + 400 * super::DAY;
+        let ids = super::add_activities(&mut doc, 10, now, 9).unwrap();
+        let group = doc.hydrate();
+        assert_eq!(group.activities.len(), 10);
+        // The first is ahead, with up to 300 invitees and no marks; the past ones are marked.
+        let first = &group.activities[&ids[0]];
+        assert!(first.attendance.is_empty() && first.invited.len() == 300);
+        let past = &group.activities[&ids[9]];
+        assert_eq!(past.attendance.len(), past.invited.len());
     }
 }

@@ -146,6 +146,132 @@ const WATCH_LONG_TASKS: &str = "
     return true;
 ";
 
+/// Checks in the first member the check-in search found and reports, in milliseconds, when
+/// their row on the activity's list read "attended" (DOM updated) and the next frame after.
+const CHECK_IN_TO_DOM: &str = "
+    const done = arguments[arguments.length - 1];
+    const button = document.querySelector('.check-in-results .check-in-button');
+    const id = button.dataset.member;
+    const start = performance.now();
+    const observer = new MutationObserver(() => {
+        const row = document.querySelector(`.person[data-member=\"${id}\"]`);
+        if (row && row.dataset.standing === 'attended') {
+            observer.disconnect();
+            const dom = performance.now() - start;
+            requestAnimationFrame(() => done([dom, performance.now() - start]));
+        }
+    });
+    observer.observe(document.querySelector('.attendance-list'), { subtree: true, attributes: true, childList: true });
+    button.click();
+";
+
+/// The longest main-thread task since the page started, 0 if none took 50 ms.
+async fn longest_task_so_far(browser: &Browser) -> Result<f64> {
+    let tasks = browser.execute_async(LONG_TASKS, Vec::new()).await?;
+    let tasks = tasks.as_array().cloned().unwrap_or_default();
+    Ok(tasks.iter().filter_map(Value::as_f64).fold(0.0, f64::max))
+}
+
+/// A group of `members` members with 500 activities (about 50,000 attendance marks), opened
+/// on its activities page after a reload; then the activity with 300 invitees; then ten
+/// check-ins at its door, each from the tap to the row reading "attended".
+async fn activities(browser: &Browser, relay: &Relay, members: usize) -> Result<Value> {
+    let answer = |e: cohort_model::ApplyError| HarnessError::Answer(e.to_string());
+    let mut doc = sample::group(members, 0, 43).map_err(answer)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let ids = sample::add_activities(&mut doc, 500, now, 44).map_err(answer)?;
+    let marks: usize = doc
+        .hydrate()
+        .activities
+        .values()
+        .map(|a| a.attendance.len())
+        .sum();
+    let bytes = doc.save();
+    let file = tempfile::Builder::new()
+        .suffix(".automerge")
+        .tempfile()
+        .map_err(HarnessError::TempDir)?;
+    std::fs::write(file.path(), &bytes).map_err(HarnessError::TempDir)?;
+    browser.goto(relay.url()).await?;
+    let input = browser.wait_for("#import-file").await?;
+    input.send_keys(&file.path().display().to_string()).await?;
+    browser
+        .wait_until("location.pathname.endsWith('/members') && document.querySelector('tbody tr')")
+        .await?;
+    let path = browser.current_url().await?.path().to_owned();
+    let activities_url = format!(
+        "{}{}",
+        relay.url(),
+        path[1..].replace("/members", "/activities")
+    );
+
+    // The activities page, opened by a reload, until the group is editable.
+    browser.goto(&activities_url).await?;
+    let started = Instant::now();
+    browser.wait_for(".activity-item").await?;
+    let list_shown = since(started);
+    browser
+        .wait_until("performance.getEntriesByName('cohort:loaded').length > 0")
+        .await?;
+    let list_longest = longest_task_so_far(browser).await?;
+
+    // The activity with 300 invitees (the one furthest ahead).
+    browser.execute(WATCH_LONG_TASKS, Vec::new()).await?;
+    let started = Instant::now();
+    browser.click(&format!("a[href$='/{}']", ids[0])).await?;
+    browser
+        .wait_until("document.querySelectorAll('.person').length >= 250")
+        .await?;
+    let activity_shown = since(started);
+    let invitees = number(
+        &browser
+            .eval("document.querySelectorAll('.person').length")
+            .await?,
+    )?;
+
+    let mut to_dom = Vec::new();
+    let mut to_frame = Vec::new();
+    for _ in 0..10 {
+        let name = browser
+            .eval(
+                "document.querySelector('.person[data-standing=invited] .person-name').textContent",
+            )
+            .await?;
+        browser
+            .fill("#check-in-search", name.as_str().unwrap_or_default())
+            .await?;
+        browser
+            .wait_for(".check-in-results .check-in-button")
+            .await?;
+        let times = browser.execute_async(CHECK_IN_TO_DOM, Vec::new()).await?;
+        to_dom.push(number(&times[0])?);
+        to_frame.push(number(&times[1])?);
+    }
+    let activity_longest = number(&browser.eval("window.longestTask").await?)?;
+    eprintln!(
+        "activities: {} activities, {marks} marks, {} bytes; list shown {list_shown:.0} ms (longest task {list_longest:.0} ms); activity of {invitees} shown {activity_shown:.0} ms; check-in to DOM median {:.1} ms, to next frame {:.1} ms; longest task {activity_longest:.0} ms",
+        ids.len(),
+        bytes.len(),
+        median(&mut to_dom.clone()),
+        median(&mut to_frame.clone()),
+    );
+    Ok(json!({
+        "activities": ids.len(),
+        "attendance_marks": marks,
+        "document_bytes": bytes.len(),
+        "activities_page_shown_ms": list_shown,
+        "activities_page_longest_task_ms": list_longest,
+        "activity_invitees": invitees,
+        "activity_shown_ms": activity_shown,
+        "check_in_to_dom_ms_median": median(&mut to_dom.clone()),
+        "check_in_to_dom_ms_max": to_dom.iter().copied().fold(0.0, f64::max),
+        "check_in_to_next_frame_ms_median": median(&mut to_frame),
+        "activity_longest_task_ms": activity_longest,
+    }))
+}
+
 /// Milliseconds since `started`.
 fn since(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
@@ -447,6 +573,7 @@ async fn main() -> Result<()> {
 
     let shared = open_shared(&relay, &url, &group).await?;
     let spreadsheets = import_and_export(&browser, &url).await?;
+    let activities = activities(&browser, &relay, members).await?;
 
     let agent = browser.eval("navigator.userAgent").await?;
     let worst_task = longest.iter().copied().fold(stale.longest_task, f64::max);
@@ -473,6 +600,7 @@ async fn main() -> Result<()> {
         "members_table": table,
         "shared_link_open": shared,
         "spreadsheets_10000_members": spreadsheets,
+        "activities_10000_members": activities,
         "stale_cache_open": {
             "first_render_ms": stale.shown,
             "editable_ms": stale.editable,

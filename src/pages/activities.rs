@@ -22,6 +22,10 @@ use crate::words::{self, Notice};
 
 /// Members a check-in search offers at once.
 const CHECK_IN_SUGGESTIONS: usize = 8;
+/// Rows drawn at first, and added by "Show more", in each list: a group with hundreds of
+/// activities, or an activity with hundreds of invitees, draws them a page at a time so that
+/// no single task blocks the page.
+const PAGE: usize = 30;
 
 /// The URL of an activity's page.
 fn activity_href(group: cohort_model::GroupId, id: &ActivityId) -> String {
@@ -37,6 +41,8 @@ pub fn ActivitiesPage() -> impl IntoView {
     let search = RwSignal::new(String::new());
     let kind = RwSignal::new(String::new());
     let adding = RwSignal::new(false);
+    let shown_upcoming = RwSignal::new(PAGE);
+    let shown_past = RwSignal::new(PAGE);
     // Upcoming soonest first, past latest first; each filtered by kind and search.
     let lists = Memo::new(move |_| {
         let needle = search.get().trim().to_lowercase();
@@ -96,10 +102,12 @@ pub fn ActivitiesPage() -> impl IntoView {
                     <Show when=move || !lists.with(|(upcoming, _)| upcoming.is_empty())
                         fallback=move || view! { <p class="empty">{t!(i18n, activities.none_upcoming)}</p> }>
                         <ol class="activity-list" role="list">
-                            <For each=move || lists.with(|(upcoming, _)| upcoming.clone()) key=|id| id.clone() let:id>
+                            <For each=move || lists.with(|(upcoming, _)| upcoming.iter().take(shown_upcoming.get()).cloned().collect::<Vec<_>>())
+                                key=|id| id.clone() let:id>
                                 <ActivityItem id />
                             </For>
                         </ol>
+                        <ShowMore shown=shown_upcoming total=Signal::derive(move || lists.with(|(upcoming, _)| upcoming.len())) />
                     </Show>
                 </section>
                 <section class="card" data-when="past" aria-labelledby="past-heading">
@@ -107,14 +115,35 @@ pub fn ActivitiesPage() -> impl IntoView {
                     <Show when=move || !lists.with(|(_, past)| past.is_empty())
                         fallback=move || view! { <p class="empty">{t!(i18n, activities.none_past)}</p> }>
                         <ol class="activity-list" role="list">
-                            <For each=move || lists.with(|(_, past)| past.clone()) key=|id| id.clone() let:id>
+                            <For each=move || lists.with(|(_, past)| past.iter().take(shown_past.get()).cloned().collect::<Vec<_>>())
+                                key=|id| id.clone() let:id>
                                 <ActivityItem id />
                             </For>
                         </ol>
+                        <ShowMore shown=shown_past total=Signal::derive(move || lists.with(|(_, past)| past.len())) />
                     </Show>
                 </section>
             </article>
         </WhenShown>
+    }
+}
+
+/// A "Show more" button under a list drawn a page at a time, while rows are left.
+#[component]
+fn ShowMore(
+    /// How many rows are drawn.
+    shown: RwSignal<usize>,
+    /// How many there are.
+    #[prop(into)]
+    total: Signal<usize>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <Show when=move || shown.get() < total.get()>
+            <button type="button" class="show-more" on:click=move |_| shown.update(|n| *n += PAGE)>
+                {t!(i18n, common.show_more)}
+            </button>
+        </Show>
     }
 }
 
@@ -428,6 +457,7 @@ fn ActivityDetail(
     };
     let locale = move || i18n.get_locale();
     let activity_id = StoredValue::new(id);
+    let shown = RwSignal::new(PAGE);
     view! {
         <article class="activity-detail">
             {move || activity.get().map(|a| view! {
@@ -450,11 +480,12 @@ fn ActivityDetail(
                     fallback=move || view! { <p class="empty">{t!(i18n, activities.no_one)}</p> }>
                     // Keyed by member and standing: a check-in re-draws only that member's row.
                     <ul class="attendance-list" role="list">
-                        <For each=move || people.with(|p| p.as_ref().map(|(_, people)| people.clone()).unwrap_or_default())
+                        <For each=move || people.with(|p| p.as_ref().map(|(_, people)| people.iter().take(shown.get()).cloned().collect::<Vec<_>>()).unwrap_or_default())
                             key=|(member, standing)| (member.clone(), *standing) let:((member, standing))>
                             <PersonRow activity=activity_id.get_value() member standing />
                         </For>
                     </ul>
+                    <ShowMore shown total=Signal::derive(move || people.with(|p| p.as_ref().map_or(0, |(_, people)| people.len()))) />
                 </Show>
             </section>
             <button type="button" class="danger remove-activity" on:click=remove>{t!(i18n, activities.remove)}</button>

@@ -82,25 +82,53 @@ pub fn intl_locale() -> String {
     use_i18n().get_locale().to_string()
 }
 
+/// How a time is written: each a set of `Intl.DateTimeFormat` options.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum TimeStyle {
+    Day,
+    Moment,
+}
+
+thread_local! {
+    /// Formatters by language and style: making an `Intl.DateTimeFormat` costs far more than
+    /// using one, and a list of 500 activities writes 500 times.
+    static FORMATS: std::cell::RefCell<std::collections::HashMap<(String, TimeStyle), js_sys::Intl::DateTimeFormat>> =
+        Default::default();
+}
+
+fn format_time(at: Millis, style: TimeStyle) -> String {
+    let locale = intl_locale();
+    FORMATS.with_borrow_mut(|formats| {
+        let format = formats.entry((locale.clone(), style)).or_insert_with(|| {
+            let options = js_sys::Object::new();
+            let settings: &[(&str, &str)] = match style {
+                TimeStyle::Day => &[("day", "numeric"), ("month", "short"), ("year", "numeric")],
+                TimeStyle::Moment => &[("dateStyle", "medium"), ("timeStyle", "short")],
+            };
+            for (key, value) in settings {
+                let _ = js_sys::Reflect::set(&options, &(*key).into(), &(*value).into());
+            }
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::of1(&locale.into()), &options)
+        });
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+        format
+            .format()
+            .call1(&wasm_bindgen::JsValue::NULL, &date)
+            .ok()
+            .and_then(|text| text.as_string())
+            .unwrap_or_default()
+    })
+}
+
 /// A date as organizers read it, in their time zone and language: "23 Nov 2026",
 /// "2026年11月23日".
 pub fn day(at: Millis) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
-    let options = js_sys::Object::new();
-    for (key, value) in [("day", "numeric"), ("month", "short"), ("year", "numeric")] {
-        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
-    }
-    String::from(date.to_locale_date_string(&intl_locale(), &options))
+    format_time(at, TimeStyle::Day)
 }
 
 /// A moment as organizers read it: "23 Nov 2026, 14:05", "2026年11月23日 14:05".
 pub fn moment(at: Millis) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
-    let options = js_sys::Object::new();
-    for (key, value) in [("dateStyle", "medium"), ("timeStyle", "short")] {
-        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
-    }
-    String::from(date.to_locale_string(&intl_locale(), &options))
+    format_time(at, TimeStyle::Moment)
 }
 
 /// The organizer's local calendar day of `at`, `YYYY-MM-DD` (what a date input holds).

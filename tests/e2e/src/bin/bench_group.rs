@@ -221,15 +221,21 @@ async fn activities(browser: &Browser, relay: &Relay, members: usize) -> Result<
     browser.execute(WATCH_LONG_TASKS, Vec::new()).await?;
     let started = Instant::now();
     browser.click(&format!("a[href$='/{}']", ids[0])).await?;
+    // Its list draws a page of rows; the counts name all 300.
     browser
-        .wait_until("document.querySelectorAll('.person').length >= 250")
+        .wait_until(
+            "document.querySelector('.activity-counts')?.textContent.startsWith('Invited 300')",
+        )
         .await?;
+    browser.wait_for(".person").await?;
     let activity_shown = since(started);
-    let invitees = number(
-        &browser
-            .eval("document.querySelectorAll('.person').length")
-            .await?,
-    )?;
+    let invitees = 300;
+    // Long tasks are reported once they end: a moment for the open's to be in.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let open_longest = number(&browser.eval("window.longestTask").await?)?;
+    browser
+        .execute("window.longestTask = 0; return true;", Vec::new())
+        .await?;
 
     let mut to_dom = Vec::new();
     let mut to_frame = Vec::new();
@@ -249,9 +255,10 @@ async fn activities(browser: &Browser, relay: &Relay, members: usize) -> Result<
         to_dom.push(number(&times[0])?);
         to_frame.push(number(&times[1])?);
     }
-    let activity_longest = number(&browser.eval("window.longestTask").await?)?;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let check_in_longest = number(&browser.eval("window.longestTask").await?)?;
     eprintln!(
-        "activities: {} activities, {marks} marks, {} bytes; list shown {list_shown:.0} ms (longest task {list_longest:.0} ms); activity of {invitees} shown {activity_shown:.0} ms; check-in to DOM median {:.1} ms, to next frame {:.1} ms; longest task {activity_longest:.0} ms",
+        "activities: {} activities, {marks} marks, {} bytes; list shown {list_shown:.0} ms (longest task {list_longest:.0} ms); activity of {invitees} shown {activity_shown:.0} ms (longest task {open_longest:.0} ms); check-in to DOM median {:.1} ms, to next frame {:.1} ms; longest task while searching and checking in {check_in_longest:.0} ms",
         ids.len(),
         bytes.len(),
         median(&mut to_dom.clone()),
@@ -268,7 +275,8 @@ async fn activities(browser: &Browser, relay: &Relay, members: usize) -> Result<
         "check_in_to_dom_ms_median": median(&mut to_dom.clone()),
         "check_in_to_dom_ms_max": to_dom.iter().copied().fold(0.0, f64::max),
         "check_in_to_next_frame_ms_median": median(&mut to_frame),
-        "activity_longest_task_ms": activity_longest,
+        "activity_open_longest_task_ms": open_longest,
+        "check_in_longest_task_ms": check_in_longest,
     }))
 }
 

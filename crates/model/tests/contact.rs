@@ -165,31 +165,9 @@ fn removing_a_member_removes_their_touchpoints() {
     assert_eq!(group.touchpoints.keys().collect::<Vec<_>>(), [&kept]);
 }
 
-/// A group saved by a build before the contact log: the five maps of schema 1, no more.
-fn group_before_the_contact_log() -> GroupDoc {
-    use automerge::transaction::Transactable;
-    let mut doc = automerge::Automerge::new();
-    doc.transact(|tx| -> Result<(), automerge::AutomergeError> {
-        tx.put(automerge::ROOT, "schema", 1)?;
-        tx.put(
-            automerge::ROOT,
-            "created_at",
-            automerge::ScalarValue::Timestamp(T0),
-        )?;
-        let profile = tx.put_object(automerge::ROOT, "profile", automerge::ObjType::Map)?;
-        tx.put(&profile, "name", "Choir")?;
-        for collection in ["members", "roles", "feedback"] {
-            tx.put_object(automerge::ROOT, collection, automerge::ObjType::Map)?;
-        }
-        Ok(())
-    })
-    .unwrap();
-    GroupDoc::from_automerge(doc).unwrap()
-}
-
 #[test]
 fn two_organizers_start_the_log_of_an_older_group_offline_and_both_entries_are_kept() {
-    let mut first = group_before_the_contact_log();
+    let mut first = common::group_before_the_contact_log();
     let ada = add_member(&mut first, "Ada");
     assert!(first.hydrate().touchpoints.is_empty());
     let mut second = GroupDoc::load(&first.save()).unwrap();

@@ -4,6 +4,8 @@
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used)] // Test helpers fail loudly.
 
+mod common;
+
 use cohort_model::*;
 use proptest::prelude::*;
 
@@ -196,28 +198,6 @@ fn action() -> impl Strategy<Value = Action> {
     ]
 }
 
-/// A group as a build before the contact log made it: no `touchpoints` collection.
-fn group_before_the_contact_log() -> GroupDoc {
-    use automerge::transaction::Transactable;
-    let mut doc = automerge::Automerge::new();
-    doc.transact(|tx| -> Result<(), automerge::AutomergeError> {
-        tx.put(automerge::ROOT, "schema", 1)?;
-        tx.put(
-            automerge::ROOT,
-            "created_at",
-            automerge::ScalarValue::Timestamp(0),
-        )?;
-        let profile = tx.put_object(automerge::ROOT, "profile", automerge::ObjType::Map)?;
-        tx.put(&profile, "name", "Group")?;
-        for collection in ["members", "roles", "feedback"] {
-            tx.put_object(automerge::ROOT, collection, automerge::ObjType::Map)?;
-        }
-        Ok(())
-    })
-    .unwrap();
-    GroupDoc::from_automerge(doc).unwrap()
-}
-
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         3 => (0..REPLICAS, action()).prop_map(|(replica, action)| Step::Act { replica, action: Box::new(action) }),
@@ -284,7 +264,7 @@ proptest! {
         made_before_the_contact_log in any::<bool>(),
     ) {
         let origin = if made_before_the_contact_log {
-            group_before_the_contact_log()
+            common::group_before_the_contact_log()
         } else {
             GroupDoc::create("Group", 0).unwrap()
         };

@@ -1,5 +1,8 @@
 //! Helpers shared by the model's test files.
 
+// Each test file uses some of these, not all.
+#![allow(dead_code)]
+
 use cohort_model::{Action, GroupDoc, MemberDraft, MemberId, Millis};
 
 /// The time the tests' changes are made at.
@@ -19,4 +22,24 @@ pub fn add_member(doc: &mut GroupDoc, name: &str) -> MemberId {
     })
     .expect("a valid member");
     id
+}
+
+/// A group as a build before the contact log and activities made it: the five maps of schema
+/// 1, no more.
+pub fn group_before_the_contact_log() -> GroupDoc {
+    use cohort_model::automerge::transaction::Transactable;
+    use cohort_model::automerge::{Automerge, AutomergeError, ObjType, ROOT, ScalarValue};
+    let mut doc = Automerge::new();
+    doc.transact(|tx| -> Result<(), AutomergeError> {
+        tx.put(ROOT, "schema", 1)?;
+        tx.put(ROOT, "created_at", ScalarValue::Timestamp(T0))?;
+        let profile = tx.put_object(ROOT, "profile", ObjType::Map)?;
+        tx.put(&profile, "name", "Choir")?;
+        for collection in ["members", "roles", "feedback"] {
+            tx.put_object(ROOT, collection, ObjType::Map)?;
+        }
+        Ok(())
+    })
+    .expect("a schema 1 group");
+    GroupDoc::from_automerge(doc).expect("a schema 1 group")
 }

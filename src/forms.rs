@@ -179,11 +179,7 @@ pub fn MemberPicker(
                 .collect::<Vec<_>>()
         })
     });
-    let chosen_name = move || {
-        chosen
-            .get()
-            .and_then(|id| app.view.members().at_key(id).try_with(|m| m.name.clone()))
-    };
+    let chosen_name = move || chosen.get().and_then(|id| app.member_name(&id));
     view! {
         <div class="field member-picker">
             <label for=id.clone()>{move || label.get()}</label>

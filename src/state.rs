@@ -16,7 +16,7 @@ use cohort_model::protocol::{
     ToWorker,
 };
 use cohort_model::{
-    Action, Activity, Feedback, Group, GroupId, GroupStoreFields, MemberChanges, Millis,
+    Action, Activity, Feedback, Group, GroupId, GroupStoreFields, MemberChanges, MemberId, Millis,
 };
 use futures_channel::oneshot;
 use js_sys::{Array, Uint8Array};
@@ -455,6 +455,14 @@ impl AppState {
                 self.open_failure.set(Some(failure));
             }
         });
+    }
+
+    /// A member's name as the view has it (tracked), or `None` if they are not in the group.
+    pub fn member_name(self, id: &MemberId) -> Option<String> {
+        self.view
+            .members()
+            .at_key(id.clone())
+            .try_with(|m| m.name.clone())
     }
 
     /// Sets this device's display name, keeps it for the next visit and tells the worker.

@@ -161,7 +161,9 @@ fn ActivityItem(
             let activity = app.view.activities().at_key(id.clone()).try_get()?;
             app.member_changes.track();
             app.view.roles().track();
-            let counts = app.view.with_untracked(|g| turnout(&activity, g));
+            let counts = app
+                .view
+                .with_untracked(|g| turnout(&activity, g, &activity.invitees(g)));
             Some((activity, counts))
         })
     };
@@ -293,13 +295,7 @@ fn NewActivity(
             }
         });
     };
-    let name_of = move |id: &MemberId| {
-        app.view
-            .members()
-            .at_key(id.clone())
-            .try_with(|m| m.name.clone())
-            .unwrap_or_default()
-    };
+    let name_of = move |id: &MemberId| app.member_name(id).unwrap_or_default();
     view! {
         <form class="card new-activity-form" on:submit=submit novalidate>
             <div class="form-grid">
@@ -405,17 +401,17 @@ fn ActivityDetail(
             let mut people: Vec<(String, MemberId, Option<Standing>)> = everyone
                 .into_iter()
                 .map(|member| {
-                    let name = g.members.get(member).map(|m| m.name.clone());
-                    let sort = name
-                        .as_deref()
-                        .map(cohort_model::pinyin::sort_key)
+                    let sort = g
+                        .members
+                        .get(member)
+                        .map(|m| cohort_model::pinyin::sort_key(&m.name))
                         .unwrap_or_default();
                     (sort, member.clone(), activity.standing(member, &invitees))
                 })
                 .collect();
             people.sort();
             (
-                turnout(&activity, g),
+                turnout(&activity, g, &invitees),
                 people
                     .into_iter()
                     .map(|(_, id, standing)| (id, standing))
@@ -505,11 +501,7 @@ fn PersonRow(
 ) -> impl IntoView {
     let app = use_app();
     let i18n = use_i18n();
-    let name = app
-        .view
-        .members()
-        .at_key(member.clone())
-        .try_with(|m| m.name.clone());
+    let name = app.member_name(&member);
     let former = name.is_none();
     let name = name.unwrap_or_else(|| t_string!(i18n, activities.former_member).to_owned());
     let label = t_string!(i18n, activities.mark_of, name = &name);

@@ -186,12 +186,7 @@ fn TouchpointItem(
     move || {
         touchpoint.get().map(|t| {
             let member = show_member.then(|| {
-                let name = app
-                    .view
-                    .members()
-                    .at_key(t.member.clone())
-                    .try_with(|m| m.name.clone())
-                    .unwrap_or_default();
+                let name = app.member_name(&t.member).unwrap_or_default();
                 let href = app.open.get().map(|group| Section::member_href(group, &t.member));
                 view! { <A href=href.unwrap_or_default()>{name}</A> }
             });

@@ -2,7 +2,6 @@
 //! tables exported as CSV or XLSX, the group as JSON, and backups downloaded and merged. The
 //! worker reads and writes the files; this page shows what it found and asks.
 
-use cohort_model::GroupStoreFields;
 use cohort_model::MemberId;
 use cohort_model::protocol::{Answer, ExportFile, Request};
 use cohort_model::sheet::{Column, Export, ImportCounts, OnMatch, SheetPreview, Table, TableFile};
@@ -181,13 +180,7 @@ fn ImportMembers() -> impl IntoView {
             }
         });
     };
-    let name_of = move |id: &MemberId| {
-        app.view
-            .members()
-            .at_key(id.clone())
-            .try_with(|m| m.name.clone())
-            .unwrap_or_default()
-    };
+    let name_of = move |id: &MemberId| app.member_name(id).unwrap_or_default();
     let summary = move || {
         preview.with(|p| {
             p.as_ref().map(|p| {

@@ -101,13 +101,7 @@ fn RoleCard(
                 .unwrap_or_default()
         })
     });
-    let name_of = move |member: &MemberId| {
-        app.view
-            .members()
-            .at_key(member.clone())
-            .try_with(|m| m.name.clone())
-            .unwrap_or_default()
-    };
+    let name_of = move |member: &MemberId| app.member_name(member).unwrap_or_default();
     let chosen = RwSignal::new(None::<MemberId>);
     let error = RwSignal::new(None::<cohort_model::protocol::Failure>);
     let message = notice_text(error);

@@ -209,9 +209,8 @@ pub struct Turnout {
     pub former_members: usize,
 }
 
-/// Who came to `activity` and who did not.
-pub fn turnout(activity: &Activity, group: &Group) -> Turnout {
-    let invitees = activity.invitees(group);
+/// Who came to `activity` and who did not, given its `invitees` ([`Activity::invitees`]).
+pub fn turnout(activity: &Activity, group: &Group, invitees: &BTreeSet<MemberId>) -> Turnout {
     let mut turnout = Turnout {
         invited: invitees.len(),
         ..Turnout::default()

@@ -129,7 +129,8 @@ fn turnout_counts_walk_ins_excused_and_former_members() {
     mark(&mut doc, &talk, &ed, Mark::Attended);
     doc.apply(&Action::RemoveMember { id: ed }).unwrap();
     let group = doc.hydrate();
-    let counts = turnout(&group.activities[&talk], &group);
+    let activity = &group.activities[&talk];
+    let counts = turnout(activity, &group, &activity.invitees(&group));
     assert_eq!(counts.invited, 3);
     assert_eq!(counts.attended, 3);
     assert_eq!(counts.walk_ins, 2);

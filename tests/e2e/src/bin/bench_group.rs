@@ -165,6 +165,22 @@ const CHECK_IN_TO_DOM: &str = "
     button.click();
 ";
 
+/// Imports a saved group from the start page, and waits for its members page. The first open
+/// after an import reads the whole document and caches its view.
+async fn import_group(browser: &Browser, relay: &Relay, bytes: &[u8]) -> Result<()> {
+    let file = tempfile::Builder::new()
+        .suffix(".automerge")
+        .tempfile()
+        .map_err(HarnessError::TempDir)?;
+    std::fs::write(file.path(), bytes).map_err(HarnessError::TempDir)?;
+    browser.goto(relay.url()).await?;
+    let input = browser.wait_for("#import-file").await?;
+    input.send_keys(&file.path().display().to_string()).await?;
+    browser
+        .wait_until("location.pathname.endsWith('/members') && document.querySelector('tbody tr')")
+        .await
+}
+
 /// The longest main-thread task since the page started, 0 if none took 50 ms.
 async fn longest_task_so_far(browser: &Browser) -> Result<f64> {
     let tasks = browser.execute_async(LONG_TASKS, Vec::new()).await?;
@@ -189,17 +205,7 @@ async fn activities(browser: &Browser, relay: &Relay, members: usize) -> Result<
         .map(|a| a.attendance.len())
         .sum();
     let bytes = doc.save();
-    let file = tempfile::Builder::new()
-        .suffix(".automerge")
-        .tempfile()
-        .map_err(HarnessError::TempDir)?;
-    std::fs::write(file.path(), &bytes).map_err(HarnessError::TempDir)?;
-    browser.goto(relay.url()).await?;
-    let input = browser.wait_for("#import-file").await?;
-    input.send_keys(&file.path().display().to_string()).await?;
-    browser
-        .wait_until("location.pathname.endsWith('/members') && document.querySelector('tbody tr')")
-        .await?;
+    import_group(browser, relay, &bytes).await?;
     let path = browser.current_url().await?.path().to_owned();
     let activities_url = format!(
         "{}{}",
@@ -509,11 +515,6 @@ async fn main() -> Result<()> {
         })
         .collect();
     let native_load = median(&mut native_loads);
-    let file = tempfile::Builder::new()
-        .suffix(".automerge")
-        .tempfile()
-        .map_err(HarnessError::TempDir)?;
-    std::fs::write(file.path(), &bytes).map_err(HarnessError::TempDir)?;
     eprintln!(
         "generated {members} members and {feedback} feedback in {generated:?}: {} bytes",
         bytes.len()
@@ -521,13 +522,7 @@ async fn main() -> Result<()> {
 
     let relay = Relay::start()?;
     let browser = Browser::launch(Viewport::Desktop).await?;
-    browser.goto(relay.url()).await?;
-    let input = browser.wait_for("#import-file").await?;
-    input.send_keys(&file.path().display().to_string()).await?;
-    // The first open after the import reads the whole document and caches its view.
-    browser
-        .wait_until("location.pathname.endsWith('/members') && document.querySelector('tbody tr')")
-        .await?;
+    import_group(&browser, &relay, &bytes).await?;
     // The relay has the group too: the share link's open below fetches it.
     browser
         .wait_until("document.querySelector('.sync-status').dataset.state === 'synced'")

@@ -255,6 +255,7 @@ impl AppState {
                 profile,
                 roles,
                 touchpoints,
+                trainings,
             } => {
                 if !for_open(&group) {
                     return;
@@ -265,6 +266,7 @@ impl AppState {
                         profile,
                         roles: roles.into_iter().map(|r| (r.id.clone(), r)).collect(),
                         touchpoints: touchpoints.into_iter().map(|t| (t.id.clone(), t)).collect(),
+                        trainings: trainings.into_iter().map(|t| (t.id.clone(), t)).collect(),
                         ..Group::default()
                     },
                     feedback: Vec::new(),
@@ -404,11 +406,12 @@ impl AppState {
 
     /// Applies an action to the open group; the view follows through the worker's update.
     pub async fn apply(self, action: Action) -> Result<(), Failure> {
-        self.request(Request::Apply {
-            action: Box::new(action),
-        })
-        .await
-        .map(drop)
+        self.apply_all(vec![action]).await
+    }
+
+    /// Applies actions as one change, all or nothing.
+    pub async fn apply_all(self, actions: Vec<Action>) -> Result<(), Failure> {
+        self.request(Request::Apply { actions }).await.map(drop)
     }
 
     /// Applies an action in the background, for buttons: `error` says why it was refused, and

@@ -8,7 +8,7 @@ use cohort_model::protocol::{Failure, StorageFailure, SyncState};
 use cohort_model::sheet::{self, Column, MatchedOn, SheetError};
 use cohort_model::{
     ActivityKind, ContactChannel, FeedbackStatus, Field, Invalid, Mark, MemberField, MemberStatus,
-    Problem,
+    Problem, Raci, TrainingFormat,
 };
 
 use crate::i18n::{Locale, td_string};
@@ -52,6 +52,14 @@ pub fn field(locale: Locale, field: Field) -> &'static str {
         Field::Description => td_string!(locale, field.description),
         Field::Invitee => td_string!(locale, field.invitee),
         Field::Attendance => td_string!(locale, field.attendance),
+        Field::Duty => td_string!(locale, field.duty),
+        Field::TrainingTitle => td_string!(locale, field.training_title),
+        Field::Materials => td_string!(locale, field.materials),
+        Field::Session => td_string!(locale, field.session),
+        Field::Participant => td_string!(locale, field.participant),
+        Field::ScoreBefore => td_string!(locale, field.score_before),
+        Field::ScoreAfter => td_string!(locale, field.score_after),
+        Field::Satisfaction => td_string!(locale, field.satisfaction),
         Field::Record => td_string!(locale, field.record),
     }
 }
@@ -79,6 +87,25 @@ pub fn standing(locale: Locale, standing: Standing) -> &'static str {
         Standing::Marked(Mark::Absent) => td_string!(locale, standing.absent),
         Standing::Marked(Mark::Excused) => td_string!(locale, standing.excused),
         Standing::WalkIn => td_string!(locale, standing.walk_in),
+    }
+}
+
+/// A part in a duty (RACI).
+pub fn raci(locale: Locale, part: Raci) -> &'static str {
+    match part {
+        Raci::Responsible => td_string!(locale, raci.responsible),
+        Raci::Accountable => td_string!(locale, raci.accountable),
+        Raci::Consulted => td_string!(locale, raci.consulted),
+        Raci::Informed => td_string!(locale, raci.informed),
+    }
+}
+
+/// How a training is given.
+pub fn training_format(locale: Locale, format: TrainingFormat) -> &'static str {
+    match format {
+        TrainingFormat::InPerson => td_string!(locale, training_format.in_person),
+        TrainingFormat::Online => td_string!(locale, training_format.online),
+        TrainingFormat::SelfStudy => td_string!(locale, training_format.self_study),
     }
 }
 
@@ -141,6 +168,9 @@ pub fn invalid(locale: Locale, Invalid { field: f, problem }: &Invalid) -> Strin
         Problem::NotPhone(value) => td_string!(locale, problem.not_phone, field = f, value),
         Problem::NotDate(value) => td_string!(locale, problem.not_date, field = f, value),
         Problem::ScoreOutOfRange => td_string!(locale, problem.score_out_of_range, field = f),
+        Problem::OutOfRange { min, max } => {
+            td_string!(locale, problem.out_of_range, field = f, min = min, max = max)
+        }
         Problem::EndsBeforeStart => td_string!(locale, problem.ends_before_start, field = f),
         Problem::NotLink(value) => td_string!(locale, problem.not_link, field = f, value),
         Problem::UnknownMember => td_string!(locale, problem.unknown_member, field = f),
@@ -305,6 +335,8 @@ pub fn sheet_words(locale: Locale) -> sheet::Words {
         ("text", td_string!(locale, field.text)),
         ("owner", td_string!(locale, field.owner)),
         ("list_separator", td_string!(locale, common.list_separator)),
+        ("attendance", td_string!(locale, field.attendance)),
+        ("former_member", td_string!(locale, activities.former_member)),
     ]
     .into_iter()
     .map(|(key, word)| (key.to_owned(), word.to_owned()))
@@ -319,6 +351,12 @@ pub fn sheet_words(locale: Locale) -> sheet::Words {
         words.insert(
             format!("feedback_status.{}", status.key()),
             feedback_status(locale, status).to_owned(),
+        );
+    }
+    for part in Standing::ALL {
+        words.insert(
+            format!("standing.{}", part.key()),
+            standing(locale, part).to_owned(),
         );
     }
     // getTimezoneOffset is minutes *behind* UTC: -480 in China.

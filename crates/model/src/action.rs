@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::validate::Field;
 use crate::{
-    ActivityDraft, ActivityField, ActivityId, ActivityKind, ContactChannel, FeedbackDraft,
-    FeedbackId, FeedbackStatus, Invitee, Mark, MemberDraft, MemberId, MemberStatus, Millis,
-    RoleDraft, RoleId, TouchpointDraft, TouchpointField, TouchpointId,
+    ActivityDraft, ActivityField, ActivityId, ActivityKind, ContactChannel, DutyId, FeedbackDraft,
+    FeedbackId, FeedbackStatus, Invitee, Mark, MemberDraft, MemberId, MemberStatus, Millis, Raci,
+    RoleDraft, RoleId, TouchpointDraft, TouchpointField, TouchpointId, TrainingDraft,
+    TrainingField, TrainingFormat, TrainingId, TrainingScore,
 };
 
 /// A text field of the group profile.
@@ -239,6 +240,70 @@ pub enum Action {
     RemoveActivity {
         id: ActivityId,
     },
+    /// Adds a temporary duty to an activity (check-in desk, host, note taker).
+    AddDuty {
+        activity: ActivityId,
+        id: DutyId,
+        title: String,
+    },
+    SetDutyTitle {
+        activity: ActivityId,
+        id: DutyId,
+        title: String,
+    },
+    /// Gives `member` a part in the duty, or takes theirs away (`None`).
+    AssignDuty {
+        activity: ActivityId,
+        id: DutyId,
+        member: MemberId,
+        part: Option<Raci>,
+    },
+    RemoveDuty {
+        activity: ActivityId,
+        id: DutyId,
+    },
+    AddTraining {
+        id: TrainingId,
+        draft: TrainingDraft,
+        at: Millis,
+    },
+    SetTraining {
+        id: TrainingId,
+        field: TrainingField,
+        value: String,
+    },
+    SetTrainingFormat {
+        id: TrainingId,
+        format: TrainingFormat,
+    },
+    /// Makes an activity one of the training's sessions, or no longer (`included` false).
+    SetTrainingSession {
+        id: TrainingId,
+        activity: ActivityId,
+        included: bool,
+    },
+    /// Adds members, a role or a tag to whom the training is for, or takes them off.
+    SetTrainingAudience {
+        id: TrainingId,
+        invitee: Invitee,
+        included: bool,
+    },
+    /// Marks a participant as having completed the training at `completed_at`, or not (`None`).
+    SetTrainingCompleted {
+        id: TrainingId,
+        member: MemberId,
+        completed_at: Option<Millis>,
+    },
+    /// Sets a participant's score as typed: empty for none, else within the score's range.
+    SetTrainingScore {
+        id: TrainingId,
+        member: MemberId,
+        score: TrainingScore,
+        value: String,
+    },
+    RemoveTraining {
+        id: TrainingId,
+    },
 }
 
 impl From<TouchpointField> for Field {
@@ -259,6 +324,25 @@ impl From<ActivityField> for Field {
             ActivityField::Place => Field::Place,
             ActivityField::Link => Field::Link,
             ActivityField::Description => Field::Description,
+        }
+    }
+}
+
+impl From<TrainingField> for Field {
+    fn from(field: TrainingField) -> Self {
+        match field {
+            TrainingField::Title => Field::TrainingTitle,
+            TrainingField::Materials => Field::Materials,
+        }
+    }
+}
+
+impl From<TrainingScore> for Field {
+    fn from(score: TrainingScore) -> Self {
+        match score {
+            TrainingScore::Before => Field::ScoreBefore,
+            TrainingScore::After => Field::ScoreAfter,
+            TrainingScore::Satisfaction => Field::Satisfaction,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ActivityId, Group, MemberId, Millis, RoleId};
+use crate::{ActivityId, DutyId, Group, MemberId, Millis, RoleId};
 
 /// What an activity is.
 #[derive(
@@ -122,7 +122,93 @@ pub struct Activity {
     /// Each member marked, also members since removed ("former members" in counts) and
     /// walk-ins who came without an invitation.
     pub attendance: BTreeMap<MemberId, Mark>,
+    /// Temporary duties for this activity (check-in desk, host, note taker).
+    pub duties: BTreeMap<DutyId, Duty>,
     pub created_at: Millis,
+}
+
+/// A part in a duty, as in a RACI chart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Raci {
+    /// Does the work.
+    Responsible,
+    /// Answers for it being done.
+    Accountable,
+    /// Asked before.
+    Consulted,
+    /// Told after.
+    Informed,
+}
+
+impl Raci {
+    pub const ALL: [Self; 4] = [
+        Self::Responsible,
+        Self::Accountable,
+        Self::Consulted,
+        Self::Informed,
+    ];
+
+    /// The value written in the document.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Responsible => "responsible",
+            Self::Accountable => "accountable",
+            Self::Consulted => "consulted",
+            Self::Informed => "informed",
+        }
+    }
+
+    /// The part a document value names; an unknown one reads as none.
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|part| part.key() == key)
+    }
+}
+
+/// A temporary duty of an activity, with who takes which part in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Duty {
+    pub id: DutyId,
+    pub title: String,
+    /// Each member's part; members removed since are kept and shown as former members.
+    pub assignments: BTreeMap<MemberId, Raci>,
+}
+
+/// A member's duty at an activity that has not ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpcomingDuty<'a> {
+    pub activity: &'a Activity,
+    pub duty: &'a Duty,
+    pub part: Raci,
+}
+
+/// The duties `member` holds in activities that have not ended by `now`, soonest first.
+pub fn upcoming_duties<'a>(
+    group: &'a Group,
+    member: &MemberId,
+    now: Millis,
+) -> Vec<UpcomingDuty<'a>> {
+    let mut duties: Vec<_> = group
+        .activities
+        .values()
+        .filter(|activity| activity.ends_at >= now)
+        .flat_map(|activity| {
+            activity.duties.values().filter_map(move |duty| {
+                Some(UpcomingDuty {
+                    activity,
+                    duty,
+                    part: *duty.assignments.get(member)?,
+                })
+            })
+        })
+        .collect();
+    duties.sort_by(|a, b| {
+        (a.activity.starts_at, &a.activity.id, &a.duty.title).cmp(&(
+            b.activity.starts_at,
+            &b.activity.id,
+            &b.duty.title,
+        ))
+    });
+    duties
 }
 
 /// Where one member stands for one activity.
@@ -135,6 +221,15 @@ pub enum Standing {
 }
 
 impl Standing {
+    pub const ALL: [Self; 6] = [
+        Self::Invited,
+        Self::Marked(Mark::Registered),
+        Self::Marked(Mark::Attended),
+        Self::WalkIn,
+        Self::Marked(Mark::Absent),
+        Self::Marked(Mark::Excused),
+    ];
+
     /// A stable name for the standing (`invited`, `walk_in`, or the mark's key).
     pub fn key(self) -> &'static str {
         match self {
@@ -148,32 +243,7 @@ impl Standing {
 impl Activity {
     /// The members of `group` invited, by name, role or tag.
     pub fn invitees(&self, group: &Group) -> BTreeSet<MemberId> {
-        let mut invitees = BTreeSet::new();
-        for invitee in &self.invited {
-            match invitee {
-                Invitee::Member(id) if group.members.contains_key(id) => {
-                    invitees.insert(id.clone());
-                }
-                Invitee::Member(_) => {}
-                Invitee::Role(role) => {
-                    invitees.extend(
-                        group
-                            .roles
-                            .get(role)
-                            .into_iter()
-                            .flat_map(|r| r.holders.iter().cloned()),
-                    );
-                }
-                Invitee::Tag(tag) => invitees.extend(
-                    group
-                        .members
-                        .values()
-                        .filter(|m| m.tags.contains(tag))
-                        .map(|m| m.id.clone()),
-                ),
-            }
-        }
-        invitees
+        members_of(&self.invited, group)
     }
 
     /// Where `member` stands, given the invitees ([`Self::invitees`]); `None` if neither
@@ -192,6 +262,37 @@ impl Activity {
     pub fn has_started(&self, now: Millis) -> bool {
         self.starts_at <= now
     }
+}
+
+/// The members of `group` that `invited` names, by name, role or tag; members removed since
+/// are left out.
+pub fn members_of(invited: &BTreeSet<Invitee>, group: &Group) -> BTreeSet<MemberId> {
+    let mut members = BTreeSet::new();
+    for invitee in invited {
+        match invitee {
+            Invitee::Member(id) if group.members.contains_key(id) => {
+                members.insert(id.clone());
+            }
+            Invitee::Member(_) => {}
+            Invitee::Role(role) => {
+                members.extend(
+                    group
+                        .roles
+                        .get(role)
+                        .into_iter()
+                        .flat_map(|r| r.holders.iter().cloned()),
+                );
+            }
+            Invitee::Tag(tag) => members.extend(
+                group
+                    .members
+                    .values()
+                    .filter(|m| m.tags.contains(tag))
+                    .map(|m| m.id.clone()),
+            ),
+        }
+    }
+    members
 }
 
 /// How many people an activity had, by standing; members removed since count as former

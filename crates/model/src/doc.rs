@@ -12,10 +12,12 @@ use crate::action::{FeedbackField, MemberField, ProfileField, RoleField};
 use crate::records::{FeedbackChange, MemberChange, Record, RecordChange};
 use crate::validate::{self, Field, Invalid, Problem};
 use crate::{
-    Action, Activity, ActivityField, ActivityId, ActivityKind, ContactChannel, Contacts, Feedback,
-    FeedbackDraft, FeedbackId, FeedbackPart, FeedbackStatus, FeedbackValue, Group, Invitee, Mark,
-    Member, MemberDraft, MemberId, MemberPart, MemberStatus, MemberValue, Millis, Profile, Role,
-    RoleDraft, RoleId, StatusChange, Touchpoint, TouchpointDraft, TouchpointField, TouchpointId,
+    Action, Activity, ActivityField, ActivityId, ActivityKind, ContactChannel, Contacts, Duty,
+    DutyId, Feedback, FeedbackDraft, FeedbackId, FeedbackPart, FeedbackStatus, FeedbackValue,
+    Group, Invitee, Mark, Member, MemberDraft, MemberId, MemberPart, MemberStatus, MemberValue,
+    Millis, Profile, Raci, Role, RoleDraft, RoleId, StatusChange, Touchpoint, TouchpointDraft,
+    TouchpointField, TouchpointId, Training, TrainingField, TrainingFormat, TrainingId,
+    TrainingResult, TrainingScore,
 };
 
 /// The schema version this build writes and reads; see "Changing the schema" in
@@ -73,31 +75,56 @@ mod key {
     pub const INVITED_ROLES: &str = "invited_roles";
     pub const INVITED_TAGS: &str = "invited_tags";
     pub const ATTENDANCE: &str = "attendance";
+    pub const DUTIES: &str = "duties";
+    pub const ASSIGNMENTS: &str = "assignments";
+    pub const TRAININGS: &str = "trainings";
+    pub const FORMAT: &str = "format";
+    pub const MATERIALS: &str = "materials";
+    pub const SESSIONS: &str = "sessions";
+    pub const COMPLETED: &str = "completed";
+    pub const SCORE_BEFORE: &str = "score_before";
+    pub const SCORE_AFTER: &str = "score_after";
+    pub const SATISFACTION: &str = "satisfaction";
 }
 
-/// The collections added to schema 1 after its first release (`touchpoints`, `activities`), made by one
-/// change that is the same bytes on every device: a fixed actor, no dependencies, time 0. Two
-/// organizers who each add the collection offline therefore add the same change, which
-/// Automerge keeps once, instead of two maps of which one would hide the other's records.
-/// (Collections made with the group itself, such as `members`, need no such change.)
-/// The collections [`schema_additions`] makes, in the order it makes them. Never change this
-/// list: its change must stay the same bytes (a later addition is a change of its own).
-const ADDED_COLLECTIONS: [&str; 2] = [key::TOUCHPOINTS, key::ACTIVITIES];
+/// The collections added to schema 1 after its first release, each addition made by one
+/// change that is the same bytes on every device: a fixed actor, time 0, and as its only
+/// dependency the addition before it. Two organizers who each add a collection offline
+/// therefore add the same change, which Automerge keeps once, instead of two maps of which
+/// one would hide the other's records. (Collections made with the group itself, such as
+/// `members`, need no such change.)
+///
+/// Each entry is one change, in order. Never change an entry: its change must stay the same
+/// bytes. A later addition is a new entry at the end.
+const ADDED_COLLECTIONS: [&[&str]; 2] = [&[key::TOUCHPOINTS, key::ACTIVITIES], &[key::TRAININGS]];
 
+/// The changes that make [`ADDED_COLLECTIONS`], in order.
 fn schema_additions() -> Result<Vec<automerge::Change>, AutomergeError> {
     let actor = automerge::ActorId::from(b"cohort-schema-v1".as_slice());
     let mut doc = Automerge::new().with_actor(actor);
-    doc.transact_with(
-        |_| automerge::transaction::CommitOptions::default().with_time(0),
-        |tx| {
-            for collection in ADDED_COLLECTIONS {
-                tx.put_object(ROOT, collection, ObjType::Map)?;
-            }
-            Ok::<_, AutomergeError>(())
-        },
-    )
-    .map_err(|failure| failure.error)?;
+    for collections in ADDED_COLLECTIONS {
+        doc.transact_with(
+            |_| automerge::transaction::CommitOptions::default().with_time(0),
+            |tx| {
+                for collection in collections {
+                    tx.put_object(ROOT, *collection, ObjType::Map)?;
+                }
+                Ok::<_, AutomergeError>(())
+            },
+        )
+        .map_err(|failure| failure.error)?;
+    }
     Ok(doc.get_changes(&[]))
+}
+
+/// Whether `actions` write to a collection a group made by an older build may lack.
+fn needs_added_collections(actions: &[Action]) -> bool {
+    actions.iter().any(|action| {
+        matches!(
+            action,
+            Action::LogTouchpoint { .. } | Action::AddActivity { .. } | Action::AddTraining { .. }
+        )
+    })
 }
 
 /// Why stored bytes could not be opened as a group.
@@ -131,6 +158,7 @@ pub struct Touched {
     pub feedback: TouchedRecords<FeedbackId, FeedbackPart>,
     pub touchpoints: BTreeSet<TouchpointId>,
     pub activities: BTreeSet<ActivityId>,
+    pub trainings: BTreeSet<TrainingId>,
     /// A whole collection was replaced (only a foreign client does that): re-read everything.
     pub everything: bool,
 }
@@ -149,6 +177,7 @@ impl Touched {
         self.feedback.extend(other.feedback);
         self.touchpoints.extend(other.touchpoints);
         self.activities.extend(other.activities);
+        self.trainings.extend(other.trainings);
     }
 
     /// The records named by Automerge patches (from a merge or a load).
@@ -193,8 +222,16 @@ impl Touched {
                 (key::ACTIVITIES, Some(id)) => {
                     touched.activities.extend(ActivityId::from_key(id));
                 }
+                (key::TRAININGS, Some(id)) => {
+                    touched.trainings.extend(TrainingId::from_key(id));
+                }
                 (
-                    key::MEMBERS | key::ROLES | key::FEEDBACK | key::TOUCHPOINTS | key::ACTIVITIES,
+                    key::MEMBERS
+                    | key::ROLES
+                    | key::FEEDBACK
+                    | key::TOUCHPOINTS
+                    | key::ACTIVITIES
+                    | key::TRAININGS,
                     None,
                 ) => {
                     touched.everything = true;
@@ -216,6 +253,7 @@ pub struct RecordUpdate {
     pub feedback: Vec<(FeedbackId, FeedbackChange)>,
     pub touchpoints: Vec<(TouchpointId, Option<Touchpoint>)>,
     pub activities: Vec<(ActivityId, Option<Activity>)>,
+    pub trainings: Vec<(TrainingId, Option<Training>)>,
 }
 
 /// The records of one kind a change touched: each as a whole, or only in some parts. Reads as
@@ -449,16 +487,10 @@ impl GroupDoc {
 
     /// Applies several actions as one change, all or nothing.
     pub fn apply_all(&mut self, actions: &[Action]) -> Result<Touched, ApplyError> {
-        if obj_at(&self.doc, &ROOT, key::TOUCHPOINTS).is_none()
-            && actions.iter().any(|action| {
-                matches!(
-                    action,
-                    Action::LogTouchpoint { .. } | Action::AddActivity { .. }
-                )
-            })
-        {
-            // A group made before the contact log gets its collection first, in a copy, so
-            // that a refused action leaves the document as it was (once per group).
+        let last_added = ADDED_COLLECTIONS[ADDED_COLLECTIONS.len() - 1][0];
+        if obj_at(&self.doc, &ROOT, last_added).is_none() && needs_added_collections(actions) {
+            // A group made by an older build gets the collections it lacks first, in a copy,
+            // so that a refused action leaves the document as it was (once per group).
             let mut extended = Self {
                 doc: self.doc.clone(),
                 roots: self.roots.clone(),
@@ -524,6 +556,12 @@ impl GroupDoc {
                 .map(|(id, record)| (id.clone(), read_activity(&record, id)))
                 .collect();
         }
+        if let Some(trainings) = obj_at(doc, &ROOT, key::TRAININGS) {
+            let trainings = hydrate_collection(doc, &trainings);
+            group.trainings = records_of(&trainings, TrainingId::from_key)
+                .map(|(id, record)| (id.clone(), read_training(&record, id)))
+                .collect();
+        }
         group
     }
 
@@ -560,6 +598,12 @@ impl GroupDoc {
         let activities = obj_at(&self.doc, &ROOT, key::ACTIVITIES)?;
         let record = self.record(&activities, id.as_str())?;
         Some(read_activity(&record, id.clone()))
+    }
+
+    pub fn training(&self, id: &TrainingId) -> Option<Training> {
+        let trainings = obj_at(&self.doc, &ROOT, key::TRAININGS)?;
+        let record = self.record(&trainings, id.as_str())?;
+        Some(read_training(&record, id.clone()))
     }
 
     pub fn touchpoint(&self, id: &TouchpointId) -> Option<Touchpoint> {
@@ -634,6 +678,11 @@ impl GroupDoc {
                 .activities
                 .iter()
                 .map(|id| (id.clone(), self.activity(id)))
+                .collect(),
+            trainings: touched
+                .trainings
+                .iter()
+                .map(|id| (id.clone(), self.training(id)))
                 .collect(),
         })
     }
@@ -714,6 +763,10 @@ trait Fields: Sized {
     fn maps(&self, key: &str) -> Vec<Self>;
     /// The string values of the map under `key`, by key.
     fn pairs(&self, key: &str) -> Vec<(String, String)>;
+    /// The integer values of the map under `key`, by key (others left out).
+    fn ints(&self, key: &str) -> Vec<(String, i64)>;
+    /// The objects in the map under `key`, by key.
+    fn entries(&self, key: &str) -> Vec<(String, Self)>;
 }
 
 /// A record object read from the document field by field.
@@ -756,6 +809,32 @@ impl<D: ReadDoc> Fields for InDoc<'_, D> {
             .map(|entry| {
                 let value = string_at(self.doc, &map, &entry);
                 (entry, value)
+            })
+            .collect()
+    }
+
+    fn ints(&self, key: &str) -> Vec<(String, i64)> {
+        let Some(map) = obj_at(self.doc, &self.obj, key) else {
+            return Vec::new();
+        };
+        self.doc
+            .keys(&map)
+            .filter_map(|entry| {
+                let value = int_at(self.doc, &map, &entry)?;
+                Some((entry, value))
+            })
+            .collect()
+    }
+
+    fn entries(&self, key: &str) -> Vec<(String, Self)> {
+        let Some(map) = obj_at(self.doc, &self.obj, key) else {
+            return Vec::new();
+        };
+        self.doc
+            .keys(&map)
+            .filter_map(|entry| {
+                let obj = obj_at(self.doc, &map, entry.as_str())?;
+                Some((entry, InDoc { doc: self.doc, obj }))
             })
             .collect()
     }
@@ -808,6 +887,29 @@ impl Fields for &hydrate::Map {
                     };
                     (entry.clone(), text)
                 })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn ints(&self, key: &str) -> Vec<(String, i64)> {
+        match self.get(key) {
+            Some(hydrate::Value::Map(map)) => map
+                .iter()
+                .filter_map(|(entry, value)| match &value.value {
+                    hydrate::Value::Scalar(scalar) => Some((entry.clone(), int_of(scalar)?)),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn entries(&self, key: &str) -> Vec<(String, Self)> {
+        match self.get(key) {
+            Some(hydrate::Value::Map(map)) => map
+                .iter()
+                .filter_map(|(entry, value)| Some((entry.clone(), as_record(&value.value)?)))
                 .collect(),
             _ => Vec::new(),
         }
@@ -940,17 +1042,27 @@ fn member_part(prop: &Prop) -> Option<MemberPart> {
 /// them as former members, and counts keep their marks).
 fn read_activity(record: &impl Fields, id: ActivityId) -> Activity {
     let starts_at = record.int(key::STARTS_AT).unwrap_or_default();
-    let invited = record
-        .keys(key::INVITED_MEMBERS)
-        .iter()
-        .filter_map(|m| MemberId::from_key(m).map(Invitee::Member))
-        .chain(
-            record
-                .keys(key::INVITED_ROLES)
-                .iter()
-                .filter_map(|r| RoleId::from_key(r).map(Invitee::Role)),
-        )
-        .chain(record.keys(key::INVITED_TAGS).into_iter().map(Invitee::Tag))
+    let duties = record
+        .entries(key::DUTIES)
+        .into_iter()
+        .filter_map(|(duty, fields)| {
+            let id = DutyId::from_key(&duty)?;
+            let assignments = fields
+                .pairs(key::ASSIGNMENTS)
+                .into_iter()
+                .filter_map(|(member, part)| {
+                    Some((MemberId::from_key(&member)?, Raci::from_key(&part)?))
+                })
+                .collect();
+            Some((
+                id.clone(),
+                Duty {
+                    id,
+                    title: fields.string(key::TITLE),
+                    assignments,
+                },
+            ))
+        })
         .collect();
     let attendance = record
         .pairs(key::ATTENDANCE)
@@ -967,8 +1079,69 @@ fn read_activity(record: &impl Fields, id: ActivityId) -> Activity {
         link: record.string(key::LINK),
         organizer: MemberId::from_key(&record.string(key::ORGANIZER)),
         description: record.string(key::DESCRIPTION),
-        invited,
+        invited: read_invited(record),
         attendance,
+        duties,
+        created_at: record.int(key::CREATED_AT).unwrap_or_default(),
+    }
+}
+
+/// Whom an activity or training is for: members, roles and tags.
+fn read_invited(record: &impl Fields) -> BTreeSet<Invitee> {
+    record
+        .keys(key::INVITED_MEMBERS)
+        .iter()
+        .filter_map(|m| MemberId::from_key(m).map(Invitee::Member))
+        .chain(
+            record
+                .keys(key::INVITED_ROLES)
+                .iter()
+                .filter_map(|r| RoleId::from_key(r).map(Invitee::Role)),
+        )
+        .chain(record.keys(key::INVITED_TAGS).into_iter().map(Invitee::Tag))
+        .collect()
+}
+
+/// A training plan as written; results of members removed since are kept (the figures leave
+/// them out), as are sessions removed since.
+fn read_training(record: &impl Fields, id: TrainingId) -> Training {
+    let mut results: BTreeMap<MemberId, TrainingResult> = BTreeMap::new();
+    for (member, at) in record.ints(key::COMPLETED) {
+        if let Some(member) = MemberId::from_key(&member) {
+            results.entry(member).or_default().completed_at = Some(at);
+        }
+    }
+    for score in [
+        TrainingScore::Before,
+        TrainingScore::After,
+        TrainingScore::Satisfaction,
+    ] {
+        let (min, max) = score.range();
+        for (member, value) in record.ints(score_key(score)) {
+            let value = u8::try_from(value).ok().filter(|v| (min..=max).contains(v));
+            let (Some(value), Some(member)) = (value, MemberId::from_key(&member)) else {
+                continue;
+            };
+            let result = results.entry(member).or_default();
+            match score {
+                TrainingScore::Before => result.before = Some(value),
+                TrainingScore::After => result.after = Some(value),
+                TrainingScore::Satisfaction => result.satisfaction = Some(value),
+            }
+        }
+    }
+    Training {
+        id,
+        title: record.string(key::TITLE),
+        format: TrainingFormat::from_key(&record.string(key::FORMAT)),
+        materials: record.string(key::MATERIALS),
+        sessions: record
+            .keys(key::SESSIONS)
+            .iter()
+            .filter_map(|a| ActivityId::from_key(a))
+            .collect(),
+        audience: read_invited(record),
+        results,
         created_at: record.int(key::CREATED_AT).unwrap_or_default(),
     }
 }
@@ -1601,6 +1774,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                 key::INVITED_ROLES,
                 key::INVITED_TAGS,
                 key::ATTENDANCE,
+                key::DUTIES,
             ] {
                 tx.put_object(&record, set, ObjType::Map)?;
             }
@@ -1690,8 +1864,232 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             tx.delete(&activities, id.as_str())?;
             touched.activities.insert(id.clone());
         }
+        Action::AddDuty {
+            activity,
+            id,
+            title,
+        } => {
+            let record = record(tx, &activities(tx)?, activity.as_str())?;
+            let title = validate::required_name(Field::Duty, title)?;
+            // Activities written before duties existed get the map with their first duty.
+            let duties = match obj_at(tx, &record, key::DUTIES) {
+                Some(duties) => duties,
+                None => tx.put_object(&record, key::DUTIES, ObjType::Map)?,
+            };
+            if obj_at(tx, &duties, id.as_str()).is_some() {
+                return Err(Invalid::new(Field::Record, Problem::AlreadyExists).into());
+            }
+            let duty = tx.put_object(&duties, id.as_str(), ObjType::Map)?;
+            tx.put(&duty, key::TITLE, title)?;
+            tx.put_object(&duty, key::ASSIGNMENTS, ObjType::Map)?;
+            touched.activities.insert(activity.clone());
+        }
+        Action::SetDutyTitle {
+            activity,
+            id,
+            title,
+        } => {
+            let duty = duty(tx, activity, id)?;
+            let title = validate::required_name(Field::Duty, title)?;
+            put_string(tx, &duty, key::TITLE, &title)?;
+            touched.activities.insert(activity.clone());
+        }
+        Action::AssignDuty {
+            activity,
+            id,
+            member,
+            part,
+        } => {
+            let duty = duty(tx, activity, id)?;
+            let assignments = obj_at(tx, &duty, key::ASSIGNMENTS)
+                .ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))?;
+            match part {
+                Some(part) => {
+                    member_exists(tx, roots, member, Field::Duty)?;
+                    put_string(tx, &assignments, member.as_str(), part.key())?;
+                }
+                None => {
+                    if tx.get(&assignments, member.as_str())?.is_some() {
+                        tx.delete(&assignments, member.as_str())?;
+                    }
+                }
+            }
+            touched.activities.insert(activity.clone());
+        }
+        Action::RemoveDuty { activity, id } => {
+            duty(tx, activity, id)?;
+            let record = record(tx, &activities(tx)?, activity.as_str())?;
+            if let Some(duties) = obj_at(tx, &record, key::DUTIES) {
+                tx.delete(&duties, id.as_str())?;
+            }
+            touched.activities.insert(activity.clone());
+        }
+        Action::AddTraining { id, draft, at } => {
+            let trainings = trainings(tx)?;
+            if obj_at(tx, &trainings, id.as_str()).is_some() {
+                return Err(Invalid::new(Field::Record, Problem::AlreadyExists).into());
+            }
+            let title = validate::required_name(Field::TrainingTitle, &draft.title)?;
+            let materials = validate::link(Field::Materials, &draft.materials)?;
+            let activities = obj_at(tx, &ROOT, key::ACTIVITIES);
+            for session in &draft.sessions {
+                activities
+                    .as_ref()
+                    .and_then(|activities| obj_at(tx, activities, session.as_str()))
+                    .ok_or(Invalid::new(Field::Session, Problem::UnknownRecord))?;
+            }
+            let record = tx.put_object(&trainings, id.as_str(), ObjType::Map)?;
+            put_strings(
+                tx,
+                &record,
+                &[
+                    (key::TITLE, &title),
+                    (key::FORMAT, draft.format.key()),
+                    (key::MATERIALS, &materials),
+                ],
+            )?;
+            tx.put(&record, key::CREATED_AT, ScalarValue::Timestamp(*at))?;
+            // Sets are made with the record, never later (see members' tags).
+            for set in [
+                key::SESSIONS,
+                key::INVITED_MEMBERS,
+                key::INVITED_ROLES,
+                key::INVITED_TAGS,
+                key::COMPLETED,
+                key::SCORE_BEFORE,
+                key::SCORE_AFTER,
+                key::SATISFACTION,
+            ] {
+                tx.put_object(&record, set, ObjType::Map)?;
+            }
+            for session in &draft.sessions {
+                set_key(tx, &record, key::SESSIONS, session.as_str(), true)?;
+            }
+            for invitee in &draft.audience {
+                invite(tx, roots, &record, invitee, true)?;
+            }
+            touched.trainings.insert(id.clone());
+        }
+        Action::SetTraining { id, field, value } => {
+            let record = record(tx, &trainings(tx)?, id.as_str())?;
+            let (key, value) = match field {
+                TrainingField::Title => (
+                    key::TITLE,
+                    validate::required_name(Field::TrainingTitle, value)?,
+                ),
+                TrainingField::Materials => {
+                    (key::MATERIALS, validate::link(Field::Materials, value)?)
+                }
+            };
+            put_string(tx, &record, key, &value)?;
+            touched.trainings.insert(id.clone());
+        }
+        Action::SetTrainingFormat { id, format } => {
+            let record = record(tx, &trainings(tx)?, id.as_str())?;
+            put_string(tx, &record, key::FORMAT, format.key())?;
+            touched.trainings.insert(id.clone());
+        }
+        Action::SetTrainingSession {
+            id,
+            activity,
+            included,
+        } => {
+            let record = record(tx, &trainings(tx)?, id.as_str())?;
+            if *included {
+                obj_at(tx, &activities(tx)?, activity.as_str())
+                    .ok_or(Invalid::new(Field::Session, Problem::UnknownRecord))?;
+            }
+            set_key(tx, &record, key::SESSIONS, activity.as_str(), *included)?;
+            touched.trainings.insert(id.clone());
+        }
+        Action::SetTrainingAudience {
+            id,
+            invitee,
+            included,
+        } => {
+            let record = record(tx, &trainings(tx)?, id.as_str())?;
+            invite(tx, roots, &record, invitee, *included)?;
+            touched.trainings.insert(id.clone());
+        }
+        Action::SetTrainingCompleted {
+            id,
+            member,
+            completed_at,
+        } => {
+            let record = record(tx, &trainings(tx)?, id.as_str())?;
+            let completed = participant_map(tx, &record, key::COMPLETED)?;
+            match completed_at {
+                Some(at) => {
+                    member_exists(tx, roots, member, Field::Participant)?;
+                    tx.put(&completed, member.as_str(), ScalarValue::Timestamp(*at))?;
+                }
+                None => {
+                    if tx.get(&completed, member.as_str())?.is_some() {
+                        tx.delete(&completed, member.as_str())?;
+                    }
+                }
+            }
+            touched.trainings.insert(id.clone());
+        }
+        Action::SetTrainingScore {
+            id,
+            member,
+            score,
+            value,
+        } => {
+            let record = record(tx, &trainings(tx)?, id.as_str())?;
+            let (min, max) = score.range();
+            let value = validate::number_in(Field::from(*score), value, min, max)?;
+            let scores = participant_map(tx, &record, score_key(*score))?;
+            match value {
+                Some(value) => {
+                    member_exists(tx, roots, member, Field::Participant)?;
+                    tx.put(&scores, member.as_str(), i64::from(value))?;
+                }
+                None => {
+                    if tx.get(&scores, member.as_str())?.is_some() {
+                        tx.delete(&scores, member.as_str())?;
+                    }
+                }
+            }
+            touched.trainings.insert(id.clone());
+        }
+        Action::RemoveTraining { id } => {
+            let trainings = trainings(tx)?;
+            record(tx, &trainings, id.as_str())?;
+            tx.delete(&trainings, id.as_str())?;
+            touched.trainings.insert(id.clone());
+        }
     }
     Ok(touched)
+}
+
+/// A duty of an activity.
+fn duty(tx: &Transaction<'_>, activity: &ActivityId, id: &DutyId) -> Result<ObjId, Invalid> {
+    let record = record(tx, &activities(tx)?, activity.as_str())?;
+    obj_at(tx, &record, key::DUTIES)
+        .and_then(|duties| obj_at(tx, &duties, id.as_str()))
+        .ok_or(Invalid::new(Field::Duty, Problem::UnknownRecord))
+}
+
+/// The training plans' collection; an action on a plan in a group without it names a record
+/// that is not there.
+fn trainings(tx: &Transaction<'_>) -> Result<ObjId, Invalid> {
+    obj_at(tx, &ROOT, key::TRAININGS).ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))
+}
+
+/// Where a training's scores of one kind are written.
+fn score_key(score: TrainingScore) -> &'static str {
+    match score {
+        TrainingScore::Before => key::SCORE_BEFORE,
+        TrainingScore::After => key::SCORE_AFTER,
+        TrainingScore::Satisfaction => key::SATISFACTION,
+    }
+}
+
+/// One of a training's maps by participant (made with the record).
+fn participant_map(tx: &Transaction<'_>, record: &ObjId, key: &str) -> Result<ObjId, Invalid> {
+    obj_at(tx, record, key).ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))
 }
 
 /// The contact log's collection; a touchpoint that names one in a group without it names a

@@ -78,6 +78,14 @@ record_id!(
     /// Identifies an activity.
     ActivityId
 );
+record_id!(
+    /// Identifies a duty of an activity.
+    DutyId
+);
+record_id!(
+    /// Identifies a training plan.
+    TrainingId
+);
 
 /// Identifies a group document: 16 random bytes, written as automerge-repo writes document
 /// ids (base58check), so the group can be shared as an `automerge:` URL with any

@@ -6,6 +6,7 @@
 
 mod action;
 pub mod activity;
+pub mod activity_files;
 pub mod contact;
 mod doc;
 mod ids;
@@ -16,13 +17,17 @@ mod records;
 #[cfg(feature = "sample")]
 pub mod sample;
 pub mod sheet;
+pub mod sign_in;
 mod status;
 #[cfg(feature = "store")]
 pub mod store;
+pub mod training;
 pub mod validate;
 
 pub use action::{Action, FeedbackField, MemberField, ProfileField, RoleField};
-pub use activity::{Activity, ActivityDraft, ActivityField, ActivityKind, Invitee, Mark};
+pub use activity::{
+    Activity, ActivityDraft, ActivityField, ActivityKind, Duty, Invitee, Mark, Raci,
+};
 /// The Automerge crate this model is built on, for storage and sync.
 pub use automerge;
 pub use contact::{ContactChannel, Touchpoint, TouchpointDraft, TouchpointField};
@@ -31,7 +36,8 @@ pub use doc::{
     checked_member, checked_member_field,
 };
 pub use ids::{
-    ActivityId, FeedbackId, GroupId, MemberId, NoRandomness, NotAGroupId, RoleId, TouchpointId,
+    ActivityId, DutyId, FeedbackId, GroupId, MemberId, NoRandomness, NotAGroupId, RoleId,
+    TouchpointId, TrainingId,
 };
 pub use query::{FeedbackQuery, MemberChanges, MemberQuery, MemberSort, RoleFilter};
 #[cfg(feature = "store")]
@@ -42,4 +48,7 @@ pub use records::{
     Role, RoleDraft, StatusChange, gave_feedback, holds_a_role, release_roles, unlink_feedback,
 };
 pub use status::{FeedbackStatus, MemberStatus};
+pub use training::{
+    Training, TrainingDraft, TrainingField, TrainingFormat, TrainingResult, TrainingScore,
+};
 pub use validate::{Field, Invalid, Problem};

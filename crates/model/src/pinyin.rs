@@ -130,6 +130,14 @@ impl PinyinSearch {
     }
 }
 
+/// A name's whole spelling without spaces, in lower case ("zhangwei" for 张伟, "alicesmith"
+/// for Alice Smith): how a name typed in pinyin is compared with it.
+pub fn full_spelling(name: &str) -> String {
+    let mut full = String::with_capacity(name.len() * 3);
+    spell(name, |piece| full.push_str(piece));
+    full
+}
+
 /// Whether `needle` (lower case, as typed) spells `name` in pinyin ([`PinyinSearch`]).
 pub fn spells(name: &str, needle: &str) -> bool {
     PinyinSearch::new(needle).is_some_and(|search| search.matches(name))

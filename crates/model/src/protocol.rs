@@ -10,7 +10,8 @@ use crate::sheet::{
     Column, Export, ImportCounts, OnMatch, Sheet, SheetError, SheetPreview, Table, Words,
 };
 use crate::{
-    Action, Activity, Feedback, GroupId, Invalid, Member, Millis, Profile, Role, Touchpoint, Update,
+    Action, Activity, Feedback, GroupId, Invalid, Member, Millis, Profile, Role, Touchpoint,
+    Training, Update,
 };
 
 /// A group in the list of groups kept in this browser.
@@ -40,9 +41,10 @@ pub enum Request {
     OpenGroup {
         id: GroupId,
     },
-    /// Applies an action to the open group. Queued if the group is still loading.
+    /// Applies actions to the open group as one change, all or nothing (a bulk check-in, a
+    /// pasted sign-in list). Queued if the group is still loading.
     Apply {
-        action: Box<Action>,
+        actions: Vec<Action>,
     },
     /// Saves the open group's view, so the next open shows it at once. The page sends this
     /// when it is hidden.
@@ -220,6 +222,8 @@ pub enum Event {
         roles: Vec<Role>,
         /// The contact log: the members page shows when each member was last contacted.
         touchpoints: Vec<Touchpoint>,
+        /// Training plans (few: a member's page and the trainings page read them).
+        trainings: Vec<Training>,
     },
     ViewMembers(Vec<Member>),
     /// Every member has been sent.
@@ -305,12 +309,14 @@ pub fn assemble(events: impl IntoIterator<Item = Event>) -> crate::Group {
                 profile,
                 roles,
                 touchpoints,
+                trainings,
                 ..
             } => {
                 group = crate::Group {
                     profile,
                     roles: roles.into_iter().map(|r| (r.id.clone(), r)).collect(),
                     touchpoints: touchpoints.into_iter().map(|t| (t.id.clone(), t)).collect(),
+                    trainings: trainings.into_iter().map(|t| (t.id.clone(), t)).collect(),
                     ..crate::Group::default()
                 };
             }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Activity, ActivityId, FeedbackId, FeedbackStatus, MemberId, MemberStatus, RoleId, Touchpoint,
-    TouchpointId,
+    TouchpointId, Training, TrainingId,
 };
 
 /// Milliseconds since the Unix epoch, UTC.
@@ -228,6 +228,9 @@ pub struct Group {
     pub touchpoints: BTreeMap<TouchpointId, Touchpoint>,
     #[cfg_attr(feature = "store", store(key: ActivityId = |(id, _)| id.clone()))]
     pub activities: BTreeMap<ActivityId, Activity>,
+    /// Training plans.
+    #[cfg_attr(feature = "store", store(key: TrainingId = |(id, _)| id.clone()))]
+    pub trainings: BTreeMap<TrainingId, Training>,
 }
 
 /// A new member as typed in the form, before validation.
@@ -299,6 +302,12 @@ impl Group {
                 None => self.activities.remove(&id),
             };
         }
+        for (id, training) in update.trainings {
+            match training {
+                Some(training) => self.trainings.insert(id, training),
+                None => self.trainings.remove(&id),
+            };
+        }
     }
 
     /// Removes every reference to a removed member. Records re-read from the document
@@ -342,6 +351,16 @@ impl Group {
                     "touchpoint {} is with missing member {}",
                     touchpoint.id, touchpoint.member
                 ));
+            }
+        }
+        for training in self.trainings.values() {
+            let out_of_range = training.results.values().any(|r| {
+                r.before.is_some_and(|s| s > 100)
+                    || r.after.is_some_and(|s| s > 100)
+                    || r.satisfaction.is_some_and(|s| !(1..=5).contains(&s))
+            });
+            if out_of_range {
+                return Err(format!("training {} has a score out of range", training.id));
             }
         }
         for (id, member) in &self.members {

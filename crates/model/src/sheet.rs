@@ -143,8 +143,13 @@ fn cell_text(cell: &calamine::Data) -> String {
 
 /// An Excel serial day (days since 1899-12-30, the 1900 date system) as `YYYY-MM-DD`.
 fn excel_day(serial: f64) -> String {
-    // Days from 1970-01-01, then the civil date (Howard Hinnant's `civil_from_days`).
-    let days = serial.floor() as i64 - 25_569;
+    let (year, month, day) = civil_date(serial.floor() as i64 - 25_569);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// The calendar date (year, month, day) of a count of days from 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+pub(crate) fn civil_date(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);
@@ -158,8 +163,7 @@ fn excel_day(serial: f64) -> String {
     } else {
         shifted_month - 9
     };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
 }
 
 /// Reads a CSV file: UTF-8 with or without a byte-order mark, else GB18030; comma, semicolon or
@@ -684,7 +688,7 @@ pub struct Words {
 }
 
 impl Words {
-    fn get<'a>(&'a self, key: &str, english: &'a str) -> &'a str {
+    pub(crate) fn get<'a>(&'a self, key: &str, english: &'a str) -> &'a str {
         self.words.get(key).map_or(english, String::as_str)
     }
 

@@ -24,6 +24,7 @@ pub fn replace(store: Store<Group>, group: Group) {
         feedback,
         touchpoints,
         activities,
+        trainings,
     } = group;
     store.profile().set(profile);
     store.roles().set(roles);
@@ -31,6 +32,7 @@ pub fn replace(store: Store<Group>, group: Group) {
     store.feedback().set(feedback);
     store.touchpoints().set(touchpoints);
     store.activities().set(activities);
+    store.trainings().set(trainings);
 }
 
 /// Follows the document: each record the update names is replaced in place, so only its own
@@ -51,6 +53,7 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
         feedback,
         touchpoints,
         activities,
+        trainings,
     } = records;
     // A role change can move anyone in or out of a role filter; a touchpoint changes when its
     // member was last contacted (before and after the change).
@@ -77,6 +80,7 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
     follow_changes(store.feedback(), feedback);
     replace_records(store.touchpoints(), touchpoints);
     replace_records(store.activities(), activities);
+    replace_records(store.trainings(), trainings);
     // Records the update did not re-read may still name a removed member (a role given to
     // them concurrently with their removal).
     for id in &removed {

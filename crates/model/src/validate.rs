@@ -48,6 +48,16 @@ pub enum Field {
     Description,
     Invitee,
     Attendance,
+    /// A duty of an activity.
+    Duty,
+    TrainingTitle,
+    Materials,
+    /// A training's session (an activity).
+    Session,
+    Participant,
+    ScoreBefore,
+    ScoreAfter,
+    Satisfaction,
     /// The record an action is about (a member, role or feedback that may have been removed).
     Record,
 }
@@ -92,6 +102,14 @@ impl Field {
             Self::Description => "Description",
             Self::Invitee => "Invitee",
             Self::Attendance => "Attendance",
+            Self::Duty => "Duty",
+            Self::TrainingTitle => "Title",
+            Self::Materials => "Materials",
+            Self::Session => "Session",
+            Self::Participant => "Participant",
+            Self::ScoreBefore => "Score before",
+            Self::ScoreAfter => "Score after",
+            Self::Satisfaction => "Satisfaction",
             Self::Record => "Record",
         }
     }
@@ -118,6 +136,8 @@ pub enum Problem {
     NotDate(String),
     #[error("must be a whole number from 0 to 10")]
     ScoreOutOfRange,
+    #[error("must be a whole number from {min} to {max}")]
+    OutOfRange { min: u8, max: u8 },
     #[error("is before the start")]
     EndsBeforeStart,
     #[error("“{0}” is not a web link (https://…)")]
@@ -293,6 +313,18 @@ pub fn score(value: &str) -> Result<Option<u8>, Invalid> {
     match value.parse::<u8>() {
         Ok(score) if score <= 10 => Ok(Some(score)),
         _ => Err(Invalid::new(Field::Score, Problem::ScoreOutOfRange)),
+    }
+}
+
+/// An optional whole number from `min` to `max`, as typed in a form (empty means none).
+pub fn number_in(field: Field, value: &str, min: u8, max: u8) -> Result<Option<u8>, Invalid> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    match value.parse::<u8>() {
+        Ok(number) if (min..=max).contains(&number) => Ok(Some(number)),
+        _ => Err(Invalid::new(field, Problem::OutOfRange { min, max })),
     }
 }
 

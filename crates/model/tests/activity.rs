@@ -231,3 +231,271 @@ fn check_in_search_finds_a_member_by_the_last_digits_of_a_phone_written_with_spa
     assert_eq!(found("ln"), [li]);
     assert!(found("99999").is_empty());
 }
+
+fn add_duty(doc: &mut GroupDoc, activity: &ActivityId, title: &str) -> DutyId {
+    let id = DutyId::random().unwrap();
+    doc.apply(&Action::AddDuty {
+        activity: activity.clone(),
+        id: id.clone(),
+        title: title.into(),
+    })
+    .unwrap();
+    id
+}
+
+fn assign(doc: &mut GroupDoc, activity: &ActivityId, duty: &DutyId, member: &MemberId, part: Raci) {
+    doc.apply(&Action::AssignDuty {
+        activity: activity.clone(),
+        id: duty.clone(),
+        member: member.clone(),
+        part: Some(part),
+    })
+    .unwrap();
+}
+
+#[test]
+fn duties_live_with_their_activity_and_a_member_sees_their_upcoming_ones() {
+    use cohort_model::activity::upcoming_duties;
+    let mut doc = GroupDoc::create("Choir", T0).unwrap();
+    let ada = add_member(&mut doc, "Ada");
+    let bo = add_member(&mut doc, "Bo");
+    let past = add(&mut doc, draft("Last week", T0 - 7 * 24 * HOUR, vec![]));
+    let soon = add(&mut doc, draft("Tomorrow", T0 + 24 * HOUR, vec![]));
+    let later = add(&mut doc, draft("Next week", T0 + 7 * 24 * HOUR, vec![]));
+    let desk = add_duty(&mut doc, &soon, "Check-in desk");
+    let host = add_duty(&mut doc, &later, "Host");
+    let old = add_duty(&mut doc, &past, "Notes");
+    assign(&mut doc, &soon, &desk, &ada, Raci::Responsible);
+    assign(&mut doc, &soon, &desk, &bo, Raci::Accountable);
+    assign(&mut doc, &later, &host, &ada, Raci::Consulted);
+    assign(&mut doc, &past, &old, &ada, Raci::Responsible);
+
+    let group = doc.hydrate();
+    let duties = upcoming_duties(&group, &ada, T0);
+    let seen: Vec<_> = duties
+        .iter()
+        .map(|d| (d.activity.title.as_str(), d.duty.title.as_str(), d.part))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("Tomorrow", "Check-in desk", Raci::Responsible),
+            ("Next week", "Host", Raci::Consulted)
+        ],
+        "soonest first, the past left out"
+    );
+
+    // Taking a part away, a bad title, an unknown member: refused or applied as asked.
+    doc.apply(&Action::AssignDuty {
+        activity: soon.clone(),
+        id: desk.clone(),
+        member: bo.clone(),
+        part: None,
+    })
+    .unwrap();
+    assert_eq!(
+        doc.hydrate().activities[&soon].duties[&desk]
+            .assignments
+            .len(),
+        1
+    );
+    let blank = Action::AddDuty {
+        activity: soon.clone(),
+        id: DutyId::random().unwrap(),
+        title: "  ".into(),
+    };
+    assert_eq!(refusal(&mut doc, &blank), Field::Duty);
+    let stranger = Action::AssignDuty {
+        activity: soon.clone(),
+        id: desk.clone(),
+        member: MemberId::random().unwrap(),
+        part: Some(Raci::Informed),
+    };
+    assert_eq!(refusal(&mut doc, &stranger), Field::Duty);
+
+    // A removed member's part stays on the duty (shown as a former member), not on their page.
+    doc.apply(&Action::RemoveMember { id: ada.clone() })
+        .unwrap();
+    let group = doc.hydrate();
+    assert!(
+        group.activities[&soon].duties[&desk]
+            .assignments
+            .contains_key(&ada)
+    );
+    doc.apply(&Action::RemoveDuty {
+        activity: later.clone(),
+        id: host.clone(),
+    })
+    .unwrap();
+    assert!(doc.hydrate().activities[&later].duties.is_empty());
+}
+
+#[test]
+fn two_organizers_add_duties_to_one_activity_offline_and_both_are_kept() {
+    let mut first = GroupDoc::create("Choir", T0).unwrap();
+    let ada = add_member(&mut first, "Ada");
+    let event = add(&mut first, draft("Sharing", T0, vec![]));
+    let mut second = GroupDoc::load(&first.save()).unwrap();
+    let desk = add_duty(&mut first, &event, "Check-in desk");
+    assign(&mut first, &event, &desk, &ada, Raci::Responsible);
+    let notes = add_duty(&mut second, &event, "Note taker");
+    assign(&mut second, &event, &notes, &ada, Raci::Responsible);
+    first.merge(&mut second).unwrap();
+    let duties = &first.hydrate().activities[&event].duties;
+    assert_eq!(duties.len(), 2);
+    assert!(
+        duties
+            .values()
+            .all(|d| d.assignments[&ada] == Raci::Responsible)
+    );
+}
+
+#[test]
+fn a_pasted_sign_in_list_is_matched_by_phone_name_and_pinyin() {
+    use cohort_model::sign_in::{SignInMatch, match_sign_in};
+    let mut doc = GroupDoc::create("Choir", T0).unwrap();
+    let mut member = |name: &str, phone: &str| {
+        let id = MemberId::random().unwrap();
+        doc.apply(&Action::AddMember {
+            id: id.clone(),
+            draft: MemberDraft {
+                name: name.into(),
+                phone: phone.into(),
+                ..MemberDraft::default()
+            },
+            at: T0,
+        })
+        .unwrap();
+        id
+    };
+    let zhang = member("张伟", "138 0013 8000");
+    let zhang_too = member("张伟", "139 0000 1111");
+    let li = member("李娜", "");
+    let alice = member("Alice Smith", "+44 20 7946 0958");
+    let group = doc.hydrate();
+    let pasted = "1. 张伟 138-0013-8000\n\n2、李娜（产品部）\n张伟\nalice smith\nlina\n9999\n3) 王芳\n+86 139 0000 1111\n";
+    let lines = match_sign_in(pasted, &group);
+    let matched: Vec<_> = lines
+        .iter()
+        .map(|l| (l.name.as_str(), l.phone.as_str(), l.matched.clone()))
+        .collect();
+    assert_eq!(
+        matched,
+        [
+            ("张伟", "13800138000", SignInMatch::Member(zhang.clone())),
+            ("李娜", "", SignInMatch::Member(li.clone())),
+            (
+                "张伟",
+                "",
+                SignInMatch::Ambiguous({
+                    let mut both = vec![zhang.clone(), zhang_too.clone()];
+                    both.sort();
+                    both
+                })
+            ),
+            ("alice smith", "", SignInMatch::Member(alice)),
+            ("lina", "", SignInMatch::Member(li)),
+            ("", "9999", SignInMatch::Nobody),
+            ("王芳", "", SignInMatch::Nobody),
+            ("", "8613900001111", SignInMatch::Member(zhang_too)),
+        ]
+    );
+}
+
+#[test]
+fn a_bulk_check_in_is_one_change_and_nothing_is_written_if_one_mark_is_refused() {
+    let mut doc = GroupDoc::create("Choir", T0).unwrap();
+    let ada = add_member(&mut doc, "Ada");
+    let bo = add_member(&mut doc, "Bo");
+    let event = add(&mut doc, draft("Sharing", T0, vec![]));
+    let mark_all = |members: &[&MemberId]| -> Vec<Action> {
+        members
+            .iter()
+            .map(|member| Action::MarkAttendance {
+                id: event.clone(),
+                member: (*member).clone(),
+                mark: Some(Mark::Attended),
+            })
+            .collect()
+    };
+    let gone = MemberId::random().unwrap();
+    let heads = doc.heads();
+    assert!(doc.apply_all(&mark_all(&[&ada, &gone, &bo])).is_err());
+    assert_eq!(doc.heads(), heads, "all or nothing");
+    doc.apply_all(&mark_all(&[&ada, &bo])).unwrap();
+    assert_eq!(doc.hydrate().activities[&event].attendance.len(), 2);
+}
+
+#[test]
+fn attendance_exports_as_a_table_and_as_an_ics_event_for_the_invitees() {
+    use cohort_model::activity_files::{activity_ics, attendance_sheet};
+    let mut doc = GroupDoc::create("Choir", T0).unwrap();
+    let mut member = |name: &str, email: &str| {
+        let id = MemberId::random().unwrap();
+        doc.apply(&Action::AddMember {
+            id: id.clone(),
+            draft: MemberDraft {
+                name: name.into(),
+                email: email.into(),
+                ..MemberDraft::default()
+            },
+            at: T0,
+        })
+        .unwrap();
+        id
+    };
+    let zhang = member("张伟", "zw@example.org");
+    let ada = member("Ada", "");
+    let bo = member("Bo", "bo@example.org");
+    let mut activity = draft(
+        "Sharing; notes, and more",
+        1_764_498_600_000,
+        vec![Invitee::Member(zhang.clone()), Invitee::Member(ada.clone())],
+    );
+    activity.organizer = Some(bo.clone());
+    activity.description = "Bring a laptop.\nTea provided.".into();
+    let event = add(&mut doc, activity);
+    mark(&mut doc, &event, &ada, Mark::Attended);
+    mark(&mut doc, &event, &bo, Mark::Attended);
+    doc.apply(&Action::RemoveMember { id: bo }).unwrap();
+    let group = doc.hydrate();
+    let activity = &group.activities[&event];
+
+    let sheet = attendance_sheet(activity, &group, &sheet::Words::default());
+    assert_eq!(
+        sheet.header,
+        ["Name", "Phone", "Email", "WeChat ID", "Attendance"]
+    );
+    let rows: Vec<(&str, &str)> = sheet
+        .rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[4].as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("Ada", "Attended"),
+            ("张伟", "Invited"),
+            ("Former member", "Walk-in")
+        ],
+        "pinyin order, the former member last"
+    );
+
+    let ics = activity_ics(activity, &group, 1_764_400_000_000);
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
+    assert!(ics.contains("\r\nDTSTART:20251130T103000Z\r\n"), "{ics}");
+    assert!(ics.contains("\r\nDTEND:20251130T123000Z\r\n"));
+    assert!(ics.contains("\r\nSUMMARY:Sharing\\; notes\\, and more\r\n"));
+    assert!(ics.contains("DESCRIPTION:Bring a laptop.\\nTea provided."));
+    let unfolded = ics.replace("\r\n ", "");
+    assert!(unfolded.contains(
+        "ATTENDEE;CN=\"张伟\";ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION:mailto:zw@example.org"
+    ));
+    assert!(!ics.contains("ORGANIZER"), "the organizer was removed");
+    assert_eq!(ics.matches("ATTENDEE").count(), 1, "Ada has no email");
+    assert!(
+        ics.lines().all(|line| line.len() <= 76),
+        "lines folded at 75 octets"
+    );
+    assert!(ics.ends_with("END:VEVENT\r\nEND:VCALENDAR\r\n"));
+}

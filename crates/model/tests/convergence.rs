@@ -15,6 +15,8 @@ const ROLES: u64 = 2;
 const FEEDBACK: u64 = 2;
 const TOUCHPOINTS: u64 = 2;
 const ACTIVITIES: u64 = 2;
+const DUTIES: u64 = 2;
+const TRAININGS: u64 = 2;
 
 /// One step of the run: an action on a replica, or a merge from one replica into another.
 #[derive(Clone, Debug)]
@@ -41,6 +43,14 @@ fn touchpoint() -> impl Strategy<Value = TouchpointId> {
 
 fn activity() -> impl Strategy<Value = ActivityId> {
     (0..ACTIVITIES).prop_map(ActivityId::from_bits)
+}
+
+fn duty() -> impl Strategy<Value = DutyId> {
+    (0..DUTIES).prop_map(DutyId::from_bits)
+}
+
+fn training() -> impl Strategy<Value = TrainingId> {
+    (0..TRAININGS).prop_map(TrainingId::from_bits)
 }
 
 fn invitee() -> impl Strategy<Value = Invitee> {
@@ -195,6 +205,83 @@ fn action() -> impl Strategy<Value = Action> {
             value
         }),
         activity().prop_map(|id| Action::RemoveActivity { id }),
+        (activity(), duty(), text()).prop_map(|(activity, id, title)| Action::AddDuty {
+            activity,
+            id,
+            title
+        }),
+        (activity(), duty(), text()).prop_map(|(activity, id, title)| Action::SetDutyTitle {
+            activity,
+            id,
+            title
+        }),
+        (
+            activity(),
+            duty(),
+            member(),
+            prop::option::of(prop::sample::select(Raci::ALL.to_vec()))
+        )
+            .prop_map(|(activity, id, member, part)| Action::AssignDuty {
+                activity,
+                id,
+                member,
+                part
+            }),
+        (activity(), duty()).prop_map(|(activity, id)| Action::RemoveDuty { activity, id }),
+        (
+            training(),
+            text(),
+            prop::collection::vec(activity(), 0..2),
+            prop::collection::vec(invitee(), 0..2)
+        )
+            .prop_map(|(id, title, sessions, audience)| Action::AddTraining {
+                id,
+                draft: TrainingDraft {
+                    title,
+                    sessions,
+                    audience,
+                    ..Default::default()
+                },
+                at: 1,
+            }),
+        (training(), activity(), any::<bool>()).prop_map(|(id, activity, included)| {
+            Action::SetTrainingSession {
+                id,
+                activity,
+                included,
+            }
+        }),
+        (training(), invitee(), any::<bool>()).prop_map(|(id, invitee, included)| {
+            Action::SetTrainingAudience {
+                id,
+                invitee,
+                included,
+            }
+        }),
+        (training(), member(), prop::option::of(1..1_000_i64)).prop_map(
+            |(id, member, completed_at)| Action::SetTrainingCompleted {
+                id,
+                member,
+                completed_at,
+            }
+        ),
+        (
+            training(),
+            member(),
+            prop::sample::select(vec![
+                TrainingScore::Before,
+                TrainingScore::After,
+                TrainingScore::Satisfaction
+            ]),
+            prop::sample::select(vec!["", "0", "3", "100", "101"])
+        )
+            .prop_map(|(id, member, score, value)| Action::SetTrainingScore {
+                id,
+                member,
+                score,
+                value: value.to_owned(),
+            }),
+        training().prop_map(|id| Action::RemoveTraining { id }),
     ]
 }
 
@@ -261,12 +348,14 @@ proptest! {
     #[test]
     fn replicas_converge_and_keep_invariants(
         steps in prop::collection::vec(step(), 1..40),
-        made_before_the_contact_log in any::<bool>(),
+        made_by in 0..3_u8,
     ) {
-        let origin = if made_before_the_contact_log {
-            common::group_before_the_contact_log()
-        } else {
-            GroupDoc::create("Group", 0).unwrap()
+        // A group made by this build, by the build before training plans, or by the one
+        // before the contact log.
+        let origin = match made_by {
+            0 => GroupDoc::create("Group", 0).unwrap(),
+            1 => common::group_before_trainings(),
+            _ => common::group_before_the_contact_log(),
         };
         let mut replicas: Vec<Replica> = (0..REPLICAS)
             .map(|_| Replica::new(origin.fork()))
@@ -276,11 +365,15 @@ proptest! {
         let mut removed = std::collections::BTreeSet::new();
         let mut removed_touchpoints = std::collections::BTreeSet::new();
         let mut removed_activities = std::collections::BTreeSet::new();
+        let mut removed_duties = std::collections::BTreeSet::new();
+        let mut removed_trainings = std::collections::BTreeSet::new();
         for step in steps {
             match step {
                 Step::Act { action, .. } if matches!(&*action, Action::AddMember { id, .. } if removed.contains(id)) => {}
                 Step::Act { action, .. } if matches!(&*action, Action::LogTouchpoint { id, .. } if removed_touchpoints.contains(id)) => {}
                 Step::Act { action, .. } if matches!(&*action, Action::AddActivity { id, .. } if removed_activities.contains(id)) => {}
+                Step::Act { action, .. } if matches!(&*action, Action::AddDuty { activity, id, .. } if removed_duties.contains(&(activity.clone(), id.clone()))) => {}
+                Step::Act { action, .. } if matches!(&*action, Action::AddTraining { id, .. } if removed_trainings.contains(id)) => {}
                 Step::Act { replica, action } => {
                     if let Action::RemoveMember { id } = &*action {
                         removed.insert(id.clone());
@@ -290,6 +383,12 @@ proptest! {
                     }
                     if let Action::RemoveActivity { id } = &*action {
                         removed_activities.insert(id.clone());
+                    }
+                    if let Action::RemoveDuty { activity, id } = &*action {
+                        removed_duties.insert((activity.clone(), id.clone()));
+                    }
+                    if let Action::RemoveTraining { id } = &*action {
+                        removed_trainings.insert(id.clone());
                     }
                     let replica = &mut replicas[replica];
                     let heads = replica.doc.heads();

@@ -241,7 +241,7 @@ struct CachedView {
 /// carries no types: a view stored by a build whose messages differ would decode as nonsense,
 /// so one of another format is not shown (the document is read instead). Raise it whenever a
 /// type in a view message changes.
-const VIEW_FORMAT: u32 = 4;
+const VIEW_FORMAT: u32 = 5;
 
 /// A stored view, if it is in this build's format.
 fn cached_view(bytes: &[u8]) -> Option<CachedView> {
@@ -662,7 +662,7 @@ impl Core {
                 self.close();
                 busy(self, StorageOp::Read(id), Then::Open(seq, id));
             }
-            Request::Apply { action } => self.apply(seq, &action),
+            Request::Apply { actions } => self.apply(seq, &actions),
             Request::PreviewSheet {
                 table,
                 columns,
@@ -765,11 +765,11 @@ impl Core {
         );
     }
 
-    fn apply(&mut self, seq: u32, action: &Action) {
+    fn apply(&mut self, seq: u32, actions: &[Action]) {
         let Some(open) = self.open.as_mut() else {
             return self.reply(seq, Err(Failure::NoGroupOpen));
         };
-        match open.doc.apply(action) {
+        match open.doc.apply_all(actions) {
             Ok(touched) => {
                 open.waiters.push(Waiter::Answer(seq, Answer::Done));
                 self.changed(touched);
@@ -1743,6 +1743,7 @@ fn view_start(id: GroupId, source: ViewSource, group: &Group) -> Vec<Vec<u8>> {
         profile: group.profile.clone(),
         roles: group.roles.values().cloned().collect(),
         touchpoints: group.touchpoints.values().cloned().collect(),
+        trainings: group.trainings.values().cloned().collect(),
     }))]
 }
 

@@ -469,7 +469,7 @@ fn add_member(n: u64) -> Action {
 
 fn apply(action: Action) -> Request {
     Request::Apply {
-        action: Box::new(action),
+        actions: vec![action],
     }
 }
 

@@ -92,7 +92,7 @@ impl Worker {
 
     async fn apply(&mut self, action: Action) -> Result<Answer, Failure> {
         self.ask(Request::Apply {
-            action: Box::new(action),
+            actions: vec![action],
         })
         .await
     }

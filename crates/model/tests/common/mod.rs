@@ -3,7 +3,7 @@
 // Each test file uses some of these, not all.
 #![allow(dead_code)]
 
-use cohort_model::{Action, GroupDoc, MemberDraft, MemberId, Millis};
+use cohort_model::{Action, GroupDoc, MemberDraft, MemberId, Millis, automerge};
 
 /// The time the tests' changes are made at.
 pub const T0: Millis = 1_763_856_000_000;
@@ -27,6 +27,34 @@ pub fn add_member(doc: &mut GroupDoc, name: &str) -> MemberId {
 /// A group as a build before the contact log and activities made it: the five maps of schema
 /// 1, no more.
 pub fn group_before_the_contact_log() -> GroupDoc {
+    GroupDoc::from_automerge(schema_one()).expect("a schema 1 group")
+}
+
+/// A group as a build before training plans made it: schema 1 and the first addition to it
+/// (the contact log and activities), written here as that build wrote it.
+pub fn group_before_trainings() -> GroupDoc {
+    use cohort_model::automerge::transaction::{CommitOptions, Transactable};
+    use cohort_model::automerge::{ActorId, Automerge, AutomergeError, ObjType, ROOT};
+    let mut addition = Automerge::new().with_actor(ActorId::from(b"cohort-schema-v1".as_slice()));
+    addition
+        .transact_with(
+            |_| CommitOptions::default().with_time(0),
+            |tx| {
+                for collection in ["touchpoints", "activities"] {
+                    tx.put_object(ROOT, collection, ObjType::Map)?;
+                }
+                Ok::<_, AutomergeError>(())
+            },
+        )
+        .expect("the first addition");
+    let mut doc = schema_one();
+    doc.apply_changes(addition.get_changes(&[]))
+        .expect("the first addition applies");
+    GroupDoc::from_automerge(doc).expect("a schema 1 group")
+}
+
+/// The five maps of schema 1 as first released.
+fn schema_one() -> automerge::Automerge {
     use cohort_model::automerge::transaction::Transactable;
     use cohort_model::automerge::{Automerge, AutomergeError, ObjType, ROOT, ScalarValue};
     let mut doc = Automerge::new();
@@ -41,5 +69,5 @@ pub fn group_before_the_contact_log() -> GroupDoc {
         Ok(())
     })
     .expect("a schema 1 group");
-    GroupDoc::from_automerge(doc).expect("a schema 1 group")
+    doc
 }

@@ -13,17 +13,19 @@ pub enum Section {
     KeyUsers,
     Feedback,
     Activities,
+    Training,
     Analytics,
 }
 
 impl Section {
     /// Every section, in navigation order.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Members,
         Self::Roles,
         Self::KeyUsers,
         Self::Feedback,
         Self::Activities,
+        Self::Training,
         Self::Analytics,
     ];
 
@@ -38,6 +40,7 @@ impl Section {
             Self::KeyUsers => "key-users",
             Self::Feedback => "feedback",
             Self::Activities => "activities",
+            Self::Training => "training",
             Self::Analytics => "analytics",
         }
     }
@@ -65,6 +68,7 @@ impl Section {
             Self::KeyUsers => td_string!(locale, section.key_users),
             Self::Feedback => td_string!(locale, section.feedback),
             Self::Activities => td_string!(locale, section.activities),
+            Self::Training => td_string!(locale, section.training),
             Self::Analytics => td_string!(locale, section.analytics),
         }
     }
@@ -77,6 +81,7 @@ impl Section {
             Self::KeyUsers => td_string!(locale, section.key_users_summary),
             Self::Feedback => td_string!(locale, section.feedback_summary),
             Self::Activities => td_string!(locale, section.activities_summary),
+            Self::Training => td_string!(locale, section.training_summary),
             Self::Analytics => td_string!(locale, section.analytics_summary),
         }
     }

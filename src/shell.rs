@@ -14,7 +14,7 @@ use leptos_router::{
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
 use crate::pages::{
     ActivitiesPage, ActivityPage, DataPage, FeedbackPage, FollowUpsPage, GroupsPage, MemberPage,
-    MembersPage, NotFound, RolesPage, SectionOverview,
+    MembersPage, NotFound, RolesPage, SectionOverview, TrainingPage, TrainingsPage,
 };
 use crate::sections::Section;
 use crate::state::{AppState, use_app};
@@ -74,6 +74,7 @@ fn Shell() -> impl IntoView {
                             <Route path=path!("data") view=DataPage />
                             <Route path=path!("follow-ups") view=FollowUpsPage />
                             <Route path=path!("activities/:activity") view=ActivityPage />
+                            <Route path=path!("training/:training") view=TrainingPage />
                             <Route path=path!(":section") view=SectionPage />
                         </ParentRoute>
                     </Routes>
@@ -174,6 +175,7 @@ fn SectionPage() -> impl IntoView {
         Some(Section::Roles) => view! { <RolesPage /> }.into_any(),
         Some(Section::Feedback) => view! { <FeedbackPage /> }.into_any(),
         Some(Section::Activities) => view! { <ActivitiesPage /> }.into_any(),
+        Some(Section::Training) => view! { <TrainingsPage /> }.into_any(),
         Some(section) => view! { <SectionOverview section /> }.into_any(),
         None => view! { <NotFound /> }.into_any(),
     }

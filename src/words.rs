@@ -169,7 +169,13 @@ pub fn invalid(locale: Locale, Invalid { field: f, problem }: &Invalid) -> Strin
         Problem::NotDate(value) => td_string!(locale, problem.not_date, field = f, value),
         Problem::ScoreOutOfRange => td_string!(locale, problem.score_out_of_range, field = f),
         Problem::OutOfRange { min, max } => {
-            td_string!(locale, problem.out_of_range, field = f, min = min, max = max)
+            td_string!(
+                locale,
+                problem.out_of_range,
+                field = f,
+                min = min,
+                max = max
+            )
         }
         Problem::EndsBeforeStart => td_string!(locale, problem.ends_before_start, field = f),
         Problem::NotLink(value) => td_string!(locale, problem.not_link, field = f, value),
@@ -336,7 +342,10 @@ pub fn sheet_words(locale: Locale) -> sheet::Words {
         ("owner", td_string!(locale, field.owner)),
         ("list_separator", td_string!(locale, common.list_separator)),
         ("attendance", td_string!(locale, field.attendance)),
-        ("former_member", td_string!(locale, activities.former_member)),
+        (
+            "former_member",
+            td_string!(locale, activities.former_member),
+        ),
     ]
     .into_iter()
     .map(|(key, word)| (key.to_owned(), word.to_owned()))

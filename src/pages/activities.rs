@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use cohort_model::GroupStoreFields;
 use cohort_model::activity::{Standing, turnout};
+use cohort_model::sheet::file_stem;
 use cohort_model::{
     Action, ActivityDraft, ActivityId, ActivityKind, Field, Invitee, Mark, MemberId, MemberQuery,
     Millis, RoleId,
@@ -43,6 +44,7 @@ pub fn ActivitiesPage() -> impl IntoView {
     let adding = RwSignal::new(false);
     let shown_upcoming = RwSignal::new(PAGE);
     let shown_past = RwSignal::new(PAGE);
+    let as_month = RwSignal::new(false);
     // Upcoming soonest first, past latest first; each filtered by kind and search.
     let lists = Memo::new(move |_| {
         let needle = search.get().trim().to_lowercase();
@@ -96,7 +98,17 @@ pub fn ActivitiesPage() -> impl IntoView {
                             {ActivityKind::ALL.map(|k| view! { <option value=k.key()>{move || words::activity_kind(i18n.get_locale(), k)}</option> })}
                         </select>
                     </div>
+                    <div class="view-switch" role="group" aria-label=move || t_string!(i18n, activities.view_as)>
+                        <button type="button" class="as-list" aria-pressed=move || (!as_month.get()).to_string()
+                            on:click=move |_| as_month.set(false)>{t!(i18n, activities.as_list)}</button>
+                        <button type="button" class="as-month" aria-pressed=move || as_month.get().to_string()
+                            on:click=move |_| as_month.set(true)>{t!(i18n, activities.as_month)}</button>
+                    </div>
                 </div>
+                <Show when=move || as_month.get()>
+                    <super::calendar::MonthView shown=Signal::derive(move || lists.with(|(upcoming, past)| upcoming.iter().chain(past).cloned().collect::<Vec<_>>())) />
+                </Show>
+                <Show when=move || !as_month.get()>
                 <section class="card" data-when="upcoming" aria-labelledby="upcoming-heading">
                     <h2 id="upcoming-heading">{t!(i18n, activities.upcoming)}</h2>
                     <Show when=move || !lists.with(|(upcoming, _)| upcoming.is_empty())
@@ -123,6 +135,7 @@ pub fn ActivitiesPage() -> impl IntoView {
                         <ShowMore shown=shown_past total=Signal::derive(move || lists.with(|(_, past)| past.len())) />
                     </Show>
                 </section>
+                </Show>
             </article>
         </WhenShown>
     }
@@ -454,6 +467,38 @@ fn ActivityDetail(
     let locale = move || i18n.get_locale();
     let activity_id = StoredValue::new(id);
     let shown = RwSignal::new(PAGE);
+    let selected = RwSignal::new(BTreeSet::<MemberId>::new());
+    // Everyone on the list who is still a member: what "select all" selects.
+    let selectable = move || {
+        people.with(|p| {
+            p.as_ref()
+                .map(|(_, people)| {
+                    people
+                        .iter()
+                        .filter(|(member, _)| app.member_name(member).is_some())
+                        .map(|(member, _)| member.clone())
+                        .collect::<BTreeSet<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
+    let mark_selected = move |mark: Mark| {
+        let actions: Vec<Action> = selected
+            .get_untracked()
+            .into_iter()
+            .map(|member| Action::MarkAttendance {
+                id: activity_id.get_value(),
+                member,
+                mark: Some(mark),
+            })
+            .collect();
+        leptos::task::spawn_local(async move {
+            match app.apply_all(actions).await {
+                Ok(()) => selected.set(BTreeSet::new()),
+                Err(failure) => app.alert.set(Some(failure.into())),
+            }
+        });
+    };
     view! {
         <article class="activity-detail">
             {move || activity.get().map(|a| view! {
@@ -470,20 +515,36 @@ fn ActivityDetail(
             <p class="activity-counts" role="status">{move || people.with(|p| p.as_ref().map(|(counts, _)| t_string!(i18n, activities.counts,
                 invited = counts.invited, attended = counts.attended, walk_ins = counts.walk_ins, excused = counts.excused, absent = counts.absent)))}</p>
             <CheckIn on_check_in=set_mark />
+            <super::sign_in::PasteSignIn activity=activity_id.get_value() />
             <section class="card" aria-labelledby="people-heading">
                 <h2 id="people-heading">{t!(i18n, activities.people_heading)}</h2>
+                <div class="bulk-bar" role="group" aria-label=move || t_string!(i18n, activities.bulk_label)>
+                    <button type="button" class="select-all" on:click=move |_| {
+                        let all = selectable();
+                        selected.update(|s| if *s == all { s.clear() } else { *s = all });
+                    }>{t!(i18n, activities.select_all)}</button>
+                    <span class="selected-count" role="status">{move || t_string!(i18n, activities.selected, count = selected.with(BTreeSet::len))}</span>
+                    {[Mark::Attended, Mark::Absent, Mark::Excused].map(|mark| view! {
+                        <button type="button" class="bulk-mark" data-mark=mark.key() disabled=move || selected.with(BTreeSet::is_empty)
+                            on:click=move |_| mark_selected(mark)>
+                            {move || t_string!(i18n, activities.mark_selected, mark = words::standing(locale(), Standing::Marked(mark)))}
+                        </button>
+                    })}
+                </div>
                 <Show when=move || people.with(|p| p.as_ref().is_some_and(|(_, people)| !people.is_empty()))
                     fallback=move || view! { <p class="empty">{t!(i18n, activities.no_one)}</p> }>
                     // Keyed by member and standing: a check-in re-draws only that member's row.
                     <ul class="attendance-list" role="list">
                         <For each=move || people.with(|p| p.as_ref().map(|(_, people)| people.iter().take(shown.get()).cloned().collect::<Vec<_>>()).unwrap_or_default())
                             key=|(member, standing)| (member.clone(), *standing) let:((member, standing))>
-                            <PersonRow activity=activity_id.get_value() member standing />
+                            <PersonRow activity=activity_id.get_value() member standing selected />
                         </For>
                     </ul>
                     <ShowMore shown total=Signal::derive(move || people.with(|p| p.as_ref().map_or(0, |(_, people)| people.len()))) />
                 </Show>
             </section>
+            <super::duties::DutiesSection activity=activity_id.get_value() />
+            <ActivityFiles activity=activity_id.get_value() />
             <button type="button" class="danger remove-activity" on:click=remove>{t!(i18n, activities.remove)}</button>
         </article>
     }
@@ -498,6 +559,8 @@ fn PersonRow(
     member: MemberId,
     /// Where they stand now.
     standing: Option<Standing>,
+    /// The people selected for marking at once.
+    selected: RwSignal<BTreeSet<MemberId>>,
 ) -> impl IntoView {
     let app = use_app();
     let i18n = use_i18n();
@@ -506,6 +569,7 @@ fn PersonRow(
     let name = name.unwrap_or_else(|| t_string!(i18n, activities.former_member).to_owned());
     let label = t_string!(i18n, activities.mark_of, name = &name);
     let member_key = member.to_string();
+    let this = StoredValue::new(member);
     let current = match standing {
         Some(Standing::Marked(mark)) => mark.key(),
         Some(Standing::WalkIn) => Mark::Attended.key(),
@@ -513,7 +577,7 @@ fn PersonRow(
     };
     let set_mark = move |ev: leptos::ev::Event| {
         let mark = Mark::from_key(&event_target_value(&ev));
-        let (id, member) = (activity.clone(), member.clone());
+        let (id, member) = (activity.clone(), this.get_value());
         leptos::task::spawn_local(async move {
             if let Err(failure) = app.apply(Action::MarkAttendance { id, member, mark }).await {
                 app.alert.set(Some(failure.into()));
@@ -521,8 +585,20 @@ fn PersonRow(
         });
     };
     let locale = move || i18n.get_locale();
+    let select_label = t_string!(i18n, activities.select_person, name = &name);
+    let is_selected = move || selected.with(|s| s.contains(&this.get_value()));
+    let toggle = move |_| {
+        let member = this.get_value();
+        selected.update(|s| {
+            if !s.remove(&member) {
+                s.insert(member);
+            }
+        });
+    };
     view! {
         <li class="person" data-standing=standing.map(Standing::key) data-member=member_key>
+            <input type="checkbox" class="select-person" aria-label=select_label disabled=former
+                prop:checked=is_selected on:change=toggle />
             <span class="person-name">{name}</span>
             <span class="standing">{move || standing.map(|s| words::standing(locale(), s))}</span>
             <select aria-label=label disabled=former on:change=set_mark>
@@ -589,6 +665,69 @@ where
                     }
                 </For>
             </ul>
+        </section>
+    }
+}
+
+/// An activity's files: its attendance as CSV, and an `.ics` event for the invitees'
+/// calendars.
+#[component]
+fn ActivityFiles(
+    /// The activity.
+    activity: ActivityId,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let error = RwSignal::new(None::<Notice>);
+    let message = crate::forms::notice_text(error);
+    let activity = StoredValue::new(activity);
+    let csv = move |_| {
+        let words = words::sheet_words(i18n.get_locale());
+        let sheet = app.view.with_untracked(|g| {
+            g.activities.get(&activity.get_value()).map(|a| {
+                (
+                    file_stem(&a.title),
+                    cohort_model::activity_files::attendance_sheet(a, g, &words),
+                )
+            })
+        });
+        let Some((stem, sheet)) = sheet else { return };
+        leptos::task::spawn_local(async move {
+            let saved = match crate::files::write_tables(
+                &stem,
+                cohort_model::sheet::TableFile::Csv,
+                vec![sheet],
+            )
+            .await
+            {
+                Ok(download) => crate::files::save(&download),
+                Err(notice) => Err(notice),
+            };
+            error.set(saved.err());
+        });
+    };
+    let ics = move |_| {
+        let file = app.view.with_untracked(|g| {
+            g.activities
+                .get(&activity.get_value())
+                .map(|a| cohort_model::protocol::Download {
+                    name: format!("{}.ics", file_stem(&a.title)),
+                    mime: "text/calendar".into(),
+                    bytes: cohort_model::activity_files::activity_ics(a, g, now()).into_bytes(),
+                })
+        });
+        if let Some(file) = file {
+            error.set(crate::files::save(&file).err());
+        }
+    };
+    view! {
+        <section class="card activity-files" aria-labelledby="activity-files-heading">
+            <h2 id="activity-files-heading">{t!(i18n, activities.files_heading)}</h2>
+            <div class="actions">
+                <button type="button" class="export-attendance" on:click=csv>{t!(i18n, activities.export_csv)}</button>
+                <button type="button" class="export-ics" on:click=ics>{t!(i18n, activities.export_ics)}</button>
+            </div>
+            <p class="form-alert" role="alert" hidden=move || message().is_none()>{message}</p>
         </section>
     }
 }

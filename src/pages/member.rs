@@ -103,6 +103,8 @@ fn MemberDetail(
             <RolesSection id=id.clone() />
             <super::contact::ContactSection id=id.clone() />
             <super::activities::AttendanceSection id=id.clone() />
+            <super::duties::UpcomingDuties id=id.clone() />
+            <super::training::MemberTrainings id=id.clone() />
             <FeedbackSection id=id.clone() />
             <RemoveMember id />
         </article>

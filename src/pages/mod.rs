@@ -1,13 +1,17 @@
 //! The routed pages.
 
 mod activities;
+mod calendar;
 mod contact;
 mod data;
+mod duties;
 mod feedback;
 mod groups;
 mod member;
 mod members;
 mod roles;
+mod sign_in;
+mod training;
 
 pub use activities::{ActivitiesPage, ActivityPage};
 pub use contact::FollowUpsPage;
@@ -17,6 +21,7 @@ pub use groups::GroupsPage;
 pub use member::MemberPage;
 pub use members::MembersPage;
 pub use roles::RolesPage;
+pub use training::{TrainingPage, TrainingsPage};
 
 use cohort_model::{FeedbackStatus, MemberStatus, Millis};
 use leptos::prelude::*;
@@ -87,6 +92,12 @@ pub fn intl_locale() -> String {
 enum TimeStyle {
     Day,
     Moment,
+    /// "November 2026", "2026年11月".
+    Month,
+    /// "Mon", "周一".
+    Weekday,
+    /// "14:05".
+    Time,
 }
 
 thread_local! {
@@ -104,6 +115,9 @@ fn format_time(at: Millis, style: TimeStyle) -> String {
             let settings: &[(&str, &str)] = match style {
                 TimeStyle::Day => &[("day", "numeric"), ("month", "short"), ("year", "numeric")],
                 TimeStyle::Moment => &[("dateStyle", "medium"), ("timeStyle", "short")],
+                TimeStyle::Month => &[("month", "long"), ("year", "numeric")],
+                TimeStyle::Weekday => &[("weekday", "short")],
+                TimeStyle::Time => &[("timeStyle", "short")],
             };
             for (key, value) in settings {
                 let _ = js_sys::Reflect::set(&options, &(*key).into(), &(*value).into());
@@ -129,6 +143,21 @@ pub fn day(at: Millis) -> String {
 /// A moment as organizers read it: "23 Nov 2026, 14:05", "2026年11月23日 14:05".
 pub fn moment(at: Millis) -> String {
     format_time(at, TimeStyle::Moment)
+}
+
+/// A month as organizers read it: "November 2026", "2026年11月".
+pub fn month(at: Millis) -> String {
+    format_time(at, TimeStyle::Month)
+}
+
+/// A day of the week, short: "Mon", "周一".
+pub fn weekday(at: Millis) -> String {
+    format_time(at, TimeStyle::Weekday)
+}
+
+/// A time of day: "14:05".
+pub fn time_of_day(at: Millis) -> String {
+    format_time(at, TimeStyle::Time)
 }
 
 /// The organizer's local calendar day of `at`, `YYYY-MM-DD` (what a date input holds).

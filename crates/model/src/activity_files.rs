@@ -48,7 +48,7 @@ pub fn attendance_sheet(activity: &Activity, group: &Group, words: &Words) -> Sh
         .collect();
     rows.sort();
     Sheet {
-        name: activity.title.clone(),
+        name: words.get("attendance", "Attendance").to_owned(),
         header: [
             ("name", "Name"),
             ("phone", "Phone"),

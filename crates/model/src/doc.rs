@@ -336,7 +336,7 @@ impl<I: Ord + Clone, P: Ord> TouchedRecords<I, P> {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Update {
     Replace(Box<Group>),
-    Records(RecordUpdate),
+    Records(Box<RecordUpdate>),
 }
 
 /// The object ids of the top-level collections, looked up once.
@@ -633,7 +633,7 @@ impl GroupDoc {
         if touched.everything {
             return Update::Replace(Box::new(self.hydrate()));
         }
-        Update::Records(RecordUpdate {
+        Update::Records(Box::new(RecordUpdate {
             profile: touched.profile.then(|| self.profile()),
             members: touched
                 .members
@@ -684,7 +684,7 @@ impl GroupDoc {
                 .iter()
                 .map(|id| (id.clone(), self.training(id)))
                 .collect(),
-        })
+        }))
     }
 }
 

@@ -275,7 +275,7 @@ impl Group {
                 *self = *group;
                 return;
             }
-            crate::Update::Records(update) => update,
+            crate::Update::Records(update) => *update,
         };
         if let Some(profile) = update.profile {
             self.profile = profile;

@@ -853,6 +853,26 @@ pub fn export(group: &Group, what: Export, words: &Words) -> Sheet {
     }
 }
 
+/// A name (a group's, an activity's) as part of a file name: the characters file systems
+/// refuse replaced.
+pub fn file_stem(name: &str) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| {
+            if "/\\:*?\"<>|".contains(c) || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if stem.trim().is_empty() {
+        "cohort".to_owned()
+    } else {
+        stem.trim().to_owned()
+    }
+}
+
 /// A sheet as a CSV file ([`write_csv`]).
 pub fn sheet_csv(sheet: &Sheet) -> Vec<u8> {
     let header: Vec<&str> = sheet.header.iter().map(String::as_str).collect();

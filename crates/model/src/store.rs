@@ -44,7 +44,7 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
             replace(store, *group);
             return None;
         }
-        Update::Records(records) => records,
+        Update::Records(records) => *records,
     };
     let RecordUpdate {
         profile,

@@ -45,7 +45,7 @@ impl TrainingFormat {
 
 /// One participant's result. Every part is optional: a training may score before and after,
 /// ask for satisfaction, or neither.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TrainingResult {
     /// When the participant was marked as having completed the training.
     pub completed_at: Option<Millis>,

@@ -335,25 +335,6 @@ struct SheetImport {
     at: Millis,
 }
 
-/// A group's name as part of a file name: the characters file systems refuse replaced.
-fn file_stem(name: &str) -> String {
-    let stem: String = name
-        .chars()
-        .map(|c| {
-            if "/\\:*?\"<>|".contains(c) || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    if stem.trim().is_empty() {
-        "cohort".to_owned()
-    } else {
-        stem.trim().to_owned()
-    }
-}
-
 /// A write of a group's changes under way.
 #[derive(Debug)]
 struct Write {
@@ -808,12 +789,12 @@ impl Core {
                     .into_iter()
                     .map(|what| sheet::export(&group, what, &words))
                     .collect();
-                let stem = file_stem(&open.summary.name);
+                let stem = sheet::file_stem(&open.summary.name);
                 self.reply(seq, Ok(Answer::Tables { stem, sheets }));
             }
             GroupWork::Json => {
                 let answer = Answer::File(Download {
-                    name: format!("{}.json", file_stem(&open.summary.name)),
+                    name: format!("{}.json", sheet::file_stem(&open.summary.name)),
                     mime: "application/json".into(),
                     bytes: sheet::write_json(&group),
                 });
@@ -862,7 +843,11 @@ impl Core {
             return self.reply(seq, Err(Failure::NoGroupOpen));
         };
         let answer = Answer::File(Download {
-            name: format!("{}-{}.automerge", file_stem(&open.summary.name), open.id),
+            name: format!(
+                "{}-{}.automerge",
+                sheet::file_stem(&open.summary.name),
+                open.id
+            ),
             mime: "application/octet-stream".into(),
             bytes: open.doc.save(),
         });

@@ -3,12 +3,13 @@
 use harness::{Result, Viewport, open_app};
 
 /// The navigation labels of a group's sections, in order, with their path segments.
-const SECTIONS: [(&str, &str); 6] = [
+const SECTIONS: [(&str, &str); 7] = [
     ("Members", "members"),
     ("Roles", "roles"),
     ("Key users", "key-users"),
     ("Feedback", "feedback"),
     ("Activities", "activities"),
+    ("Training", "training"),
     ("Analytics", "analytics"),
 ];
 
@@ -292,6 +293,7 @@ async fn every_screen_is_in_chinese_for_a_chinese_browser() -> Result<()> {
         "follow-ups",
         "key-users",
         "activities",
+        "training",
         "analytics",
         "nowhere",
     ] {

@@ -523,7 +523,7 @@ fn ActivityDetail(
                         let all = selectable();
                         selected.update(|s| if *s == all { s.clear() } else { *s = all });
                     }>{t!(i18n, activities.select_all)}</button>
-                    <span class="selected-count" role="status">{move || t_string!(i18n, activities.selected, count = selected.with(BTreeSet::len))}</span>
+                    <span class="selected-count" role="status">{move || super::count!(i18n, activities.selected, selected.with(BTreeSet::len))}</span>
                     {[Mark::Attended, Mark::Absent, Mark::Excused].map(|mark| view! {
                         <button type="button" class="bulk-mark" data-mark=mark.key() disabled=move || selected.with(BTreeSet::is_empty)
                             on:click=move |_| mark_selected(mark)>

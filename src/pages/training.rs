@@ -13,7 +13,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::{WhenShown, day, use_page_title};
-use crate::forms::{FormAlert, FormError, MemberPicker, TextField};
+use crate::forms::{FormAlert, FormError, MemberPicker, TextField, error_text};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::sections::Section;
 use crate::state::{now, use_app};
@@ -329,6 +329,7 @@ fn TrainingDetail(
             }
         });
     };
+    let refusal = error_text(error, |_| true);
     let locale = move || i18n.get_locale();
     let activity_href = move |id: &ActivityId| {
         app.open
@@ -385,9 +386,9 @@ fn TrainingDetail(
                             <div data-figure="before"><dt>{t!(i18n, training.average_before)}</dt><dd>{average(effect.before)}</dd></div>
                             <div data-figure="after"><dt>{t!(i18n, training.average_after)}</dt><dd>{average(effect.after)}</dd></div>
                             <div data-figure="change"><dt>{t!(i18n, training.change)}</dt>
-                                <dd>{change}" "<span class="muted">{t_string!(i18n, training.paired, count = effect.paired)}</span></dd></div>
+                                <dd>{change}" "<span class="muted">{super::count!(i18n, training.paired, effect.paired)}</span></dd></div>
                             <div data-figure="satisfaction"><dt>{t!(i18n, training.satisfaction)}</dt>
-                                <dd>{average(effect.satisfaction)}" "<span class="muted">{t_string!(i18n, training.rated, count = effect.rated)}</span></dd></div>
+                                <dd>{average(effect.satisfaction)}" "<span class="muted">{super::count!(i18n, training.rated, effect.rated)}</span></dd></div>
                         </dl>
                     }
                 }))}
@@ -443,7 +444,8 @@ fn TrainingDetail(
             </section>
             <section class="card training-participants" aria-labelledby="participants-heading">
                 <h2 id="participants-heading">{t!(i18n, training.participants)}</h2>
-                <FormAlert error />
+                // A refused score names its field: told here, by the table it was typed in.
+                <p class="form-alert" role="alert" hidden=move || refusal().is_none()>{refusal}</p>
                 <Show when=move || figures.with(|f| f.as_ref().is_some_and(|(_, p)| !p.is_empty()))
                     fallback=move || view! { <p class="empty">{t!(i18n, training.no_participants)}</p> }>
                     <div class="table-scroll">

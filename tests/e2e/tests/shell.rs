@@ -211,6 +211,9 @@ const LATIN_IN_CHINESE: &[&str] = &[
     "Excel",
     "XLSX",
     "XLS",
+    // A calendar file's extension, and the name of the duty chart.
+    "ics",
+    "RACI",
     "JSON",
     "Automerge",
     "automerge",
@@ -315,11 +318,39 @@ async fn every_screen_is_in_chinese_for_a_chinese_browser() -> Result<()> {
             browser.click(".activity-item a").await?;
             browser.wait_for("#check-in-search").await?;
             browser.fill("#check-in-search", "a").await?;
+            // A sign-in list matched, and a duty with its RACI menu.
+            browser.click(".paste-sign-in summary").await?;
+            browser
+                .set_value("#sign-in-paste", "张三\n13800000000")
+                .await?;
+            browser.click(".match-sign-in").await?;
+            browser.wait_for(".sign-in-summary").await?;
+            browser.fill("#duty-title", "签到台").await?;
+            browser.click(".new-duty button[type=submit]").await?;
+            browser.wait_for(".duty h3").await?;
             speaks_only_chinese(&browser, "an activity").await?;
             browser
                 .goto(&format!("{}{}/{slug}", relay.url(), &group[1..]))
                 .await?;
             browser.wait_for(".activity-item").await?;
+            browser.click(".as-month").await?;
+            browser.wait_for(".month-view").await?;
+        }
+        if slug == "training" {
+            // A plan, and its page.
+            browser.click(".new-training").await?;
+            browser.fill("#training-title", "新手培训").await?;
+            speaks_only_chinese(&browser, "the new training form").await?;
+            browser
+                .click(".new-training-form button[type=submit]")
+                .await?;
+            browser.click(".training-item a").await?;
+            browser.wait_for(".training-effect").await?;
+            speaks_only_chinese(&browser, "a training plan").await?;
+            browser
+                .goto(&format!("{}{}/{slug}", relay.url(), &group[1..]))
+                .await?;
+            browser.wait_for(".training-item").await?;
         }
         speaks_only_chinese(&browser, slug).await?;
     }

@@ -632,9 +632,8 @@ where
                 search: needle,
                 ..Default::default()
             }
-            .run(g)
+            .first(g, CHECK_IN_SUGGESTIONS)
             .into_iter()
-            .take(CHECK_IN_SUGGESTIONS)
             .map(|m| (m.id.clone(), m.name.clone(), m.contacts.phone.clone()))
             .collect::<Vec<_>>()
         })

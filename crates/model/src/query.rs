@@ -96,6 +96,32 @@ impl MemberQuery {
         members
     }
 
+    /// The first `count` members of [`run`](Self::run), without putting the rest in order (a
+    /// search that suggests a few).
+    pub fn first<'a>(&self, group: &'a Group, count: usize) -> Vec<&'a Member> {
+        let matches = self.matcher(group);
+        let context = SortContext::new(self, group);
+        let mut members: Vec<(SortKey, &Member)> = group
+            .members
+            .values()
+            .filter(|m| matches(m))
+            .map(|m| (self.sort_key(m, &context), m))
+            .collect();
+        if members.len() > count {
+            if self.descending {
+                members.select_nth_unstable_by(count, |a, b| b.0.cmp(&a.0));
+            } else {
+                members.select_nth_unstable_by(count, |a, b| a.0.cmp(&b.0));
+            }
+            members.truncate(count);
+        }
+        members.sort_by(|a, b| a.0.cmp(&b.0));
+        if self.descending {
+            members.reverse();
+        }
+        members.into_iter().map(|(_, m)| m).collect()
+    }
+
     /// The ids of [`run`](Self::run), brought up to date from `previous` (this query's ids
     /// before the members in `changed` changed) without sorting everyone again.
     pub fn rerun(
@@ -191,10 +217,21 @@ fn matches_search(
         &contacts.other,
     ]
     .into_iter()
-    .any(|field| field.to_lowercase().contains(needle))
+    .any(|field| contains_lowercase(field, needle))
         || member.tags.iter().any(|tag| tag.contains(needle))
         || pinyin.is_some_and(|search| search.matches(&member.name))
         || phone_digits_match(&contacts.phone, needle)
+}
+
+/// Whether `field`, in lower case, contains `needle` (already lower case). A search runs this
+/// for five fields of every member: only a field with capitals is copied into lower case
+/// (Chinese names, numbers and most addresses have none).
+fn contains_lowercase(field: &str, needle: &str) -> bool {
+    if field.chars().any(char::is_uppercase) {
+        field.to_lowercase().contains(needle)
+    } else {
+        field.contains(needle)
+    }
 }
 
 /// Whether digits typed appear in a phone number written with spaces or dashes ("38000"

@@ -496,6 +496,11 @@ proptest! {
         }
         let after = doc.hydrate();
         let full: Vec<MemberId> = query.run(&after).into_iter().map(|m| m.id.clone()).collect();
+        // The first few, as a check-in search suggests them, are the full query's first few.
+        for count in [0, 1, 2] {
+            let first: Vec<MemberId> = query.first(&after, count).into_iter().map(|m| m.id.clone()).collect();
+            prop_assert_eq!(first.as_slice(), &full[..count.min(full.len())]);
+        }
         match changes.since(generation) {
             Some(changed) => prop_assert_eq!(query.rerun(&after, &previous, &changed), full),
             None => prop_assert!(roles_changed, "only a role change makes the page query everyone"),

@@ -880,3 +880,52 @@ fn chinese_names_sort_by_pinyin_among_latin_ones_and_are_found_by_it() {
     assert_eq!(names("zj"), ["曾静"]);
     assert_eq!(names("张"), ["张伟"]);
 }
+
+#[test]
+fn a_search_s_first_few_are_the_full_result_s_first_few() {
+    let mut doc = GroupDoc::create("Choir", 0).unwrap();
+    // Names out of order, some sharing a surname, so a partial sort shows.
+    for n in 0..60_u32 {
+        let name = format!(
+            "{} {}",
+            ["张", "Li", "王", "ada", "Zoe"][n as usize % 5],
+            (n * 37) % 61
+        );
+        doc.apply(&Action::AddMember {
+            id: MemberId::random().unwrap(),
+            draft: MemberDraft {
+                name,
+                ..MemberDraft::default()
+            },
+            at: i64::from(n),
+        })
+        .unwrap();
+    }
+    let group = doc.hydrate();
+    for (search, sort, descending) in [
+        ("", MemberSort::Name, false),
+        ("", MemberSort::Added, true),
+        ("1", MemberSort::Name, true),
+        ("zhang", MemberSort::Name, false),
+    ] {
+        let query = MemberQuery {
+            search: search.into(),
+            sort,
+            descending,
+            ..MemberQuery::default()
+        };
+        let ids = |members: Vec<&Member>| {
+            members
+                .into_iter()
+                .map(|m| m.id.clone())
+                .collect::<Vec<_>>()
+        };
+        let full = ids(query.run(&group));
+        assert!(full.len() > 8, "{search}");
+        assert_eq!(
+            ids(query.first(&group, 8)),
+            full[..8],
+            "{search} {sort:?} {descending}"
+        );
+    }
+}

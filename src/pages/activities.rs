@@ -621,8 +621,26 @@ where
     let app = use_app();
     let i18n = use_i18n();
     let search = RwSignal::new(String::new());
+    // What the suggestions are for: the search as it stood when the browser was next free.
+    // Keys that arrive together (a fast typist, an input method, a paste) then cost one search
+    // of everyone, not one each in a single long task.
+    let needle = RwSignal::new(String::new());
+    let pending = StoredValue::new(false);
+    let typed = move |value: String| {
+        search.set(value);
+        if !pending.get_value() {
+            pending.set_value(true);
+            set_timeout(
+                move || {
+                    pending.set_value(false);
+                    needle.set(search.get_untracked());
+                },
+                std::time::Duration::ZERO,
+            );
+        }
+    };
     let found = Memo::new(move |_| {
-        let needle = search.get().trim().to_lowercase();
+        let needle = needle.get().trim().to_lowercase();
         if needle.is_empty() {
             return Vec::new();
         }
@@ -645,7 +663,7 @@ where
                 <label for="check-in-search">{t!(i18n, activities.check_in_label)}</label>
                 <input id="check-in-search" type="search" autocomplete="off" inputmode="search"
                     placeholder=move || t_string!(i18n, activities.check_in_placeholder)
-                    prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev)) />
+                    prop:value=move || search.get() on:input=move |ev| typed(event_target_value(&ev)) />
             </div>
             <ul class="suggestions check-in-results" role="list">
                 <For each=move || found.get() key=|(id, _, _)| id.clone() let:((member, name, phone))>
@@ -655,7 +673,7 @@ where
                             <li>
                                 <button type="button" class="suggestion check-in-button" data-member=member.to_string() on:click=move |_| {
                                     on_check_in(member.clone(), Some(Mark::Attended));
-                                    search.set(String::new());
+                                    typed(String::new());
                                 }>
                                     <span>{name}</span>" "<span class="muted">{phone}</span>" "<span class="action">{t!(i18n, activities.check_in)}</span>
                                 </button>

@@ -77,6 +77,21 @@ pub fn WhenShown(children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// Shows `children` a task after the rest of the page: a large page is drawn in two tasks, not
+/// one long one (each under the 50 ms a tap may wait).
+#[component]
+pub fn Deferred(children: ChildrenFn) -> impl IntoView {
+    let ready = RwSignal::new(false);
+    set_timeout(
+        move || {
+            // The page may be gone by then.
+            let _ = ready.try_set(true);
+        },
+        std::time::Duration::ZERO,
+    );
+    view! { <Show when=move || ready.get()>{children()}</Show> }
+}
+
 /// Names the page in the browser tab and history: "Members · Cohort".
 pub fn use_page_title(title: impl Fn() -> String + Send + Sync + 'static) {
     Effect::new(move |_| document().set_title(&format!("{} · Cohort", title())));

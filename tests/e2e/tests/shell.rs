@@ -55,7 +55,7 @@ async fn shell_renders_navigates_and_logs_no_errors() -> Result<()> {
     browser.back().await?;
     browser
         .wait_for(&format!(
-            "nav.app-nav a[href='{group}/activities'][aria-current=page]"
+            "nav.app-nav a[href='{group}/training'][aria-current=page]"
         ))
         .await?;
     browser

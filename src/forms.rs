@@ -132,8 +132,12 @@ pub fn TextField(
 pub fn FormAlert(
     /// The form's current error.
     error: RwSignal<Option<FormError>>,
+    /// Shows errors that name a field too: for controls that show none of their own (menus,
+    /// pickers, tables of inputs).
+    #[prop(optional)]
+    any_field: bool,
 ) -> impl IntoView {
-    let message = error_text(error, |e| e.field.is_none());
+    let message = error_text(error, move |e| any_field || e.field.is_none());
     view! { <p class="form-alert" role="alert" hidden=move || message().is_none()>{message}</p> }
 }
 
@@ -154,6 +158,10 @@ pub fn MemberPicker(
     /// Members that cannot be chosen (such as current holders).
     #[prop(into, optional)]
     exclude: Signal<Vec<MemberId>>,
+    /// Takes each member picked instead of `chosen`, which then stays empty: the picker is
+    /// free for the next (a list of invitees).
+    #[prop(into, optional)]
+    on_pick: Option<Callback<MemberId>>,
 ) -> impl IntoView {
     let app = use_app();
     let i18n = use_i18n();
@@ -191,7 +199,13 @@ pub fn MemberPicker(
                     <ul class="suggestions" role="list">
                         <For each=move || suggestions.get() key=|(id, _, _)| id.clone() let:((member, name, email))>
                             <li>
-                                <button type="button" class="suggestion" on:click=move |_| { chosen.set(Some(member.clone())); search.set(String::new()); }>
+                                <button type="button" class="suggestion" on:click=move |_| {
+                                    match on_pick {
+                                        Some(on_pick) => on_pick.run(member.clone()),
+                                        None => chosen.set(Some(member.clone())),
+                                    }
+                                    search.set(String::new());
+                                }>
                                     <span>{name}</span>" "<span class="muted">{email}</span>
                                 </button>
                             </li>

@@ -200,7 +200,7 @@ fn ActivityItem(
 
 /// A local day and time of day (`YYYY-MM-DD`, `HH:MM`) as a moment, in the organizer's time
 /// zone.
-fn local_moment(day: &str, time: &str) -> Option<Millis> {
+pub(super) fn local_moment(day: &str, time: &str) -> Option<Millis> {
     let mut date = day.split('-').map(|p| p.parse::<i32>().ok());
     let mut clock = time.split(':').map(|p| p.parse::<i32>().ok());
     let (Some(Some(year)), Some(Some(month)), Some(Some(date))) =
@@ -237,17 +237,15 @@ fn NewActivity(
     let role = RwSignal::new(String::new());
     let member = RwSignal::new(None::<MemberId>);
     let members = RwSignal::new(Vec::<MemberId>::new());
+    let organizer = RwSignal::new(None::<MemberId>);
+    let description = RwSignal::new(String::new());
     let error = RwSignal::new(None::<FormError>);
-    // A member picked joins the invitees; the picker is free for the next.
-    Effect::new(move |_| {
-        if let Some(picked) = member.get() {
-            members.update(|m| {
-                if !m.contains(&picked) {
-                    m.push(picked);
-                }
-            });
-            member.set(None);
-        }
+    let invite = Callback::new(move |picked: MemberId| {
+        members.update(|m| {
+            if !m.contains(&picked) {
+                m.push(picked);
+            }
+        });
     });
     let tags = move || {
         app.member_changes.track();
@@ -290,8 +288,8 @@ fn NewActivity(
             ends_at,
             place: place.get_untracked(),
             link: link.get_untracked(),
-            organizer: None,
-            description: String::new(),
+            organizer: organizer.get_untracked(),
+            description: description.get_untracked(),
             invited,
         };
         leptos::task::spawn_local(async move {
@@ -324,6 +322,7 @@ fn NewActivity(
                 <TextField id="activity-end" field=Field::Ends label=TextProp::from(move || t_string!(i18n, activities.end_time)) kind="time" value=end error />
                 <TextField id="activity-place" field=Field::Place value=place error />
                 <TextField id="activity-link" field=Field::Link kind="url" value=link error />
+                <MemberPicker id="activity-organizer" label=TextProp::from(move || words::field(i18n.get_locale(), Field::Organizer)) chosen=organizer />
                 <div class="field">
                     <label for="activity-invite-tag">{t!(i18n, activities.invite_tag)}</label>
                     <select id="activity-invite-tag" on:change=move |ev| tag.set(event_target_value(&ev))>
@@ -340,10 +339,11 @@ fn NewActivity(
                 </div>
             </div>
             <MemberPicker id="activity-invite-member" label=TextProp::from(move || t_string!(i18n, activities.invite_member)) chosen=member
-                exclude=Signal::derive(move || members.get()) />
+                exclude=Signal::derive(move || members.get()) on_pick=invite />
             <ul class="chips" role="list">
                 {move || members.get().into_iter().map(|id| view! { <li class="chip">{name_of(&id)}</li> }).collect_view()}
             </ul>
+            <TextField id="activity-description" field=Field::Description multiline=true value=description error />
             <FormAlert error />
             <button type="submit" class="primary">{t!(i18n, activities.create)}</button>
         </form>
@@ -510,7 +510,9 @@ fn ActivityDetail(
                     <time>{moment(a.starts_at)}</time>" – "<time>{moment(a.ends_at)}</time>
                     {(!a.place.is_empty()).then(|| format!(" · {}", a.place))}
                     {(!a.link.is_empty()).then(|| view! { " · "<a href=a.link.clone() rel="noopener noreferrer" target="_blank">{a.link.clone()}</a> })}
+                    {a.organizer.as_ref().and_then(|m| app.member_name(m)).map(|name| format!(" · {}", t_string!(i18n, activities.organized_by, name)))}
                 </p>
+                {(!a.description.is_empty()).then(|| view! { <p class="activity-description">{a.description.clone()}</p> })}
             })}
             <p class="activity-counts" role="status">{move || people.with(|p| p.as_ref().map(|(counts, _)| t_string!(i18n, activities.counts,
                 invited = counts.invited, attended = counts.attended, walk_ins = counts.walk_ins, excused = counts.excused, absent = counts.absent)))}</p>
@@ -547,6 +549,7 @@ fn ActivityDetail(
                 </Show>
             </section>
             <super::duties::DutiesSection activity=activity_id.get_value() />
+            <super::activity_edit::ActivityEdit activity=activity_id.get_value() />
             <ActivityFiles activity=activity_id.get_value() />
             <button type="button" class="danger remove-activity" on:click=remove.clone()>{t!(i18n, activities.remove)}</button>
             </Deferred>

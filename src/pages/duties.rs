@@ -181,7 +181,7 @@ fn DutyItem(
                 <button type="button" class="give-part" on:click=give disabled=move || picked.with(Option::is_none)>{t!(i18n, duties.give)}</button>
                 <button type="button" class="danger remove-duty" on:click=remove>{t!(i18n, duties.remove)}</button>
             </div>
-            <FormAlert error />
+            <FormAlert error any_field=true />
         </li>
     }
 }

@@ -1,6 +1,7 @@
 //! The routed pages.
 
 mod activities;
+mod activity_edit;
 mod calendar;
 mod contact;
 mod data;

@@ -196,7 +196,7 @@ pub fn PasteSignIn(
             <p class="sign-in-done" role="status" hidden=move || done.with(Option::is_none)>
                 {move || done.get().map(|(marked, added)| t_string!(i18n, sign_in.done, marked, added))}
             </p>
-            <FormAlert error />
+            <FormAlert error any_field=true />
         </details>
     }
 }

@@ -13,7 +13,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::{WhenShown, day, use_page_title};
-use crate::forms::{FormAlert, FormError, MemberPicker, TextField, error_text};
+use crate::forms::{FormAlert, FormError, MemberPicker, TextField};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::sections::Section;
 use crate::state::{now, use_app};
@@ -329,7 +329,6 @@ fn TrainingDetail(
             }
         });
     };
-    let refusal = error_text(error, |_| true);
     let locale = move || i18n.get_locale();
     let activity_href = move |id: &ActivityId| {
         app.open
@@ -445,7 +444,7 @@ fn TrainingDetail(
             <section class="card training-participants" aria-labelledby="participants-heading">
                 <h2 id="participants-heading">{t!(i18n, training.participants)}</h2>
                 // A refused score names its field: told here, by the table it was typed in.
-                <p class="form-alert" role="alert" hidden=move || refusal().is_none()>{refusal}</p>
+                <FormAlert error any_field=true />
                 <Show when=move || figures.with(|f| f.as_ref().is_some_and(|(_, p)| !p.is_empty()))
                     fallback=move || view! { <p class="empty">{t!(i18n, training.no_participants)}</p> }>
                     <div class="table-scroll">

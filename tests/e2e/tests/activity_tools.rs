@@ -127,6 +127,25 @@ async fn a_sign_in_list_is_pasted_people_are_marked_in_bulk_and_duties_are_given
         .wait_until("document.querySelector('.duty .raci[data-part=responsible]')?.textContent.includes('李娜')")
         .await?;
 
+    // Details changed after the fact: the organizer, and a start after the end (the activity
+    // ends by 23:00) refused with the reason, the time unchanged.
+    browser.click(".activity-edit summary").await?;
+    browser.fill("#activity-edit-organizer", "王芳").await?;
+    browser
+        .click(".activity-edit .member-picker:has(#activity-edit-organizer) .suggestion")
+        .await?;
+    browser
+        .wait_until(
+            "document.querySelector('.activity-meta').textContent.includes('Organized by 王芳')",
+        )
+        .await?;
+    let times = browser.text_of(".activity-meta").await?;
+    browser.set_value("#activity-edit-start", "23:30").await?;
+    browser
+        .wait_until("document.querySelector('.activity-edit .form-alert')?.textContent === 'Ends is before the start'")
+        .await?;
+    assert_eq!(browser.text_of(".activity-meta").await?, times);
+
     // The files: attendance as CSV, the event for calendars.
     browser.click(".export-attendance").await?;
     let (name, csv) = browser.take_download(".csv").await?;

@@ -17,6 +17,7 @@ use cohort_model::protocol::{
 };
 use cohort_model::{
     Action, Activity, Feedback, Group, GroupId, GroupStoreFields, MemberChanges, MemberId, Millis,
+    RoleId,
 };
 use futures_channel::oneshot;
 use js_sys::{Array, Uint8Array};
@@ -416,10 +417,10 @@ impl AppState {
 
     /// Applies an action in the background, for buttons: `error` says why it was refused, and
     /// `done` runs once it is applied.
-    pub fn apply_then(
+    pub fn apply_then<E: From<Failure> + Send + Sync + 'static>(
         self,
         action: Action,
-        error: RwSignal<Option<Failure>>,
+        error: RwSignal<Option<E>>,
         done: impl FnOnce() + 'static,
     ) {
         leptos::task::spawn_local(async move {
@@ -428,9 +429,26 @@ impl AppState {
                     error.set(None);
                     done();
                 }
-                Err(failure) => error.set(Some(failure)),
+                Err(failure) => error.set(Some(failure.into())),
             }
         });
+    }
+
+    /// Every tag in use, in order (tracked: follows member changes).
+    pub fn tags(self) -> Vec<String> {
+        self.member_changes.track();
+        self.view
+            .with_untracked(|g| g.tags().into_iter().map(str::to_owned).collect())
+    }
+
+    /// Every role, by id and name (tracked), for menus.
+    pub fn role_choices(self) -> Vec<(RoleId, String)> {
+        self.view.roles().with(|roles| {
+            roles
+                .values()
+                .map(|r| (r.id.clone(), r.name.clone()))
+                .collect()
+        })
     }
 
     /// Reloads the list of groups.

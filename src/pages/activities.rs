@@ -11,12 +11,10 @@ use cohort_model::{
     Millis, RoleId,
 };
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
-use super::{Deferred, WhenShown, local_day, moment, use_page_title};
+use super::{Deferred, MissingRecord, WhenShown, id_in_url, local_day, moment, use_page_title};
 use crate::forms::{FormAlert, FormError, MemberPicker, TextField};
-use crate::i18n::{t, t_string, use_i18n};
+use crate::i18n::{t, t_string, td_string, use_i18n};
 use crate::sections::Section;
 use crate::state::{now, use_app};
 use crate::words::{self, Notice};
@@ -247,19 +245,6 @@ fn NewActivity(
             }
         });
     });
-    let tags = move || {
-        app.member_changes.track();
-        app.view
-            .with_untracked(|g| g.tags().into_iter().map(str::to_owned).collect::<Vec<_>>())
-    };
-    let roles = move || {
-        app.view.roles().with(|roles| {
-            roles
-                .values()
-                .map(|r| (r.id.clone(), r.name.clone()))
-                .collect::<Vec<_>>()
-        })
-    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Ok(id) = ActivityId::random() else {
@@ -327,14 +312,14 @@ fn NewActivity(
                     <label for="activity-invite-tag">{t!(i18n, activities.invite_tag)}</label>
                     <select id="activity-invite-tag" on:change=move |ev| tag.set(event_target_value(&ev))>
                         <option value="">{t!(i18n, activities.nobody)}</option>
-                        {move || tags().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
+                        {move || app.tags().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
                     <label for="activity-invite-role">{t!(i18n, activities.invite_role)}</label>
                     <select id="activity-invite-role" on:change=move |ev| role.set(event_target_value(&ev))>
                         <option value="">{t!(i18n, activities.nobody)}</option>
-                        {move || roles().into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                        {move || app.role_choices().into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
                     </select>
                 </div>
             </div>
@@ -355,13 +340,7 @@ fn NewActivity(
 pub fn ActivityPage() -> impl IntoView {
     let app = use_app();
     let i18n = use_i18n();
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("activity")
-            .and_then(|id| ActivityId::from_key(&id))
-    });
+    let id = id_in_url("activity", ActivityId::from_key);
     let title = Memo::new(move |_| {
         id.get().and_then(|id| {
             app.view
@@ -379,10 +358,8 @@ pub fn ActivityPage() -> impl IntoView {
         match id.get().filter(|_| title.with(Option::is_some)) {
         Some(id) => view! { <ActivityDetail id /> }.into_any(),
         None => view! {
-            <article class="section-overview">
-                <h1>{t!(i18n, activities.not_found)}</h1>
-                <p>{move || app.open.get().map(|g| view! { <A href=Section::Activities.href(g)>{t!(i18n, activities.see_all)}</A> })}</p>
-            </article>
+            <MissingRecord heading=|l| td_string!(l, activities.not_found) section=Section::Activities
+                see_all=|l| td_string!(l, activities.see_all) />
         }
         .into_any(),
     }

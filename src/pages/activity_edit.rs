@@ -1,6 +1,8 @@
 //! Changing an activity after it is made: its words, kind, time, organizer and who is invited.
 //! Each change is saved as the organizer makes it, as on a member's page.
 
+use std::collections::BTreeSet;
+
 use cohort_model::GroupStoreFields;
 use cohort_model::{
     Action, ActivityField, ActivityId, ActivityKind, Field, Invitee, MemberId, Millis, RoleId,
@@ -42,14 +44,7 @@ pub fn ActivityEdit(
         }
     };
     let error = RwSignal::new(None::<FormError>);
-    let apply = move |action: Action| {
-        leptos::task::spawn_local(async move {
-            match app.apply(action).await {
-                Ok(()) => error.set(None),
-                Err(failure) => error.set(Some(failure.into())),
-            }
-        });
-    };
+    let apply = move |action: Action| app.apply_then(action, error, || ());
     // The day and times as typed; saved together once all three read as a moment.
     let day = RwSignal::new(String::new());
     let start = RwSignal::new(String::new());
@@ -75,30 +70,15 @@ pub fn ActivityEdit(
             organizer: Some(member),
         });
     });
-    let invitations = move || {
-        current.with(|a| {
-            a.as_ref()
-                .map(|a| {
-                    app.view.with_untracked(|g| {
-                        a.invited
-                            .iter()
-                            .map(|invitee| {
-                                let name = match invitee {
-                                    Invitee::Member(m) => g.members.get(m).map(|m| m.name.clone()),
-                                    Invitee::Role(r) => g.roles.get(r).map(|r| r.name.clone()),
-                                    Invitee::Tag(tag) => Some(format!("#{tag}")),
-                                };
-                                let name = name.unwrap_or_else(|| {
-                                    t_string!(i18n, activities.former_member).to_owned()
-                                });
-                                (invitee.clone(), name)
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .unwrap_or_default()
-        })
-    };
+    let invited = Signal::derive(move || {
+        current.with(|a| a.as_ref().map(|a| a.invited.clone()).unwrap_or_default())
+    });
+    let uninvite = Callback::new(move |invitee: Invitee| {
+        apply(Action::Uninvite {
+            id: id.get_value(),
+            invitee,
+        });
+    });
     let invite_member = Callback::new(move |member: MemberId| {
         apply(Action::Invite {
             id: id.get_value(),
@@ -106,19 +86,6 @@ pub fn ActivityEdit(
         });
     });
     let picked = RwSignal::new(None::<MemberId>);
-    let tags = move || {
-        app.member_changes.track();
-        app.view
-            .with_untracked(|g| g.tags().into_iter().map(str::to_owned).collect::<Vec<_>>())
-    };
-    let roles = move || {
-        app.view.roles().with(|roles| {
-            roles
-                .values()
-                .map(|r| (r.id.clone(), r.name.clone()))
-                .collect::<Vec<_>>()
-        })
-    };
     let invite_group = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
         let invitee = match value.split_once(':') {
@@ -168,29 +135,66 @@ pub fn ActivityEdit(
                 chosen=organizer on_pick=pick_organizer />
             <InlineField id="activity-edit-description" field=Field::Description multiline=true value=read(|a| a.description.clone()) action=set(ActivityField::Description) />
             <h3>{t!(i18n, activities.invited)}</h3>
-            <ul class="chips invitations" role="list">
-                {move || invitations().into_iter().map(|(invitee, name)| {
-                    let label = t_string!(i18n, common.remove_chip, name = &name);
-                    view! {
-                        <li class="chip">{name}
-                            <button type="button" class="chip-remove" aria-label=label
-                                on:click=move |_| apply(Action::Uninvite { id: id.get_value(), invitee: invitee.clone() })>"×"</button>
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
+            <InvitationChips invited on_remove=uninvite />
             <div class="form-grid">
                 <MemberPicker id="activity-edit-invite" label=TextProp::from(move || t_string!(i18n, activities.invite_member)) chosen=picked on_pick=invite_member />
                 <div class="field">
                     <label for="activity-edit-invite-group">{t!(i18n, activities.invite_group)}</label>
                     <select id="activity-edit-invite-group" on:change=invite_group prop:value="">
                         <option value="">{t!(i18n, activities.nobody)}</option>
-                        {move || roles().into_iter().map(|(id, name)| view! { <option value=format!("role:{id}")>{name}</option> }).collect_view()}
-                        {move || tags().into_iter().map(|tag| view! { <option value=format!("tag:{tag}")>{format!("#{tag}")}</option> }).collect_view()}
+                        {move || app.role_choices().into_iter().map(|(id, name)| view! { <option value=format!("role:{id}")>{name}</option> }).collect_view()}
+                        {move || app.tags().into_iter().map(|tag| view! { <option value=format!("tag:{tag}")>{format!("#{tag}")}</option> }).collect_view()}
                     </select>
                 </div>
             </div>
             <FormAlert error any_field=true />
         </details>
+    }
+}
+
+/// Whom an activity or training is for, as chips: members by name, roles by name, tags with
+/// `#`, each with a button that takes it off.
+#[component]
+pub fn InvitationChips(
+    /// The invitations.
+    #[prop(into)]
+    invited: Signal<BTreeSet<Invitee>>,
+    /// Takes an invitation off.
+    on_remove: Callback<Invitee>,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let chips = move || {
+        invited.with(|invited| {
+            app.view.with_untracked(|g| {
+                invited
+                    .iter()
+                    .map(|invitee| {
+                        let name = match invitee {
+                            Invitee::Member(m) => g.members.get(m).map(|m| m.name.clone()),
+                            Invitee::Role(r) => g.roles.get(r).map(|r| r.name.clone()),
+                            Invitee::Tag(tag) => Some(format!("#{tag}")),
+                        };
+                        let name = name.unwrap_or_else(|| {
+                            t_string!(i18n, activities.former_member).to_owned()
+                        });
+                        (invitee.clone(), name)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    view! {
+        <ul class="chips invitations" role="list">
+            {move || chips().into_iter().map(|(invitee, name)| {
+                let label = t_string!(i18n, common.remove_chip, name = &name);
+                view! {
+                    <li class="chip">{name}
+                        <button type="button" class="chip-remove" aria-label=label
+                            on:click=move |_| on_remove.run(invitee.clone())>"×"</button>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
     }
 }

@@ -111,14 +111,7 @@ fn DutyItem(
     let picked = RwSignal::new(None::<MemberId>);
     let part = RwSignal::new(Raci::Responsible);
     let error = RwSignal::new(None::<FormError>);
-    let apply = move |action: Action| {
-        leptos::task::spawn_local(async move {
-            match app.apply(action).await {
-                Ok(()) => error.set(None),
-                Err(failure) => error.set(Some(failure.into())),
-            }
-        });
-    };
+    let apply = move |action: Action| app.apply_then(action, error, || ());
     let (activity, id) = (StoredValue::new(activity), StoredValue::new(id));
     let assign = move |member: MemberId, part: Option<Raci>| {
         apply(Action::AssignDuty {

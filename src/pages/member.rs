@@ -5,12 +5,11 @@ use cohort_model::protocol::Failure;
 use cohort_model::{Action, FeedbackQuery, Field, Member, MemberField, MemberId, MemberStatus};
 use leptos::prelude::*;
 use leptos::text_prop::TextProp;
-use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 
 use super::{StatusBadge, WhenShown, day, use_page_title};
 use crate::forms::{FormError, error_text, notice_text};
-use crate::i18n::{t, t_string, use_i18n};
+use crate::i18n::{t, t_string, td_string, use_i18n};
 use crate::sections::Section;
 use crate::state::{now, use_app};
 use crate::words;
@@ -20,13 +19,7 @@ use crate::words;
 pub fn MemberPage() -> impl IntoView {
     let app = use_app();
     let i18n = use_i18n();
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("member")
-            .and_then(|id| MemberId::from_key(&id))
-    });
+    let id = super::id_in_url("member", MemberId::from_key);
     let member = Memo::new(move |_| {
         id.get()
             .and_then(|id| app.view.members().at_key(id).try_get())
@@ -40,11 +33,8 @@ pub fn MemberPage() -> impl IntoView {
         match id.get().filter(|_| member.with(Option::is_some)) {
         Some(id) => view! { <MemberDetail id member=Signal::derive(move || member.get()) /> }.into_any(),
         None => view! {
-            <article class="section-overview">
-                <h1>{t!(i18n, member.not_found)}</h1>
-                <p class="lead">{t!(i18n, member.not_found_lead)}</p>
-                <p>{move || app.open.get().map(|g| view! { <A href=Section::Members.href(g)>{t!(i18n, member.see_all)}</A> })}</p>
-            </article>
+            <super::MissingRecord heading=|l| td_string!(l, member.not_found) lead=|l| td_string!(l, member.not_found_lead)
+                section=Section::Members see_all=|l| td_string!(l, member.see_all) />
         }
         .into_any(),
     }

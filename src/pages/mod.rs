@@ -93,6 +93,41 @@ pub fn Deferred(children: ChildrenFn) -> impl IntoView {
     view! { <Show when=move || ready.get()>{children()}</Show> }
 }
 
+/// The record id in the URL's `param` (such as `activity`), if it reads as one.
+pub fn id_in_url<I>(param: &'static str, parse: fn(&str) -> Option<I>) -> Memo<Option<I>>
+where
+    I: Clone + PartialEq + Send + Sync + 'static,
+{
+    let params = leptos_router::hooks::use_params_map();
+    Memo::new(move |_| params.read().get(param).and_then(|id| parse(&id)))
+}
+
+/// A record's page when the URL names no record of the group (removed, or a mistyped link):
+/// why, and the way to the section's list.
+#[component]
+pub fn MissingRecord(
+    /// The heading: what is not there.
+    heading: fn(Locale) -> &'static str,
+    /// A sentence under it, if there is more to say.
+    #[prop(optional)]
+    lead: Option<fn(Locale) -> &'static str>,
+    /// The section whose list to go back to.
+    section: Section,
+    /// The words of the link to that list.
+    see_all: fn(Locale) -> &'static str,
+) -> impl IntoView {
+    let app = crate::state::use_app();
+    let i18n = use_i18n();
+    let locale = move || i18n.get_locale();
+    view! {
+        <article class="section-overview">
+            <h1>{move || heading(locale())}</h1>
+            {lead.map(|lead| view! { <p class="lead">{move || lead(locale())}</p> })}
+            <p>{move || app.open.get().map(|g| view! { <A href=section.href(g)>{move || see_all(locale())}</A> })}</p>
+        </article>
+    }
+}
+
 /// Names the page in the browser tab and history: "Members · Cohort".
 pub fn use_page_title(title: impl Fn() -> String + Send + Sync + 'static) {
     Effect::new(move |_| document().set_title(&format!("{} · Cohort", title())));

@@ -9,12 +9,10 @@ use cohort_model::{
     TrainingFormat, TrainingId, TrainingScore,
 };
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
-use super::{WhenShown, day, use_page_title};
+use super::{MissingRecord, WhenShown, day, id_in_url, use_page_title};
 use crate::forms::{FormAlert, FormError, MemberPicker, TextField};
-use crate::i18n::{t, t_string, use_i18n};
+use crate::i18n::{t, t_string, td_string, use_i18n};
 use crate::sections::Section;
 use crate::state::{now, use_app};
 use crate::words::{self, Notice};
@@ -131,14 +129,6 @@ fn NewTraining(
     let materials = RwSignal::new(String::new());
     let role = RwSignal::new(String::new());
     let error = RwSignal::new(None::<FormError>);
-    let roles = move || {
-        app.view.roles().with(|roles| {
-            roles
-                .values()
-                .map(|r| (r.id.clone(), r.name.clone()))
-                .collect::<Vec<_>>()
-        })
-    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Ok(id) = TrainingId::random() else {
@@ -181,7 +171,7 @@ fn NewTraining(
                     <label for="training-role">{t!(i18n, training.for_role)}</label>
                     <select id="training-role" on:change=move |ev| role.set(event_target_value(&ev))>
                         <option value="">{t!(i18n, activities.nobody)}</option>
-                        {move || roles().into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                        {move || app.role_choices().into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
                     </select>
                 </div>
             </div>
@@ -196,13 +186,7 @@ fn NewTraining(
 pub fn TrainingPage() -> impl IntoView {
     let app = use_app();
     let i18n = use_i18n();
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("training")
-            .and_then(|id| TrainingId::from_key(&id))
-    });
+    let id = id_in_url("training", TrainingId::from_key);
     let title = Memo::new(move |_| {
         id.get().and_then(|id| {
             app.view
@@ -216,17 +200,13 @@ pub fn TrainingPage() -> impl IntoView {
             .get()
             .unwrap_or_else(|| t_string!(i18n, training.not_found).to_owned())
     });
-    let page = move || {
-        match id.get().filter(|_| title.with(Option::is_some)) {
+    let page = move || match id.get().filter(|_| title.with(Option::is_some)) {
         Some(id) => view! { <TrainingDetail id /> }.into_any(),
         None => view! {
-            <article class="section-overview">
-                <h1>{t!(i18n, training.not_found)}</h1>
-                <p>{move || app.open.get().map(|g| view! { <A href=Section::Training.href(g)>{t!(i18n, training.see_all)}</A> })}</p>
-            </article>
+            <MissingRecord heading=|l| td_string!(l, training.not_found) section=Section::Training
+                see_all=|l| td_string!(l, training.see_all) />
         }
         .into_any(),
-    }
     };
     view! { <WhenShown>{page}</WhenShown> }
 }
@@ -259,14 +239,7 @@ fn TrainingDetail(
         }))
     });
     let error = RwSignal::new(None::<FormError>);
-    let apply = move |action: Action| {
-        leptos::task::spawn_local(async move {
-            match app.apply(action).await {
-                Ok(()) => error.set(None),
-                Err(failure) => error.set(Some(failure.into())),
-            }
-        });
-    };
+    let apply = move |action: Action| app.apply_then(action, error, || ());
     let plan = StoredValue::new(id);
     // Sessions: the plan's, and the training activities that could be added.
     let sessions = Memo::new(move |_| {
@@ -335,33 +308,16 @@ fn TrainingDetail(
             .get()
             .map(|g| format!("{}/{id}", Section::Activities.href(g)))
     };
-    let audience_names = move || {
-        training.with(|t| {
-            t.as_ref()
-                .map(|t| {
-                    app.view.with_untracked(|g| {
-                        t.audience
-                            .iter()
-                            .map(|invitee| {
-                                let name = match invitee {
-                                    Invitee::Member(m) => {
-                                        g.members.get(m).map(|m| m.name.clone()).unwrap_or_else(
-                                            || t_string!(i18n, activities.former_member).to_owned(),
-                                        )
-                                    }
-                                    Invitee::Role(r) => {
-                                        g.roles.get(r).map(|r| r.name.clone()).unwrap_or_default()
-                                    }
-                                    Invitee::Tag(tag) => format!("#{tag}"),
-                                };
-                                (invitee.clone(), name)
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .unwrap_or_default()
-        })
-    };
+    let audience = Signal::derive(move || {
+        training.with(|t| t.as_ref().map(|t| t.audience.clone()).unwrap_or_default())
+    });
+    let leave_out = Callback::new(move |invitee: Invitee| {
+        apply(Action::SetTrainingAudience {
+            id: plan.get_value(),
+            invitee,
+            included: false,
+        });
+    });
     view! {
         <article class="training-detail">
             {move || training.get().map(|t| view! {
@@ -425,17 +381,7 @@ fn TrainingDetail(
             </section>
             <section class="card training-audience" aria-labelledby="audience-heading">
                 <h2 id="audience-heading">{t!(i18n, training.audience)}</h2>
-                <ul class="chips" role="list">
-                    {move || audience_names().into_iter().map(|(invitee, name)| {
-                        let label = t_string!(i18n, common.remove_chip, name = &name);
-                        view! {
-                            <li class="chip">{name}
-                                <button type="button" class="chip-remove" aria-label=label
-                                    on:click=move |_| apply(Action::SetTrainingAudience { id: plan.get_value(), invitee: invitee.clone(), included: false })>"×"</button>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
+                <super::activity_edit::InvitationChips invited=audience on_remove=leave_out />
                 <div class="inline-form">
                     <MemberPicker id="training-audience-member" label=TextProp::from(move || t_string!(i18n, training.add_member)) chosen=picked />
                     <button type="button" class="add-participant" on:click=add_member disabled=move || picked.with(Option::is_none)>{t!(i18n, training.add)}</button>
@@ -489,14 +435,7 @@ fn ParticipantRow(
     let result = participant.result;
     let plan = StoredValue::new(plan);
     let this = StoredValue::new(member.clone());
-    let apply = move |action: Action| {
-        leptos::task::spawn_local(async move {
-            match app.apply(action).await {
-                Ok(()) => error.set(None),
-                Err(failure) => error.set(Some(failure.into())),
-            }
-        });
-    };
+    let apply = move |action: Action| app.apply_then(action, error, || ());
     let complete = move |ev: leptos::ev::Event| {
         let done = event_target_checked(&ev);
         apply(Action::SetTrainingCompleted {

@@ -464,6 +464,16 @@ impl Browser {
         self.click("form.add-member button[type=submit]").await
     }
 
+    /// Opens a member's page from the members page (which must be shown), found by `name`.
+    pub async fn open_member(&self, name: &str) -> Result<()> {
+        self.fill("#member-search", name).await?;
+        self.wait_until("document.querySelectorAll('tbody tr').length === 1")
+            .await?;
+        self.click("tbody tr th a").await?;
+        self.wait_for("article.member-detail").await?;
+        Ok(())
+    }
+
     /// The words in Latin letters that the page shows, as text or as an accessible name,
     /// placeholder or tooltip, other than `allowed`: on a page in Chinese, the ones left
     /// untranslated (or a translation key shown raw, such as `members.count`).

@@ -20,11 +20,7 @@ async fn an_activity_is_made_people_check_in_and_attendance_shows_on_the_member(
     }
     // Phones and tags through each member's page.
     for (name, phone) in [("张伟", "138 0013 8000"), ("李娜", "139 0000 1111")] {
-        browser.fill("#member-search", name).await?;
-        browser
-            .wait_until("document.querySelectorAll('tbody tr').length === 1")
-            .await?;
-        browser.click("tbody tr th a").await?;
+        browser.open_member(name).await?;
         browser.set_value("#m-phone", phone).await?;
         browser.fill("#new-tag", "reader").await?;
         browser
@@ -100,11 +96,7 @@ async fn an_activity_is_made_people_check_in_and_attendance_shows_on_the_member(
 
     // 张伟's page: attended 1 of 1.
     browser.goto(&page("members")).await?;
-    browser.fill("#member-search", "张伟").await?;
-    browser
-        .wait_until("document.querySelectorAll('tbody tr').length === 1")
-        .await?;
-    browser.click("tbody tr th a").await?;
+    browser.open_member("张伟").await?;
     browser.wait_for(".attendance-rate").await?;
     assert_eq!(
         browser.text_of(".attendance-rate").await?,

@@ -66,11 +66,7 @@ async fn a_sign_in_list_is_pasted_people_are_marked_in_bulk_and_duties_are_given
     let group = browser.create_group("读书会").await?;
     let page = |section: &str| format!("{}{}/{section}", relay.url(), &group[1..]);
     add_members(&browser, &["张伟", "李娜", "王芳"]).await?;
-    browser.fill("#member-search", "张伟").await?;
-    browser
-        .wait_until("document.querySelectorAll('tbody tr').length === 1")
-        .await?;
-    browser.click("tbody tr th a").await?;
+    browser.open_member("张伟").await?;
     browser.set_value("#m-phone", "138 0013 8000").await?;
 
     let day = new_activity(&browser, &page("activities"), "Book club", "discussion", 24).await?;
@@ -172,11 +168,7 @@ async fn a_sign_in_list_is_pasted_people_are_marked_in_bulk_and_duties_are_given
 
     // 李娜's page lists her upcoming duty.
     browser.goto(&page("members")).await?;
-    browser.fill("#member-search", "李娜").await?;
-    browser
-        .wait_until("document.querySelectorAll('tbody tr').length === 1")
-        .await?;
-    browser.click("tbody tr th a").await?;
+    browser.open_member("李娜").await?;
     browser.wait_for(".upcoming-duties li").await?;
     let duty = browser.text_of(".upcoming-duties li").await?;
     assert!(
@@ -328,11 +320,7 @@ async fn a_training_plan_shows_completion_scores_and_their_change() -> Result<()
 
     // Ada's page lists the training.
     browser.goto(&page("members")).await?;
-    browser.fill("#member-search", "Ada").await?;
-    browser
-        .wait_until("document.querySelectorAll('tbody tr').length === 1")
-        .await?;
-    browser.click("tbody tr th a").await?;
+    browser.open_member("Ada").await?;
     browser.wait_for(".member-trainings li").await?;
     assert_eq!(
         browser.text_of(".member-trainings li").await?,

@@ -86,20 +86,12 @@ pub fn ActivityEdit(
         });
     });
     let picked = RwSignal::new(None::<MemberId>);
-    let invite_group = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
-        let invitee = match value.split_once(':') {
-            Some(("role", role)) => RoleId::from_key(role).map(Invitee::Role),
-            Some(("tag", tag)) => Some(Invitee::Tag(tag.to_owned())),
-            _ => None,
-        };
-        if let Some(invitee) = invitee {
-            apply(Action::Invite {
-                id: id.get_value(),
-                invitee,
-            });
-        }
-    };
+    let invite_group = Callback::new(move |invitee: Invitee| {
+        apply(Action::Invite {
+            id: id.get_value(),
+            invitee,
+        });
+    });
     let locale = move || i18n.get_locale();
     view! {
         <details class="card activity-edit">
@@ -138,14 +130,7 @@ pub fn ActivityEdit(
             <InvitationChips invited on_remove=uninvite />
             <div class="form-grid">
                 <MemberPicker id="activity-edit-invite" label=TextProp::from(move || t_string!(i18n, activities.invite_member)) chosen=picked on_pick=invite_member />
-                <div class="field">
-                    <label for="activity-edit-invite-group">{t!(i18n, activities.invite_group)}</label>
-                    <select id="activity-edit-invite-group" on:change=invite_group prop:value="">
-                        <option value="">{t!(i18n, activities.nobody)}</option>
-                        {move || app.role_choices().into_iter().map(|(id, name)| view! { <option value=format!("role:{id}")>{name}</option> }).collect_view()}
-                        {move || app.tags().into_iter().map(|tag| view! { <option value=format!("tag:{tag}")>{format!("#{tag}")}</option> }).collect_view()}
-                    </select>
-                </div>
+                <GroupPicker id="activity-edit-invite-group" on_pick=invite_group />
             </div>
             <FormAlert error any_field=true />
         </details>
@@ -196,5 +181,41 @@ pub fn InvitationChips(
                 }
             }).collect_view()}
         </ul>
+    }
+}
+
+/// A menu of the group's roles and tags: picking one hands it on as an invitation of
+/// everyone holding the role or having the tag, and the menu is free for the next.
+#[component]
+pub fn GroupPicker(
+    /// The DOM id of the menu, unique on the page.
+    id: &'static str,
+    /// Takes the role or tag picked.
+    on_pick: Callback<Invitee>,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let pick = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        let invitee = match value.split_once(':') {
+            Some(("role", role)) => RoleId::from_key(role).map(Invitee::Role),
+            Some(("tag", tag)) => Some(Invitee::Tag(tag.to_owned())),
+            _ => None,
+        };
+        if let Some(invitee) = invitee {
+            on_pick.run(invitee);
+        }
+        let menu: web_sys::HtmlSelectElement = event_target(&ev);
+        menu.set_value("");
+    };
+    view! {
+        <div class="field">
+            <label for=id>{t!(i18n, activities.invite_group)}</label>
+            <select id=id class="group-picker" on:change=pick>
+                <option value="">{t!(i18n, activities.nobody)}</option>
+                {move || app.role_choices().into_iter().map(|(id, name)| view! { <option value=format!("role:{id}")>{name}</option> }).collect_view()}
+                {move || app.tags().into_iter().map(|tag| view! { <option value=format!("tag:{tag}")>{format!("#{tag}")}</option> }).collect_view()}
+            </select>
+        </div>
     }
 }

@@ -188,7 +188,7 @@ pub fn UpcomingDuties(
     let app = use_app();
     let i18n = use_i18n();
     let duties = Memo::new(move |_| {
-        app.view.activities().with(|_| ());
+        app.view.activities().track();
         app.view.with_untracked(|g| {
             upcoming_duties(g, &id, now())
                 .into_iter()

@@ -382,6 +382,9 @@ fn TrainingDetail(
             <section class="card training-audience" aria-labelledby="audience-heading">
                 <h2 id="audience-heading">{t!(i18n, training.audience)}</h2>
                 <super::activity_edit::InvitationChips invited=audience on_remove=leave_out />
+                <super::activity_edit::GroupPicker id="training-audience-group" on_pick=Callback::new(move |invitee| {
+                    apply(Action::SetTrainingAudience { id: plan.get_value(), invitee, included: true });
+                }) />
                 <div class="inline-form">
                     <MemberPicker id="training-audience-member" label=TextProp::from(move || t_string!(i18n, training.add_member)) chosen=picked />
                     <button type="button" class="add-participant" on:click=add_member disabled=move || picked.with(Option::is_none)>{t!(i18n, training.add)}</button>

@@ -407,9 +407,17 @@ fn TrainingDetail(
                                 <th scope="col">{t!(i18n, field.satisfaction)}</th>
                             </tr></thead>
                             <tbody>
-                                <For each=move || figures.with(|f| f.as_ref().map(|(_, p)| p.clone()).unwrap_or_default())
-                                    key=|p| (p.member.clone(), p.result, p.sessions_attended) let:participant>
-                                    <ParticipantRow plan=plan.get_value() participant error />
+                                // Keyed by member alone: a score saved updates its row in place,
+                                // so focus stays where the organizer tabbed to.
+                                <For each=move || figures.with(|f| f.as_ref().map(|(_, p)| p.iter().map(|p| p.member.clone()).collect::<Vec<_>>()).unwrap_or_default())
+                                    key=|member| member.clone() let:member>
+                                    {
+                                        let this = member.clone();
+                                        let state = Signal::derive(move || figures.with(|f| {
+                                            f.as_ref().and_then(|(_, p)| p.iter().find(|p| p.member == this).cloned())
+                                        }));
+                                        view! { <ParticipantRow plan=plan.get_value() member state error /> }
+                                    }
                                 </For>
                             </tbody>
                         </table>
@@ -426,49 +434,70 @@ fn TrainingDetail(
 fn ParticipantRow(
     /// The plan.
     plan: TrainingId,
-    /// The participant and their result.
-    participant: cohort_model::training::Participant,
-    /// Where a refused score is told.
+    /// The participant.
+    member: MemberId,
+    /// Their result and sessions attended, as they are now.
+    state: Signal<Option<cohort_model::training::Participant>>,
+    /// Where a refused score is told, for the whole table.
     error: RwSignal<Option<FormError>>,
 ) -> impl IntoView {
     let app = use_app();
     let i18n = use_i18n();
-    let member = participant.member.clone();
     let name = app.member_name(&member).unwrap_or_default();
-    let result = participant.result;
     let plan = StoredValue::new(plan);
     let this = StoredValue::new(member.clone());
-    let apply = move |action: Action| app.apply_then(action, error, || ());
+    // The field of this row that was refused last, if any: marked invalid here only.
+    let refused = RwSignal::new(None::<Field>);
+    let apply = move |action: Action, field: Field| {
+        leptos::task::spawn_local(async move {
+            match app.apply(action).await {
+                Ok(()) => {
+                    refused.set(None);
+                    error.set(None);
+                }
+                Err(failure) => {
+                    refused.set(Some(field));
+                    error.set(Some(failure.into()));
+                }
+            }
+        });
+    };
+    let result = move || state.with(|p| p.as_ref().map(|p| p.result).unwrap_or_default());
     let complete = move |ev: leptos::ev::Event| {
         let done = event_target_checked(&ev);
-        apply(Action::SetTrainingCompleted {
+        let action = Action::SetTrainingCompleted {
             id: plan.get_value(),
             member: this.get_value(),
             completed_at: done.then(now),
-        });
+        };
+        apply(action, Field::Participant);
     };
     let person = name.clone();
-    let score_input = move |score: TrainingScore, value: Option<u8>| {
+    let score_input = move |score: TrainingScore| {
         let (min, max) = score.range();
-        let label = format!(
-            "{} · {person}",
-            words::field(i18n.get_locale(), Field::from(score))
-        );
-        let invalid = move || {
-            error
-                .with(|e| {
-                    e.as_ref()
-                        .is_some_and(|e| e.field == Some(Field::from(score)))
-                })
-                .to_string()
+        let field = Field::from(score);
+        let label = format!("{} · {person}", words::field(i18n.get_locale(), field));
+        let value = move || {
+            let result = result();
+            match score {
+                TrainingScore::Before => result.before,
+                TrainingScore::After => result.after,
+                TrainingScore::Satisfaction => result.satisfaction,
+            }
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+        };
+        let class = match score {
+            TrainingScore::Before => "score-before",
+            TrainingScore::After => "score-after",
+            TrainingScore::Satisfaction => "score-satisfaction",
         };
         view! {
             <td>
-                <input type="number" inputmode="numeric" class=format!("score-{}", match score {
-                        TrainingScore::Before => "before", TrainingScore::After => "after", TrainingScore::Satisfaction => "satisfaction" })
-                    min=min max=max aria-label=label aria-invalid=invalid
-                    value=value.map(|v| v.to_string()).unwrap_or_default()
-                    on:change=move |ev| apply(Action::SetTrainingScore { id: plan.get_value(), member: this.get_value(), score, value: event_target_value(&ev) }) />
+                <input type="number" inputmode="numeric" class=class min=min max=max aria-label=label
+                    aria-invalid=move || (refused.get() == Some(field)).to_string()
+                    prop:value=value
+                    on:change=move |ev| apply(Action::SetTrainingScore { id: plan.get_value(), member: this.get_value(), score, value: event_target_value(&ev) }, field) />
             </td>
         }
     };
@@ -477,14 +506,15 @@ fn ParticipantRow(
         .get_untracked()
         .map(|group| Section::member_href(group, &member));
     let completed_label = t_string!(i18n, training.completed_of_member, name = &name);
+    let completed = move || result().completed_at.is_some();
     view! {
-        <tr class="participant" data-member=member.to_string() data-completed=result.completed_at.is_some().to_string()>
+        <tr class="participant" data-member=member.to_string() data-completed=move || completed().to_string()>
             <th scope="row"><a href=href>{name.clone()}</a></th>
-            <td>{participant.sessions_attended}</td>
-            <td><input type="checkbox" class="completed" aria-label=completed_label prop:checked=result.completed_at.is_some() on:change=complete /></td>
-            {score_input(TrainingScore::Before, result.before)}
-            {score_input(TrainingScore::After, result.after)}
-            {score_input(TrainingScore::Satisfaction, result.satisfaction)}
+            <td>{move || state.with(|p| p.as_ref().map_or(0, |p| p.sessions_attended))}</td>
+            <td><input type="checkbox" class="completed" aria-label=completed_label prop:checked=completed on:change=complete /></td>
+            {score_input(TrainingScore::Before)}
+            {score_input(TrainingScore::After)}
+            {score_input(TrainingScore::Satisfaction)}
         </tr>
     }
 }

@@ -272,20 +272,43 @@ async fn a_training_plan_shows_completion_scores_and_their_change() -> Result<()
             "Array.from(document.querySelectorAll('.participant')).find(r => r.querySelector('a').textContent === '{name}')"
         )
     };
-    // Ada 40 → 80 and completed; Bo 60 → 70.
-    for (name, before, after) in [("Ada", "40", "80"), ("Bo", "60", "70")] {
-        for (class, value) in [("score-before", before), ("score-after", after)] {
-            browser
-                .eval(&format!("(() => {{ const input = {}.querySelector('.{class}'); input.value = '{value}'; input.dispatchEvent(new Event('change', {{ bubbles: true }})); return true; }})()", row(name)))
-                .await?;
-            browser
-                .wait_until(&format!(
-                    "{}.querySelector('.{class}').value === '{value}'",
-                    row(name)
-                ))
-                .await?;
-        }
+    // Ada 40 → 80 and completed; Bo 60 → 70. Ada's by script; Bo's typed, with Tab from one score to the next: the saved score
+    // updates its row in place, so the next field keeps the focus.
+    for (class, value) in [("score-before", "40"), ("score-after", "80")] {
+        browser
+            .eval(&format!("(() => {{ const input = {}.querySelector('.{class}'); input.value = '{value}'; input.dispatchEvent(new Event('change', {{ bubbles: true }})); return true; }})()", row("Ada")))
+            .await?;
+        browser
+            .wait_until(&format!(
+                "{}.querySelector('.{class}').value === '{value}'",
+                row("Ada")
+            ))
+            .await?;
     }
+    let bo = browser
+        .eval(&format!("{}.dataset.member", row("Bo")))
+        .await?;
+    let bo = format!(
+        ".participant[data-member='{}']",
+        bo.as_str().unwrap_or_default()
+    );
+    browser
+        .fill(&format!("{bo} .score-before"), "60\u{E004}")
+        .await?;
+    browser
+        .wait_until("document.querySelector('[data-figure=before] dd')?.textContent === '50.0'")
+        .await?;
+    browser
+        .wait_until("document.activeElement?.classList.contains('score-after')")
+        .await?;
+    browser
+        .eval("(() => { document.activeElement.value = '70'; document.activeElement.dispatchEvent(new Event('change', { bubbles: true })); return true; })()")
+        .await?;
+    browser
+        .wait_until(&format!(
+            "document.querySelector(\"{bo} .score-after\").value === '70'"
+        ))
+        .await?;
     browser
         .eval(&format!(
             "{}.querySelector('.completed').click()",

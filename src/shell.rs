@@ -246,24 +246,14 @@ fn SyncStatus() -> impl IntoView {
 }
 
 /// When something happened, in the organizer's language: the time of day if it was today
-/// ("14:02"), with the date if earlier ("21 Nov, 14:02"; "11月21日 14:02").
+/// ("14:02"), with the date if earlier ("21 Nov 2026, 14:02"; "2026年11月21日 14:02").
 fn synced_when(at: cohort_model::Millis) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
-    let today = js_sys::Date::new_0();
-    let same_day = date.get_full_year() == today.get_full_year()
-        && date.get_month() == today.get_month()
-        && date.get_date() == today.get_date();
-    let options = js_sys::Object::new();
-    let set = |key: &str, value: &str| {
-        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
-    };
-    set("hour", "2-digit");
-    set("minute", "2-digit");
-    if !same_day {
-        set("day", "numeric");
-        set("month", "short");
+    // The cached formatters: this runs on every change that reaches the relay.
+    if crate::pages::local_day(at) == crate::pages::local_day(crate::state::now()) {
+        crate::pages::time_of_day(at)
+    } else {
+        crate::pages::moment(at)
     }
-    String::from(date.to_locale_string(&crate::pages::intl_locale(), &options))
 }
 
 /// Who else has the open group open right now (presence; never stored in the group).

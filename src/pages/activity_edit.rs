@@ -33,8 +33,12 @@ pub fn ActivityEdit(
     let i18n = use_i18n();
     let id = StoredValue::new(activity);
     let current = Memo::new(move |_| app.view.activities().at_key(id.get_value()).try_get());
+    // Each part a memo of its own: a check-in changes the activity, and must not redraw the
+    // fields or the 300 invitation chips of this (usually closed) part.
     let read = move |pick: fn(&cohort_model::Activity) -> String| {
-        Signal::derive(move || current.with(|a| a.as_ref().map(pick).unwrap_or_default()))
+        Signal::from(Memo::new(move |_| {
+            current.with(|a| a.as_ref().map(pick).unwrap_or_default())
+        }))
     };
     let set = move |field: ActivityField| {
         move |value: String| Action::SetActivity {
@@ -70,7 +74,7 @@ pub fn ActivityEdit(
             organizer: Some(member),
         });
     });
-    let invited = Signal::derive(move || {
+    let invited = Memo::new(move |_| {
         current.with(|a| a.as_ref().map(|a| a.invited.clone()).unwrap_or_default())
     });
     let uninvite = Callback::new(move |invitee: Invitee| {

@@ -308,7 +308,7 @@ fn TrainingDetail(
             .get()
             .map(|g| format!("{}/{id}", Section::Activities.href(g)))
     };
-    let audience = Signal::derive(move || {
+    let audience = Memo::new(move |_| {
         training.with(|t| t.as_ref().map(|t| t.audience.clone()).unwrap_or_default())
     });
     let leave_out = Callback::new(move |invitee: Invitee| {

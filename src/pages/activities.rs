@@ -409,18 +409,15 @@ fn ActivityDetail(
             )
         }))
     });
-    let alert = move |result: Result<(), cohort_model::protocol::Failure>| {
-        if let Err(failure) = result {
-            app.alert.set(Some(failure.into()));
-        }
-    };
     let set_mark = {
         let id = id.clone();
         move |member: MemberId, mark: Option<Mark>| {
-            let id = id.clone();
-            leptos::task::spawn_local(async move {
-                alert(app.apply(Action::MarkAttendance { id, member, mark }).await);
-            });
+            let action = Action::MarkAttendance {
+                id: id.clone(),
+                member,
+                mark,
+            };
+            app.apply_then(action, app.alert, || ());
         }
     };
     let navigate = leptos_router::hooks::use_navigate();
@@ -561,12 +558,12 @@ fn PersonRow(
     };
     let set_mark = move |ev: leptos::ev::Event| {
         let mark = Mark::from_key(&event_target_value(&ev));
-        let (id, member) = (activity.clone(), this.get_value());
-        leptos::task::spawn_local(async move {
-            if let Err(failure) = app.apply(Action::MarkAttendance { id, member, mark }).await {
-                app.alert.set(Some(failure.into()));
-            }
-        });
+        let action = Action::MarkAttendance {
+            id: activity.clone(),
+            member: this.get_value(),
+            mark,
+        };
+        app.apply_then(action, app.alert, || ());
     };
     let locale = move || i18n.get_locale();
     let select_label = t_string!(i18n, activities.select_person, name = &name);

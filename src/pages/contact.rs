@@ -161,27 +161,24 @@ fn TouchpointItem(
         let id = id.clone();
         Memo::new(move |_| app.view.touchpoints().at_key(id.clone()).try_get())
     };
-    let alert = move |result: Result<(), cohort_model::protocol::Failure>| {
-        if let Err(failure) = result {
-            app.alert.set(Some(failure.into()));
-        }
-    };
     let toggle_done = {
         let id = id.clone();
         move |_| {
             let done_at = touchpoint
                 .with_untracked(|t| t.as_ref().is_some_and(Touchpoint::follow_up_open).then(now));
-            let id = id.clone();
-            leptos::task::spawn_local(async move {
-                alert(app.apply(Action::SetFollowUpDone { id, done_at }).await);
-            });
+            let action = Action::SetFollowUpDone {
+                id: id.clone(),
+                done_at,
+            };
+            app.apply_then(action, app.alert, || ());
         }
     };
     let remove = move |_| {
-        let id = id.clone();
-        leptos::task::spawn_local(async move {
-            alert(app.apply(Action::RemoveTouchpoint { id }).await);
-        });
+        app.apply_then(
+            Action::RemoveTouchpoint { id: id.clone() },
+            app.alert,
+            || (),
+        )
     };
     move || {
         touchpoint.get().map(|t| {

@@ -55,15 +55,7 @@ pub fn DutiesSection(
                 id,
                 title: title.get_untracked(),
             };
-            leptos::task::spawn_local(async move {
-                match app.apply(action).await {
-                    Ok(()) => {
-                        title.set(String::new());
-                        error.set(None);
-                    }
-                    Err(failure) => error.set(Some(failure.into())),
-                }
-            });
+            app.apply_then(action, error, move || title.set(String::new()));
         }
     };
     let activity = StoredValue::new(activity);

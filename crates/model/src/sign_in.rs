@@ -7,6 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
 use crate::{Group, Member, MemberId, pinyin};
 
 /// Whom a line of a sign-in list names.
@@ -35,12 +38,13 @@ const FEWEST_PHONE_DIGITS: usize = 4;
 
 /// Reads each non-empty line of `text` and matches it to the members of `group`.
 pub fn match_sign_in(text: &str, group: &Group) -> Vec<SignInLine> {
+    let index = Index::new(group);
     text.lines()
         .map(str::trim)
         .filter(|line| !line.is_empty())
         .map(|line| {
             let (name, phone) = read_line(line);
-            let matched = match_member(group, &name, &phone);
+            let matched = index.match_member(&name, &phone);
             SignInLine {
                 text: line.to_owned(),
                 name,
@@ -93,52 +97,99 @@ fn without_numbering(line: &str) -> &str {
     line
 }
 
-/// The members a name and phone digits name: by phone (the same number, or one ending in
-/// the digits given), by name (the same name ignoring case and spaces, or its full pinyin),
-/// and by both when both are given and agree on someone.
-fn match_member(group: &Group, name: &str, phone: &str) -> SignInMatch {
-    let by_phone: Vec<&Member> = if phone.is_empty() {
-        Vec::new()
-    } else {
-        group
-            .members
-            .values()
-            .filter(|member| same_phone(&member.contacts.phone, phone))
-            .collect()
-    };
-    let by_name: Vec<&Member> = if name.is_empty() {
-        Vec::new()
-    } else {
-        let wanted = compact(name);
-        let exact: Vec<_> = group
-            .members
-            .values()
-            .filter(|member| compact(&member.name) == wanted)
-            .collect();
-        if exact.is_empty() && wanted.chars().all(|c| c.is_ascii_alphabetic()) {
-            group
-                .members
-                .values()
-                .filter(|member| pinyin::full_spelling(&member.name) == wanted)
-                .collect()
-        } else {
-            exact
+/// The group's members as a pasted list is matched against them, worked out once per list
+/// (not once per line: a list of 100 lines against 10,000 members).
+struct Index<'a> {
+    /// By name without case or spaces.
+    by_name: HashMap<String, Vec<&'a Member>>,
+    /// By the whole pinyin spelling of the name, made only if a line needs it.
+    by_spelling: OnceCell<HashMap<String, Vec<&'a Member>>>,
+    /// Each member with a phone, with its digits.
+    phones: Vec<(String, &'a Member)>,
+    group: &'a Group,
+}
+
+impl<'a> Index<'a> {
+    fn new(group: &'a Group) -> Self {
+        let mut by_name: HashMap<String, Vec<&Member>> = HashMap::new();
+        let mut phones = Vec::new();
+        for member in group.members.values() {
+            by_name
+                .entry(compact(&member.name))
+                .or_default()
+                .push(member);
+            let digits: String = member
+                .contacts
+                .phone
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
+            if digits.len() >= FEWEST_PHONE_DIGITS {
+                phones.push((digits, member));
+            }
         }
-    };
-    let both: Vec<&Member> = by_phone
-        .iter()
-        .copied()
-        .filter(|member| by_name.iter().any(|m| m.id == member.id))
-        .collect();
-    // A phone number is more reliable than a name typed at the door.
-    let candidates = [both, by_phone, by_name]
-        .into_iter()
-        .find(|candidates| !candidates.is_empty())
-        .unwrap_or_default();
-    match candidates.as_slice() {
-        [] => SignInMatch::Nobody,
-        [member] => SignInMatch::Member(member.id.clone()),
-        several => SignInMatch::Ambiguous(several.iter().map(|m| m.id.clone()).collect()),
+        Self {
+            by_name,
+            by_spelling: OnceCell::new(),
+            phones,
+            group,
+        }
+    }
+
+    /// The members a name and phone digits name: by phone (the same number, or one ending in
+    /// the digits given), by name (the same name ignoring case and spaces, or its full
+    /// pinyin), and by both when both are given and agree on someone.
+    fn match_member(&self, name: &str, phone: &str) -> SignInMatch {
+        let by_phone: Vec<&Member> = if phone.is_empty() {
+            Vec::new()
+        } else {
+            self.phones
+                .iter()
+                .filter(|(digits, _)| same_phone(digits, phone))
+                .map(|(_, member)| *member)
+                .collect()
+        };
+        let by_name: Vec<&Member> = if name.is_empty() {
+            Vec::new()
+        } else {
+            let wanted = compact(name);
+            match self.by_name.get(&wanted) {
+                Some(exact) => exact.clone(),
+                None if wanted.chars().all(|c| c.is_ascii_alphabetic()) => {
+                    self.spellings().get(&wanted).cloned().unwrap_or_default()
+                }
+                None => Vec::new(),
+            }
+        };
+        let both: Vec<&Member> = by_phone
+            .iter()
+            .copied()
+            .filter(|member| by_name.iter().any(|m| m.id == member.id))
+            .collect();
+        // A phone number is more reliable than a name typed at the door.
+        let mut candidates = [both, by_phone, by_name]
+            .into_iter()
+            .find(|candidates| !candidates.is_empty())
+            .unwrap_or_default();
+        candidates.sort_by(|a, b| a.id.cmp(&b.id));
+        match candidates.as_slice() {
+            [] => SignInMatch::Nobody,
+            [member] => SignInMatch::Member(member.id.clone()),
+            several => SignInMatch::Ambiguous(several.iter().map(|m| m.id.clone()).collect()),
+        }
+    }
+
+    fn spellings(&self) -> &HashMap<String, Vec<&'a Member>> {
+        self.by_spelling.get_or_init(|| {
+            let mut spellings: HashMap<String, Vec<&Member>> = HashMap::new();
+            for member in self.group.members.values() {
+                spellings
+                    .entry(pinyin::full_spelling(&member.name))
+                    .or_default()
+                    .push(member);
+            }
+            spellings
+        })
     }
 }
 
@@ -150,11 +201,9 @@ fn compact(name: &str) -> String {
         .collect()
 }
 
-/// Whether a member's phone is the one the digits give: the same digits, the member's ending
-/// in the digits given ("8000"), or the digits given ending in the member's whole number
-/// (written with a country code, "+86 138…").
-fn same_phone(member_phone: &str, digits: &str) -> bool {
-    let member: String = member_phone.chars().filter(char::is_ascii_digit).collect();
-    member.len() >= FEWEST_PHONE_DIGITS
-        && (member.ends_with(digits) || (member.len() >= 7 && digits.ends_with(&member)))
+/// Whether a member's phone digits are the number the digits given name: the same digits, the
+/// member's ending in the digits given ("8000"), or the digits given ending in the member's
+/// whole number (written with a country code, "+86 138…").
+fn same_phone(member: &str, digits: &str) -> bool {
+    member.ends_with(digits) || (member.len() >= 7 && digits.ends_with(member))
 }

@@ -464,6 +464,20 @@ impl Browser {
         self.click("form.add-member button[type=submit]").await
     }
 
+    /// Adds members by name through the members page, waiting for each to be listed (the
+    /// page must show no members yet).
+    pub async fn add_members(&self, names: &[&str]) -> Result<()> {
+        for (n, name) in names.iter().enumerate() {
+            self.add_member(name, "").await?;
+            self.wait_until(&format!(
+                "document.querySelectorAll('tbody tr').length === {}",
+                n + 1
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Opens a member's page from the members page (which must be shown), found by `name`.
     pub async fn open_member(&self, name: &str) -> Result<()> {
         self.fill("#member-search", name).await?;

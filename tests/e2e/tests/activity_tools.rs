@@ -4,20 +4,6 @@
 
 use harness::{Browser, Relay, Result, Viewport, open_app};
 
-/// Adds members by name, waiting for each.
-async fn add_members(browser: &Browser, names: &[&str]) -> Result<()> {
-    for (n, name) in names.iter().enumerate() {
-        browser.add_member(name, "").await?;
-        browser
-            .wait_until(&format!(
-                "document.querySelectorAll('tbody tr').length === {}",
-                n + 1
-            ))
-            .await?;
-    }
-    Ok(())
-}
-
 /// Makes an activity through the form, starting `hours` from now and lasting an hour; opens
 /// its page and returns its local day (`YYYY-MM-DD`).
 async fn new_activity(
@@ -65,7 +51,7 @@ async fn a_sign_in_list_is_pasted_people_are_marked_in_bulk_and_duties_are_given
     let (relay, browser) = open_app(Viewport::Phone).await?;
     let group = browser.create_group("读书会").await?;
     let page = |section: &str| format!("{}{}/{section}", relay.url(), &group[1..]);
-    add_members(&browser, &["张伟", "李娜", "王芳"]).await?;
+    browser.add_members(&["张伟", "李娜", "王芳"]).await?;
     browser.open_member("张伟").await?;
     browser.set_value("#m-phone", "138 0013 8000").await?;
 
@@ -187,7 +173,7 @@ async fn two_organizers_check_people_in_at_two_doors_offline_and_both_are_kept()
     let ann = Browser::launch(Viewport::Phone).await?;
     ann.goto(relay.url()).await?;
     let group = ann.create_group("Readers").await?;
-    add_members(&ann, &["Ada", "Grace", "Linus"]).await?;
+    ann.add_members(&["Ada", "Grace", "Linus"]).await?;
     let activities = format!("{}{}/activities", relay.url(), &group[1..]);
     new_activity(&ann, &activities, "Launch party", "team_event", 0).await?;
     let activity = ann.current_url().await?.path().to_owned();
@@ -237,7 +223,7 @@ async fn a_training_plan_shows_completion_scores_and_their_change() -> Result<()
     let (relay, browser) = open_app(Viewport::Desktop).await?;
     let group = browser.create_group("Pilot users").await?;
     let page = |section: &str| format!("{}{}/{section}", relay.url(), &group[1..]);
-    add_members(&browser, &["Ada", "Bo"]).await?;
+    browser.add_members(&["Ada", "Bo"]).await?;
 
     browser.goto(&page("training")).await?;
     browser.wait_for(".new-training").await?;

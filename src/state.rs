@@ -253,23 +253,14 @@ impl AppState {
             Event::ViewStart {
                 group,
                 source: _,
-                profile,
-                roles,
-                touchpoints,
-                trainings,
+                small,
             } => {
                 if !for_open(&group) {
                     return;
                 }
                 self.incoming.set_value(Incoming {
                     group: Some(group),
-                    view: Group {
-                        profile,
-                        roles: roles.into_iter().map(|r| (r.id.clone(), r)).collect(),
-                        touchpoints: touchpoints.into_iter().map(|t| (t.id.clone(), t)).collect(),
-                        trainings: trainings.into_iter().map(|t| (t.id.clone(), t)).collect(),
-                        ..Group::default()
-                    },
+                    view: *small,
                     feedback: Vec::new(),
                     activities: Vec::new(),
                 });

@@ -4,6 +4,9 @@
 //! through `i18n.get_locale()` follows a change of language.
 
 use cohort_model::activity::Standing;
+use cohort_model::key_users::{
+    DecisionRole, ExpectationState, NeedSource, NeedStatus, Priority, Quadrant,
+};
 use cohort_model::protocol::{Failure, StorageFailure, SyncState};
 use cohort_model::sheet::{self, Column, MatchedOn, SheetError};
 use cohort_model::{
@@ -60,6 +63,23 @@ pub fn field(locale: Locale, field: Field) -> &'static str {
         Field::ScoreBefore => td_string!(locale, field.score_before),
         Field::ScoreAfter => td_string!(locale, field.score_after),
         Field::Satisfaction => td_string!(locale, field.satisfaction),
+        Field::CriterionName => td_string!(locale, field.criterion_name),
+        Field::Weight => td_string!(locale, field.weight),
+        Field::CriterionScore => td_string!(locale, field.criterion_score),
+        Field::KeyReason => td_string!(locale, field.key_reason),
+        Field::Influence => td_string!(locale, field.influence),
+        Field::Interest => td_string!(locale, field.interest),
+        Field::Cadence => td_string!(locale, field.cadence),
+        Field::PreferredChannel => td_string!(locale, field.preferred_channel),
+        Field::Incentives => td_string!(locale, field.incentives),
+        Field::DecisionRole => td_string!(locale, field.decision_role),
+        Field::Need => td_string!(locale, field.need),
+        Field::Priority => td_string!(locale, field.priority),
+        Field::NeedSource => td_string!(locale, field.need_source),
+        Field::DeclineReason => td_string!(locale, field.decline_reason),
+        Field::Expectation => td_string!(locale, field.expectation),
+        Field::Explanation => td_string!(locale, field.explanation),
+        Field::Reading => td_string!(locale, field.reading),
         Field::Record => td_string!(locale, field.record),
     }
 }
@@ -118,6 +138,66 @@ pub fn contact_channel(locale: Locale, channel: ContactChannel) -> &'static str 
         ContactChannel::Email => td_string!(locale, contact_channel.email),
         ContactChannel::Meeting => td_string!(locale, contact_channel.meeting),
         ContactChannel::Other => td_string!(locale, contact_channel.other),
+    }
+}
+
+/// A quadrant of the influence/interest grid.
+pub fn quadrant(locale: Locale, quadrant: Quadrant) -> &'static str {
+    match quadrant {
+        Quadrant::ManageClosely => td_string!(locale, quadrant.manage_closely),
+        Quadrant::KeepSatisfied => td_string!(locale, quadrant.keep_satisfied),
+        Quadrant::KeepInformed => td_string!(locale, quadrant.keep_informed),
+        Quadrant::Monitor => td_string!(locale, quadrant.monitor),
+    }
+}
+
+/// A key user's part in decisions.
+pub fn decision_role(locale: Locale, role: DecisionRole) -> &'static str {
+    match role {
+        DecisionRole::Informed => td_string!(locale, decision_role.informed),
+        DecisionRole::Consulted => td_string!(locale, decision_role.consulted),
+        DecisionRole::Reviewer => td_string!(locale, decision_role.reviewer),
+        DecisionRole::DecisionMaker => td_string!(locale, decision_role.decision_maker),
+    }
+}
+
+/// A need's priority.
+pub fn priority(locale: Locale, priority: Priority) -> &'static str {
+    match priority {
+        Priority::Must => td_string!(locale, priority.must),
+        Priority::Should => td_string!(locale, priority.should),
+        Priority::Could => td_string!(locale, priority.could),
+    }
+}
+
+/// Where a need was heard.
+pub fn need_source(locale: Locale, source: NeedSource) -> &'static str {
+    match source {
+        NeedSource::Interview => td_string!(locale, need_source.interview),
+        NeedSource::Survey => td_string!(locale, need_source.survey),
+        NeedSource::Feedback => td_string!(locale, need_source.feedback),
+        NeedSource::Meeting => td_string!(locale, need_source.meeting),
+    }
+}
+
+/// Where a need is on its way.
+pub fn need_status(locale: Locale, status: NeedStatus) -> &'static str {
+    match status {
+        NeedStatus::Captured => td_string!(locale, need_status.captured),
+        NeedStatus::Accepted => td_string!(locale, need_status.accepted),
+        NeedStatus::Planned => td_string!(locale, need_status.planned),
+        NeedStatus::Delivered => td_string!(locale, need_status.delivered),
+        NeedStatus::Declined => td_string!(locale, need_status.declined),
+    }
+}
+
+/// How an expectation is going.
+pub fn expectation_state(locale: Locale, state: ExpectationState) -> &'static str {
+    match state {
+        ExpectationState::OnTrack => td_string!(locale, expectation_state.on_track),
+        ExpectationState::AtRisk => td_string!(locale, expectation_state.at_risk),
+        ExpectationState::Unmet => td_string!(locale, expectation_state.unmet),
+        ExpectationState::Met => td_string!(locale, expectation_state.met),
     }
 }
 

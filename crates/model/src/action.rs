@@ -3,12 +3,17 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::key_users::{
+    ExpectationDraft, ExpectationState, NeedDraft, NeedLink, NeedSource, NeedStatus, Priority,
+    SatisfactionScale, StrategyField,
+};
 use crate::validate::Field;
 use crate::{
-    ActivityDraft, ActivityField, ActivityId, ActivityKind, ContactChannel, DutyId, FeedbackDraft,
-    FeedbackId, FeedbackStatus, Invitee, Mark, MemberDraft, MemberId, MemberStatus, Millis, Raci,
-    RoleDraft, RoleId, TouchpointDraft, TouchpointField, TouchpointId, TrainingDraft,
-    TrainingField, TrainingFormat, TrainingId, TrainingScore,
+    ActivityDraft, ActivityField, ActivityId, ActivityKind, ContactChannel, CriterionId, DutyId,
+    ExpectationId, FeedbackDraft, FeedbackId, FeedbackStatus, Invitee, Mark, MemberDraft, MemberId,
+    MemberStatus, Millis, NeedId, PlacingId, Raci, ReadingId, RoleDraft, RoleId, TouchpointDraft,
+    TouchpointField, TouchpointId, TrainingDraft, TrainingField, TrainingFormat, TrainingId,
+    TrainingScore,
 };
 
 /// A text field of the group profile.
@@ -303,6 +308,136 @@ pub enum Action {
     },
     RemoveTraining {
         id: TrainingId,
+    },
+    /// Something done about key users.
+    KeyUsers(KeyUserAction),
+}
+
+/// What an organizer does about key users (see [`crate::key_users`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyUserAction {
+    /// Adds a criterion by which key users are identified; the weight as typed (1 to 10).
+    AddCriterion {
+        id: CriterionId,
+        name: String,
+        weight: String,
+        at: Millis,
+    },
+    SetCriterionName {
+        id: CriterionId,
+        name: String,
+    },
+    SetCriterionWeight {
+        id: CriterionId,
+        weight: String,
+    },
+    /// Removes a criterion with every member's score on it.
+    RemoveCriterion {
+        id: CriterionId,
+    },
+    /// Scores a member on a criterion as typed: empty for none, else 0 to 5.
+    ScoreCriterion {
+        id: CriterionId,
+        member: MemberId,
+        score: String,
+    },
+    /// Makes a member a key user (`key`), or no longer; records why, who and when.
+    DecideKeyUser {
+        member: MemberId,
+        key: bool,
+        reason: String,
+        by: String,
+        at: Millis,
+    },
+    /// Places a key user on the influence/interest grid (1 to 5 each); earlier placings are
+    /// kept as their history.
+    PlaceKeyUser {
+        id: PlacingId,
+        member: MemberId,
+        influence: u8,
+        interest: u8,
+        by: String,
+        at: Millis,
+    },
+    /// Sets a field of a key user's strategy as typed; empty takes the quadrant's default.
+    SetStrategy {
+        member: MemberId,
+        field: StrategyField,
+        value: String,
+    },
+    AddNeed {
+        id: NeedId,
+        draft: NeedDraft,
+        at: Millis,
+    },
+    SetNeedStatement {
+        id: NeedId,
+        statement: String,
+    },
+    SetNeedPriority {
+        id: NeedId,
+        priority: Priority,
+    },
+    SetNeedSource {
+        id: NeedId,
+        source: NeedSource,
+    },
+    /// Moves a need on; declining it needs the reason given.
+    SetNeedStatus {
+        id: NeedId,
+        status: NeedStatus,
+        reason: String,
+        at: Millis,
+    },
+    /// Links a need to a feedback item or an activity, or unlinks it (`included` false).
+    LinkNeed {
+        id: NeedId,
+        link: NeedLink,
+        included: bool,
+    },
+    RemoveNeed {
+        id: NeedId,
+    },
+    AddExpectation {
+        id: ExpectationId,
+        draft: ExpectationDraft,
+        at: Millis,
+    },
+    SetExpectationText {
+        id: ExpectationId,
+        text: String,
+    },
+    /// Sets by when, `YYYY-MM-DD` or empty.
+    SetExpectationDue {
+        id: ExpectationId,
+        due: String,
+    },
+    /// Agrees to an expectation, declines it (with the explanation given), or neither yet.
+    SetExpectationAgreed {
+        id: ExpectationId,
+        agreed: Option<bool>,
+        explanation: String,
+    },
+    /// Moves an expectation on; missing it (unmet) needs the explanation given.
+    SetExpectationState {
+        id: ExpectationId,
+        state: ExpectationState,
+        explanation: String,
+    },
+    RemoveExpectation {
+        id: ExpectationId,
+    },
+    /// Records a key user's satisfaction, the value as typed on its scale.
+    RecordSatisfaction {
+        id: ReadingId,
+        member: MemberId,
+        value: String,
+        scale: SatisfactionScale,
+        source: String,
+        at: Millis,
+    },
+    RemoveReading {
+        id: ReadingId,
     },
 }
 

@@ -349,6 +349,19 @@ impl MemberAttendance {
     pub fn rate(&self) -> Option<f64> {
         (self.counted > 0).then(|| self.attended as f64 / self.counted as f64)
     }
+
+    /// Counts one more activity, where the member stood at it.
+    pub(crate) fn add(&mut self, activity: &ActivityId, standing: Standing) {
+        match standing {
+            Standing::Marked(Mark::Excused) => {}
+            Standing::Marked(Mark::Attended) | Standing::WalkIn => {
+                self.attended += 1;
+                self.counted += 1;
+            }
+            Standing::Invited | Standing::Marked(_) => self.counted += 1,
+        }
+        self.history.push((activity.clone(), standing));
+    }
 }
 
 /// `member`'s attendance at the activities that began by `now` (docs/metrics.md).
@@ -362,18 +375,9 @@ pub fn member_attendance(group: &Group, member: &MemberId, now: Millis) -> Membe
     let mut record = MemberAttendance::default();
     for activity in past {
         let invitees = activity.invitees(group);
-        let Some(standing) = activity.standing(member, &invitees) else {
-            continue;
-        };
-        match standing {
-            Standing::Marked(Mark::Excused) => {}
-            Standing::Marked(Mark::Attended) | Standing::WalkIn => {
-                record.attended += 1;
-                record.counted += 1;
-            }
-            Standing::Invited | Standing::Marked(_) => record.counted += 1,
+        if let Some(standing) = activity.standing(member, &invitees) {
+            record.add(&activity.id, standing);
         }
-        record.history.push((activity.id.clone(), standing));
     }
     record
 }

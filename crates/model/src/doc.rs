@@ -9,15 +9,17 @@ use automerge::{
 };
 
 use crate::action::{FeedbackField, MemberField, ProfileField, RoleField};
+use crate::key_users::{Criterion, Expectation, Need, Placing, Reading};
 use crate::records::{FeedbackChange, MemberChange, Record, RecordChange};
 use crate::validate::{self, Field, Invalid, Problem};
 use crate::{
-    Action, Activity, ActivityField, ActivityId, ActivityKind, ContactChannel, Contacts, Duty,
-    DutyId, Feedback, FeedbackDraft, FeedbackId, FeedbackPart, FeedbackStatus, FeedbackValue,
-    Group, Invitee, Mark, Member, MemberDraft, MemberId, MemberPart, MemberStatus, MemberValue,
-    Millis, Profile, Raci, Role, RoleDraft, RoleId, StatusChange, Touchpoint, TouchpointDraft,
-    TouchpointField, TouchpointId, Training, TrainingField, TrainingFormat, TrainingId,
-    TrainingResult, TrainingScore,
+    Action, Activity, ActivityField, ActivityId, ActivityKind, ContactChannel, Contacts,
+    CriterionId, Duty, DutyId, ExpectationId, Feedback, FeedbackDraft, FeedbackId, FeedbackPart,
+    FeedbackStatus, FeedbackValue, Group, Invitee, KeyUserAction, Mark, Member, MemberDraft,
+    MemberId, MemberPart, MemberStatus, MemberValue, Millis, NeedId, PlacingId, Profile, Raci,
+    ReadingId, Role, RoleDraft, RoleId, StatusChange, Touchpoint, TouchpointDraft, TouchpointField,
+    TouchpointId, Training, TrainingField, TrainingFormat, TrainingId, TrainingResult,
+    TrainingScore,
 };
 
 /// The schema version this build writes and reads; see "Changing the schema" in
@@ -85,7 +87,29 @@ mod key {
     pub const SCORE_BEFORE: &str = "score_before";
     pub const SCORE_AFTER: &str = "score_after";
     pub const SATISFACTION: &str = "satisfaction";
+    pub const KEY_DECISION: &str = "key_decision";
+    pub const VERDICT: &str = "verdict";
+    pub const REASON: &str = "reason";
+    pub const CRITERIA: &str = "criteria";
+    pub const WEIGHT: &str = "weight";
+    pub const SCORES: &str = "scores";
+    pub const PLACINGS: &str = "placings";
+    pub const INFLUENCE: &str = "influence";
+    pub const INTEREST: &str = "interest";
+    pub const NEEDS: &str = "needs";
+    pub const STATEMENT: &str = "statement";
+    pub const PRIORITY: &str = "priority";
+    pub const STATUS_AT: &str = "status_at";
+    pub const EXPECTATIONS: &str = "expectations";
+    pub const AGREEMENT: &str = "agreement";
+    pub const STATE: &str = "state";
+    pub const EXPLANATION: &str = "explanation";
+    pub const READINGS: &str = "readings";
+    pub const VALUE: &str = "value";
+    pub const SCALE: &str = "scale";
 }
+
+mod key_users;
 
 /// The collections added to schema 1 after its first release, each addition made by one
 /// change that is the same bytes on every device: a fixed actor, time 0, and as its only
@@ -96,7 +120,17 @@ mod key {
 ///
 /// Each entry is one change, in order. Never change an entry: its change must stay the same
 /// bytes. A later addition is a new entry at the end.
-const ADDED_COLLECTIONS: [&[&str]; 2] = [&[key::TOUCHPOINTS, key::ACTIVITIES], &[key::TRAININGS]];
+const ADDED_COLLECTIONS: [&[&str]; 3] = [
+    &[key::TOUCHPOINTS, key::ACTIVITIES],
+    &[key::TRAININGS],
+    &[
+        key::CRITERIA,
+        key::PLACINGS,
+        key::NEEDS,
+        key::EXPECTATIONS,
+        key::READINGS,
+    ],
+];
 
 /// The changes that make [`ADDED_COLLECTIONS`], in order.
 fn schema_additions() -> Result<Vec<automerge::Change>, AutomergeError> {
@@ -122,7 +156,16 @@ fn needs_added_collections(actions: &[Action]) -> bool {
     actions.iter().any(|action| {
         matches!(
             action,
-            Action::LogTouchpoint { .. } | Action::AddActivity { .. } | Action::AddTraining { .. }
+            Action::LogTouchpoint { .. }
+                | Action::AddActivity { .. }
+                | Action::AddTraining { .. }
+                | Action::KeyUsers(
+                    KeyUserAction::AddCriterion { .. }
+                        | KeyUserAction::PlaceKeyUser { .. }
+                        | KeyUserAction::AddNeed { .. }
+                        | KeyUserAction::AddExpectation { .. }
+                        | KeyUserAction::RecordSatisfaction { .. }
+                )
         )
     })
 }
@@ -159,6 +202,11 @@ pub struct Touched {
     pub touchpoints: BTreeSet<TouchpointId>,
     pub activities: BTreeSet<ActivityId>,
     pub trainings: BTreeSet<TrainingId>,
+    pub criteria: BTreeSet<CriterionId>,
+    pub placings: BTreeSet<PlacingId>,
+    pub needs: BTreeSet<NeedId>,
+    pub expectations: BTreeSet<ExpectationId>,
+    pub readings: BTreeSet<ReadingId>,
     /// A whole collection was replaced (only a foreign client does that): re-read everything.
     pub everything: bool,
 }
@@ -178,6 +226,11 @@ impl Touched {
         self.touchpoints.extend(other.touchpoints);
         self.activities.extend(other.activities);
         self.trainings.extend(other.trainings);
+        self.criteria.extend(other.criteria);
+        self.placings.extend(other.placings);
+        self.needs.extend(other.needs);
+        self.expectations.extend(other.expectations);
+        self.readings.extend(other.readings);
     }
 
     /// The records named by Automerge patches (from a merge or a load).
@@ -225,13 +278,25 @@ impl Touched {
                 (key::TRAININGS, Some(id)) => {
                     touched.trainings.extend(TrainingId::from_key(id));
                 }
+                (key::CRITERIA, Some(id)) => touched.criteria.extend(CriterionId::from_key(id)),
+                (key::PLACINGS, Some(id)) => touched.placings.extend(PlacingId::from_key(id)),
+                (key::NEEDS, Some(id)) => touched.needs.extend(NeedId::from_key(id)),
+                (key::EXPECTATIONS, Some(id)) => {
+                    touched.expectations.extend(ExpectationId::from_key(id));
+                }
+                (key::READINGS, Some(id)) => touched.readings.extend(ReadingId::from_key(id)),
                 (
                     key::MEMBERS
                     | key::ROLES
                     | key::FEEDBACK
                     | key::TOUCHPOINTS
                     | key::ACTIVITIES
-                    | key::TRAININGS,
+                    | key::TRAININGS
+                    | key::CRITERIA
+                    | key::PLACINGS
+                    | key::NEEDS
+                    | key::EXPECTATIONS
+                    | key::READINGS,
                     None,
                 ) => {
                     touched.everything = true;
@@ -254,6 +319,11 @@ pub struct RecordUpdate {
     pub touchpoints: Vec<(TouchpointId, Option<Touchpoint>)>,
     pub activities: Vec<(ActivityId, Option<Activity>)>,
     pub trainings: Vec<(TrainingId, Option<Training>)>,
+    pub criteria: Vec<(CriterionId, Option<Criterion>)>,
+    pub placings: Vec<(PlacingId, Option<Placing>)>,
+    pub needs: Vec<(NeedId, Option<Need>)>,
+    pub expectations: Vec<(ExpectationId, Option<Expectation>)>,
+    pub readings: Vec<(ReadingId, Option<Reading>)>,
 }
 
 /// The records of one kind a change touched: each as a whole, or only in some parts. Reads as
@@ -562,6 +632,7 @@ impl GroupDoc {
                 .map(|(id, record)| (id.clone(), read_training(&record, id)))
                 .collect();
         }
+        key_users::hydrate(doc, &mut group);
         group
     }
 
@@ -684,7 +755,42 @@ impl GroupDoc {
                 .iter()
                 .map(|id| (id.clone(), self.training(id)))
                 .collect(),
+            criteria: self.read_each(&touched.criteria, key::CRITERIA, |r, id, m| {
+                key_users::read_criterion(r, id, m)
+            }),
+            placings: self.read_each(&touched.placings, key::PLACINGS, |r, id, m| {
+                key_users::read_placing(r, id, m)
+            }),
+            needs: self.read_each(&touched.needs, key::NEEDS, |r, id, m| {
+                key_users::read_need(r, id, m)
+            }),
+            expectations: self.read_each(&touched.expectations, key::EXPECTATIONS, |r, id, m| {
+                key_users::read_expectation(r, id, m)
+            }),
+            readings: self.read_each(&touched.readings, key::READINGS, |r, id, m| {
+                key_users::read_reading(r, id, m)
+            }),
         }))
+    }
+
+    /// The records `ids` of a collection as they are now (`None`: gone, or of a member who is).
+    fn read_each<I: Clone + Ord + AsRef<str>, R>(
+        &self,
+        ids: &BTreeSet<I>,
+        collection: &str,
+        read: impl Fn(&InDoc<'_, Automerge>, I, &dyn Fn(&MemberId) -> bool) -> Option<R>,
+    ) -> Vec<(I, Option<R>)> {
+        let collection = obj_at(&self.doc, &ROOT, collection);
+        let is_member = |m: &MemberId| self.has_member(m);
+        ids.iter()
+            .map(|id| {
+                let record = collection
+                    .as_ref()
+                    .and_then(|collection| self.record(collection, id.as_ref()));
+                let value = record.and_then(|record| read(&record, id.clone(), &is_member));
+                (id.clone(), value)
+            })
+            .collect()
     }
 }
 
@@ -767,6 +873,8 @@ trait Fields: Sized {
     fn ints(&self, key: &str) -> Vec<(String, i64)>;
     /// The objects in the map under `key`, by key.
     fn entries(&self, key: &str) -> Vec<(String, Self)>;
+    /// The object under `key`.
+    fn object(&self, key: &str) -> Option<Self>;
 }
 
 /// A record object read from the document field by field.
@@ -837,6 +945,11 @@ impl<D: ReadDoc> Fields for InDoc<'_, D> {
                 Some((entry, InDoc { doc: self.doc, obj }))
             })
             .collect()
+    }
+
+    fn object(&self, key: &str) -> Option<Self> {
+        let obj = obj_at(self.doc, &self.obj, key)?;
+        Some(InDoc { doc: self.doc, obj })
     }
 }
 
@@ -913,6 +1026,10 @@ impl Fields for &hydrate::Map {
                 .collect(),
             _ => Vec::new(),
         }
+    }
+
+    fn object(&self, key: &str) -> Option<Self> {
+        as_record(self.get(key)?)
     }
 }
 
@@ -993,6 +1110,8 @@ fn read_member(record: &impl Fields, id: MemberId) -> Member {
         joined: record.string(key::JOINED),
         notes: record.string(key::NOTES),
         added_at: record.int(key::ADDED_AT).unwrap_or_default(),
+        decision: key_users::read_decision(record),
+        strategy: key_users::read_strategy(record),
     }
 }
 
@@ -1016,6 +1135,10 @@ fn read_member_part(record: &impl Fields, part: MemberPart) -> MemberValue {
             MemberValue::Status(status, history)
         }
         MemberPart::AddedAt => MemberValue::AddedAt(record.int(key::ADDED_AT).unwrap_or_default()),
+        MemberPart::KeyUser => MemberValue::KeyUser(
+            key_users::read_decision(record),
+            key_users::read_strategy(record),
+        ),
     }
 }
 
@@ -1034,7 +1157,7 @@ fn member_part(prop: &Prop) -> Option<MemberPart> {
         key::TAGS => MemberPart::Tags,
         key::STATUS | key::STATUS_HISTORY => MemberPart::Status,
         key::ADDED_AT => MemberPart::AddedAt,
-        _ => return None,
+        key => return key_users::is_key_user_field(key).then_some(MemberPart::KeyUser),
     })
 }
 
@@ -1433,6 +1556,7 @@ fn set_key(
 fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Touched, ApplyError> {
     let mut touched = Touched::default();
     match action {
+        Action::KeyUsers(action) => return key_users::write(tx, roots, action),
         Action::SetProfile { field, value } => {
             let (key, value) = match field {
                 ProfileField::Name => {
@@ -1524,6 +1648,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                     }
                 }
             }
+            key_users::forget_member(tx, id, &mut touched)?;
         }
         Action::AddRole { id, draft } => {
             let RoleDraft {

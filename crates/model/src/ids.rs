@@ -50,6 +50,12 @@ macro_rules! record_id {
             }
         }
 
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
@@ -85,6 +91,26 @@ record_id!(
 record_id!(
     /// Identifies a training plan.
     TrainingId
+);
+record_id!(
+    /// Identifies a criterion by which key users are identified.
+    CriterionId
+);
+record_id!(
+    /// Identifies one placing of a key user on the influence/interest grid.
+    PlacingId
+);
+record_id!(
+    /// Identifies a key user's need.
+    NeedId
+);
+record_id!(
+    /// Identifies a key user's expectation.
+    ExpectationId
+);
+record_id!(
+    /// Identifies one satisfaction reading of a key user.
+    ReadingId
 );
 
 /// Identifies a group document: 16 random bytes, written as automerge-repo writes document

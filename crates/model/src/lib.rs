@@ -10,6 +10,7 @@ pub mod activity_files;
 pub mod contact;
 mod doc;
 mod ids;
+pub mod key_users;
 pub mod pinyin;
 pub mod protocol;
 mod query;
@@ -24,7 +25,7 @@ pub mod store;
 pub mod training;
 pub mod validate;
 
-pub use action::{Action, FeedbackField, MemberField, ProfileField, RoleField};
+pub use action::{Action, FeedbackField, KeyUserAction, MemberField, ProfileField, RoleField};
 pub use activity::{
     Activity, ActivityDraft, ActivityField, ActivityKind, Duty, Invitee, Mark, Raci,
 };
@@ -36,16 +37,17 @@ pub use doc::{
     checked_member, checked_member_field,
 };
 pub use ids::{
-    ActivityId, DutyId, FeedbackId, GroupId, MemberId, NoRandomness, NotAGroupId, RoleId,
-    TouchpointId, TrainingId,
+    ActivityId, CriterionId, DutyId, ExpectationId, FeedbackId, GroupId, MemberId, NeedId,
+    NoRandomness, NotAGroupId, PlacingId, ReadingId, RoleId, TouchpointId, TrainingId,
 };
 pub use query::{FeedbackQuery, MemberChanges, MemberQuery, MemberSort, RoleFilter};
 #[cfg(feature = "store")]
 pub use records::GroupStoreFields;
 pub use records::{
     Contacts, Feedback, FeedbackChange, FeedbackDraft, FeedbackPart, FeedbackValue, Group, Member,
-    MemberChange, MemberDraft, MemberPart, MemberValue, Millis, Profile, Record, RecordChange,
-    Role, RoleDraft, StatusChange, gave_feedback, holds_a_role, release_roles, unlink_feedback,
+    MemberChange, MemberDraft, MemberPart, MemberValue, Millis, OfMember, Profile, Record,
+    RecordChange, Role, RoleDraft, StatusChange, gave_feedback, holds_a_role, release_roles,
+    unlink_feedback,
 };
 pub use status::{FeedbackStatus, MemberStatus};
 pub use training::{

@@ -9,10 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::sheet::{
     Column, Export, ImportCounts, OnMatch, Sheet, SheetError, SheetPreview, Table, Words,
 };
-use crate::{
-    Action, Activity, Feedback, GroupId, Invalid, Member, Millis, Profile, Role, Touchpoint,
-    Training, Update,
-};
+use crate::{Action, Activity, Feedback, GroupId, Invalid, Member, Millis, Update};
 
 /// A group in the list of groups kept in this browser.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,12 +215,9 @@ pub enum Event {
     ViewStart {
         group: GroupId,
         source: ViewSource,
-        profile: Profile,
-        roles: Vec<Role>,
-        /// The contact log: the members page shows when each member was last contacted.
-        touchpoints: Vec<Touchpoint>,
-        /// Training plans (few: a member's page and the trainings page read them).
-        trainings: Vec<Training>,
+        /// The group without its members, feedback and activities (those follow in parts):
+        /// the profile, roles, contact log, trainings and key users' records.
+        small: Box<crate::Group>,
     },
     ViewMembers(Vec<Member>),
     /// Every member has been sent.
@@ -305,20 +299,8 @@ pub fn assemble(events: impl IntoIterator<Item = Event>) -> crate::Group {
     let mut group = crate::Group::default();
     for event in events {
         match event {
-            Event::ViewStart {
-                profile,
-                roles,
-                touchpoints,
-                trainings,
-                ..
-            } => {
-                group = crate::Group {
-                    profile,
-                    roles: roles.into_iter().map(|r| (r.id.clone(), r)).collect(),
-                    touchpoints: touchpoints.into_iter().map(|t| (t.id.clone(), t)).collect(),
-                    trainings: trainings.into_iter().map(|t| (t.id.clone(), t)).collect(),
-                    ..crate::Group::default()
-                };
+            Event::ViewStart { small, .. } => {
+                group = *small;
             }
             Event::ViewMembers(members) => {
                 group

@@ -4,9 +4,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::key_users::{Criterion, Expectation, KeyDecision, Need, Placing, Reading, Strategy};
 use crate::{
-    Activity, ActivityId, FeedbackId, FeedbackStatus, MemberId, MemberStatus, RoleId, Touchpoint,
-    TouchpointId, Training, TrainingId,
+    Activity, ActivityId, CriterionId, ExpectationId, FeedbackId, FeedbackStatus, MemberId,
+    MemberStatus, NeedId, PlacingId, ReadingId, RoleId, Touchpoint, TouchpointId, Training,
+    TrainingId,
 };
 
 /// Milliseconds since the Unix epoch, UTC.
@@ -52,6 +54,10 @@ pub struct Member {
     pub joined: String,
     pub notes: String,
     pub added_at: Millis,
+    /// The latest decision on whether they are a key user, if one was made.
+    pub decision: Option<KeyDecision>,
+    /// How they are engaged as a key user.
+    pub strategy: Strategy,
 }
 
 /// A part of a member record that a change can touch on its own.
@@ -62,6 +68,8 @@ pub enum MemberPart {
     /// The status with its history.
     Status,
     AddedAt,
+    /// The key-user decision and strategy.
+    KeyUser,
 }
 
 /// One part of a member record as it is now: what the page receives when a change touched
@@ -72,6 +80,7 @@ pub enum MemberValue {
     Tags(BTreeSet<String>),
     Status(MemberStatus, Vec<StatusChange<MemberStatus>>),
     AddedAt(Millis),
+    KeyUser(Option<KeyDecision>, Strategy),
 }
 
 /// A record that a change can update part by part.
@@ -107,6 +116,10 @@ impl Record for Member {
                 self.history = history;
             }
             MemberValue::AddedAt(at) => self.added_at = at,
+            MemberValue::KeyUser(decision, strategy) => {
+                self.decision = decision;
+                self.strategy = strategy;
+            }
         }
     }
 }
@@ -231,6 +244,21 @@ pub struct Group {
     /// Training plans.
     #[cfg_attr(feature = "store", store(key: TrainingId = |(id, _)| id.clone()))]
     pub trainings: BTreeMap<TrainingId, Training>,
+    /// The criteria by which key users are identified.
+    #[cfg_attr(feature = "store", store(key: CriterionId = |(id, _)| id.clone()))]
+    pub criteria: BTreeMap<CriterionId, Criterion>,
+    /// Every placing of key users on the influence/interest grid.
+    #[cfg_attr(feature = "store", store(key: PlacingId = |(id, _)| id.clone()))]
+    pub placings: BTreeMap<PlacingId, Placing>,
+    /// Key users' needs.
+    #[cfg_attr(feature = "store", store(key: NeedId = |(id, _)| id.clone()))]
+    pub needs: BTreeMap<NeedId, Need>,
+    /// Key users' expectations.
+    #[cfg_attr(feature = "store", store(key: ExpectationId = |(id, _)| id.clone()))]
+    pub expectations: BTreeMap<ExpectationId, Expectation>,
+    /// Key users' satisfaction readings.
+    #[cfg_attr(feature = "store", store(key: ReadingId = |(id, _)| id.clone()))]
+    pub readings: BTreeMap<ReadingId, Reading>,
 }
 
 /// A new member as typed in the form, before validation.
@@ -283,30 +311,32 @@ impl Group {
         for id in apply_changes(&mut self.members, update.members) {
             self.forget_member(&id);
         }
-        for (id, role) in update.roles {
-            match role {
-                Some(role) => self.roles.insert(id, role),
-                None => self.roles.remove(&id),
-            };
-        }
+        replace_records(&mut self.roles, update.roles);
         apply_changes(&mut self.feedback, update.feedback);
-        for (id, touchpoint) in update.touchpoints {
-            match touchpoint {
-                Some(touchpoint) => self.touchpoints.insert(id, touchpoint),
-                None => self.touchpoints.remove(&id),
-            };
-        }
-        for (id, activity) in update.activities {
-            match activity {
-                Some(activity) => self.activities.insert(id, activity),
-                None => self.activities.remove(&id),
-            };
-        }
-        for (id, training) in update.trainings {
-            match training {
-                Some(training) => self.trainings.insert(id, training),
-                None => self.trainings.remove(&id),
-            };
+        replace_records(&mut self.touchpoints, update.touchpoints);
+        replace_records(&mut self.activities, update.activities);
+        replace_records(&mut self.trainings, update.trainings);
+        replace_records(&mut self.criteria, update.criteria);
+        replace_records(&mut self.placings, update.placings);
+        replace_records(&mut self.needs, update.needs);
+        replace_records(&mut self.expectations, update.expectations);
+        replace_records(&mut self.readings, update.readings);
+    }
+
+    /// A copy without the large collections (members, feedback, activities), which a view
+    /// sends in parts.
+    pub fn without_large(&self) -> Group {
+        Group {
+            profile: self.profile.clone(),
+            roles: self.roles.clone(),
+            touchpoints: self.touchpoints.clone(),
+            trainings: self.trainings.clone(),
+            criteria: self.criteria.clone(),
+            placings: self.placings.clone(),
+            needs: self.needs.clone(),
+            expectations: self.expectations.clone(),
+            readings: self.readings.clone(),
+            ..Group::default()
         }
     }
 
@@ -316,8 +346,14 @@ impl Group {
     fn forget_member(&mut self, id: &MemberId) {
         release_roles(&mut self.roles, id);
         unlink_feedback(&mut self.feedback, id);
-        self.touchpoints
-            .retain(|_, touchpoint| &touchpoint.member != id);
+        for criterion in self.criteria.values_mut() {
+            criterion.scores.remove(id);
+        }
+        forget_records_of(&mut self.touchpoints, id);
+        forget_records_of(&mut self.placings, id);
+        forget_records_of(&mut self.needs, id);
+        forget_records_of(&mut self.expectations, id);
+        forget_records_of(&mut self.readings, id);
     }
 
     /// Checks the rules every replica keeps after any merge; names the first one broken.
@@ -363,12 +399,95 @@ impl Group {
                 return Err(format!("training {} has a score out of range", training.id));
             }
         }
+        let key_user_records = self
+            .placings
+            .values()
+            .map(|p| (&p.member, "placing", p.id.as_str()))
+            .chain(
+                self.needs
+                    .values()
+                    .map(|n| (&n.member, "need", n.id.as_str())),
+            )
+            .chain(
+                self.expectations
+                    .values()
+                    .map(|e| (&e.member, "expectation", e.id.as_str())),
+            )
+            .chain(
+                self.readings
+                    .values()
+                    .map(|r| (&r.member, "reading", r.id.as_str())),
+            );
+        for (member, kind, id) in key_user_records {
+            if !self.members.contains_key(member) {
+                return Err(format!("{kind} {id} is of missing member {member}"));
+            }
+        }
+        let (low, high) = crate::key_users::GRID;
+        if let Some(placing) = self
+            .placings
+            .values()
+            .find(|p| !(low..=high).contains(&p.influence) || !(low..=high).contains(&p.interest))
+        {
+            return Err(format!("placing {} is off the grid", placing.id));
+        }
+        for criterion in self.criteria.values() {
+            if criterion
+                .scores
+                .keys()
+                .any(|m| !self.members.contains_key(m))
+            {
+                return Err(format!(
+                    "criterion {} scores a missing member",
+                    criterion.id
+                ));
+            }
+            if criterion
+                .scores
+                .values()
+                .any(|s| *s > crate::key_users::CRITERION_SCORE.1)
+            {
+                return Err(format!("criterion {} has a score over 5", criterion.id));
+            }
+        }
         for (id, member) in &self.members {
             if &member.id != id || member.history.is_empty() {
                 return Err(format!("member {id} has a wrong id or no status history"));
             }
         }
         Ok(())
+    }
+}
+
+/// A record about one member (a touchpoint, a key user's placing, need…), which goes when
+/// the member is erased.
+pub trait OfMember {
+    fn member(&self) -> &MemberId;
+}
+
+macro_rules! of_member {
+    ($($record:ty),+) => {
+        $(impl OfMember for $record {
+            fn member(&self) -> &MemberId {
+                &self.member
+            }
+        })+
+    };
+}
+
+of_member!(Touchpoint, Placing, Need, Expectation, Reading);
+
+fn forget_records_of<K: Ord, R: OfMember>(records: &mut BTreeMap<K, R>, member: &MemberId) {
+    records.retain(|_, record| record.member() != member);
+}
+
+/// Replaces records read whole (`None`: the record is gone).
+fn replace_records<K: Ord, R>(records: &mut BTreeMap<K, R>, updates: Vec<(K, Option<R>)>) {
+    for (id, record) in updates {
+        match record {
+            Some(record) => records.insert(id, record),
+            None => records.remove(&id),
+        };
     }
 }
 

@@ -12,7 +12,7 @@ use std::hash::Hash;
 use reactive_stores::{KeyedSubfield, Store};
 
 use crate::records::GroupStoreFields;
-use crate::{Group, MemberId, Record, RecordChange, RecordUpdate, Update};
+use crate::{Group, MemberId, OfMember, Record, RecordChange, RecordUpdate, Update};
 use reactive_graph::traits::{Set, Update as _, WithUntracked};
 
 /// Replaces the whole group (a newly opened group, or a change that touched everything).
@@ -25,6 +25,11 @@ pub fn replace(store: Store<Group>, group: Group) {
         touchpoints,
         activities,
         trainings,
+        criteria,
+        placings,
+        needs,
+        expectations,
+        readings,
     } = group;
     store.profile().set(profile);
     store.roles().set(roles);
@@ -33,6 +38,11 @@ pub fn replace(store: Store<Group>, group: Group) {
     store.touchpoints().set(touchpoints);
     store.activities().set(activities);
     store.trainings().set(trainings);
+    store.criteria().set(criteria);
+    store.placings().set(placings);
+    store.needs().set(needs);
+    store.expectations().set(expectations);
+    store.readings().set(readings);
 }
 
 /// Follows the document: each record the update names is replaced in place, so only its own
@@ -54,6 +64,11 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
         touchpoints,
         activities,
         trainings,
+        criteria,
+        placings,
+        needs,
+        expectations,
+        readings,
     } = records;
     // A role change can move anyone in or out of a role filter; a touchpoint changes when its
     // member was last contacted (before and after the change).
@@ -81,6 +96,11 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
     replace_records(store.touchpoints(), touchpoints);
     replace_records(store.activities(), activities);
     replace_records(store.trainings(), trainings);
+    replace_records(store.criteria(), criteria);
+    replace_records(store.placings(), placings);
+    replace_records(store.needs(), needs);
+    replace_records(store.expectations(), expectations);
+    replace_records(store.readings(), readings);
     // Records the update did not re-read may still name a removed member (a role given to
     // them concurrently with their removal).
     for id in &removed {
@@ -93,16 +113,36 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
         {
             store.feedback().update(|f| crate::unlink_feedback(f, id));
         }
+        forget_records_of(store.touchpoints(), id);
+        forget_records_of(store.placings(), id);
+        forget_records_of(store.needs(), id);
+        forget_records_of(store.expectations(), id);
+        forget_records_of(store.readings(), id);
         if store
-            .touchpoints()
-            .with_untracked(|all| all.values().any(|t| &t.member == id))
+            .criteria()
+            .with_untracked(|all| all.values().any(|c| c.scores.contains_key(id)))
         {
-            store
-                .touchpoints()
-                .update(|all| all.retain(|_, t| &t.member != id));
+            store.criteria().update(|all| {
+                all.values_mut().for_each(|c| {
+                    c.scores.remove(id);
+                })
+            });
         }
     }
     touched
+}
+
+/// Drops a removed member's records from a collection, if it holds any.
+fn forget_records_of<K, R>(
+    field: KeyedSubfield<Store<Group>, Group, K, BTreeMap<K, R>>,
+    id: &MemberId,
+) where
+    K: Ord + Clone + Hash + Debug + Send + Sync + 'static,
+    R: OfMember + Send + Sync + 'static,
+{
+    if field.with_untracked(|all| all.values().any(|r| r.member() == id)) {
+        field.update(|all| all.retain(|_, r| r.member() != id));
+    }
 }
 
 /// Follows changes to a keyed collection: a record changed in some parts gets those parts

@@ -58,6 +58,27 @@ pub enum Field {
     ScoreBefore,
     ScoreAfter,
     Satisfaction,
+    CriterionName,
+    Weight,
+    /// A member's score on a criterion.
+    CriterionScore,
+    /// Why a member is, or is no longer, a key user.
+    KeyReason,
+    Influence,
+    Interest,
+    Cadence,
+    PreferredChannel,
+    Incentives,
+    DecisionRole,
+    Need,
+    Priority,
+    NeedSource,
+    /// Why a need was declined.
+    DeclineReason,
+    Expectation,
+    /// What the key user was told when an expectation was declined or missed.
+    Explanation,
+    Reading,
     /// The record an action is about (a member, role or feedback that may have been removed).
     Record,
 }
@@ -110,6 +131,23 @@ impl Field {
             Self::ScoreBefore => "Score before",
             Self::ScoreAfter => "Score after",
             Self::Satisfaction => "Satisfaction",
+            Self::CriterionName => "Criterion",
+            Self::Weight => "Weight",
+            Self::CriterionScore => "Score",
+            Self::KeyReason => "Why",
+            Self::Influence => "Influence",
+            Self::Interest => "Interest",
+            Self::Cadence => "Contact every (days)",
+            Self::PreferredChannel => "Preferred channel",
+            Self::Incentives => "Incentives",
+            Self::DecisionRole => "Role in decisions",
+            Self::Need => "Need",
+            Self::Priority => "Priority",
+            Self::NeedSource => "Source",
+            Self::DeclineReason => "Reason",
+            Self::Expectation => "Expectation",
+            Self::Explanation => "Explanation given",
+            Self::Reading => "Satisfaction",
             Self::Record => "Record",
         }
     }
@@ -137,7 +175,7 @@ pub enum Problem {
     #[error("must be a whole number from 0 to 10")]
     ScoreOutOfRange,
     #[error("must be a whole number from {min} to {max}")]
-    OutOfRange { min: u8, max: u8 },
+    OutOfRange { min: u16, max: u16 },
     #[error("is before the start")]
     EndsBeforeStart,
     #[error("“{0}” is not a web link (https://…)")]
@@ -324,6 +362,24 @@ pub fn number_in(field: Field, value: &str, min: u8, max: u8) -> Result<Option<u
     }
     match value.parse::<u8>() {
         Ok(number) if (min..=max).contains(&number) => Ok(Some(number)),
+        _ => Err(Invalid::new(
+            field,
+            Problem::OutOfRange {
+                min: min.into(),
+                max: max.into(),
+            },
+        )),
+    }
+}
+
+/// An optional whole number of days from `min` to `max`, as typed (empty means none).
+pub fn days_in(field: Field, value: &str, min: u16, max: u16) -> Result<Option<u16>, Invalid> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    match value.parse::<u16>() {
+        Ok(days) if (min..=max).contains(&days) => Ok(Some(days)),
         _ => Err(Invalid::new(field, Problem::OutOfRange { min, max })),
     }
 }

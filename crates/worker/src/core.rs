@@ -241,7 +241,7 @@ struct CachedView {
 /// carries no types: a view stored by a build whose messages differ would decode as nonsense,
 /// so one of another format is not shown (the document is read instead). Raise it whenever a
 /// type in a view message changes.
-const VIEW_FORMAT: u32 = 5;
+const VIEW_FORMAT: u32 = 6;
 
 /// A stored view, if it is in this build's format.
 fn cached_view(bytes: &[u8]) -> Option<CachedView> {
@@ -1725,10 +1725,7 @@ fn view_start(id: GroupId, source: ViewSource, group: &Group) -> Vec<Vec<u8>> {
     vec![protocol::encode(&FromWorker::Event(Event::ViewStart {
         group: id,
         source,
-        profile: group.profile.clone(),
-        roles: group.roles.values().cloned().collect(),
-        touchpoints: group.touchpoints.values().cloned().collect(),
-        trainings: group.trainings.values().cloned().collect(),
+        small: Box::new(group.without_large()),
     }))]
 }
 

@@ -33,23 +33,34 @@ pub fn group_before_the_contact_log() -> GroupDoc {
 /// A group as a build before training plans made it: schema 1 and the first addition to it
 /// (the contact log and activities), written here as that build wrote it.
 pub fn group_before_trainings() -> GroupDoc {
+    group_with_additions(&[&["touchpoints", "activities"]])
+}
+
+/// A group as a build before key users made it: schema 1 and the first two additions.
+pub fn group_before_key_users() -> GroupDoc {
+    group_with_additions(&[&["touchpoints", "activities"], &["trainings"]])
+}
+
+/// Schema 1 and `additions`, each one change as the builds that made them wrote it.
+fn group_with_additions(additions: &[&[&str]]) -> GroupDoc {
     use cohort_model::automerge::transaction::{CommitOptions, Transactable};
     use cohort_model::automerge::{ActorId, Automerge, AutomergeError, ObjType, ROOT};
-    let mut addition = Automerge::new().with_actor(ActorId::from(b"cohort-schema-v1".as_slice()));
-    addition
-        .transact_with(
+    let mut made = Automerge::new().with_actor(ActorId::from(b"cohort-schema-v1".as_slice()));
+    for collections in additions {
+        made.transact_with(
             |_| CommitOptions::default().with_time(0),
             |tx| {
-                for collection in ["touchpoints", "activities"] {
-                    tx.put_object(ROOT, collection, ObjType::Map)?;
+                for collection in *collections {
+                    tx.put_object(ROOT, *collection, ObjType::Map)?;
                 }
                 Ok::<_, AutomergeError>(())
             },
         )
-        .expect("the first addition");
+        .expect("an addition");
+    }
     let mut doc = schema_one();
-    doc.apply_changes(addition.get_changes(&[]))
-        .expect("the first addition applies");
+    doc.apply_changes(made.get_changes(&[]))
+        .expect("the additions apply");
     GroupDoc::from_automerge(doc).expect("a schema 1 group")
 }
 

@@ -1,0 +1,1632 @@
+//! Key users: the section page (overview, the influence/interest grid with its equivalent
+//! table, overdue contacts, needs asked most, expectations at risk, suggestions and the
+//! identification criteria) and the key-user card on a member's page.
+//!
+//! The grid is SVG. A point is moved by dragging (pointer events, so a finger works too) or,
+//! focused, by the arrow keys; either writes one placing. While dragging, only a ghost point
+//! follows the pointer: the 500 points of a large project are not redrawn per frame.
+
+use cohort_model::key_users::{
+    self, CRITERION_SCORE, DecisionRole, ExpectationDraft, ExpectationState, GRID, NeedDraft,
+    NeedSource, NeedStatus, Priority, Quadrant, SatisfactionScale, StrategyField,
+};
+use cohort_model::{
+    Action, ContactChannel, CriterionId, ExpectationId, Field, GroupStoreFields, KeyUserAction,
+    MemberId, Millis, NeedId, PlacingId, ReadingId, TouchpointDraft, TouchpointId,
+};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use super::member::InlineField;
+use super::{WhenShown, day, local_day, moment, use_page_title};
+use crate::forms::{FormAlert, FormError, TextField};
+use crate::i18n::{t, t_string, use_i18n};
+use crate::state::{AppState, now, use_app};
+use crate::words::{self, Notice};
+use cohort_model::protocol::Failure;
+
+/// The grid's size in SVG units: five cells of 100 a side, and a margin for the axes.
+const CELL: f64 = 100.0;
+const MARGIN: f64 = 40.0;
+const SIDE: f64 = 5.0 * CELL + 2.0 * MARGIN;
+
+fn key_action(action: KeyUserAction) -> Action {
+    Action::KeyUsers(action)
+}
+
+/// Applies a key-user action in the background; `error` says why it was refused.
+fn send(app: AppState, action: KeyUserAction, error: RwSignal<Option<FormError>>) {
+    app.apply_then(key_action(action), error, || ());
+}
+
+/// A member's initials for their point: the first letters of up to two words, or the first
+/// character of a Chinese name (its family name).
+fn initials(name: &str) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    match words.as_slice() {
+        [] => "?".into(),
+        [one] => one
+            .chars()
+            .take(if one.is_ascii() { 2 } else { 1 })
+            .collect(),
+        [first, .., last] => first.chars().take(1).chain(last.chars().take(1)).collect(),
+    }
+}
+
+/// Where on the grid a point of `influence` and `interest` is drawn (its cell's centre).
+fn cell_centre(influence: u8, interest: u8) -> (f64, f64) {
+    (
+        MARGIN + (f64::from(interest) - 0.5) * CELL,
+        MARGIN + (5.5 - f64::from(influence)) * CELL,
+    )
+}
+
+/// The cell under a point of the drawing, clamped to the grid.
+fn cell_at(x: f64, y: f64) -> (u8, u8) {
+    let (low, high) = GRID;
+    let clamp = |v: f64| (v.floor() as i64).clamp(i64::from(low), i64::from(high)) as u8;
+    let interest = clamp((x - MARGIN) / CELL + 1.0);
+    let influence = clamp(5.0 - (y - MARGIN) / CELL + 1.0);
+    (influence, interest)
+}
+
+/// One key user as the grid and the table show them.
+#[derive(Clone, Debug, PartialEq)]
+struct Point {
+    member: MemberId,
+    name: String,
+    influence: u8,
+    interest: u8,
+    quadrant: Quadrant,
+    /// Offset within the cell, so that key users in one cell do not hide each other.
+    nudge: (f64, f64),
+    cadence_days: u16,
+    last_contact: Option<Millis>,
+}
+
+/// The key users section.
+#[component]
+pub fn KeyUsersPage() -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    use_page_title(move || t_string!(i18n, section.key_users).to_owned());
+    let overview = Memo::new(move |_| {
+        app.view.members().track();
+        app.view.placings().track();
+        app.view.touchpoints().track();
+        app.view.needs().track();
+        app.view.expectations().track();
+        app.view.readings().track();
+        let at = now();
+        app.view
+            .with_untracked(|g| key_users::overview(g, at, &local_day(at)))
+    });
+    let figure = move |value: String, label: &'static str, href: &'static str| {
+        view! { <li><a href=href><strong>{value}</strong>" "<span>{label}</span></a></li> }
+    };
+    let percent = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.0}%"));
+    view! {
+        <WhenShown>
+            <article class="key-users">
+                <header class="page-header"><h1>{t!(i18n, section.key_users)}</h1></header>
+                <section class="card key-overview" aria-labelledby="ku-overview-heading">
+                    <h2 id="ku-overview-heading">{t!(i18n, key_users.overview)}</h2>
+                    {move || {
+                        let o = overview.get();
+                        let locale = i18n.get_locale();
+                        view! {
+                            <ul class="figures" role="list">
+                                {figure(o.key_users.to_string(), td_label(locale, Label::Count), "#ku-table-heading")}
+                                {Quadrant::ALL.iter().zip(o.by_quadrant).map(|(q, n)| figure(n.to_string(), words::quadrant(locale, *q), "#ku-grid-heading")).collect_view()}
+                                {figure(o.unplaced.to_string(), td_label(locale, Label::Unplaced), "#ku-table-heading")}
+                                {figure(o.overdue.to_string(), td_label(locale, Label::Overdue), "#ku-overdue-heading")}
+                                {Priority::ALL.iter().zip(o.open_needs).map(|(p, n)| figure(n.to_string(), words::priority(locale, *p), "#ku-needs-heading")).collect_view()}
+                                {figure(o.expectations_at_risk.to_string(), td_label(locale, Label::AtRisk), "#ku-risk-heading")}
+                                {figure(percent(o.participation.map(|p| p * 100.0)), td_label(locale, Label::Participation), "#ku-table-heading")}
+                                {figure(percent(o.satisfaction), td_label(locale, Label::Satisfaction), "#ku-table-heading")}
+                                {figure(o.trainings_completed.to_string(), td_label(locale, Label::Trainings), "#ku-table-heading")}
+                            </ul>
+                        }
+                    }}
+                    <Show when=move || overview.with(|o| o.key_users == 0)>
+                        <p class="empty">{t!(i18n, key_users.none_yet)}</p>
+                    </Show>
+                </section>
+                <KeyUserGrid />
+                <OverdueList />
+                <NeedsAskedMost />
+                <ExpectationsAtRisk />
+                <Suggestions />
+                <Criteria />
+            </article>
+        </WhenShown>
+    }
+}
+
+/// Labels of the overview's figures.
+#[derive(Clone, Copy)]
+enum Label {
+    Count,
+    Unplaced,
+    Overdue,
+    AtRisk,
+    Participation,
+    Satisfaction,
+    Trainings,
+}
+
+fn td_label(locale: crate::i18n::Locale, label: Label) -> &'static str {
+    use crate::i18n::td_string;
+    match label {
+        Label::Count => td_string!(locale, key_users.count),
+        Label::Unplaced => td_string!(locale, key_users.unplaced),
+        Label::Overdue => td_string!(locale, key_users.overdue_count),
+        Label::AtRisk => td_string!(locale, key_users.at_risk_count),
+        Label::Participation => td_string!(locale, key_users.participation),
+        Label::Satisfaction => td_string!(locale, key_users.satisfaction),
+        Label::Trainings => td_string!(locale, key_users.trainings_completed),
+    }
+}
+
+/// The key users placed on the grid, with where they stand (tracked).
+fn points(app: AppState) -> Memo<Vec<Point>> {
+    Memo::new(move |_| {
+        app.view.members().track();
+        app.view.placings().track();
+        app.view.touchpoints().track();
+        app.view.with_untracked(|g| {
+            let last = cohort_model::contact::last_contacts(g);
+            let mut in_cell: std::collections::HashMap<(u8, u8), usize> = Default::default();
+            let mut users = key_users::key_users(g);
+            users.sort_by(|a, b| a.member.name.cmp(&b.member.name));
+            users
+                .into_iter()
+                .filter_map(|k| {
+                    let position = k.position?;
+                    let cell = (position.influence, position.interest);
+                    let index = in_cell.entry(cell).or_default();
+                    // Up to nine per cell side by side, then on top of each other.
+                    let slot = *index % 9;
+                    *index += 1;
+                    let nudge = (
+                        (slot % 3) as f64 * 28.0 - 28.0,
+                        (slot / 3) as f64 * 28.0 - 28.0,
+                    );
+                    Some(Point {
+                        member: k.member.id.clone(),
+                        name: k.member.name.clone(),
+                        influence: position.influence,
+                        interest: position.interest,
+                        quadrant: position.quadrant(),
+                        nudge,
+                        cadence_days: k.cadence_days,
+                        last_contact: last.get(&k.member.id).copied(),
+                    })
+                })
+                .collect()
+        })
+    })
+}
+
+/// The influence/interest grid, its moves since a day, and the same as a table.
+#[component]
+fn KeyUserGrid() -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let points = points(app);
+    let error = RwSignal::new(None::<FormError>);
+    // The point being dragged, and where the pointer is (SVG units).
+    let dragging = RwSignal::new(None::<(MemberId, String)>);
+    let pointer = RwSignal::new((0.0, 0.0));
+    let svg = NodeRef::<leptos::svg::Svg>::new();
+    let to_svg = move |client_x: i32, client_y: i32| -> Option<(f64, f64)> {
+        let svg: web_sys::Element = svg.get()?.into();
+        let rect = svg.get_bounding_client_rect();
+        let scale = SIDE / rect.width().max(1.0);
+        Some((
+            (f64::from(client_x) - rect.left()) * scale,
+            (f64::from(client_y) - rect.top()) * scale,
+        ))
+    };
+    // The point moved by the keyboard gets the focus back once it is drawn again.
+    let refocus = RwSignal::new(None::<MemberId>);
+    Effect::new(move |_| {
+        points.track();
+        if let Some(member) = refocus.get_untracked()
+            && let Some(element) = document()
+                .query_selector(&format!(".grid-point[data-member='{member}']"))
+                .ok()
+                .flatten()
+        {
+            use wasm_bindgen::JsCast;
+            if let Ok(element) = element.dyn_into::<web_sys::SvgElement>() {
+                let _ = element.focus();
+            }
+        }
+    });
+    let place = move |member: MemberId, influence: u8, interest: u8| {
+        let Ok(id) = PlacingId::random() else {
+            error.set(Some(Notice::NoRandom.into()));
+            return;
+        };
+        send(
+            app,
+            KeyUserAction::PlaceKeyUser {
+                id,
+                member,
+                influence,
+                interest,
+                by: app.display_name.get_untracked(),
+                at: now(),
+            },
+            error,
+        );
+    };
+    let on_move = move |ev: leptos::ev::PointerEvent| {
+        if dragging.with_untracked(Option::is_some)
+            && let Some(at) = to_svg(ev.client_x(), ev.client_y())
+        {
+            pointer.set(at);
+        }
+    };
+    let on_up = move |ev: leptos::ev::PointerEvent| {
+        let Some((member, _)) = dragging.get_untracked() else {
+            return;
+        };
+        dragging.set(None);
+        let Some((x, y)) = to_svg(ev.client_x(), ev.client_y()) else {
+            return;
+        };
+        let (influence, interest) = cell_at(x, y);
+        let moved = points.with_untracked(|all| {
+            all.iter()
+                .any(|p| p.member == member && (p.influence, p.interest) != (influence, interest))
+        });
+        if moved {
+            place(member, influence, interest);
+        }
+    };
+    // Moves since a chosen day: arrows from where each key user stood then.
+    let since = RwSignal::new(String::new());
+    let arrows = Memo::new(move |_| {
+        let day = since.get();
+        let at = js_sys::Date::parse(&day);
+        if day.is_empty() || at.is_nan() {
+            return Vec::new();
+        }
+        app.view.placings().track();
+        let then = at as Millis;
+        app.view.with_untracked(|g| {
+            let old = key_users::positions(g, Some(then));
+            let new = key_users::positions(g, None);
+            new.iter()
+                .filter_map(|(member, now)| {
+                    let before = old.get(member)?;
+                    let from = cell_centre(before.influence, before.interest);
+                    let to = cell_centre(now.influence, now.interest);
+                    (from != to).then(|| ((*member).clone(), from, to))
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let quadrant_label = move |q: Quadrant, x: f64, y: f64| {
+        view! { <text class="quadrant-label" x=x y=y>{move || words::quadrant(i18n.get_locale(), q)}</text> }
+    };
+    let mid = MARGIN + 2.0 * CELL;
+    view! {
+        <section class="card key-grid" aria-labelledby="ku-grid-heading">
+            <h2 id="ku-grid-heading">{t!(i18n, key_users.grid_heading)}</h2>
+            <p class="hint">{t!(i18n, key_users.grid_hint)}</p>
+            <svg node_ref=svg class="power-interest" viewBox=format!("0 0 {SIDE} {SIDE}") role="group"
+                aria-label=move || t_string!(i18n, key_users.grid_label)
+                on:pointermove=on_move on:pointerup=on_up on:pointercancel=move |_| dragging.set(None)>
+                <defs>
+                    <marker id="arrow-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
+                        <path d="M 0 0 L 10 5 L 0 10 z" />
+                    </marker>
+                </defs>
+                <rect class="quadrant manage_closely" x=mid y=MARGIN width=3.0 * CELL height=3.0 * CELL />
+                <rect class="quadrant keep_satisfied" x=MARGIN y=MARGIN width=2.0 * CELL height=3.0 * CELL />
+                <rect class="quadrant keep_informed" x=mid y=MARGIN + 3.0 * CELL width=3.0 * CELL height=2.0 * CELL />
+                <rect class="quadrant monitor" x=MARGIN y=MARGIN + 3.0 * CELL width=2.0 * CELL height=2.0 * CELL />
+                {quadrant_label(Quadrant::ManageClosely, mid + 8.0, MARGIN + 20.0)}
+                {quadrant_label(Quadrant::KeepSatisfied, MARGIN + 8.0, MARGIN + 20.0)}
+                {quadrant_label(Quadrant::KeepInformed, mid + 8.0, MARGIN + 3.0 * CELL + 20.0)}
+                {quadrant_label(Quadrant::Monitor, MARGIN + 8.0, MARGIN + 3.0 * CELL + 20.0)}
+                <text class="axis" x=SIDE / 2.0 y=SIDE - 10.0 text-anchor="middle">{t!(i18n, key_users.axis_interest)}" →"</text>
+                <text class="axis" x=14 y=SIDE / 2.0 text-anchor="middle" transform=format!("rotate(-90 14 {})", SIDE / 2.0)>{t!(i18n, key_users.axis_influence)}" →"</text>
+                <For each=move || arrows.get() key=|(m, from, to)| (m.clone(), format!("{from:?}{to:?}")) let:((_, from, to))>
+                    <line class="moved" x1=from.0 y1=from.1 x2=to.0 y2=to.1 marker-end="url(#arrow-head)" />
+                </For>
+                <For each=move || points.get() key=|p| format!("{}|{}|{}|{}|{:?}", p.member, p.name, p.influence, p.interest, p.nudge) let:point>
+                    <GridPoint point dragging pointer refocus place />
+                </For>
+                {move || dragging.get().map(|(_, label)| {
+                    view! {
+                        <g class="grid-point ghost" aria-hidden="true"
+                            transform=move || { let (x, y) = pointer.get(); format!("translate({x} {y})") }>
+                            <circle r="18" />
+                            <text text-anchor="middle" dy="5">{label}</text>
+                        </g>
+                    }
+                })}
+            </svg>
+            <FormAlert error any_field=true />
+            <div class="field since">
+                <label for="ku-since">{t!(i18n, key_users.moved_since)}</label>
+                <input id="ku-since" type="date" prop:value=move || since.get() on:change=move |ev| since.set(event_target_value(&ev)) />
+            </div>
+            <h3 id="ku-table-heading">{t!(i18n, key_users.table_heading)}</h3>
+            <table class="key-user-table">
+                <thead><tr>
+                    <th scope="col">{t!(i18n, key_users.name)}</th>
+                    <th scope="col">{t!(i18n, field.influence)}</th>
+                    <th scope="col">{t!(i18n, field.interest)}</th>
+                    <th scope="col">{t!(i18n, key_users.quadrant)}</th>
+                    <th scope="col">{t!(i18n, field.cadence)}</th>
+                    <th scope="col">{t!(i18n, key_users.last_contact)}</th>
+                </tr></thead>
+                <tbody>
+                    <For each=move || points.get() key=|p| format!("{p:?}") let:point>
+                        <tr>
+                            <th scope="row"><A href=move || member_href(app, &point.member)>{point.name.clone()}</A></th>
+                            <td class="influence">{point.influence}</td>
+                            <td class="interest">{point.interest}</td>
+                            <td>{move || words::quadrant(i18n.get_locale(), point.quadrant)}</td>
+                            <td>{point.cadence_days}</td>
+                            <td>{match point.last_contact {
+                                Some(at) => day(at),
+                                None => t_string!(i18n, key_users.never).to_owned(),
+                            }}</td>
+                        </tr>
+                    </For>
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+fn member_href(app: AppState, member: &MemberId) -> String {
+    app.open
+        .get_untracked()
+        .map(|group| format!("/g/{group}/members/{member}"))
+        .unwrap_or_default()
+}
+
+/// One key user's point on the grid.
+#[component]
+fn GridPoint(
+    /// The key user and where they stand.
+    point: Point,
+    /// The point being dragged, with its initials.
+    dragging: RwSignal<Option<(MemberId, String)>>,
+    /// Where the pointer is while dragging.
+    pointer: RwSignal<(f64, f64)>,
+    /// The point to focus once drawn again (after a move by keyboard).
+    refocus: RwSignal<Option<MemberId>>,
+    /// Writes a new placing.
+    place: impl Fn(MemberId, u8, u8) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let (x, y) = cell_centre(point.influence, point.interest);
+    let (x, y) = (x + point.nudge.0, y + point.nudge.1);
+    let label = initials(&point.name);
+    let Point {
+        member,
+        name,
+        influence,
+        interest,
+        quadrant,
+        ..
+    } = point;
+    let aria = {
+        let name = name.clone();
+        move || {
+            t_string!(
+                i18n,
+                key_users.point_label,
+                name = name.clone(),
+                influence = influence,
+                interest = interest,
+                quadrant = words::quadrant(i18n.get_locale(), quadrant)
+            )
+        }
+    };
+    let on_down = {
+        let (member, label) = (member.clone(), label.clone());
+        move |ev: leptos::ev::PointerEvent| {
+            ev.prevent_default();
+            pointer.set((x, y));
+            dragging.set(Some((member.clone(), label.clone())));
+        }
+    };
+    let on_key = {
+        let member = member.clone();
+        move |ev: leptos::ev::KeyboardEvent| {
+            let (low, high) = GRID;
+            let (di, dn): (i8, i8) = match ev.key().as_str() {
+                "ArrowUp" => (1, 0),
+                "ArrowDown" => (-1, 0),
+                "ArrowRight" => (0, 1),
+                "ArrowLeft" => (0, -1),
+                _ => return,
+            };
+            ev.prevent_default();
+            let step = |v: u8, d: i8| (v as i8 + d).clamp(low as i8, high as i8) as u8;
+            let (to_influence, to_interest) = (step(influence, di), step(interest, dn));
+            if (to_influence, to_interest) != (influence, interest) {
+                refocus.set(Some(member.clone()));
+                place(member.clone(), to_influence, to_interest);
+            }
+        }
+    };
+    let dimmed = {
+        let member = member.clone();
+        move || dragging.with(|d| d.as_ref().is_some_and(|(m, _)| *m == member))
+    };
+    view! {
+        <g class=format!("grid-point {}", quadrant.key()) class:dimmed=dimmed tabindex="0" role="button"
+            data-member=member.to_string() aria-label=aria transform=format!("translate({x} {y})")
+            on:pointerdown=on_down on:keydown=on_key>
+            <title>{name}</title>
+            <circle r="18" />
+            <text text-anchor="middle" dy="5">{label}</text>
+        </g>
+    }
+}
+
+/// Key users not contacted within their cadence, with one button to log the contact.
+#[component]
+fn OverdueList() -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let error = RwSignal::new(None::<FormError>);
+    let overdue = Memo::new(move |_| {
+        app.view.members().track();
+        app.view.placings().track();
+        app.view.touchpoints().track();
+        let at = now();
+        app.view.with_untracked(|g| {
+            key_users::overdue(g, at)
+                .into_iter()
+                .map(|due| {
+                    (
+                        due.key_user.member.id.clone(),
+                        due.key_user.member.name.clone(),
+                        due.last_contact,
+                        due.days_overdue(at),
+                        due.key_user.member.strategy.channel,
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let log = move |member: MemberId, channel: Option<ContactChannel>| {
+        let Ok(id) = TouchpointId::random() else {
+            error.set(Some(Notice::NoRandom.into()));
+            return;
+        };
+        let at = now();
+        let draft = TouchpointDraft {
+            member: Some(member),
+            at,
+            channel: channel.unwrap_or_default(),
+            by: app.display_name.get_untracked(),
+            summary: t_string!(i18n, key_users.logged_summary).to_owned(),
+            ..TouchpointDraft::default()
+        };
+        app.apply_then(Action::LogTouchpoint { id, draft, at }, error, || ());
+    };
+    view! {
+        <section class="card overdue" aria-labelledby="ku-overdue-heading">
+            <h2 id="ku-overdue-heading">{t!(i18n, key_users.overdue_heading)}</h2>
+            <Show when=move || !overdue.with(Vec::is_empty)
+                fallback=move || view! { <p class="empty">{t!(i18n, key_users.overdue_none)}</p> }>
+                <ul class="overdue-list" role="list">
+                    <For each=move || overdue.get() key=|row| row.clone() let:((member, name, last, days, channel))>
+                        <li>
+                            <A href=member_href(app, &member)>{name}</A>" · "
+                            <span>{t_string!(i18n, key_users.days_overdue, days = days)}</span>" · "
+                            <span class="muted">{t!(i18n, key_users.last_contact)}": "{last.map_or_else(|| t_string!(i18n, key_users.never).to_owned(), moment)}</span>" "
+                            <button type="button" class="log-now" on:click=move |_| log(member.clone(), channel)>{t!(i18n, key_users.log_contact)}</button>
+                        </li>
+                    </For>
+                </ul>
+            </Show>
+            <FormAlert error any_field=true />
+        </section>
+    }
+}
+
+/// Open needs of key users, alike ones together, the most asked first.
+#[component]
+fn NeedsAskedMost() -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let needs = Memo::new(move |_| {
+        app.view.members().track();
+        app.view.needs().track();
+        app.view.with_untracked(|g| {
+            key_users::needs_asked_most(g)
+                .into_iter()
+                .map(|shared| {
+                    let first = shared.needs[0];
+                    (
+                        first.id.clone(),
+                        first.statement.clone(),
+                        shared.priority(),
+                        shared.asked_by,
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    view! {
+        <section class="card needs-most" aria-labelledby="ku-needs-heading">
+            <h2 id="ku-needs-heading">{t!(i18n, key_users.needs_heading)}</h2>
+            <Show when=move || !needs.with(Vec::is_empty)
+                fallback=move || view! { <p class="empty">{t!(i18n, key_users.needs_none)}</p> }>
+                <ol class="needs-list">
+                    <For each=move || needs.get() key=|row| row.clone() let:((_, statement, priority, asked_by))>
+                        <li>
+                            <span class="statement">{statement}</span>" · "
+                            <span class=format!("priority {}", priority.key())>{move || words::priority(i18n.get_locale(), priority)}</span>" · "
+                            <span class="muted">{t_string!(i18n, key_users.asked_by, count = asked_by)}</span>
+                        </li>
+                    </For>
+                </ol>
+            </Show>
+        </section>
+    }
+}
+
+/// Open expectations at risk across key users.
+#[component]
+fn ExpectationsAtRisk() -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let at_risk = Memo::new(move |_| {
+        app.view.members().track();
+        app.view.expectations().track();
+        let today = local_day(now());
+        app.view.with_untracked(|g| {
+            key_users::expectations_at_risk(g, &today)
+                .into_iter()
+                .map(|e| {
+                    let name = g
+                        .members
+                        .get(&e.member)
+                        .map(|m| m.name.clone())
+                        .unwrap_or_default();
+                    (e.member.clone(), name, e.text.clone(), e.due.clone())
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    view! {
+        <section class="card at-risk" aria-labelledby="ku-risk-heading">
+            <h2 id="ku-risk-heading">{t!(i18n, key_users.at_risk_heading)}</h2>
+            <Show when=move || !at_risk.with(Vec::is_empty)
+                fallback=move || view! { <p class="empty">{t!(i18n, key_users.at_risk_none)}</p> }>
+                <ul class="at-risk-list" role="list">
+                    <For each=move || at_risk.get() key=|row| row.clone() let:((member, name, text, due))>
+                        <li>
+                            <A href=member_href(app, &member)>{name}</A>": "{text}
+                            {(!due.is_empty()).then(|| view! { " · "<span class="muted">{t_string!(i18n, key_users.due_by, day = super::calendar_day(&due))}</span> })}
+                        </li>
+                    </For>
+                </ul>
+            </Show>
+        </section>
+    }
+}
+
+/// Members the criteria suggest, with their weighted score.
+#[component]
+fn Suggestions() -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let suggested = Memo::new(move |_| {
+        app.view.members().track();
+        app.view.criteria().track();
+        app.view.with_untracked(|g| {
+            key_users::suggestions(g)
+                .into_iter()
+                .map(|(m, score)| (m.id.clone(), m.name.clone(), format!("{:.1}", score.score)))
+                .collect::<Vec<_>>()
+        })
+    });
+    view! {
+        <section class="card suggestions" aria-labelledby="ku-suggested-heading">
+            <h2 id="ku-suggested-heading">{t!(i18n, key_users.suggested_heading)}</h2>
+            <Show when=move || !suggested.with(Vec::is_empty)
+                fallback=move || view! { <p class="empty">{t!(i18n, key_users.suggested_none)}</p> }>
+                <ul role="list">
+                    <For each=move || suggested.get() key=|row| row.clone() let:((member, name, score))>
+                        <li><A href=member_href(app, &member)>{name}</A>" · "<strong>{score}</strong>" / 5"</li>
+                    </For>
+                </ul>
+            </Show>
+        </section>
+    }
+}
+
+/// The group's identification criteria: each with its weight, a form for a new one.
+#[component]
+fn Criteria() -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let criteria = Memo::new(move |_| {
+        app.view.criteria().with(|all| {
+            let mut list: Vec<_> = all
+                .values()
+                .map(|c| (c.created_at, c.id.clone(), c.name.clone(), c.weight))
+                .collect();
+            list.sort();
+            list
+        })
+    });
+    let name = RwSignal::new(String::new());
+    let weight = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<FormError>);
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(id) = CriterionId::random() else {
+            error.set(Some(Notice::NoRandom.into()));
+            return;
+        };
+        let action = key_action(KeyUserAction::AddCriterion {
+            id,
+            name: name.get_untracked(),
+            weight: weight.get_untracked(),
+            at: now(),
+        });
+        app.apply_then(action, error, move || {
+            name.set(String::new());
+            weight.set(String::new());
+        });
+    };
+    view! {
+        <section class="card criteria" aria-labelledby="ku-criteria-heading">
+            <h2 id="ku-criteria-heading">{t!(i18n, key_users.criteria_heading)}</h2>
+            <p class="hint">{t!(i18n, key_users.criteria_hint)}</p>
+            <Show when=move || !criteria.with(Vec::is_empty)
+                fallback=move || view! { <p class="empty">{t!(i18n, key_users.criteria_none)}</p> }>
+                <ul class="criteria-list" role="list">
+                    <For each=move || criteria.get() key=|row| row.clone() let:((_, id, name, weight))>
+                        <li>
+                            <span class="criterion-name">{name}</span>" × "<span class="weight">{weight}</span>" "
+                            <button type="button" class="link danger" on:click=move |_| send(app, KeyUserAction::RemoveCriterion { id: id.clone() }, error)>
+                                {t!(i18n, key_users.remove)}
+                            </button>
+                        </li>
+                    </For>
+                </ul>
+            </Show>
+            <form class="inline-form new-criterion" on:submit=add novalidate>
+                <TextField id="criterion-name" field=Field::CriterionName value=name error />
+                <TextField id="criterion-weight" field=Field::Weight kind="number" value=weight error />
+                <button type="submit">{t!(i18n, key_users.add_criterion)}</button>
+            </form>
+            <FormAlert error />
+        </section>
+    }
+}
+
+/// A menu of a closed set of values; `on_pick` gets the one chosen.
+#[component]
+fn EnumSelect<T>(
+    /// The DOM id of the menu.
+    #[prop(into)]
+    id: String,
+    /// The visible label.
+    #[prop(into)]
+    label: TextProp,
+    /// The values offered, in order.
+    options: &'static [T],
+    /// What a value reads as.
+    name: fn(crate::i18n::Locale, T) -> &'static str,
+    /// The value shown as chosen, or `None` for the empty first entry.
+    #[prop(into)]
+    chosen: Signal<Option<T>>,
+    /// What the empty first entry reads as; without it there is none.
+    #[prop(into, optional)]
+    empty: Option<TextProp>,
+    /// Takes the value picked (`None`: the empty entry).
+    on_pick: Callback<Option<T>>,
+) -> impl IntoView
+where
+    T: Copy + PartialEq + Send + Sync + 'static + KeyOf,
+{
+    let i18n = use_i18n();
+    view! {
+        <div class="field">
+            <label for=id.clone()>{move || label.get()}</label>
+            <select id=id on:change=move |ev| {
+                let key = event_target_value(&ev);
+                on_pick.run(options.iter().copied().find(|o| o.key_of() == key));
+            }>
+                {empty.map(|empty| view! { <option value="" selected=move || chosen.get().is_none()>{move || empty.get()}</option> })}
+                {options.iter().copied().map(|option| view! {
+                    <option value=option.key_of() selected=move || chosen.get() == Some(option)>{move || name(i18n.get_locale(), option)}</option>
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// The key of a value written in the document (for menus).
+trait KeyOf {
+    fn key_of(self) -> &'static str;
+}
+
+macro_rules! key_of {
+    ($($t:ty),+) => {
+        $(impl KeyOf for $t {
+            fn key_of(self) -> &'static str {
+                self.key()
+            }
+        })+
+    };
+}
+
+key_of!(
+    DecisionRole,
+    Priority,
+    NeedSource,
+    NeedStatus,
+    ExpectationState,
+    SatisfactionScale,
+    ContactChannel
+);
+
+/// A grid value menu (1 to 5).
+fn grid_values() -> &'static [u8] {
+    &[1, 2, 3, 4, 5]
+}
+
+/// The key-user card on a member's page: the decision, criteria scores, position and its
+/// history, strategy, needs, expectations, satisfaction, participation and a summary to copy.
+#[component]
+pub fn KeyUserCard(
+    /// The member.
+    id: MemberId,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let member = {
+        let id = id.clone();
+        Memo::new(move |_| app.view.members().at_key(id.clone()).try_get())
+    };
+    let is_key = move || member.with(|m| m.as_ref().is_some_and(|m| m.is_key_user()));
+    let reason = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<FormError>);
+    let decide = {
+        let id = id.clone();
+        move |key: bool| {
+            let action = key_action(KeyUserAction::DecideKeyUser {
+                member: id.clone(),
+                key,
+                reason: reason.get_untracked(),
+                by: app.display_name.get_untracked(),
+                at: now(),
+            });
+            app.apply_then(action, error, move || reason.set(String::new()));
+        }
+    };
+    let decision = move || {
+        member.with(|m| {
+            let decision = m.as_ref()?.decision.clone()?;
+            Some(if decision.key {
+                t_string!(
+                    i18n,
+                    key_users.is_key,
+                    day = day(decision.at),
+                    by = decision.by,
+                    reason = decision.reason
+                )
+            } else {
+                t_string!(
+                    i18n,
+                    key_users.no_longer,
+                    day = day(decision.at),
+                    by = decision.by,
+                    reason = decision.reason
+                )
+            })
+        })
+    };
+    let id = StoredValue::new(id);
+    view! {
+        <section class="card key-user-card" aria-labelledby="key-user-heading">
+            <h2 id="key-user-heading">{t!(i18n, key_users.panel_heading)}</h2>
+            <p class="decision">{move || decision().unwrap_or_else(|| t_string!(i18n, key_users.not_key).to_owned())}</p>
+            <form class="inline-form decide" on:submit=|ev| ev.prevent_default() novalidate>
+                <TextField id="key-reason" field=Field::KeyReason value=reason error />
+                <Show when=is_key fallback={
+                    let decide = decide.clone();
+                    move || { let decide = decide.clone(); view! { <button type="button" class="primary mark-key" on:click=move |_| decide(true)>{t!(i18n, key_users.mark)}</button> } }
+                }>
+                    {
+                        let decide = decide.clone();
+                        view! { <button type="button" class="unmark-key" on:click=move |_| decide(false)>{t!(i18n, key_users.unmark)}</button> }
+                    }
+                </Show>
+            </form>
+            <FormAlert error />
+            <CriterionScores id=id.get_value() />
+            <Show when=is_key>
+                <Position id=id.get_value() />
+                <StrategyFields id=id.get_value() />
+                <Needs id=id.get_value() />
+                <Expectations id=id.get_value() />
+                <Satisfaction id=id.get_value() />
+                <Participation id=id.get_value() />
+                <CopySummary id=id.get_value() />
+            </Show>
+        </section>
+    }
+}
+
+/// The member's score on each criterion, and their weighted score.
+#[component]
+fn CriterionScores(
+    /// The member.
+    id: MemberId,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let criteria = Memo::new(move |_| {
+        app.view.criteria().with(|all| {
+            let mut list: Vec<_> = all
+                .values()
+                .map(|c| (c.created_at, c.id.clone(), c.name.clone()))
+                .collect();
+            list.sort();
+            list
+        })
+    });
+    let weighted = {
+        let id = id.clone();
+        move || {
+            app.view.criteria().track();
+            app.view
+                .with_untracked(|g| key_users::weighted_score(g, &id))
+                .map(|w| {
+                    t_string!(
+                        i18n,
+                        key_users.weighted_score,
+                        score = format!("{:.1}", w.score),
+                        scored = w.scored,
+                        criteria = w.criteria
+                    )
+                })
+        }
+    };
+    let id = StoredValue::new(id);
+    view! {
+        <Show when=move || !criteria.with(Vec::is_empty)>
+            <div class="criterion-scores">
+                <p class="weighted-score">{weighted.clone()}</p>
+                <div class="form-grid">
+                    <For each=move || criteria.get() key=|row| row.clone() let:((_, criterion, name))>
+                        {
+                            let score = {
+                                let criterion = criterion.clone();
+                                Signal::derive(move || {
+                                    app.view.criteria().at_key(criterion.clone())
+                                        .try_with(|c| c.scores.get(&id.get_value()).map(u8::to_string))
+                                        .flatten()
+                                        .unwrap_or_default()
+                                })
+                            };
+                            let action = move |score: String| key_action(KeyUserAction::ScoreCriterion {
+                                id: criterion.clone(),
+                                member: id.get_value(),
+                                score,
+                            });
+                            view! { <InlineField id=format!("score-{}", name.len()) label=name field=Field::CriterionScore kind="number" value=score action /> }
+                        }
+                    </For>
+                </div>
+                <p class="hint">{format!("{}–{}", CRITERION_SCORE.0, CRITERION_SCORE.1)}</p>
+            </div>
+        </Show>
+    }
+}
+
+/// Where the key user stands, a form to place them, and every move.
+#[component]
+fn Position(
+    /// The key user.
+    id: MemberId,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let history = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            app.view.placings().track();
+            app.view.with_untracked(|g| {
+                key_users::placings_of(g, &id)
+                    .into_iter()
+                    .rev()
+                    .map(|p| (p.id.clone(), p.influence, p.interest, p.at, p.by.clone()))
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    let current = move || history.with(|h| h.first().map(|(_, i, n, _, _)| (*i, *n)));
+    let influence = RwSignal::new(None::<u8>);
+    let interest = RwSignal::new(None::<u8>);
+    let error = RwSignal::new(None::<FormError>);
+    let id = StoredValue::new(id);
+    let place = move |_| {
+        let (Some(influence), Some(interest)) = (
+            influence.get_untracked().or(current().map(|c| c.0)),
+            interest.get_untracked().or(current().map(|c| c.1)),
+        ) else {
+            error.set(Some(
+                Failure::Invalid(cohort_model::Invalid::new(
+                    Field::Influence,
+                    cohort_model::Problem::Empty,
+                ))
+                .into(),
+            ));
+            return;
+        };
+        let Ok(placing) = PlacingId::random() else {
+            error.set(Some(Notice::NoRandom.into()));
+            return;
+        };
+        send(
+            app,
+            KeyUserAction::PlaceKeyUser {
+                id: placing,
+                member: id.get_value(),
+                influence,
+                interest,
+                by: app.display_name.get_untracked(),
+                at: now(),
+            },
+            error,
+        );
+    };
+    let select = move |dom: &'static str,
+                       field: Field,
+                       value: RwSignal<Option<u8>>,
+                       pick: fn((u8, u8)) -> u8| {
+        view! {
+            <div class="field">
+                <label for=dom>{move || words::field(i18n.get_locale(), field)}</label>
+                <select id=dom on:change=move |ev| value.set(event_target_value(&ev).parse().ok())>
+                    <option value="" selected=move || value.get().or(current().map(pick)).is_none()>"–"</option>
+                    {grid_values().iter().map(|v| view! {
+                        <option value=v.to_string() selected=move || value.get().or(current().map(pick)) == Some(*v)>{*v}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+        }
+    };
+    view! {
+        <div class="position">
+            <h3>{t!(i18n, key_users.position_heading)}</h3>
+            <div class="inline-form">
+                {select("ku-influence", Field::Influence, influence, |c| c.0)}
+                {select("ku-interest", Field::Interest, interest, |c| c.1)}
+                <button type="button" class="place" on:click=place>{t!(i18n, key_users.place)}</button>
+            </div>
+            <FormAlert error any_field=true />
+            <Show when=move || !history.with(Vec::is_empty)>
+                <h4>{t!(i18n, key_users.history)}</h4>
+                <ul class="moves" role="list">
+                    <For each=move || history.get() key=|row| row.0.clone() let:((_, influence, interest, at, by))>
+                        <li>{t_string!(i18n, key_users.moved, day = moment(at), influence = influence, interest = interest, by = by)}</li>
+                    </For>
+                </ul>
+            </Show>
+        </div>
+    }
+}
+
+/// The key user's strategy: each field shows the quadrant's default until set.
+#[component]
+fn StrategyFields(
+    /// The key user.
+    id: MemberId,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let error = RwSignal::new(None::<FormError>);
+    let member = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            app.view
+                .members()
+                .at_key(id.clone())
+                .try_with(|m| m.strategy.clone())
+                .unwrap_or_default()
+        })
+    };
+    let defaults = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            app.view.members().track();
+            app.view.placings().track();
+            app.view.with_untracked(|g| {
+                key_users::key_users(g)
+                    .into_iter()
+                    .find(|k| k.member.id == id)
+                    .map(|k| (k.cadence_days, k.decision_role))
+            })
+        })
+    };
+    let id = StoredValue::new(id);
+    let set = move |field: StrategyField| {
+        move |value: String| {
+            key_action(KeyUserAction::SetStrategy {
+                member: id.get_value(),
+                field,
+                value,
+            })
+        }
+    };
+    let pick = move |field: StrategyField| {
+        Callback::new(move |value: Option<&'static str>| {
+            send(
+                app,
+                KeyUserAction::SetStrategy {
+                    member: id.get_value(),
+                    field,
+                    value: value.unwrap_or_default().to_owned(),
+                },
+                error,
+            );
+        })
+    };
+    let role_pick = pick(StrategyField::DecisionRole);
+    let channel_pick = pick(StrategyField::Channel);
+    view! {
+        <div class="strategy">
+            <h3>{t!(i18n, key_users.strategy_heading)}</h3>
+            <div class="form-grid">
+                <InlineField id="ku-cadence" field=Field::Cadence kind="number"
+                    label=TextProp::from(move || {
+                        let days = defaults.get().map(|d| d.0).unwrap_or_default();
+                        format!("{} · {}", words::field(i18n.get_locale(), Field::Cadence), t_string!(i18n, key_users.cadence_days, days = days))
+                    })
+                    value=Signal::derive(move || member.get().cadence_days.map(|d| d.to_string()).unwrap_or_default())
+                    action=set(StrategyField::Cadence) />
+                <EnumSelect id="ku-channel" label=TextProp::from(move || words::field(i18n.get_locale(), Field::PreferredChannel))
+                    options=&ContactChannel::ALL name=words::contact_channel
+                    chosen=Signal::derive(move || member.get().channel)
+                    empty=TextProp::from(move || t_string!(i18n, key_users.any_channel))
+                    on_pick=Callback::new(move |c: Option<ContactChannel>| channel_pick.run(c.map(ContactChannel::key))) />
+                <EnumSelect id="ku-role" label=TextProp::from(move || words::field(i18n.get_locale(), Field::DecisionRole))
+                    options=DecisionRole::ALL name=words::decision_role
+                    chosen=Signal::derive(move || member.get().decision_role)
+                    empty=TextProp::from(move || {
+                        let role = defaults.get().map_or(DecisionRole::Informed, |d| d.1);
+                        t_string!(i18n, key_users.default_value, value = words::decision_role(i18n.get_locale(), role))
+                    })
+                    on_pick=Callback::new(move |r: Option<DecisionRole>| role_pick.run(r.map(DecisionRole::key))) />
+                <InlineField id="ku-incentives" field=Field::Incentives
+                    value=Signal::derive(move || member.get().incentives)
+                    action=set(StrategyField::Incentives) />
+            </div>
+            <FormAlert error any_field=true />
+        </div>
+    }
+}
+
+/// The key user's needs: each with its status, and a form for a new one.
+#[component]
+fn Needs(
+    /// The key user.
+    id: MemberId,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let needs = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            app.view.needs().track();
+            app.view.with_untracked(|g| {
+                key_users::needs_of(g, &id)
+                    .into_iter()
+                    .map(|n| n.id.clone())
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    let statement = RwSignal::new(String::new());
+    let priority = RwSignal::new(Some(Priority::Should));
+    let source = RwSignal::new(Some(NeedSource::Interview));
+    let error = RwSignal::new(None::<FormError>);
+    let id = StoredValue::new(id);
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(need) = NeedId::random() else {
+            error.set(Some(Notice::NoRandom.into()));
+            return;
+        };
+        let action = key_action(KeyUserAction::AddNeed {
+            id: need,
+            draft: NeedDraft {
+                member: Some(id.get_value()),
+                statement: statement.get_untracked(),
+                priority: priority.get_untracked(),
+                source: source.get_untracked(),
+                ..NeedDraft::default()
+            },
+            at: now(),
+        });
+        app.apply_then(action, error, move || statement.set(String::new()));
+    };
+    view! {
+        <div class="needs">
+            <h3>{t!(i18n, key_users.needs_of)}</h3>
+            <ul class="need-list" role="list">
+                <For each=move || needs.get() key=|id| id.clone() let:need>
+                    <NeedItem id=need />
+                </For>
+            </ul>
+            <form class="inline-form new-need" on:submit=add novalidate>
+                <TextField id="need-statement" field=Field::Need value=statement error />
+                <EnumSelect id="need-priority" label=TextProp::from(move || words::field(i18n.get_locale(), Field::Priority))
+                    options=Priority::ALL name=words::priority chosen=priority on_pick=Callback::new(move |p| priority.set(p)) />
+                <EnumSelect id="need-source" label=TextProp::from(move || words::field(i18n.get_locale(), Field::NeedSource))
+                    options=NeedSource::ALL name=words::need_source chosen=source on_pick=Callback::new(move |s| source.set(s)) />
+                <button type="submit">{t!(i18n, key_users.add_need)}</button>
+            </form>
+            <FormAlert error />
+        </div>
+    }
+}
+
+/// One need: statement, priority, and its status (declining asks for the reason).
+#[component]
+fn NeedItem(
+    /// The need.
+    id: NeedId,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let need = {
+        let id = id.clone();
+        Memo::new(move |_| app.view.needs().at_key(id.clone()).try_get())
+    };
+    let reason = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<FormError>);
+    let id = StoredValue::new(id);
+    let on_status = Callback::new(move |status: Option<NeedStatus>| {
+        if let Some(status) = status {
+            send(
+                app,
+                KeyUserAction::SetNeedStatus {
+                    id: id.get_value(),
+                    status,
+                    reason: reason.get_untracked(),
+                    at: now(),
+                },
+                error,
+            );
+        }
+    });
+    let dom = move |what: &str| format!("need-{what}-{}", id.get_value());
+    view! {
+        {move || need.get().map(|n| view! {
+            <li class=format!("need {}", n.status.key())>
+                <p>
+                    <span class="statement">{n.statement.clone()}</span>" · "
+                    <span class=format!("priority {}", n.priority.key())>{move || words::priority(i18n.get_locale(), n.priority)}</span>" · "
+                    <span class="muted">{move || words::need_source(i18n.get_locale(), n.source)}</span>
+                    {(!n.reason.is_empty()).then(|| view! { " · "<span class="reason">{n.reason.clone()}</span> })}
+                </p>
+                <div class="inline-form">
+                    <EnumSelect id=dom("status") label=TextProp::from(move || words::field(i18n.get_locale(), Field::Status))
+                        options=NeedStatus::ALL name=words::need_status chosen=Signal::derive(move || need.get().map(|n| n.status)) on_pick=on_status />
+                    {note_input(dom("reason"), move || words::field(i18n.get_locale(), Field::DeclineReason), reason)}
+                </div>
+                <FormAlert error any_field=true />
+            </li>
+        })}
+    }
+}
+
+/// A labelled text input with an id made at run time (one per record in a list).
+fn note_input(
+    id: String,
+    label: impl Fn() -> &'static str + Send + Sync + 'static,
+    value: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input id=id type="text" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
+        </div>
+    }
+}
+
+/// The key user's expectations: each with agreement and state (declining or missing asks for
+/// what they were told), and a form for a new one.
+#[component]
+fn Expectations(
+    /// The key user.
+    id: MemberId,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let expectations = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            app.view.expectations().track();
+            app.view.with_untracked(|g| {
+                key_users::expectations_of(g, &id)
+                    .into_iter()
+                    .map(|e| e.id.clone())
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    let text = RwSignal::new(String::new());
+    let due = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<FormError>);
+    let id = StoredValue::new(id);
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(expectation) = ExpectationId::random() else {
+            error.set(Some(Notice::NoRandom.into()));
+            return;
+        };
+        let action = key_action(KeyUserAction::AddExpectation {
+            id: expectation,
+            draft: ExpectationDraft {
+                member: Some(id.get_value()),
+                text: text.get_untracked(),
+                due: due.get_untracked(),
+                agreed: None,
+            },
+            at: now(),
+        });
+        app.apply_then(action, error, move || {
+            text.set(String::new());
+            due.set(String::new());
+        });
+    };
+    view! {
+        <div class="expectations">
+            <h3>{t!(i18n, key_users.expectations_of)}</h3>
+            <ul class="expectation-list" role="list">
+                <For each=move || expectations.get() key=|id| id.clone() let:expectation>
+                    <ExpectationItem id=expectation />
+                </For>
+            </ul>
+            <form class="inline-form new-expectation" on:submit=add novalidate>
+                <TextField id="expectation-text" field=Field::Expectation value=text error />
+                <TextField id="expectation-due" field=Field::Due kind="date" value=due error />
+                <button type="submit">{t!(i18n, key_users.add_expectation)}</button>
+            </form>
+            <FormAlert error />
+        </div>
+    }
+}
+
+/// Agreement with an expectation, as a menu.
+#[derive(Clone, Copy, PartialEq)]
+enum Agreement {
+    Undecided,
+    Agreed,
+    Declined,
+}
+
+impl KeyOf for Agreement {
+    fn key_of(self) -> &'static str {
+        match self {
+            Self::Undecided => "undecided",
+            Self::Agreed => "agreed",
+            Self::Declined => "declined",
+        }
+    }
+}
+
+fn agreement_name(locale: crate::i18n::Locale, agreement: Agreement) -> &'static str {
+    use crate::i18n::td_string;
+    match agreement {
+        Agreement::Undecided => td_string!(locale, key_users.undecided),
+        Agreement::Agreed => td_string!(locale, key_users.agreed),
+        Agreement::Declined => td_string!(locale, key_users.declined),
+    }
+}
+
+/// One expectation.
+#[component]
+fn ExpectationItem(
+    /// The expectation.
+    id: ExpectationId,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let expectation = {
+        let id = id.clone();
+        Memo::new(move |_| app.view.expectations().at_key(id.clone()).try_get())
+    };
+    let explanation = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<FormError>);
+    let id = StoredValue::new(id);
+    let on_state = Callback::new(move |state: Option<ExpectationState>| {
+        if let Some(state) = state {
+            send(
+                app,
+                KeyUserAction::SetExpectationState {
+                    id: id.get_value(),
+                    state,
+                    explanation: explanation.get_untracked(),
+                },
+                error,
+            );
+        }
+    });
+    let on_agreement = Callback::new(move |agreement: Option<Agreement>| {
+        let agreed = match agreement {
+            Some(Agreement::Agreed) => Some(true),
+            Some(Agreement::Declined) => Some(false),
+            _ => None,
+        };
+        send(
+            app,
+            KeyUserAction::SetExpectationAgreed {
+                id: id.get_value(),
+                agreed,
+                explanation: explanation.get_untracked(),
+            },
+            error,
+        );
+    });
+    let dom = move |what: &str| format!("expectation-{what}-{}", id.get_value());
+    view! {
+        {move || expectation.get().map(|e| view! {
+            <li class=format!("expectation {}", e.state.key())>
+                <p>
+                    <span class="text">{e.text.clone()}</span>
+                    {(!e.due.is_empty()).then(|| view! { " · "<span class="muted">{t_string!(i18n, key_users.due_by, day = super::calendar_day(&e.due))}</span> })}
+                    {(!e.explanation.is_empty()).then(|| view! { " · "<span class="explanation">{e.explanation.clone()}</span> })}
+                </p>
+                <div class="inline-form">
+                    <EnumSelect id=dom("agreed") label=TextProp::from(move || t_string!(i18n, key_users.agreed))
+                        options=&[Agreement::Undecided, Agreement::Agreed, Agreement::Declined] name=agreement_name
+                        chosen=Signal::derive(move || expectation.get().map(|e| match e.agreed {
+                            Some(true) => Agreement::Agreed,
+                            Some(false) => Agreement::Declined,
+                            None => Agreement::Undecided,
+                        }))
+                        on_pick=on_agreement />
+                    <EnumSelect id=dom("state") label=TextProp::from(move || words::field(i18n.get_locale(), Field::Status))
+                        options=ExpectationState::ALL name=words::expectation_state
+                        chosen=Signal::derive(move || expectation.get().map(|e| e.state)) on_pick=on_state />
+                    {note_input(dom("explanation"), move || words::field(i18n.get_locale(), Field::Explanation), explanation)}
+                </div>
+                <FormAlert error any_field=true />
+            </li>
+        })}
+    }
+}
+
+/// Satisfaction readings, newest first, with a form for a new one.
+#[component]
+fn Satisfaction(
+    /// The key user.
+    id: MemberId,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let readings = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            app.view.readings().track();
+            app.view.with_untracked(|g| {
+                let readings = key_users::readings_of(g, &id);
+                let trend = key_users::satisfaction_trend(&readings);
+                let list = readings
+                    .into_iter()
+                    .rev()
+                    .map(|r| (r.id.clone(), r.value, r.scale, r.source.clone(), r.at))
+                    .collect::<Vec<_>>();
+                (list, trend)
+            })
+        })
+    };
+    let value = RwSignal::new(String::new());
+    let source = RwSignal::new(String::new());
+    let scale = RwSignal::new(Some(SatisfactionScale::OneToFive));
+    let error = RwSignal::new(None::<FormError>);
+    let id = StoredValue::new(id);
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(reading) = ReadingId::random() else {
+            error.set(Some(Notice::NoRandom.into()));
+            return;
+        };
+        let action = key_action(KeyUserAction::RecordSatisfaction {
+            id: reading,
+            member: id.get_value(),
+            value: value.get_untracked(),
+            scale: scale
+                .get_untracked()
+                .unwrap_or(SatisfactionScale::OneToFive),
+            source: source.get_untracked(),
+            at: now(),
+        });
+        app.apply_then(action, error, move || value.set(String::new()));
+    };
+    let scale_name = |_: crate::i18n::Locale, scale: SatisfactionScale| scale.key();
+    view! {
+        <div class="satisfaction">
+            <h3>{t!(i18n, key_users.satisfaction_of)}</h3>
+            {move || readings.with(|(_, trend)| trend.latest.map(|latest| {
+                let change = trend.change.map(|c| format!(" ({c:+.0})")).unwrap_or_default();
+                view! { <p class="trend"><strong>{format!("{latest:.0}/100")}</strong>{change}</p> }
+            }))}
+            <ul class="readings" role="list">
+                <For each=move || readings.get().0 key=|row| row.0.clone() let:((_, value, scale, source, at))>
+                    <li>{t_string!(i18n, key_users.reading_line, day = day(at), value = value, scale = scale.key(), source = source)}</li>
+                </For>
+            </ul>
+            <form class="inline-form new-reading" on:submit=add novalidate>
+                <TextField id="reading-value" field=Field::Reading kind="number" value error />
+                <EnumSelect id="reading-scale" label=TextProp::from(move || t_string!(i18n, key_users.scale))
+                    options=SatisfactionScale::ALL name=scale_name chosen=scale on_pick=Callback::new(move |s| scale.set(s)) />
+                <TextField id="reading-source" field=Field::Source value=source error />
+                <button type="submit">{t!(i18n, key_users.record_reading)}</button>
+            </form>
+            <FormAlert error />
+        </div>
+    }
+}
+
+/// The key user's participation in user tests, reviews, interviews and trainings.
+#[component]
+fn Participation(
+    /// The key user.
+    id: MemberId,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let part = Memo::new(move |_| {
+        app.view.activities().track();
+        app.view.members().track();
+        let at = now();
+        app.view.with_untracked(|g| {
+            let p = key_users::participation(g, &[&id], at);
+            p.get(&id)
+                .map(|p| (p.attended, p.counted))
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <p class="participation">{move || {
+            let (attended, counted) = part.get();
+            if counted == 0 {
+                t_string!(i18n, key_users.participation_none).to_owned()
+            } else {
+                t_string!(i18n, key_users.participation_line, attended = attended, counted = counted)
+            }
+        }}</p>
+    }
+}
+
+/// A button that copies the key user's summary, in the chosen language, for a report or a
+/// WeChat message.
+#[component]
+fn CopySummary(
+    /// The key user.
+    id: MemberId,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let copied = RwSignal::new(false);
+    let summary = move || {
+        let today = local_day(now());
+        app.view.with_untracked(|g| {
+            let key_user = key_users::key_users(g)
+                .into_iter()
+                .find(|k| k.member.id == id)?;
+            let mut lines = vec![t_string!(
+                i18n,
+                key_users.summary_title,
+                name = key_user.member.name.clone()
+            )];
+            if let Some(p) = key_user.position {
+                lines.push(t_string!(
+                    i18n,
+                    key_users.summary_position,
+                    quadrant = words::quadrant(i18n.get_locale(), p.quadrant()),
+                    influence = p.influence,
+                    interest = p.interest,
+                    days = key_user.cadence_days,
+                    role = words::decision_role(i18n.get_locale(), key_user.decision_role)
+                ));
+            }
+            let open_needs = key_users::needs_of(g, &id)
+                .iter()
+                .filter(|n| n.is_open())
+                .count();
+            lines.push(t_string!(i18n, key_users.summary_needs, count = open_needs));
+            for need in key_users::needs_of(g, &id).iter().filter(|n| n.is_open()) {
+                lines.push(format!(
+                    "- {} ({})",
+                    need.statement,
+                    words::priority(i18n.get_locale(), need.priority)
+                ));
+            }
+            let open = key_users::expectations_of(g, &id);
+            let open: Vec<_> = open.iter().filter(|e| e.is_open()).collect();
+            lines.push(t_string!(
+                i18n,
+                key_users.summary_expectations,
+                count = open.len()
+            ));
+            for expectation in open {
+                let risk = if expectation.is_at_risk(&today) {
+                    format!(
+                        " ({})",
+                        words::expectation_state(i18n.get_locale(), ExpectationState::AtRisk)
+                    )
+                } else {
+                    String::new()
+                };
+                lines.push(format!("- {}{risk}", expectation.text));
+            }
+            if let Some(latest) =
+                key_users::satisfaction_trend(&key_users::readings_of(g, &id)).latest
+            {
+                lines.push(t_string!(
+                    i18n,
+                    key_users.summary_satisfaction,
+                    value = format!("{latest:.0}")
+                ));
+            }
+            Some(lines.join("\n"))
+        })
+    };
+    let copy = move |_| {
+        if let Some(text) = summary() {
+            let clipboard = window().navigator().clipboard();
+            let promise = clipboard.write_text(&text);
+            leptos::task::spawn_local(async move {
+                copied.set(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok());
+            });
+        }
+    };
+    view! {
+        <p class="copy-summary">
+            <button type="button" class="copy" on:click=copy>{t!(i18n, key_users.copy_summary)}</button>" "
+            <span role="status">{move || copied.get().then(|| t_string!(i18n, key_users.copied))}</span>
+        </p>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_is_found_back_from_its_centre_and_the_grid_edges_clamp() {
+        for influence in 1..=5 {
+            for interest in 1..=5 {
+                let (x, y) = cell_centre(influence, interest);
+                assert_eq!(cell_at(x, y), (influence, interest));
+            }
+        }
+        assert_eq!(cell_at(-50.0, -50.0), (5, 1));
+        assert_eq!(cell_at(SIDE + 50.0, SIDE + 50.0), (1, 5));
+    }
+
+    #[test]
+    fn initials_of_chinese_and_western_names() {
+        assert_eq!(initials("王芳"), "王");
+        assert_eq!(initials("Ada Lovelace"), "AL");
+        assert_eq!(initials("Ada"), "Ad");
+        assert_eq!(initials(" "), "?");
+    }
+}

@@ -244,6 +244,52 @@ pub fn add_activities(
     Ok(ids)
 }
 
+/// Makes `key_users` members (not those who left) key users, each placed at random on the
+/// influence/interest grid, as organizers would have over the last months.
+pub fn add_key_users(
+    doc: &mut GroupDoc,
+    key_users: usize,
+    now: Millis,
+    seed: u64,
+) -> Result<Vec<MemberId>, ApplyError> {
+    use crate::key_users::GRID;
+    use crate::{KeyUserAction, PlacingId};
+    let mut dice = Dice(seed.max(1));
+    let group = doc.hydrate_without_feedback();
+    let chosen: Vec<MemberId> = group
+        .members
+        .values()
+        .filter(|m| m.status != MemberStatus::Left)
+        .map(|m| m.id.clone())
+        .take(key_users)
+        .collect();
+    let (low, high) = GRID;
+    let span = usize::from(high - low) + 1;
+    let mut actions = Vec::new();
+    for (n, member) in chosen.iter().enumerate() {
+        let at = now - 90 * DAY + (n as Millis) * 60_000;
+        actions.push(Action::KeyUsers(KeyUserAction::DecideKeyUser {
+            member: member.clone(),
+            key: true,
+            reason: "Pilot".into(),
+            by: "Sample".into(),
+            at,
+        }));
+        actions.push(Action::KeyUsers(KeyUserAction::PlaceKeyUser {
+            id: PlacingId::from_bits(dice.next()),
+            member: member.clone(),
+            influence: low + dice.below(span) as u8,
+            interest: low + dice.below(span) as u8,
+            by: "Sample".into(),
+            at,
+        }));
+    }
+    for batch in actions.chunks(100) {
+        doc.apply_all(batch)?;
+    }
+    Ok(chosen)
+}
+
 const ACTIVITY_TITLES: [&str; 6] = [
     "读书分享会",
     "Monthly meetup",
@@ -283,5 +329,16 @@ mod tests {
         assert!(first.attendance.is_empty() && first.invited.len() == 300);
         let past = &group.activities[&ids[9]];
         assert_eq!(past.attendance.len(), past.invited.len());
+    }
+
+    #[test]
+    fn sample_key_users_are_placed_on_the_grid() {
+        let mut doc = super::group(100, 0, 7).unwrap();
+        let chosen = super::add_key_users(&mut doc, 30, super::START, 9).unwrap();
+        let group = doc.hydrate();
+        let key_users = crate::key_users::key_users(&group);
+        assert_eq!((chosen.len(), key_users.len()), (30, 30));
+        assert!(key_users.iter().all(|k| k.position.is_some()));
+        group.check_invariants().unwrap();
     }
 }

@@ -70,15 +70,16 @@ async fn key_users_are_identified_placed_engaged_and_reviewed() -> Result<()> {
     browser.goto(&page("members")).await?;
     browser.open_member("Wang Fang").await?;
     browser.wait_for(".criterion-scores input").await?;
-    browser
-        .set_value(".criterion-scores input", "4")
-        .await?;
+    browser.set_value(".criterion-scores input", "4").await?;
     browser
         .wait_until("document.querySelector('.weighted-score')?.textContent === 'Weighted score: 4.0 of 5 (1 of 1 criteria scored)'")
         .await?;
     browser.goto(&page("key-users")).await?;
     browser.wait_for(".suggestions li").await?;
-    assert_eq!(browser.text_of(".suggestions li").await?, "Wang Fang · 4.0 / 5");
+    assert_eq!(
+        browser.text_of(".suggestions li").await?,
+        "Wang Fang · 4.0 / 5"
+    );
 
     // Twenty days ago: Wang marked a key user, with the reason, and placed on the grid.
     browser.goto(&page("members")).await?;
@@ -145,9 +146,7 @@ async fn key_users_are_identified_placed_engaged_and_reviewed() -> Result<()> {
         "(() => { const r = document.querySelector('.power-interest').getBoundingClientRect(); const s = r.width / 580; return [r.x + (40 + 4.5 * 100) * s, r.y + (40 + 3.5 * 100) * s]; })()",
     )
     .await?;
-    let mouse = |kind: &'static str, (x, y): (f64, f64)| {
-        json!({ "type": kind, "x": x, "y": y, "button": "left", "buttons": 1, "clickCount": 1 })
-    };
+    let mouse = |kind: &'static str, (x, y): (f64, f64)| json!({ "type": kind, "x": x, "y": y, "button": "left", "buttons": 1, "clickCount": 1 });
     browser
         .cdp("Input.dispatchMouseEvent", mouse("mousePressed", from))
         .await?;
@@ -220,10 +219,15 @@ async fn key_users_are_identified_placed_engaged_and_reviewed() -> Result<()> {
         .await?;
     browser.fill("#expectation-text", "Monthly report").await?;
     browser.set_value("#expectation-due", "2025-01-31").await?;
-    browser.click(".new-expectation button[type=submit]").await?;
+    browser
+        .click(".new-expectation button[type=submit]")
+        .await?;
     browser.wait_for(".expectation-list li").await?;
     browser
-        .set_value(".expectation-list li select[id^='expectation-state']", "unmet")
+        .set_value(
+            ".expectation-list li select[id^='expectation-state']",
+            "unmet",
+        )
         .await?;
     browser
         .wait_until("document.querySelector('.expectation-list .form-alert')?.textContent === 'Explanation given to them is required'")

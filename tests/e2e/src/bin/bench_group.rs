@@ -316,6 +316,127 @@ async fn activities(browser: &Browser, relay: &Relay, members: usize) -> Result<
     }))
 }
 
+/// Frame intervals while dragging on the key-users grid: each animation frame's start from
+/// the one before, recorded until `window.stopFrames()`.
+const RECORD_FRAMES: &str = "
+    window.frameIntervals = [];
+    window.moveWork = [];
+    let last = null, recording = true;
+    const tick = t => {
+        if (last !== null) window.frameIntervals.push(t - last);
+        last = t;
+        if (recording) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+    window.stopFrames = () => { recording = false; };
+    // The main-thread work of each move: from the event's dispatch to the end of its handlers.
+    let started = 0;
+    window.addEventListener('pointermove', () => { started = performance.now(); }, { capture: true });
+    window.addEventListener('pointermove', () => { window.moveWork.push(performance.now() - started); });
+    return true;
+";
+
+/// A group of `members` members of whom 500 are key users, on the key-users page: one point
+/// dragged across the grid in 120 pointer moves (real input events, through the DevTools
+/// protocol), with every frame interval meanwhile, and the drop to the point redrawn.
+async fn key_user_grid(browser: &Browser, relay: &Relay, members: usize) -> Result<Value> {
+    let answer = |e: cohort_model::ApplyError| HarnessError::Answer(e.to_string());
+    let mut doc = sample::group(members, 0, 45).map_err(answer)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let key_users = sample::add_key_users(&mut doc, 500, now, 46).map_err(answer)?;
+    import_group(browser, relay, &doc.save()).await?;
+    let path = browser.current_url().await?.path().to_owned();
+    let url = format!(
+        "{}{}",
+        relay.url(),
+        path[1..].replace("/members", "/key-users")
+    );
+    browser.goto(&url).await?;
+    let started = Instant::now();
+    browser
+        .wait_until(&format!(
+            "document.querySelectorAll('.grid-point').length === {}",
+            key_users.len()
+        ))
+        .await?;
+    let grid_shown = since(started);
+    browser
+        .eval("document.querySelector('.power-interest').scrollIntoView({ block: 'center' })")
+        .await?;
+    let at = browser
+        .eval("(() => { const g = document.querySelector('.grid-point'); const r = g.querySelector('circle').getBoundingClientRect(); const s = document.querySelector('.power-interest').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2, s.x, s.y, s.width, g.dataset.member]; })()")
+        .await?;
+    let value = |i: usize| at[i].as_f64().unwrap_or_default();
+    let (from, grid) = ((value(0), value(1)), (value(2), value(3), value(4)));
+    let member = at[5].as_str().unwrap_or_default().to_owned();
+    // Across the grid to its far corner's cell.
+    let scale = grid.2 / 580.0;
+    let to = (grid.0 + 490.0 * scale, grid.1 + 90.0 * scale);
+    let mouse = |kind: &'static str, (x, y): (f64, f64)| json!({ "type": kind, "x": x, "y": y, "button": "left", "buttons": 1, "clickCount": 1 });
+    browser.execute(RECORD_FRAMES, Vec::new()).await?;
+    browser
+        .cdp("Input.dispatchMouseEvent", mouse("mousePressed", from))
+        .await?;
+    const MOVES: u32 = 120;
+    for step in 1..=MOVES {
+        let t = f64::from(step) / f64::from(MOVES);
+        let at = (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
+        browser
+            .cdp("Input.dispatchMouseEvent", mouse("mouseMoved", at))
+            .await?;
+    }
+    browser
+        .execute("window.stopFrames(); return true;", Vec::new())
+        .await?;
+    let intervals = browser.eval("window.frameIntervals").await?;
+    let work = browser.eval("window.moveWork").await?;
+    let started = Instant::now();
+    browser
+        .cdp("Input.dispatchMouseEvent", mouse("mouseReleased", to))
+        .await?;
+    browser
+        .wait_until(&format!(
+            "document.querySelector(\".grid-point[data-member='{member}']\")?.getAttribute('aria-label')?.includes('interest 5')"
+        ))
+        .await?;
+    let drop_redrawn = since(started);
+    let numbers = |value: &Value| -> Vec<f64> {
+        value
+            .as_array()
+            .map(|all| all.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    let intervals = numbers(&intervals);
+    let work = numbers(&work);
+    let max = |values: &[f64]| values.iter().copied().fold(0.0, f64::max);
+    // A frame is late when it starts more than one 60 Hz frame (16.7 ms) after the one
+    // before, with 1 ms for timer jitter.
+    let late = intervals.iter().filter(|i| **i > 17.7).count();
+    eprintln!(
+        "key-user grid: {} points shown {grid_shown:.0} ms; drag of {MOVES} moves: {} frames, interval median {:.1} ms, max {:.1} ms, {late} late; work per move median {:.2} ms, max {:.2} ms; drop to redrawn {drop_redrawn:.0} ms",
+        key_users.len(),
+        intervals.len(),
+        median(&mut intervals.clone()),
+        max(&intervals),
+        median(&mut work.clone()),
+        max(&work),
+    );
+    Ok(json!({
+        "key_users": key_users.len(),
+        "grid_shown_ms": grid_shown,
+        "drag_moves": MOVES,
+        "drag_frames": intervals.len(),
+        "drag_frame_interval_ms_median": median(&mut intervals.clone()),
+        "drag_frame_interval_ms_max": max(&intervals),
+        "drag_frames_over_16_7_ms": late,
+        "drag_work_per_move_ms_median": median(&mut work.clone()),
+        "drag_work_per_move_ms_max": max(&work),
+        "drop_to_redrawn_ms": drop_redrawn,
+    }))
+}
+
 /// Milliseconds since `started`.
 fn since(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
@@ -531,6 +652,18 @@ async fn main() -> Result<()> {
         args.get(2).copied().unwrap_or(5),
     );
 
+    // `key-users` alone: the key-user grid scenario.
+    if std::env::args().any(|a| a == "key-users") {
+        let relay = Relay::start()?;
+        let browser = Browser::launch(Viewport::Desktop).await?;
+        let figures = key_user_grid(&browser, &relay, members).await?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&figures).unwrap_or_default()
+        );
+        return Ok(());
+    }
+
     // `activities` alone: the activities scenario, for work on its screens (a minute, not ten).
     if std::env::args().any(|a| a == "activities") {
         let relay = Relay::start()?;
@@ -619,6 +752,7 @@ async fn main() -> Result<()> {
     let shared = open_shared(&relay, &url, &group).await?;
     let spreadsheets = import_and_export(&browser, &url).await?;
     let activities = activities(&browser, &relay, members).await?;
+    let key_users = key_user_grid(&browser, &relay, members).await?;
 
     let agent = browser.eval("navigator.userAgent").await?;
     let worst_task = longest.iter().copied().fold(stale.longest_task, f64::max);
@@ -646,6 +780,7 @@ async fn main() -> Result<()> {
         "shared_link_open": shared,
         "spreadsheets_10000_members": spreadsheets,
         "activities_10000_members": activities,
+        "key_user_grid_500": key_users,
         "stale_cache_open": {
             "first_render_ms": stale.shown,
             "editable_ms": stale.editable,

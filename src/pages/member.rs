@@ -95,7 +95,7 @@ fn MemberDetail(
             <super::activities::AttendanceSection id=id.clone() />
             <super::duties::UpcomingDuties id=id.clone() />
             <super::training::MemberTrainings id=id.clone() />
-            <super::key_users::KeyUserCard id=id.clone() />
+            <super::key_user_card::KeyUserCard id=id.clone() />
             <FeedbackSection id=id.clone() />
             <RemoveMember id />
         </article>

@@ -8,6 +8,7 @@ mod data;
 mod duties;
 mod feedback;
 mod groups;
+mod key_user_card;
 mod key_users;
 mod member;
 mod members;

@@ -534,17 +534,30 @@ pub fn overdue(group: &Group, now: Millis) -> Vec<ContactDue<'_>> {
 }
 
 /// The participation of each of `members`: their attendance at user tests, reviews,
-/// interviews and trainings that began by `now` (docs/metrics.md). Each activity's invitees are
-/// worked out once, however many members are asked about.
+/// interviews and trainings that began by `now` (docs/metrics.md).
 pub fn participation(
     group: &Group,
     members: &[&MemberId],
     now: Millis,
 ) -> BTreeMap<MemberId, MemberAttendance> {
+    participation_between(group, members, Millis::MIN, now)
+}
+
+/// Participation as [`participation`] counts it, over the activities that began from `from`
+/// up to `to`. Each activity's invitees are worked out once, however many members are asked
+/// about.
+pub fn participation_between(
+    group: &Group,
+    members: &[&MemberId],
+    from: Millis,
+    to: Millis,
+) -> BTreeMap<MemberId, MemberAttendance> {
     let mut activities: Vec<_> = group
         .activities
         .values()
-        .filter(|a| PARTICIPATION_KINDS.contains(&a.kind) && a.has_started(now))
+        .filter(|a| {
+            PARTICIPATION_KINDS.contains(&a.kind) && a.starts_at >= from && a.has_started(to)
+        })
         .collect();
     activities.sort_by(|a, b| (b.starts_at, &b.id).cmp(&(a.starts_at, &a.id)));
     let mut by_member: BTreeMap<MemberId, MemberAttendance> = members
@@ -561,6 +574,17 @@ pub fn participation(
     }
     by_member
 }
+
+/// Attended ÷ counted over all of them, or `None` when nothing counts.
+fn overall_rate(participation: &BTreeMap<MemberId, MemberAttendance>) -> Option<f64> {
+    let (attended, counted) = participation
+        .values()
+        .fold((0, 0), |(a, c), p| (a + p.attended, c + p.counted));
+    (counted > 0).then(|| attended as f64 / counted as f64)
+}
+
+/// The window of the participation trend: the last 90 days against the 90 before.
+pub const TREND_DAYS: Millis = 90;
 
 /// Every satisfaction reading of `member`, oldest first.
 pub fn readings_of<'a>(group: &'a Group, member: &MemberId) -> Vec<&'a Reading> {
@@ -724,6 +748,9 @@ pub struct Overview {
     pub expectations_at_risk: usize,
     /// Attended ÷ counted over every key user's participation.
     pub participation: Option<f64>,
+    /// The same over the last [`TREND_DAYS`] days, and over the [`TREND_DAYS`] before them.
+    pub participation_recent: Option<f64>,
+    pub participation_before: Option<f64>,
     /// The average of each key user's latest satisfaction, 0–100, and how many had one.
     pub satisfaction: Option<f64>,
     pub rated: usize,
@@ -767,10 +794,16 @@ pub fn overview(group: &Group, now: Millis, today: &str) -> Overview {
             .unwrap_or(0);
         overview.open_needs[index] += 1;
     }
-    let (attended, counted) = participation(group, &ids, now)
-        .values()
-        .fold((0, 0), |(a, c), p| (a + p.attended, c + p.counted));
-    overview.participation = (counted > 0).then(|| attended as f64 / counted as f64);
+    overview.participation = overall_rate(&participation(group, &ids, now));
+    let window = TREND_DAYS * DAY;
+    overview.participation_recent =
+        overall_rate(&participation_between(group, &ids, now - window, now));
+    overview.participation_before = overall_rate(&participation_between(
+        group,
+        &ids,
+        now - 2 * window,
+        now - window,
+    ));
     let trends: Vec<_> = ids
         .iter()
         .map(|id| satisfaction_trend(&readings_of(group, id)))

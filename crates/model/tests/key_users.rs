@@ -343,6 +343,20 @@ fn participation_counts_tests_reviews_interviews_and_trainings_that_began() {
     assert_eq!((wang_part.attended, wang_part.counted), (1, 2));
     assert_eq!(wang_part.rate(), Some(0.5));
     assert_eq!(wang_part.history.len(), 3);
+
+    // The trend: a review 100 days before attended, against the 50% of the last 90 days.
+    activity(
+        &mut doc,
+        ActivityKind::Review,
+        T0 - 99 * DAY,
+        Some(Mark::Attended),
+    );
+    make_key(&mut doc, &wang, T0);
+    let overview = overview(&doc.hydrate(), T0 + DAY, "2025-11-24");
+    assert_eq!(overview.participation_recent, Some(0.5));
+    assert_eq!(overview.participation_before, Some(1.0));
+    // All time: 2 attended of 3 counted.
+    assert_eq!(overview.participation, Some(2.0 / 3.0));
 }
 
 #[test]

@@ -215,7 +215,7 @@ async fn key_users_are_identified_placed_engaged_and_reviewed() -> Result<()> {
         .set_value(".need-list li select[id^='need-status']", "declined")
         .await?;
     browser
-        .wait_until("document.querySelector('.need-list .form-alert')?.textContent === 'Reason for declining is required'")
+        .wait_until("document.querySelector('.need-list li > .form-alert')?.textContent === 'Reason for declining is required'")
         .await?;
     browser.fill("#expectation-text", "Monthly report").await?;
     browser.set_value("#expectation-due", "2025-01-31").await?;
@@ -230,7 +230,7 @@ async fn key_users_are_identified_placed_engaged_and_reviewed() -> Result<()> {
         )
         .await?;
     browser
-        .wait_until("document.querySelector('.expectation-list .form-alert')?.textContent === 'Explanation given to them is required'")
+        .wait_until("document.querySelector('.expectation-list li > .form-alert')?.textContent === 'Explanation given to them is required'")
         .await?;
     browser.fill("#reading-value", "4").await?;
     browser.click(".new-reading button[type=submit]").await?;

@@ -336,6 +336,30 @@ async fn every_screen_is_in_chinese_for_a_chinese_browser() -> Result<()> {
             browser.click(".as-month").await?;
             browser.wait_for(".month-view").await?;
         }
+        if slug == "key-users" {
+            // A criterion; 张伟 made a key user and placed: the card in full, then the grid.
+            browser.fill("#criterion-name", "决策权").await?;
+            browser.click(".new-criterion button[type=submit]").await?;
+            browser.wait_for(".criteria-list li").await?;
+            browser
+                .goto(&format!("{}{}/members", relay.url(), &group[1..]))
+                .await?;
+            browser.open_member("张伟").await?;
+            browser.fill("#key-reason", "负责试点").await?;
+            browser.click(".mark-key").await?;
+            browser.set_value("#ku-influence", "4").await?;
+            browser.set_value("#ku-interest", "4").await?;
+            browser.click(".position .place").await?;
+            browser.wait_for(".moves li").await?;
+            browser.fill("#need-statement", "导出到 Excel").await?;
+            browser.click(".new-need button[type=submit]").await?;
+            browser.wait_for(".need-list li").await?;
+            speaks_only_chinese(&browser, "a key user's card").await?;
+            browser
+                .goto(&format!("{}{}/{slug}", relay.url(), &group[1..]))
+                .await?;
+            browser.wait_for(".grid-point").await?;
+        }
         if slug == "training" {
             // A plan, and its page.
             browser.click(".new-training").await?;

@@ -366,7 +366,8 @@ async fn key_user_grid(browser: &Browser, relay: &Relay, members: usize) -> Resu
         .eval("document.querySelector('.power-interest').scrollIntoView({ block: 'center' })")
         .await?;
     let at = browser
-        .eval("(() => { const g = document.querySelector('.grid-point'); const r = g.querySelector('circle').getBoundingClientRect(); const s = document.querySelector('.power-interest').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2, s.x, s.y, s.width, g.dataset.member]; })()")
+        // The point on top at the first point's centre (points of one cell overlap).
+        .eval("(() => { const r = document.querySelector('.grid-point circle').getBoundingClientRect(); const x = r.x + r.width / 2, y = r.y + r.height / 2; const g = document.elementFromPoint(x, y).closest('.grid-point'); const s = document.querySelector('.power-interest').getBoundingClientRect(); return [x, y, s.x, s.y, s.width, g.dataset.member]; })()")
         .await?;
     let value = |i: usize| at[i].as_f64().unwrap_or_default();
     let (from, grid) = ((value(0), value(1)), (value(2), value(3), value(4)));

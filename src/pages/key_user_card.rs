@@ -51,13 +51,18 @@ where
     view! {
         <div class="field">
             <label for=id.clone()>{move || label.get()}</label>
+            // The menu shows the stored value: after a pick it is put back until the stored
+            // value changes, so that a refused change (a need declined without a reason) does
+            // not stay on screen as if it were kept.
             <select id=id on:change=move |ev| {
                 let key = event_target_value(&ev);
                 on_pick.run(options.iter().copied().find(|o| o.key_of() == key));
+                let select = event_target::<web_sys::HtmlSelectElement>(&ev);
+                select.set_value(chosen.get_untracked().map_or("", KeyOf::key_of));
             }>
-                {empty.map(|empty| view! { <option value="" selected=move || chosen.get().is_none()>{move || empty.get()}</option> })}
+                {empty.map(|empty| view! { <option value="" prop:selected=move || chosen.get().is_none()>{move || empty.get()}</option> })}
                 {options.iter().copied().map(|option| view! {
-                    <option value=option.key_of() selected=move || chosen.get() == Some(option)>{move || name(i18n.get_locale(), option)}</option>
+                    <option value=option.key_of() prop:selected=move || chosen.get() == Some(option)>{move || name(i18n.get_locale(), option)}</option>
                 }).collect_view()}
             </select>
         </div>

@@ -17,6 +17,7 @@ use leptos_router::components::A;
 use super::{WhenShown, day, local_day, moment, use_page_title};
 use crate::forms::{FormAlert, FormError, TextField};
 use crate::i18n::{t, t_string, use_i18n};
+use crate::sections::Section;
 use crate::state::{AppState, now, use_app};
 use crate::words::{self, Notice};
 
@@ -75,8 +76,11 @@ struct Point {
     quadrant: Quadrant,
     /// Offset within the cell, so that key users in one cell do not hide each other.
     nudge: (f64, f64),
-    cadence_days: u16,
-    last_contact: Option<Millis>,
+}
+
+/// A share or a 0–100 figure as a percentage, "–" when there is none.
+fn percent(value: Option<f64>) -> String {
+    value.map_or("–".to_owned(), |v| format!("{v:.0}%"))
 }
 
 /// The key users section.
@@ -96,10 +100,9 @@ pub fn KeyUsersPage() -> impl IntoView {
         app.view
             .with_untracked(|g| key_users::overview(g, at, &local_day(at)))
     });
-    let figure = move |value: String, label: &'static str, href: &'static str| {
+    let figure = move |value: String, label: &'static str, href: String| {
         view! { <li><a href=href><strong>{value}</strong>" "<span>{label}</span></a></li> }
     };
-    let percent = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.0}%"));
     view! {
         <WhenShown>
             <article class="key-users">
@@ -111,15 +114,15 @@ pub fn KeyUsersPage() -> impl IntoView {
                         let locale = i18n.get_locale();
                         view! {
                             <ul class="figures" role="list">
-                                {figure(o.key_users.to_string(), td_label(locale, Label::Count), "#ku-table-heading")}
-                                {Quadrant::ALL.iter().zip(o.by_quadrant).map(|(q, n)| figure(n.to_string(), words::quadrant(locale, *q), "#ku-grid-heading")).collect_view()}
-                                {figure(o.unplaced.to_string(), td_label(locale, Label::Unplaced), "#ku-table-heading")}
-                                {figure(o.overdue.to_string(), td_label(locale, Label::Overdue), "#ku-overdue-heading")}
-                                {Priority::ALL.iter().zip(o.open_needs).map(|(p, n)| figure(n.to_string(), words::priority(locale, *p), "#ku-needs-heading")).collect_view()}
-                                {figure(o.expectations_at_risk.to_string(), td_label(locale, Label::AtRisk), "#ku-risk-heading")}
-                                {figure(percent(o.participation.map(|p| p * 100.0)), td_label(locale, Label::Participation), "#ku-table-heading")}
-                                {figure(percent(o.satisfaction), td_label(locale, Label::Satisfaction), "#ku-table-heading")}
-                                {figure(o.trainings_completed.to_string(), td_label(locale, Label::Trainings), "#ku-table-heading")}
+                                {figure(o.key_users.to_string(), td_label(locale, Label::Count), "#ku-table-heading".to_owned())}
+                                {Quadrant::ALL.iter().zip(o.by_quadrant).map(|(q, n)| figure(n.to_string(), words::quadrant(locale, *q), "#ku-grid-heading".to_owned())).collect_view()}
+                                {figure(o.unplaced.to_string(), td_label(locale, Label::Unplaced), "#ku-table-heading".to_owned())}
+                                {figure(o.overdue.to_string(), td_label(locale, Label::Overdue), "#ku-overdue-heading".to_owned())}
+                                {Priority::ALL.iter().zip(o.open_needs).map(|(p, n)| figure(n.to_string(), words::priority(locale, *p), "#ku-needs-heading".to_owned())).collect_view()}
+                                {figure(o.expectations_at_risk.to_string(), td_label(locale, Label::AtRisk), "#ku-risk-heading".to_owned())}
+                                {figure(percent(o.participation.map(|p| p * 100.0)), td_label(locale, Label::Participation), "#ku-table-heading".to_owned())}
+                                {figure(percent(o.satisfaction), td_label(locale, Label::Satisfaction), "#ku-table-heading".to_owned())}
+                                {figure(o.trainings_completed.to_string(), td_label(locale, Label::Trainings), app.open.get_untracked().map(|g| Section::Training.href(g)).unwrap_or_default())}
                             </ul>
                         }
                     }}
@@ -174,23 +177,63 @@ fn td_label(locale: crate::i18n::Locale, label: Label) -> &'static str {
     }
 }
 
-/// The key users placed on the grid, with where they stand (tracked).
-fn points(app: AppState) -> Memo<Vec<Point>> {
+/// One key user as the table shows them.
+#[derive(Clone, Debug, PartialEq)]
+struct Row {
+    member: MemberId,
+    name: String,
+    /// Influence, interest and quadrant; `None` while not placed.
+    place: Option<(u8, u8, Quadrant)>,
+    cadence_days: u16,
+    last_contact: Option<Millis>,
+    participation: Option<f64>,
+    satisfaction: Option<f64>,
+}
+
+/// Every key user, by name, with where they stand and how they are engaged (tracked).
+fn rows(app: AppState) -> Memo<Vec<Row>> {
     Memo::new(move |_| {
         app.view.members().track();
         app.view.placings().track();
         app.view.touchpoints().track();
+        app.view.activities().track();
+        app.view.readings().track();
+        let at = now();
         app.view.with_untracked(|g| {
             let last = cohort_model::contact::last_contacts(g);
-            let mut in_cell: std::collections::HashMap<(u8, u8), usize> = Default::default();
             let mut users = key_users::key_users(g);
             users.sort_by(|a, b| a.member.name.cmp(&b.member.name));
+            let ids: Vec<&MemberId> = users.iter().map(|k| &k.member.id).collect();
+            let participation = key_users::participation(g, &ids, at);
             users
-                .into_iter()
-                .filter_map(|k| {
-                    let position = k.position?;
-                    let cell = (position.influence, position.interest);
-                    let index = in_cell.entry(cell).or_default();
+                .iter()
+                .map(|k| Row {
+                    member: k.member.id.clone(),
+                    name: k.member.name.clone(),
+                    place: k.position.map(|p| (p.influence, p.interest, p.quadrant())),
+                    cadence_days: k.cadence_days,
+                    last_contact: last.get(&k.member.id).copied(),
+                    participation: participation.get(&k.member.id).and_then(|p| p.rate()),
+                    satisfaction: key_users::satisfaction_trend(&key_users::readings_of(
+                        g,
+                        &k.member.id,
+                    ))
+                    .latest,
+                })
+                .collect()
+        })
+    })
+}
+
+/// The key users placed on the grid, with where they stand (tracked).
+fn points(rows: Memo<Vec<Row>>) -> Memo<Vec<Point>> {
+    Memo::new(move |_| {
+        let mut in_cell: std::collections::HashMap<(u8, u8), usize> = Default::default();
+        rows.with(|rows| {
+            rows.iter()
+                .filter_map(|row| {
+                    let (influence, interest, quadrant) = row.place?;
+                    let index = in_cell.entry((influence, interest)).or_default();
                     // Up to nine per cell side by side, then on top of each other.
                     let slot = *index % 9;
                     *index += 1;
@@ -199,14 +242,12 @@ fn points(app: AppState) -> Memo<Vec<Point>> {
                         (slot / 3) as f64 * 28.0 - 28.0,
                     );
                     Some(Point {
-                        member: k.member.id.clone(),
-                        name: k.member.name.clone(),
-                        influence: position.influence,
-                        interest: position.interest,
-                        quadrant: position.quadrant(),
+                        member: row.member.clone(),
+                        name: row.name.clone(),
+                        influence,
+                        interest,
+                        quadrant,
                         nudge,
-                        cadence_days: k.cadence_days,
-                        last_contact: last.get(&k.member.id).copied(),
                     })
                 })
                 .collect()
@@ -219,7 +260,8 @@ fn points(app: AppState) -> Memo<Vec<Point>> {
 fn KeyUserGrid() -> impl IntoView {
     let app = use_app();
     let i18n = use_i18n();
-    let points = points(app);
+    let rows = rows(app);
+    let points = points(rows);
     let error = RwSignal::new(None::<FormError>);
     // The point being dragged, and where the pointer is (SVG units).
     let dragging = RwSignal::new(None::<(MemberId, String)>);
@@ -371,19 +413,23 @@ fn KeyUserGrid() -> impl IntoView {
                     <th scope="col">{t!(i18n, key_users.quadrant)}</th>
                     <th scope="col">{t!(i18n, field.cadence)}</th>
                     <th scope="col">{t!(i18n, key_users.last_contact)}</th>
+                    <th scope="col">{t!(i18n, key_users.participation)}</th>
+                    <th scope="col">{t!(i18n, key_users.satisfaction)}</th>
                 </tr></thead>
                 <tbody>
-                    <For each=move || points.get() key=|p| format!("{p:?}") let:point>
+                    <For each=move || rows.get() key=|row| format!("{row:?}") let:row>
                         <tr>
-                            <th scope="row"><A href=move || member_href(app, &point.member)>{point.name.clone()}</A></th>
-                            <td class="influence">{point.influence}</td>
-                            <td class="interest">{point.interest}</td>
-                            <td>{move || words::quadrant(i18n.get_locale(), point.quadrant)}</td>
-                            <td>{point.cadence_days}</td>
-                            <td>{match point.last_contact {
+                            <th scope="row"><A href=member_href(app, &row.member)>{row.name.clone()}</A></th>
+                            <td class="influence">{row.place.map_or("–".to_owned(), |p| p.0.to_string())}</td>
+                            <td class="interest">{row.place.map_or("–".to_owned(), |p| p.1.to_string())}</td>
+                            <td>{move || row.place.map_or_else(|| t_string!(i18n, key_users.unplaced), |p| words::quadrant(i18n.get_locale(), p.2))}</td>
+                            <td>{row.cadence_days}</td>
+                            <td>{match row.last_contact {
                                 Some(at) => day(at),
                                 None => t_string!(i18n, key_users.never).to_owned(),
                             }}</td>
+                            <td class="participation">{percent(row.participation.map(|p| p * 100.0))}</td>
+                            <td class="satisfaction">{percent(row.satisfaction)}</td>
                         </tr>
                     </For>
                 </tbody>

@@ -217,6 +217,10 @@ async fn key_users_are_identified_placed_engaged_and_reviewed() -> Result<()> {
     browser
         .wait_until("document.querySelector('.need-list li > .form-alert')?.textContent === 'Reason for declining is required'")
         .await?;
+    // Refused: the menu shows the need as it is stored, captured.
+    browser
+        .wait_until("document.querySelector(\".need-list li select[id^='need-status']\").value === 'captured'")
+        .await?;
     browser.fill("#expectation-text", "Monthly report").await?;
     browser.set_value("#expectation-due", "2025-01-31").await?;
     browser

@@ -405,6 +405,7 @@ fn KeyUserGrid() -> impl IntoView {
                 <input id="ku-since" type="date" prop:value=move || since.get() on:change=move |ev| since.set(event_target_value(&ev)) />
             </div>
             <h3 id="ku-table-heading">{t!(i18n, key_users.table_heading)}</h3>
+            <div class="table-scroll">
             <table class="key-user-table">
                 <thead><tr>
                     <th scope="col">{t!(i18n, key_users.name)}</th>
@@ -434,6 +435,7 @@ fn KeyUserGrid() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
+            </div>
         </section>
     }
 }

@@ -271,3 +271,82 @@ async fn key_users_are_identified_placed_engaged_and_reviewed() -> Result<()> {
     browser.close().await?;
     Ok(())
 }
+
+/// Fails if the page is wider than the phone's screen (it would be zoomed out, or scroll
+/// sideways).
+async fn fits_the_phone(browser: &Browser, what: &str) -> Result<()> {
+    let widths = browser
+        .eval("[document.documentElement.scrollWidth, window.visualViewport.width]")
+        .await?;
+    let (page, screen) = (
+        widths[0].as_f64().unwrap_or_default(),
+        widths[1].as_f64().unwrap_or_default(),
+    );
+    if page > screen {
+        return Err(harness::HarnessError::Answer(format!(
+            "{what} is {page} px wide on a {screen} px screen"
+        )));
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_key_user_is_moved_on_the_grid_by_touch_on_a_phone() -> Result<()> {
+    let (relay, browser) = open_app(Viewport::Phone).await?;
+    let group = browser.create_group("Pilot project").await?;
+    browser.add_members(&["Wang Fang"]).await?;
+    browser.open_member("Wang Fang").await?;
+    browser.fill("#key-reason", "Runs the pilot").await?;
+    browser.click(".mark-key").await?;
+    browser.set_value("#ku-influence", "2").await?;
+    browser.set_value("#ku-interest", "2").await?;
+    browser.click(".position .place").await?;
+    browser.wait_for(".moves li").await?;
+    fits_the_phone(&browser, "the key-user card").await?;
+    browser
+        .goto(&format!("{}{}/key-users", relay.url(), &group[1..]))
+        .await?;
+    browser.wait_for(".grid-point").await?;
+    fits_the_phone(&browser, "the key users page").await?;
+    browser
+        .eval("document.querySelector('.power-interest').scrollIntoView({ block: 'center' })")
+        .await?;
+    let from = screen_at(
+        &browser,
+        "(() => { const r = document.querySelector('.grid-point circle').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()",
+    )
+    .await?;
+    // The cell of influence 5, interest 5: the top right.
+    let to = screen_at(
+        &browser,
+        "(() => { const r = document.querySelector('.power-interest').getBoundingClientRect(); const s = r.width / 580; return [r.x + (40 + 4.5 * 100) * s, r.y + (40 + 0.5 * 100) * s]; })()",
+    )
+    .await?;
+    let touch = |kind: &'static str, points: Vec<(f64, f64)>| {
+        let points: Vec<_> = points
+            .into_iter()
+            .map(|(x, y)| json!({ "x": x, "y": y }))
+            .collect();
+        json!({ "type": kind, "touchPoints": points })
+    };
+    browser
+        .cdp("Input.dispatchTouchEvent", touch("touchStart", vec![from]))
+        .await?;
+    for step in 1..=8 {
+        let t = f64::from(step) / 8.0;
+        let at = (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
+        browser
+            .cdp("Input.dispatchTouchEvent", touch("touchMove", vec![at]))
+            .await?;
+    }
+    browser
+        .cdp("Input.dispatchTouchEvent", touch("touchEnd", Vec::new()))
+        .await?;
+    browser
+        .wait_until("document.querySelector('.grid-point')?.getAttribute('aria-label')?.includes('influence 5, interest 5, Manage closely')")
+        .await?;
+    assert_eq!(table_cell(&browser, "Wang Fang", "interest").await?, "5");
+    assert_eq!(browser.console_errors().await?, Vec::<String>::new());
+    browser.close().await?;
+    Ok(())
+}

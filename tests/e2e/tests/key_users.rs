@@ -241,6 +241,36 @@ async fn key_users_are_identified_placed_engaged_and_reviewed() -> Result<()> {
     browser.wait_for(".satisfaction .trend").await?;
     assert_eq!(browser.text_of(".satisfaction .trend").await?, "75/100");
 
+    // The summary, copied for a report or a WeChat message.
+    browser
+        .cdp(
+            "Browser.grantPermissions",
+            json!({ "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"] }),
+        )
+        .await?;
+    browser.click(".copy-summary .copy").await?;
+    browser
+        .wait_until(
+            "document.querySelector('.copy-summary [role=status]')?.textContent === 'Copied.'",
+        )
+        .await?;
+    let copied = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; navigator.clipboard.readText().then(done, e => done(String(e)));",
+            Vec::new(),
+        )
+        .await?;
+    assert_eq!(
+        copied.as_str().unwrap_or_default(),
+        "Key user: Wang Fang\n\
+         Quadrant: Manage closely (influence 3, interest 5); contact every 14 days; role in decisions: Reviewer\n\
+         Open needs: 1\n\
+         - Export to Excel (Must)\n\
+         Expectations open: 1\n\
+         - Monthly report (At risk)\n\
+         Latest satisfaction: 75/100"
+    );
+
     // The overview counts it all, and the lists behind it.
     browser.goto(&page("key-users")).await?;
     browser.wait_for(".needs-list li").await?;

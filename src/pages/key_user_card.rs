@@ -4,7 +4,7 @@
 //! a summary to copy into a report or a WeChat message.
 
 use cohort_model::key_users::{
-    self, CRITERION_SCORE, DecisionRole, ExpectationDraft, ExpectationState, NeedDraft, NeedSource,
+    self, DecisionRole, ExpectationDraft, ExpectationState, GRID, NeedDraft, NeedSource,
     NeedStatus, Priority, SatisfactionScale, StrategyField,
 };
 use cohort_model::protocol::Failure;
@@ -93,11 +93,6 @@ key_of!(
     SatisfactionScale,
     ContactChannel
 );
-
-/// A grid value menu (1 to 5).
-fn grid_values() -> &'static [u8] {
-    &[1, 2, 3, 4, 5]
-}
 
 /// The key-user card on a member's page: the decision, criteria scores, position and its
 /// history, strategy, needs, expectations, satisfaction, participation and a summary to copy.
@@ -244,7 +239,7 @@ fn CriterionScores(
                         }
                     </For>
                 </div>
-                <p class="hint">{format!("{}–{}", CRITERION_SCORE.0, CRITERION_SCORE.1)}</p>
+                <p class="hint">{t!(i18n, key_users.score_hint)}</p>
             </div>
         </Show>
     }
@@ -324,8 +319,8 @@ fn Position(
                 <label for=dom>{move || words::field(i18n.get_locale(), field)}</label>
                 <select id=dom on:change=move |ev| value.set(event_target_value(&ev).parse().ok())>
                     <option value="" selected=move || value.get().or(current().map(pick)).is_none()>"–"</option>
-                    {grid_values().iter().map(|v| view! {
-                        <option value=v.to_string() selected=move || value.get().or(current().map(pick)) == Some(*v)>{*v}</option>
+                    {(GRID.0..=GRID.1).map(|v| view! {
+                        <option value=v.to_string() selected=move || value.get().or(current().map(pick)) == Some(v)>{v}</option>
                     }).collect_view()}
                 </select>
             </div>

@@ -766,7 +766,7 @@ pub fn AttendanceSection(
             {move || record.with(|(attended, counted, rate, history)| match rate {
                 None => view! { <p class="empty">{t!(i18n, attendance.none)}</p> }.into_any(),
                 Some(rate) => {
-                    let percent = format!("{:.0}%", rate * 100.0);
+                    let percent = super::percent(*rate);
                     let items = history.iter().map(|(activity, title, at, standing)| {
                         let href = app.open.get().map(|group| activity_href(group, activity));
                         view! {

@@ -375,10 +375,7 @@ fn StrategyFields(
             app.view.members().track();
             app.view.placings().track();
             app.view.with_untracked(|g| {
-                key_users::key_users(g)
-                    .into_iter()
-                    .find(|k| k.member.id == id)
-                    .map(|k| (k.cadence_days, k.decision_role))
+                key_users::key_user(g, &id).map(|k| (k.cadence_days, k.decision_role))
             })
         })
     };
@@ -1056,9 +1053,7 @@ fn CopySummary(
     let summary = move || {
         let today = local_day(now());
         app.view.with_untracked(|g| {
-            let key_user = key_users::key_users(g)
-                .into_iter()
-                .find(|k| k.member.id == id)?;
+            let key_user = key_users::key_user(g, &id)?;
             let mut lines = vec![t_string!(
                 i18n,
                 key_users.summary_title,

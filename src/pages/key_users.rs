@@ -78,9 +78,9 @@ struct Point {
     nudge: (f64, f64),
 }
 
-/// A share or a 0–100 figure as a percentage, "–" when there is none.
-fn percent(value: Option<f64>) -> String {
-    value.map_or("–".to_owned(), |v| format!("{v:.0}%"))
+/// A share as a percentage, or a dash when there is none.
+fn percent_or_dash(share: Option<f64>) -> String {
+    share.map_or_else(|| "—".to_owned(), super::percent)
 }
 
 /// The key users section.
@@ -120,8 +120,8 @@ pub fn KeyUsersPage() -> impl IntoView {
                                 {figure(o.overdue.to_string(), td_label(locale, Label::Overdue), "#ku-overdue-heading".to_owned())}
                                 {Priority::ALL.iter().zip(o.open_needs).map(|(p, n)| figure(n.to_string(), words::priority(locale, *p), "#ku-needs-heading".to_owned())).collect_view()}
                                 {figure(o.expectations_at_risk.to_string(), td_label(locale, Label::AtRisk), "#ku-risk-heading".to_owned())}
-                                {figure(percent(o.participation.map(|p| p * 100.0)), td_label(locale, Label::Participation), "#ku-table-heading".to_owned())}
-                                {figure(percent(o.satisfaction), td_label(locale, Label::Satisfaction), "#ku-table-heading".to_owned())}
+                                {figure(percent_or_dash(o.participation), td_label(locale, Label::Participation), "#ku-table-heading".to_owned())}
+                                {figure(percent_or_dash(o.satisfaction.map(|s| s / 100.0)), td_label(locale, Label::Satisfaction), "#ku-table-heading".to_owned())}
                                 {figure(o.trainings_completed.to_string(), td_label(locale, Label::Trainings), app.open.get_untracked().map(|g| Section::Training.href(g)).unwrap_or_default())}
                             </ul>
                         }
@@ -132,8 +132,8 @@ pub fn KeyUsersPage() -> impl IntoView {
                         t_string!(
                             i18n,
                             key_users.trend_line,
-                            recent = percent(o.participation_recent.map(|p| p * 100.0)),
-                            before = percent(o.participation_before.map(|p| p * 100.0)),
+                            recent = percent_or_dash(o.participation_recent),
+                            before = percent_or_dash(o.participation_before),
                             change = change
                         )
                     }}</p>
@@ -205,6 +205,7 @@ fn rows(app: AppState) -> Memo<Vec<Row>> {
             users.sort_by(|a, b| a.member.name.cmp(&b.member.name));
             let ids: Vec<&MemberId> = users.iter().map(|k| &k.member.id).collect();
             let participation = key_users::participation(g, &ids, at);
+            let trends = key_users::satisfaction_trends(g);
             users
                 .iter()
                 .map(|k| Row {
@@ -214,11 +215,7 @@ fn rows(app: AppState) -> Memo<Vec<Row>> {
                     cadence_days: k.cadence_days,
                     last_contact: last.get(&k.member.id).copied(),
                     participation: participation.get(&k.member.id).and_then(|p| p.rate()),
-                    satisfaction: key_users::satisfaction_trend(&key_users::readings_of(
-                        g,
-                        &k.member.id,
-                    ))
-                    .latest,
+                    satisfaction: trends.get(&k.member.id).and_then(|t| t.latest),
                 })
                 .collect()
         })
@@ -429,8 +426,8 @@ fn KeyUserGrid() -> impl IntoView {
                                 Some(at) => day(at),
                                 None => t_string!(i18n, key_users.never).to_owned(),
                             }}</td>
-                            <td class="participation">{percent(row.participation.map(|p| p * 100.0))}</td>
-                            <td class="satisfaction">{percent(row.satisfaction)}</td>
+                            <td class="participation">{percent_or_dash(row.participation)}</td>
+                            <td class="satisfaction">{percent_or_dash(row.satisfaction.map(|s| s / 100.0))}</td>
                         </tr>
                     </For>
                 </tbody>
@@ -443,7 +440,7 @@ fn KeyUserGrid() -> impl IntoView {
 fn member_href(app: AppState, member: &MemberId) -> String {
     app.open
         .get_untracked()
-        .map(|group| format!("/g/{group}/members/{member}"))
+        .map(|group| Section::member_href(group, member))
         .unwrap_or_default()
 }
 

@@ -237,6 +237,11 @@ pub fn calendar_day(day: &str) -> String {
     self::day(at.get_time() as Millis)
 }
 
+/// A share as a whole percentage: "60%".
+pub fn percent(share: f64) -> String {
+    format!("{:.0}%", share * 100.0)
+}
+
 /// A count as the chosen language writes it: "10,000".
 pub fn number(n: usize) -> String {
     let format = js_sys::Intl::NumberFormat::new(

@@ -10,7 +10,7 @@ use cohort_model::{
 };
 use leptos::prelude::*;
 
-use super::{MissingRecord, WhenShown, day, id_in_url, use_page_title};
+use super::{MissingRecord, WhenShown, day, id_in_url, percent, use_page_title};
 use crate::forms::{FormAlert, FormError, MemberPicker, TextField};
 use crate::i18n::{t, t_string, td_string, use_i18n};
 use crate::sections::Section;
@@ -20,11 +20,6 @@ use crate::words::{self, Notice};
 /// The URL of a training plan's page.
 fn training_href(group: cohort_model::GroupId, id: &TrainingId) -> String {
     format!("{}/{id}", Section::Training.href(group))
-}
-
-/// A share as a whole percentage: "60%".
-fn percent(share: f64) -> String {
-    format!("{:.0}%", share * 100.0)
 }
 
 /// An average to one decimal place, or a dash when there is none.

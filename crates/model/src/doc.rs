@@ -1803,7 +1803,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
         }
         Action::LogTouchpoint { id, draft, at } => {
             let checked = checked_touchpoint(tx, roots, draft)?;
-            let touchpoints = touchpoints(tx)?;
+            let touchpoints = collection(tx, key::TOUCHPOINTS)?;
             if obj_at(tx, &touchpoints, id.as_str()).is_some() {
                 return Err(Invalid::new(Field::Record, Problem::AlreadyExists).into());
             }
@@ -1825,7 +1825,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             touched.touchpoints.insert(id.clone());
         }
         Action::SetTouchpoint { id, field, value } => {
-            let record = record(tx, &touchpoints(tx)?, id.as_str())?;
+            let record = record(tx, &collection(tx, key::TOUCHPOINTS)?, id.as_str())?;
             let (key, value) = match field {
                 TouchpointField::Summary => (
                     key::SUMMARY,
@@ -1841,12 +1841,12 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             touched.touchpoints.insert(id.clone());
         }
         Action::SetTouchpointChannel { id, channel } => {
-            let record = record(tx, &touchpoints(tx)?, id.as_str())?;
+            let record = record(tx, &collection(tx, key::TOUCHPOINTS)?, id.as_str())?;
             put_string(tx, &record, key::CHANNEL, channel.key())?;
             touched.touchpoints.insert(id.clone());
         }
         Action::SetFollowUpDone { id, done_at } => {
-            let record = record(tx, &touchpoints(tx)?, id.as_str())?;
+            let record = record(tx, &collection(tx, key::TOUCHPOINTS)?, id.as_str())?;
             match done_at {
                 Some(at) => tx.put(&record, key::DONE_AT, ScalarValue::Timestamp(*at))?,
                 None => tx.delete(&record, key::DONE_AT)?,
@@ -1854,13 +1854,13 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             touched.touchpoints.insert(id.clone());
         }
         Action::RemoveTouchpoint { id } => {
-            let touchpoints = touchpoints(tx)?;
+            let touchpoints = collection(tx, key::TOUCHPOINTS)?;
             record(tx, &touchpoints, id.as_str())?;
             tx.delete(&touchpoints, id.as_str())?;
             touched.touchpoints.insert(id.clone());
         }
         Action::AddActivity { id, draft, at } => {
-            let activities = activities(tx)?;
+            let activities = collection(tx, key::ACTIVITIES)?;
             if obj_at(tx, &activities, id.as_str()).is_some() {
                 return Err(Invalid::new(Field::Record, Problem::AlreadyExists).into());
             }
@@ -1915,7 +1915,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             touched.activities.insert(id.clone());
         }
         Action::SetActivity { id, field, value } => {
-            let record = record(tx, &activities(tx)?, id.as_str())?;
+            let record = record(tx, &collection(tx, key::ACTIVITIES)?, id.as_str())?;
             match field {
                 ActivityField::Title => {
                     let title = validate::required_name(Field::ActivityTitle, value)?;
@@ -1940,7 +1940,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             touched.activities.insert(id.clone());
         }
         Action::SetActivityKind { id, kind } => {
-            let record = record(tx, &activities(tx)?, id.as_str())?;
+            let record = record(tx, &collection(tx, key::ACTIVITIES)?, id.as_str())?;
             put_string(tx, &record, key::KIND, kind.key())?;
             touched.activities.insert(id.clone());
         }
@@ -1949,14 +1949,14 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             starts_at,
             ends_at,
         } => {
-            let record = record(tx, &activities(tx)?, id.as_str())?;
+            let record = record(tx, &collection(tx, key::ACTIVITIES)?, id.as_str())?;
             checked_times(*starts_at, *ends_at)?;
             tx.put(&record, key::STARTS_AT, ScalarValue::Timestamp(*starts_at))?;
             tx.put(&record, key::ENDS_AT, ScalarValue::Timestamp(*ends_at))?;
             touched.activities.insert(id.clone());
         }
         Action::SetActivityOrganizer { id, organizer } => {
-            let record = record(tx, &activities(tx)?, id.as_str())?;
+            let record = record(tx, &collection(tx, key::ACTIVITIES)?, id.as_str())?;
             if let Some(organizer) = organizer {
                 member_exists(tx, roots, organizer, Field::Organizer)?;
             }
@@ -1965,13 +1965,13 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             touched.activities.insert(id.clone());
         }
         Action::Invite { id, invitee } | Action::Uninvite { id, invitee } => {
-            let record = record(tx, &activities(tx)?, id.as_str())?;
+            let record = record(tx, &collection(tx, key::ACTIVITIES)?, id.as_str())?;
             let inviting = matches!(action, Action::Invite { .. });
             invite(tx, roots, &record, invitee, inviting)?;
             touched.activities.insert(id.clone());
         }
         Action::MarkAttendance { id, member, mark } => {
-            let record = record(tx, &activities(tx)?, id.as_str())?;
+            let record = record(tx, &collection(tx, key::ACTIVITIES)?, id.as_str())?;
             let attendance = obj_at(tx, &record, key::ATTENDANCE)
                 .ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))?;
             match mark {
@@ -1984,7 +1984,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             touched.activities.insert(id.clone());
         }
         Action::RemoveActivity { id } => {
-            let activities = activities(tx)?;
+            let activities = collection(tx, key::ACTIVITIES)?;
             record(tx, &activities, id.as_str())?;
             tx.delete(&activities, id.as_str())?;
             touched.activities.insert(id.clone());
@@ -1994,7 +1994,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             id,
             title,
         } => {
-            let record = record(tx, &activities(tx)?, activity.as_str())?;
+            let record = record(tx, &collection(tx, key::ACTIVITIES)?, activity.as_str())?;
             let title = validate::required_name(Field::Duty, title)?;
             // Activities written before duties existed get the map with their first duty.
             let duties = match obj_at(tx, &record, key::DUTIES) {
@@ -2043,14 +2043,14 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
         }
         Action::RemoveDuty { activity, id } => {
             duty(tx, activity, id)?;
-            let record = record(tx, &activities(tx)?, activity.as_str())?;
+            let record = record(tx, &collection(tx, key::ACTIVITIES)?, activity.as_str())?;
             if let Some(duties) = obj_at(tx, &record, key::DUTIES) {
                 tx.delete(&duties, id.as_str())?;
             }
             touched.activities.insert(activity.clone());
         }
         Action::AddTraining { id, draft, at } => {
-            let trainings = trainings(tx)?;
+            let trainings = collection(tx, key::TRAININGS)?;
             if obj_at(tx, &trainings, id.as_str()).is_some() {
                 return Err(Invalid::new(Field::Record, Problem::AlreadyExists).into());
             }
@@ -2096,7 +2096,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             touched.trainings.insert(id.clone());
         }
         Action::SetTraining { id, field, value } => {
-            let record = record(tx, &trainings(tx)?, id.as_str())?;
+            let record = record(tx, &collection(tx, key::TRAININGS)?, id.as_str())?;
             let (key, value) = match field {
                 TrainingField::Title => (
                     key::TITLE,
@@ -2110,7 +2110,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             touched.trainings.insert(id.clone());
         }
         Action::SetTrainingFormat { id, format } => {
-            let record = record(tx, &trainings(tx)?, id.as_str())?;
+            let record = record(tx, &collection(tx, key::TRAININGS)?, id.as_str())?;
             put_string(tx, &record, key::FORMAT, format.key())?;
             touched.trainings.insert(id.clone());
         }
@@ -2119,9 +2119,9 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             activity,
             included,
         } => {
-            let record = record(tx, &trainings(tx)?, id.as_str())?;
+            let record = record(tx, &collection(tx, key::TRAININGS)?, id.as_str())?;
             if *included {
-                obj_at(tx, &activities(tx)?, activity.as_str())
+                obj_at(tx, &collection(tx, key::ACTIVITIES)?, activity.as_str())
                     .ok_or(Invalid::new(Field::Session, Problem::UnknownRecord))?;
             }
             set_key(tx, &record, key::SESSIONS, activity.as_str(), *included)?;
@@ -2132,7 +2132,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             invitee,
             included,
         } => {
-            let record = record(tx, &trainings(tx)?, id.as_str())?;
+            let record = record(tx, &collection(tx, key::TRAININGS)?, id.as_str())?;
             invite(tx, roots, &record, invitee, *included)?;
             touched.trainings.insert(id.clone());
         }
@@ -2141,7 +2141,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             member,
             completed_at,
         } => {
-            let record = record(tx, &trainings(tx)?, id.as_str())?;
+            let record = record(tx, &collection(tx, key::TRAININGS)?, id.as_str())?;
             let completed = participant_map(tx, &record, key::COMPLETED)?;
             match completed_at {
                 Some(at) => {
@@ -2162,7 +2162,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             score,
             value,
         } => {
-            let record = record(tx, &trainings(tx)?, id.as_str())?;
+            let record = record(tx, &collection(tx, key::TRAININGS)?, id.as_str())?;
             let (min, max) = score.range();
             let value = validate::number_in(Field::from(*score), value, min, max)?;
             let scores = participant_map(tx, &record, score_key(*score))?;
@@ -2180,7 +2180,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             touched.trainings.insert(id.clone());
         }
         Action::RemoveTraining { id } => {
-            let trainings = trainings(tx)?;
+            let trainings = collection(tx, key::TRAININGS)?;
             record(tx, &trainings, id.as_str())?;
             tx.delete(&trainings, id.as_str())?;
             touched.trainings.insert(id.clone());
@@ -2191,16 +2191,16 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
 
 /// A duty of an activity.
 fn duty(tx: &Transaction<'_>, activity: &ActivityId, id: &DutyId) -> Result<ObjId, Invalid> {
-    let record = record(tx, &activities(tx)?, activity.as_str())?;
+    let record = record(tx, &collection(tx, key::ACTIVITIES)?, activity.as_str())?;
     obj_at(tx, &record, key::DUTIES)
         .and_then(|duties| obj_at(tx, &duties, id.as_str()))
         .ok_or(Invalid::new(Field::Duty, Problem::UnknownRecord))
 }
 
-/// The training plans' collection; an action on a plan in a group without it names a record
-/// that is not there.
-fn trainings(tx: &Transaction<'_>) -> Result<ObjId, Invalid> {
-    obj_at(tx, &ROOT, key::TRAININGS).ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))
+/// A collection added to schema 1 later ([`ADDED_COLLECTIONS`]); an action on a record of one
+/// in a group without it names a record that is not there.
+fn collection(tx: &Transaction<'_>, name: &str) -> Result<ObjId, Invalid> {
+    obj_at(tx, &ROOT, name).ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))
 }
 
 /// Where a training's scores of one kind are written.
@@ -2215,18 +2215,6 @@ fn score_key(score: TrainingScore) -> &'static str {
 /// One of a training's maps by participant (made with the record).
 fn participant_map(tx: &Transaction<'_>, record: &ObjId, key: &str) -> Result<ObjId, Invalid> {
     obj_at(tx, record, key).ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))
-}
-
-/// The contact log's collection; a touchpoint that names one in a group without it names a
-/// record that is not there.
-fn touchpoints(tx: &Transaction<'_>) -> Result<ObjId, Invalid> {
-    obj_at(tx, &ROOT, key::TOUCHPOINTS).ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))
-}
-
-/// The activities' collection; an action on an activity in a group without it names a record
-/// that is not there.
-fn activities(tx: &Transaction<'_>) -> Result<ObjId, Invalid> {
-    obj_at(tx, &ROOT, key::ACTIVITIES).ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))
 }
 
 fn checked_times(starts_at: Millis, ends_at: Millis) -> Result<(), Invalid> {

@@ -10,7 +10,7 @@
 //!
 //! The figures are defined in `docs/metrics.md`; the functions here are those definitions.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -470,30 +470,41 @@ impl KeyUser<'_> {
     }
 }
 
+/// `member` as a key user, standing at `position`, with their strategy as it applies; `None`
+/// if they are not one.
+fn as_key_user<'a>(member: &'a Member, position: Option<&'a Placing>) -> Option<KeyUser<'a>> {
+    if !member.is_key_user() {
+        return None;
+    }
+    let decision = member.decision.as_ref()?;
+    let quadrant = position.map(Placing::quadrant);
+    Some(KeyUser {
+        member,
+        decision,
+        position,
+        cadence_days: member.strategy.cadence_days.unwrap_or_else(|| {
+            quadrant.map_or(UNPLACED_CADENCE_DAYS, Quadrant::default_cadence_days)
+        }),
+        decision_role: member.strategy.decision_role.unwrap_or_else(|| {
+            quadrant.map_or(DecisionRole::Informed, Quadrant::default_decision_role)
+        }),
+    })
+}
+
 /// The group's key users, in member id order.
 pub fn key_users(group: &Group) -> Vec<KeyUser<'_>> {
     let positions = positions(group, None);
     group
         .members
         .values()
-        .filter(|member| member.is_key_user())
-        .filter_map(|member| {
-            let decision = member.decision.as_ref()?;
-            let position = positions.get(&member.id).copied();
-            let quadrant = position.map(Placing::quadrant);
-            Some(KeyUser {
-                member,
-                decision,
-                position,
-                cadence_days: member.strategy.cadence_days.unwrap_or_else(|| {
-                    quadrant.map_or(UNPLACED_CADENCE_DAYS, Quadrant::default_cadence_days)
-                }),
-                decision_role: member.strategy.decision_role.unwrap_or_else(|| {
-                    quadrant.map_or(DecisionRole::Informed, Quadrant::default_decision_role)
-                }),
-            })
-        })
+        .filter_map(|member| as_key_user(member, positions.get(&member.id).copied()))
         .collect()
+}
+
+/// One member as a key user (their page), without working out everyone's position.
+pub fn key_user<'a>(group: &'a Group, member: &MemberId) -> Option<KeyUser<'a>> {
+    let position = placings_of(group, member).last().copied();
+    as_key_user(group.members.get(member)?, position)
 }
 
 /// A key user's contact, as their cadence asks for it.
@@ -605,6 +616,23 @@ pub struct SatisfactionTrend {
     pub change: Option<f64>,
 }
 
+/// Each member's satisfaction trend, from one pass over the readings (for lists of key users,
+/// where [`readings_of`] per member would read every reading once for each).
+pub fn satisfaction_trends(group: &Group) -> HashMap<&MemberId, SatisfactionTrend> {
+    let mut by_member: HashMap<&MemberId, Vec<&Reading>> = HashMap::new();
+    for reading in group.readings.values() {
+        by_member.entry(&reading.member).or_default().push(reading);
+    }
+    by_member
+        .into_iter()
+        .map(|(member, mut readings)| {
+            readings.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+            (member, satisfaction_trend(&readings))
+        })
+        .collect()
+}
+
+/// The trend of one member's readings, oldest first.
 pub fn satisfaction_trend(readings: &[&Reading]) -> SatisfactionTrend {
     let mut last_two = readings.iter().rev().map(|r| r.percent());
     let latest = last_two.next();
@@ -782,7 +810,8 @@ pub fn overview(group: &Group, now: Millis, today: &str) -> Overview {
             None => overview.unplaced += 1,
         }
     }
-    let is_key = |member: &MemberId| ids.contains(&member);
+    let key: HashSet<&MemberId> = ids.iter().copied().collect();
+    let is_key = |member: &MemberId| key.contains(member);
     for need in group
         .needs
         .values()
@@ -804,10 +833,8 @@ pub fn overview(group: &Group, now: Millis, today: &str) -> Overview {
         now - 2 * window,
         now - window,
     ));
-    let trends: Vec<_> = ids
-        .iter()
-        .map(|id| satisfaction_trend(&readings_of(group, id)))
-        .collect();
+    let all_trends = satisfaction_trends(group);
+    let trends: Vec<_> = ids.iter().filter_map(|id| all_trends.get(id)).collect();
     let mean = |values: Vec<f64>| {
         (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
     };

@@ -194,6 +194,7 @@ fn the_latest_placing_is_where_a_key_user_stands_and_earlier_ones_are_kept() {
     assert_eq!((then[&wang].influence, then[&wang].interest), (2, 2));
     let key_user = &key_users(&group)[0];
     assert_eq!(key_user.quadrant(), Some(Quadrant::ManageClosely));
+    assert_eq!(key_users::key_user(&group, &wang).as_ref(), Some(key_user));
     assert_eq!(key_user.cadence_days, 14);
     assert_eq!(key_user.decision.reason, "Runs the pilot");
 }
@@ -528,6 +529,7 @@ fn satisfaction_on_either_scale_compares_and_trends() {
     // 4 on 1–5 is 75; 8 on 0–10 is 80.
     assert_eq!(trend.latest, Some(80.0));
     assert_eq!(trend.change, Some(5.0));
+    assert_eq!(satisfaction_trends(&group)[&wang], trend);
 }
 
 #[test]

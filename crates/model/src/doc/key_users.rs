@@ -13,8 +13,8 @@ use automerge::transaction::{Transactable, Transaction};
 use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 
 use super::{
-    ApplyError, Fields, Roots, Touched, hydrate_collection, key, member_exists, obj_at, put_string,
-    put_strings, record, records_of, set_key, string_at,
+    ApplyError, Fields, Roots, Touched, collection, hydrate_collection, key, member_exists, obj_at,
+    put_string, put_strings, record, records_of, set_key, string_at,
 };
 use crate::key_users::{
     CADENCE_DAYS, CRITERION_SCORE, CRITERION_WEIGHT, Criterion, DecisionRole, Expectation,
@@ -248,12 +248,6 @@ pub(super) fn hydrate(doc: &Automerge, group: &mut Group) {
     group.readings = readings;
 }
 
-/// One of the five collections; an action on its records in a group without it names a
-/// record that is not there.
-fn collection(tx: &Transaction<'_>, name: &str) -> Result<ObjId, Invalid> {
-    obj_at(tx, &ROOT, name).ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))
-}
-
 /// A record of one of the five collections.
 fn existing(tx: &Transaction<'_>, name: &str, id: &str) -> Result<ObjId, Invalid> {
     record(tx, &collection(tx, name)?, id)
@@ -323,8 +317,7 @@ fn write_into(
             Ok(())
         }
         KeyUserAction::RemoveCriterion { id } => {
-            existing(tx, key::CRITERIA, id.as_str())?;
-            tx.delete(&collection(tx, key::CRITERIA)?, id.as_str())?;
+            remove(tx, key::CRITERIA, id.as_str())?;
             touched.criteria.insert(id.clone());
             Ok(())
         }

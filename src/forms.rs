@@ -2,6 +2,11 @@
 //! member picker that stays quick with thousands of members.
 
 use cohort_model::GroupStoreFields;
+use cohort_model::key_users::{
+    DecisionRole, ExpectationState, NeedSource, NeedStatus, Priority, SatisfactionScale,
+};
+use cohort_model::recruitment::{ApplicationChannel, CheckResult, Stage};
+use cohort_model::ContactChannel;
 use cohort_model::protocol::Failure;
 use cohort_model::{Field, MemberId};
 use leptos::prelude::*;
@@ -221,3 +226,78 @@ pub fn MemberPicker(
         </div>
     }
 }
+
+/// A menu of a closed set of values; `on_pick` gets the one chosen.
+#[component]
+pub fn EnumSelect<T>(
+    /// The DOM id of the menu.
+    #[prop(into)]
+    id: String,
+    /// The visible label.
+    #[prop(into)]
+    label: TextProp,
+    /// The values offered, in order.
+    options: &'static [T],
+    /// What a value reads as.
+    name: fn(crate::i18n::Locale, T) -> &'static str,
+    /// The value shown as chosen, or `None` for the empty first entry.
+    #[prop(into)]
+    chosen: Signal<Option<T>>,
+    /// What the empty first entry reads as; without it there is none.
+    #[prop(into, optional)]
+    empty: Option<TextProp>,
+    /// Takes the value picked (`None`: the empty entry).
+    on_pick: Callback<Option<T>>,
+) -> impl IntoView
+where
+    T: Copy + PartialEq + Send + Sync + 'static + KeyOf,
+{
+    let i18n = use_i18n();
+    view! {
+        <div class="field">
+            <label for=id.clone()>{move || label.get()}</label>
+            // The menu shows the stored value: after a pick it is put back until the stored
+            // value changes, so that a refused change (a need declined without a reason) does
+            // not stay on screen as if it were kept.
+            <select id=id on:change=move |ev| {
+                let key = event_target_value(&ev);
+                on_pick.run(options.iter().copied().find(|o| o.key_of() == key));
+                let select = event_target::<web_sys::HtmlSelectElement>(&ev);
+                select.set_value(chosen.get_untracked().map_or("", KeyOf::key_of));
+            }>
+                {empty.map(|empty| view! { <option value="" prop:selected=move || chosen.get().is_none()>{move || empty.get()}</option> })}
+                {options.iter().copied().map(|option| view! {
+                    <option value=option.key_of() prop:selected=move || chosen.get() == Some(option)>{move || name(i18n.get_locale(), option)}</option>
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// The key of a value written in the document (for menus).
+pub trait KeyOf {
+    fn key_of(self) -> &'static str;
+}
+
+macro_rules! key_of {
+    ($($t:ty),+) => {
+        $(impl KeyOf for $t {
+            fn key_of(self) -> &'static str {
+                self.key()
+            }
+        })+
+    };
+}
+
+key_of!(
+    DecisionRole,
+    Priority,
+    NeedSource,
+    NeedStatus,
+    ExpectationState,
+    SatisfactionScale,
+    ContactChannel,
+    Stage,
+    ApplicationChannel,
+    CheckResult
+);

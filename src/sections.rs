@@ -9,6 +9,7 @@ use crate::i18n::{Locale, td_string};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Section {
     Members,
+    Recruitment,
     Roles,
     KeyUsers,
     Feedback,
@@ -19,8 +20,9 @@ pub enum Section {
 
 impl Section {
     /// Every section, in navigation order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Members,
+        Self::Recruitment,
         Self::Roles,
         Self::KeyUsers,
         Self::Feedback,
@@ -36,6 +38,7 @@ impl Section {
     pub fn slug(self) -> &'static str {
         match self {
             Self::Members => "members",
+            Self::Recruitment => "recruitment",
             Self::Roles => "roles",
             Self::KeyUsers => "key-users",
             Self::Feedback => "feedback",
@@ -64,6 +67,7 @@ impl Section {
     pub fn title(self, locale: Locale) -> &'static str {
         match self {
             Self::Members => td_string!(locale, section.members),
+            Self::Recruitment => td_string!(locale, section.recruitment),
             Self::Roles => td_string!(locale, section.roles),
             Self::KeyUsers => td_string!(locale, section.key_users),
             Self::Feedback => td_string!(locale, section.feedback),
@@ -77,6 +81,7 @@ impl Section {
     pub fn summary(self, locale: Locale) -> &'static str {
         match self {
             Self::Members => td_string!(locale, section.members_summary),
+            Self::Recruitment => td_string!(locale, section.recruitment_summary),
             Self::Roles => td_string!(locale, section.roles_summary),
             Self::KeyUsers => td_string!(locale, section.key_users_summary),
             Self::Feedback => td_string!(locale, section.feedback_summary),

@@ -14,7 +14,7 @@ use leptos_router::{
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
 use crate::pages::{
     ActivitiesPage, ActivityPage, DataPage, FeedbackPage, FollowUpsPage, GroupsPage, KeyUsersPage,
-    MemberPage, MembersPage, NotFound, RolesPage, SectionOverview, TrainingPage, TrainingsPage,
+    MemberPage, MembersPage, NotFound, RecruitmentPage, RolesPage, SectionOverview, TrainingPage, TrainingsPage,
 };
 use crate::sections::Section;
 use crate::state::{AppState, use_app};
@@ -177,6 +177,7 @@ fn SectionPage() -> impl IntoView {
         Some(Section::Activities) => view! { <ActivitiesPage /> }.into_any(),
         Some(Section::Training) => view! { <TrainingsPage /> }.into_any(),
         Some(Section::KeyUsers) => view! { <KeyUsersPage /> }.into_any(),
+        Some(Section::Recruitment) => view! { <RecruitmentPage /> }.into_any(),
         Some(section) => view! { <SectionOverview section /> }.into_any(),
         None => view! { <NotFound /> }.into_any(),
     }

@@ -8,6 +8,7 @@ use cohort_model::key_users::{
     DecisionRole, ExpectationState, NeedSource, NeedStatus, Priority, Quadrant,
 };
 use cohort_model::protocol::{Failure, StorageFailure, SyncState};
+use cohort_model::recruitment::{ApplicationChannel, CheckResult, Stage};
 use cohort_model::sheet::{self, Column, MatchedOn, SheetError};
 use cohort_model::{
     ActivityKind, ContactChannel, FeedbackStatus, Field, Invalid, Mark, MemberField, MemberStatus,
@@ -80,6 +81,11 @@ pub fn field(locale: Locale, field: Field) -> &'static str {
         Field::Expectation => td_string!(locale, field.expectation),
         Field::Explanation => td_string!(locale, field.explanation),
         Field::Reading => td_string!(locale, field.reading),
+        Field::ScreeningCriterion => td_string!(locale, field.screening_criterion),
+        Field::AppliedOn => td_string!(locale, field.applied_on),
+        Field::Referrer => td_string!(locale, field.referrer),
+        Field::Stage => td_string!(locale, field.stage),
+        Field::StageReason => td_string!(locale, field.stage_reason),
         Field::Record => td_string!(locale, field.record),
     }
 }
@@ -148,6 +154,39 @@ pub fn quadrant(locale: Locale, quadrant: Quadrant) -> &'static str {
         Quadrant::KeepSatisfied => td_string!(locale, quadrant.keep_satisfied),
         Quadrant::KeepInformed => td_string!(locale, quadrant.keep_informed),
         Quadrant::Monitor => td_string!(locale, quadrant.monitor),
+    }
+}
+
+/// Where an application stands.
+pub fn stage(locale: Locale, stage: Stage) -> &'static str {
+    match stage {
+        Stage::Applied => td_string!(locale, stage.applied),
+        Stage::Screening => td_string!(locale, stage.screening),
+        Stage::Interview => td_string!(locale, stage.interview),
+        Stage::Accepted => td_string!(locale, stage.accepted),
+        Stage::Rejected => td_string!(locale, stage.rejected),
+        Stage::Withdrawn => td_string!(locale, stage.withdrawn),
+    }
+}
+
+/// How an applicant heard of the group.
+pub fn application_channel(locale: Locale, channel: ApplicationChannel) -> &'static str {
+    match channel {
+        ApplicationChannel::Referral => td_string!(locale, application_channel.referral),
+        ApplicationChannel::WechatGroup => td_string!(locale, application_channel.wechat_group),
+        ApplicationChannel::SocialMedia => td_string!(locale, application_channel.social_media),
+        ApplicationChannel::Event => td_string!(locale, application_channel.event),
+        ApplicationChannel::Website => td_string!(locale, application_channel.website),
+        ApplicationChannel::Other => td_string!(locale, application_channel.other),
+    }
+}
+
+/// An applicant checked against a screening criterion.
+pub fn check_result(locale: Locale, result: CheckResult) -> &'static str {
+    match result {
+        CheckResult::Meets => td_string!(locale, check_result.meets),
+        CheckResult::Partly => td_string!(locale, check_result.partly),
+        CheckResult::DoesNot => td_string!(locale, check_result.does_not),
     }
 }
 
@@ -268,6 +307,13 @@ pub fn invalid(locale: Locale, Invalid { field: f, problem }: &Invalid) -> Strin
             field = f,
             from = member_status(locale, *from),
             to = member_status(locale, *to)
+        ),
+        Problem::StageMove { from, to } => td_string!(
+            locale,
+            problem.cannot_move,
+            field = f,
+            from = stage(locale, *from),
+            to = stage(locale, *to)
         ),
         Problem::FeedbackMove { from, to } => td_string!(
             locale,

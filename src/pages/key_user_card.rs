@@ -17,82 +17,10 @@ use leptos::prelude::*;
 use super::key_users::{key_action, send};
 use super::member::InlineField;
 use super::{day, local_day, moment};
-use crate::forms::{FormAlert, FormError, TextField};
+use crate::forms::{EnumSelect, FormAlert, FormError, KeyOf, TextField};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::state::{now, use_app};
 use crate::words::{self, Notice};
-
-/// A menu of a closed set of values; `on_pick` gets the one chosen.
-#[component]
-fn EnumSelect<T>(
-    /// The DOM id of the menu.
-    #[prop(into)]
-    id: String,
-    /// The visible label.
-    #[prop(into)]
-    label: TextProp,
-    /// The values offered, in order.
-    options: &'static [T],
-    /// What a value reads as.
-    name: fn(crate::i18n::Locale, T) -> &'static str,
-    /// The value shown as chosen, or `None` for the empty first entry.
-    #[prop(into)]
-    chosen: Signal<Option<T>>,
-    /// What the empty first entry reads as; without it there is none.
-    #[prop(into, optional)]
-    empty: Option<TextProp>,
-    /// Takes the value picked (`None`: the empty entry).
-    on_pick: Callback<Option<T>>,
-) -> impl IntoView
-where
-    T: Copy + PartialEq + Send + Sync + 'static + KeyOf,
-{
-    let i18n = use_i18n();
-    view! {
-        <div class="field">
-            <label for=id.clone()>{move || label.get()}</label>
-            // The menu shows the stored value: after a pick it is put back until the stored
-            // value changes, so that a refused change (a need declined without a reason) does
-            // not stay on screen as if it were kept.
-            <select id=id on:change=move |ev| {
-                let key = event_target_value(&ev);
-                on_pick.run(options.iter().copied().find(|o| o.key_of() == key));
-                let select = event_target::<web_sys::HtmlSelectElement>(&ev);
-                select.set_value(chosen.get_untracked().map_or("", KeyOf::key_of));
-            }>
-                {empty.map(|empty| view! { <option value="" prop:selected=move || chosen.get().is_none()>{move || empty.get()}</option> })}
-                {options.iter().copied().map(|option| view! {
-                    <option value=option.key_of() prop:selected=move || chosen.get() == Some(option)>{move || name(i18n.get_locale(), option)}</option>
-                }).collect_view()}
-            </select>
-        </div>
-    }
-}
-
-/// The key of a value written in the document (for menus).
-trait KeyOf {
-    fn key_of(self) -> &'static str;
-}
-
-macro_rules! key_of {
-    ($($t:ty),+) => {
-        $(impl KeyOf for $t {
-            fn key_of(self) -> &'static str {
-                self.key()
-            }
-        })+
-    };
-}
-
-key_of!(
-    DecisionRole,
-    Priority,
-    NeedSource,
-    NeedStatus,
-    ExpectationState,
-    SatisfactionScale,
-    ContactChannel
-);
 
 /// The key-user card on a member's page: the decision, criteria scores, position and its
 /// history, strategy, needs, expectations, satisfaction, participation and a summary to copy.

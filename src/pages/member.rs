@@ -89,6 +89,7 @@ fn MemberDetail(
                 <InlineField id="m-notes" field=Field::Notes multiline=true value=read(|m| m.notes.clone()) action=set(id.clone(), MemberField::Notes) />
             </section>
             <StatusSection id=id.clone() member />
+            <super::recruitment::ApplicationCard id=id.clone() />
             <TagsSection id=id.clone() member />
             <RolesSection id=id.clone() />
             <super::contact::ContactSection id=id.clone() />

@@ -12,6 +12,7 @@ mod key_user_card;
 mod key_users;
 mod member;
 mod members;
+mod recruitment;
 mod roles;
 mod sign_in;
 mod training;
@@ -24,6 +25,7 @@ pub use groups::GroupsPage;
 pub use key_users::KeyUsersPage;
 pub use member::MemberPage;
 pub use members::MembersPage;
+pub use recruitment::RecruitmentPage;
 pub use roles::RolesPage;
 pub use training::{TrainingPage, TrainingsPage};
 

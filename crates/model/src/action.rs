@@ -7,13 +7,14 @@ use crate::key_users::{
     ExpectationDraft, ExpectationState, NeedDraft, NeedLink, NeedSource, NeedStatus, Priority,
     SatisfactionScale, StrategyField,
 };
+use crate::recruitment::{ApplicationChannel, ApplicationDraft, CheckResult, Stage};
 use crate::validate::Field;
 use crate::{
-    ActivityDraft, ActivityField, ActivityId, ActivityKind, ContactChannel, CriterionId, DutyId,
-    ExpectationId, FeedbackDraft, FeedbackId, FeedbackStatus, Invitee, Mark, MemberDraft, MemberId,
-    MemberStatus, Millis, NeedId, PlacingId, Raci, ReadingId, RoleDraft, RoleId, TouchpointDraft,
-    TouchpointField, TouchpointId, TrainingDraft, TrainingField, TrainingFormat, TrainingId,
-    TrainingScore,
+    ActivityDraft, ActivityField, ActivityId, ActivityKind, ApplicationId, ContactChannel,
+    CriterionId, DutyId, ExpectationId, FeedbackDraft, FeedbackId, FeedbackStatus, Invitee, Mark,
+    MemberDraft, MemberId, MemberStatus, Millis, NeedId, PlacingId, Raci, ReadingId, RoleDraft,
+    RoleId, ScreeningId, TouchpointDraft, TouchpointField, TouchpointId, TrainingDraft,
+    TrainingField, TrainingFormat, TrainingId, TrainingScore,
 };
 
 /// A text field of the group profile.
@@ -311,6 +312,69 @@ pub enum Action {
     },
     /// Something done about key users.
     KeyUsers(KeyUserAction),
+    /// Something done in recruitment.
+    Recruitment(RecruitmentAction),
+}
+
+/// What an organizer does in recruitment (see [`crate::recruitment`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RecruitmentAction {
+    /// Adds a criterion applicants are screened against.
+    AddCriterion {
+        id: ScreeningId,
+        name: String,
+        at: Millis,
+    },
+    RenameCriterion {
+        id: ScreeningId,
+        name: String,
+    },
+    /// Removes a criterion; checks against it stay in applications, uncounted.
+    RemoveCriterion {
+        id: ScreeningId,
+    },
+    /// Records an application by `member`. With `applicant`, the person is added as a member
+    /// (an applicant) in the same change.
+    Apply {
+        id: ApplicationId,
+        member: MemberId,
+        applicant: Option<MemberDraft>,
+        draft: ApplicationDraft,
+        at: Millis,
+    },
+    /// Sets how the applicant came, and who referred them for a referral.
+    SetChannel {
+        id: ApplicationId,
+        channel: ApplicationChannel,
+        referrer: Option<MemberId>,
+    },
+    /// Sets the day they applied, `YYYY-MM-DD`.
+    SetAppliedOn {
+        id: ApplicationId,
+        applied_on: String,
+    },
+    SetNotes {
+        id: ApplicationId,
+        notes: String,
+    },
+    /// Moves an application to another stage, and the applicant's status where the move
+    /// changes it; rejecting needs the reason given.
+    Move {
+        id: ApplicationId,
+        stage: Stage,
+        reason: String,
+        at: Millis,
+    },
+    /// Checks the applicant against a criterion, or clears the check (`result` none).
+    Check {
+        id: ApplicationId,
+        criterion: ScreeningId,
+        result: Option<CheckResult>,
+        note: String,
+    },
+    RemoveApplication {
+        id: ApplicationId,
+    },
 }
 
 /// What an organizer does about key users (see [`crate::key_users`]).

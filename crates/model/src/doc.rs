@@ -11,15 +11,16 @@ use automerge::{
 use crate::action::{FeedbackField, MemberField, ProfileField, RoleField};
 use crate::key_users::{Criterion, Expectation, Need, Placing, Reading};
 use crate::records::{FeedbackChange, MemberChange, Record, RecordChange};
+use crate::recruitment::{Application, ScreeningCriterion};
 use crate::validate::{self, Field, Invalid, Problem};
 use crate::{
-    Action, Activity, ActivityField, ActivityId, ActivityKind, ContactChannel, Contacts,
-    CriterionId, Duty, DutyId, ExpectationId, Feedback, FeedbackDraft, FeedbackId, FeedbackPart,
-    FeedbackStatus, FeedbackValue, Group, Invitee, KeyUserAction, Mark, Member, MemberDraft,
-    MemberId, MemberPart, MemberStatus, MemberValue, Millis, NeedId, PlacingId, Profile, Raci,
-    ReadingId, Role, RoleDraft, RoleId, StatusChange, Touchpoint, TouchpointDraft, TouchpointField,
-    TouchpointId, Training, TrainingField, TrainingFormat, TrainingId, TrainingResult,
-    TrainingScore,
+    Action, Activity, ActivityField, ActivityId, ActivityKind, ApplicationId, ContactChannel,
+    Contacts, CriterionId, Duty, DutyId, ExpectationId, Feedback, FeedbackDraft, FeedbackId,
+    FeedbackPart, FeedbackStatus, FeedbackValue, Group, Invitee, KeyUserAction, Mark, Member,
+    MemberDraft, MemberId, MemberPart, MemberStatus, MemberValue, Millis, NeedId, PlacingId,
+    Profile, Raci, ReadingId, RecruitmentAction, Role, RoleDraft, RoleId, ScreeningId,
+    StatusChange, Touchpoint, TouchpointDraft, TouchpointField, TouchpointId, Training,
+    TrainingField, TrainingFormat, TrainingId, TrainingResult, TrainingScore,
 };
 
 /// The schema version this build writes and reads; see "Changing the schema" in
@@ -107,9 +108,20 @@ mod key {
     pub const READINGS: &str = "readings";
     pub const VALUE: &str = "value";
     pub const SCALE: &str = "scale";
+    pub const APPLICATIONS: &str = "applications";
+    pub const SCREENING: &str = "screening";
+    pub const STAGE: &str = "stage";
+    pub const STAGE_HISTORY: &str = "stage_history";
+    pub const REFERRER: &str = "referrer";
+    pub const APPLIED_ON: &str = "applied_on";
+    pub const CHECKS: &str = "checks";
+    pub const CHECK_NOTES: &str = "check_notes";
+    pub const DIGESTS: &str = "digests";
+    pub const ORGANIZERS: &str = "organizers";
 }
 
 mod key_users;
+mod recruitment;
 
 /// The collections added to schema 1 after its first release, each addition made by one
 /// change that is the same bytes on every device: a fixed actor, time 0, and as its only
@@ -120,7 +132,7 @@ mod key_users;
 ///
 /// Each entry is one change, in order. Never change an entry: its change must stay the same
 /// bytes. A later addition is a new entry at the end.
-const ADDED_COLLECTIONS: [&[&str]; 3] = [
+const ADDED_COLLECTIONS: [&[&str]; 4] = [
     &[key::TOUCHPOINTS, key::ACTIVITIES],
     &[key::TRAININGS],
     &[
@@ -129,6 +141,12 @@ const ADDED_COLLECTIONS: [&[&str]; 3] = [
         key::NEEDS,
         key::EXPECTATIONS,
         key::READINGS,
+    ],
+    &[
+        key::APPLICATIONS,
+        key::SCREENING,
+        key::DIGESTS,
+        key::ORGANIZERS,
     ],
 ];
 
@@ -165,6 +183,9 @@ fn needs_added_collections(actions: &[Action]) -> bool {
                         | KeyUserAction::AddNeed { .. }
                         | KeyUserAction::AddExpectation { .. }
                         | KeyUserAction::RecordSatisfaction { .. }
+                )
+                | Action::Recruitment(
+                    RecruitmentAction::AddCriterion { .. } | RecruitmentAction::Apply { .. }
                 )
         )
     })
@@ -207,6 +228,8 @@ pub struct Touched {
     pub needs: BTreeSet<NeedId>,
     pub expectations: BTreeSet<ExpectationId>,
     pub readings: BTreeSet<ReadingId>,
+    pub applications: BTreeSet<ApplicationId>,
+    pub screening: BTreeSet<ScreeningId>,
     /// A whole collection was replaced (only a foreign client does that): re-read everything.
     pub everything: bool,
 }
@@ -231,6 +254,8 @@ impl Touched {
         self.needs.extend(other.needs);
         self.expectations.extend(other.expectations);
         self.readings.extend(other.readings);
+        self.applications.extend(other.applications);
+        self.screening.extend(other.screening);
     }
 
     /// The records named by Automerge patches (from a merge or a load).
@@ -285,6 +310,12 @@ impl Touched {
                     touched.expectations.extend(ExpectationId::from_key(id));
                 }
                 (key::READINGS, Some(id)) => touched.readings.extend(ReadingId::from_key(id)),
+                (key::APPLICATIONS, Some(id)) => {
+                    touched.applications.extend(ApplicationId::from_key(id));
+                }
+                (key::SCREENING, Some(id)) => {
+                    touched.screening.extend(ScreeningId::from_key(id));
+                }
                 (
                     key::MEMBERS
                     | key::ROLES
@@ -296,7 +327,9 @@ impl Touched {
                     | key::PLACINGS
                     | key::NEEDS
                     | key::EXPECTATIONS
-                    | key::READINGS,
+                    | key::READINGS
+                    | key::APPLICATIONS
+                    | key::SCREENING,
                     None,
                 ) => {
                     touched.everything = true;
@@ -324,6 +357,8 @@ pub struct RecordUpdate {
     pub needs: Vec<(NeedId, Option<Need>)>,
     pub expectations: Vec<(ExpectationId, Option<Expectation>)>,
     pub readings: Vec<(ReadingId, Option<Reading>)>,
+    pub applications: Vec<(ApplicationId, Option<Application>)>,
+    pub screening: Vec<(ScreeningId, Option<ScreeningCriterion>)>,
 }
 
 /// The records of one kind a change touched: each as a whole, or only in some parts. Reads as
@@ -633,6 +668,7 @@ impl GroupDoc {
                 .collect();
         }
         key_users::hydrate(doc, &mut group);
+        recruitment::hydrate(doc, &mut group);
         group
     }
 
@@ -769,6 +805,12 @@ impl GroupDoc {
             }),
             readings: self.read_each(&touched.readings, key::READINGS, |r, id, m| {
                 key_users::read_reading(r, id, m)
+            }),
+            applications: self.read_each(&touched.applications, key::APPLICATIONS, |r, id, m| {
+                recruitment::read_application(r, id, m)
+            }),
+            screening: self.read_each(&touched.screening, key::SCREENING, |r, id, m| {
+                recruitment::read_criterion(r, id, m)
             }),
         }))
     }
@@ -1064,16 +1106,37 @@ fn records_of<'a, I>(
         .filter_map(move |(key, entry)| Some((id(key)?, as_record(&entry.value)?)))
 }
 
+/// Where a record keeps a lifecycle: its current value, and the list of every move (maps of
+/// the value, under the same key, and `at`).
+#[derive(Clone, Copy)]
+struct Lifecycle {
+    current: &'static str,
+    history: &'static str,
+}
+
+/// A member's or a piece of feedback's status.
+const STATUS: Lifecycle = Lifecycle {
+    current: key::STATUS,
+    history: key::STATUS_HISTORY,
+};
+
+/// An application's stage.
+const STAGE: Lifecycle = Lifecycle {
+    current: key::STAGE,
+    history: key::STAGE_HISTORY,
+};
+
 fn history<S: Ord + Copy>(
     record: &impl Fields,
+    lifecycle: Lifecycle,
     parse: impl Fn(&str) -> Option<S>,
 ) -> Vec<StatusChange<S>> {
     let mut changes: Vec<_> = record
-        .maps(key::STATUS_HISTORY)
+        .maps(lifecycle.history)
         .iter()
         .filter_map(|entry| {
             Some(StatusChange {
-                status: parse(&entry.string(key::STATUS))?,
+                status: parse(&entry.string(lifecycle.current))?,
                 at: entry.int(key::AT)?,
             })
         })
@@ -1117,7 +1180,7 @@ fn read_member(record: &impl Fields, id: MemberId) -> Member {
 
 /// A member's status and its history.
 fn member_status(record: &impl Fields) -> (MemberStatus, Vec<StatusChange<MemberStatus>>) {
-    let history = history(record, MemberStatus::from_key);
+    let history = history(record, STATUS, MemberStatus::from_key);
     // An unknown status (from a newer client) reads as the latest known one.
     let status = MemberStatus::from_key(&record.string(key::STATUS))
         .or_else(|| history.last().map(|change| change.status))
@@ -1361,7 +1424,7 @@ fn feedback_score(record: &impl Fields) -> Option<u8> {
 
 /// The feedback's status and its history.
 fn feedback_status(record: &impl Fields) -> (FeedbackStatus, Vec<StatusChange<FeedbackStatus>>) {
-    let history = history(record, FeedbackStatus::from_key);
+    let history = history(record, STATUS, FeedbackStatus::from_key);
     // An unknown status (from a newer client) reads as the latest known one.
     let status = FeedbackStatus::from_key(&record.string(key::STATUS))
         .or_else(|| history.last().map(|change| change.status))
@@ -1517,20 +1580,21 @@ fn put_strings(
         .try_for_each(|(key, value)| tx.put(obj, *key, *value))
 }
 
-/// Appends a status change to the record's history and makes it the current status.
-fn move_status(
+/// Appends a move to the record's history of a lifecycle and makes it the current value.
+fn move_along(
     tx: &mut Transaction<'_>,
     obj: &ObjId,
-    status: &str,
+    lifecycle: Lifecycle,
+    value: &str,
     at: Millis,
 ) -> Result<(), AutomergeError> {
-    tx.put(obj, key::STATUS, status)?;
-    let list = match obj_at(tx, obj, key::STATUS_HISTORY) {
+    tx.put(obj, lifecycle.current, value)?;
+    let list = match obj_at(tx, obj, lifecycle.history) {
         Some(list) => list,
-        None => tx.put_object(obj, key::STATUS_HISTORY, ObjType::List)?,
+        None => tx.put_object(obj, lifecycle.history, ObjType::List)?,
     };
     let entry = tx.insert_object(&list, tx.length(&list), ObjType::Map)?;
-    tx.put(&entry, key::STATUS, status)?;
+    tx.put(&entry, lifecycle.current, value)?;
     tx.put(&entry, key::AT, ScalarValue::Timestamp(at))
 }
 
@@ -1557,6 +1621,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
     let mut touched = Touched::default();
     match action {
         Action::KeyUsers(action) => return key_users::write(tx, roots, action),
+        Action::Recruitment(action) => return recruitment::write(tx, roots, action),
         Action::SetProfile { field, value } => {
             let (key, value) = match field {
                 ProfileField::Name => {
@@ -1600,7 +1665,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                     Invalid::new(Field::Status, Problem::MemberMove { from, to: *status }).into(),
                 );
             }
-            move_status(tx, &member, status.key(), *at)?;
+            move_along(tx, &member, STATUS, status.key(), *at)?;
             touched.members.part(id.clone(), MemberPart::Status);
         }
         Action::TagMember { id, tag } | Action::UntagMember { id, tag } => {
@@ -1649,6 +1714,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                 }
             }
             key_users::forget_member(tx, id, &mut touched)?;
+            recruitment::forget_member(tx, id, &mut touched)?;
         }
         Action::AddRole { id, draft } => {
             let RoleDraft {
@@ -1730,7 +1796,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             tx.put(&item, key::RECEIVED_AT, ScalarValue::Timestamp(*at))?;
             new_text(tx, &item, key::TEXT, &draft.text)?;
             tx.put_object(&item, key::STATUS_HISTORY, ObjType::List)?;
-            move_status(tx, &item, FeedbackStatus::New.key(), *at)?;
+            move_along(tx, &item, STATUS, FeedbackStatus::New.key(), *at)?;
             touched.feedback.whole(id.clone());
         }
         Action::SetFeedback { id, field, value } => {
@@ -1793,7 +1859,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                 )
                 .into());
             }
-            move_status(tx, &item, status.key(), *at)?;
+            move_along(tx, &item, STATUS, status.key(), *at)?;
             touched.feedback.part(id.clone(), FeedbackPart::Status);
         }
         Action::RemoveFeedback { id } => {

@@ -112,6 +112,14 @@ record_id!(
     /// Identifies one satisfaction reading of a key user.
     ReadingId
 );
+record_id!(
+    /// Identifies an application to join the group.
+    ApplicationId
+);
+record_id!(
+    /// Identifies a criterion applicants are screened against.
+    ScreeningId
+);
 
 /// Identifies a group document: 16 random bytes, written as automerge-repo writes document
 /// ids (base58check), so the group can be shared as an `automerge:` URL with any

@@ -21,35 +21,6 @@ use crate::{
     MemberStatus, Millis, NeedId, PlacingId, ReadingId,
 };
 
-/// A closed set of values, each written in the document as its key.
-macro_rules! keyed_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$variant_doc:meta])* $variant:ident = $key:literal,)+ }) => {
-        $(#[$doc])*
-        #[derive(
-            Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-        )]
-        pub enum $name {
-            $($(#[$variant_doc])* $variant,)+
-        }
-
-        impl $name {
-            pub const ALL: &'static [Self] = &[$(Self::$variant,)+];
-
-            /// The value written in the document.
-            pub fn key(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $key,)+
-                }
-            }
-
-            /// The value a document key names; `None` for one this version does not know.
-            pub fn from_key(key: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|value| value.key() == key)
-            }
-        }
-    };
-}
-
 keyed_enum!(
     /// Where a key user stands on the influence/interest grid, and so how they are engaged.
     Quadrant {

@@ -4,6 +4,44 @@
 //! its worker) and for the native target (the relay, tests), and is tested with plain
 //! `cargo test`.
 
+/// A closed set of values, each written in the document as its key.
+macro_rules! keyed_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$variant_doc:meta])* $variant:ident = $key:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(
+            Clone,
+            Copy,
+            Debug,
+            PartialEq,
+            Eq,
+            PartialOrd,
+            Ord,
+            Hash,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+        )]
+        pub enum $name {
+            $($(#[$variant_doc])* $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [Self] = &[$(Self::$variant,)+];
+
+            /// The value written in the document.
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $key,)+
+                }
+            }
+
+            /// The value a document key names; `None` for one this version does not know.
+            pub fn from_key(key: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|value| value.key() == key)
+            }
+        }
+    };
+}
+
 mod action;
 pub mod activity;
 pub mod activity_files;
@@ -15,6 +53,7 @@ pub mod pinyin;
 pub mod protocol;
 mod query;
 mod records;
+pub mod recruitment;
 #[cfg(feature = "sample")]
 pub mod sample;
 pub mod sheet;
@@ -25,7 +64,9 @@ pub mod store;
 pub mod training;
 pub mod validate;
 
-pub use action::{Action, FeedbackField, KeyUserAction, MemberField, ProfileField, RoleField};
+pub use action::{
+    Action, FeedbackField, KeyUserAction, MemberField, ProfileField, RecruitmentAction, RoleField,
+};
 pub use activity::{
     Activity, ActivityDraft, ActivityField, ActivityKind, Duty, Invitee, Mark, Raci,
 };
@@ -37,8 +78,9 @@ pub use doc::{
     checked_member, checked_member_field,
 };
 pub use ids::{
-    ActivityId, CriterionId, DutyId, ExpectationId, FeedbackId, GroupId, MemberId, NeedId,
-    NoRandomness, NotAGroupId, PlacingId, ReadingId, RoleId, TouchpointId, TrainingId,
+    ActivityId, ApplicationId, CriterionId, DutyId, ExpectationId, FeedbackId, GroupId, MemberId,
+    NeedId, NoRandomness, NotAGroupId, PlacingId, ReadingId, RoleId, ScreeningId, TouchpointId,
+    TrainingId,
 };
 pub use query::{FeedbackQuery, MemberChanges, MemberQuery, MemberSort, RoleFilter};
 #[cfg(feature = "store")]

@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::key_users::{Criterion, Expectation, KeyDecision, Need, Placing, Reading, Strategy};
+use crate::recruitment::{Application, ScreeningCriterion};
 use crate::{
-    Activity, ActivityId, CriterionId, ExpectationId, FeedbackId, FeedbackStatus, MemberId,
-    MemberStatus, NeedId, PlacingId, ReadingId, RoleId, Touchpoint, TouchpointId, Training,
-    TrainingId,
+    Activity, ActivityId, ApplicationId, CriterionId, ExpectationId, FeedbackId, FeedbackStatus,
+    MemberId, MemberStatus, NeedId, PlacingId, ReadingId, RoleId, ScreeningId, Touchpoint,
+    TouchpointId, Training, TrainingId,
 };
 
 /// Milliseconds since the Unix epoch, UTC.
@@ -259,6 +260,12 @@ pub struct Group {
     /// Key users' satisfaction readings.
     #[cfg_attr(feature = "store", store(key: ReadingId = |(id, _)| id.clone()))]
     pub readings: BTreeMap<ReadingId, Reading>,
+    /// Applications to join.
+    #[cfg_attr(feature = "store", store(key: ApplicationId = |(id, _)| id.clone()))]
+    pub applications: BTreeMap<ApplicationId, Application>,
+    /// The criteria applicants are screened against.
+    #[cfg_attr(feature = "store", store(key: ScreeningId = |(id, _)| id.clone()))]
+    pub screening: BTreeMap<ScreeningId, ScreeningCriterion>,
 }
 
 /// A new member as typed in the form, before validation.
@@ -321,6 +328,8 @@ impl Group {
         replace_records(&mut self.needs, update.needs);
         replace_records(&mut self.expectations, update.expectations);
         replace_records(&mut self.readings, update.readings);
+        replace_records(&mut self.applications, update.applications);
+        replace_records(&mut self.screening, update.screening);
     }
 
     /// A copy without the large collections (members, feedback, activities), which a view
@@ -336,6 +345,8 @@ impl Group {
             needs: self.needs.clone(),
             expectations: self.expectations.clone(),
             readings: self.readings.clone(),
+            applications: self.applications.clone(),
+            screening: self.screening.clone(),
             ..Group::default()
         }
     }
@@ -354,6 +365,12 @@ impl Group {
         forget_records_of(&mut self.needs, id);
         forget_records_of(&mut self.expectations, id);
         forget_records_of(&mut self.readings, id);
+        forget_records_of(&mut self.applications, id);
+        for application in self.applications.values_mut() {
+            if application.referrer.as_ref() == Some(id) {
+                application.referrer = None;
+            }
+        }
     }
 
     /// Checks the rules every replica keeps after any merge; names the first one broken.
@@ -417,6 +434,16 @@ impl Group {
                 self.readings
                     .values()
                     .map(|r| (&r.member, "reading", r.id.as_str())),
+            )
+            .chain(
+                self.applications
+                    .values()
+                    .map(|a| (&a.member, "application", a.id.as_str())),
+            )
+            .chain(
+                self.applications
+                    .values()
+                    .filter_map(|a| Some((a.referrer.as_ref()?, "referral", a.id.as_str()))),
             );
         for (member, kind, id) in key_user_records {
             if !self.members.contains_key(member) {
@@ -475,7 +502,7 @@ macro_rules! of_member {
     };
 }
 
-of_member!(Touchpoint, Placing, Need, Expectation, Reading);
+of_member!(Touchpoint, Placing, Need, Expectation, Reading, Application);
 
 fn forget_records_of<K: Ord, R: OfMember>(records: &mut BTreeMap<K, R>, member: &MemberId) {
     records.retain(|_, record| record.member() != member);

@@ -30,6 +30,8 @@ pub fn replace(store: Store<Group>, group: Group) {
         needs,
         expectations,
         readings,
+        applications,
+        screening,
     } = group;
     store.profile().set(profile);
     store.roles().set(roles);
@@ -43,6 +45,8 @@ pub fn replace(store: Store<Group>, group: Group) {
     store.needs().set(needs);
     store.expectations().set(expectations);
     store.readings().set(readings);
+    store.applications().set(applications);
+    store.screening().set(screening);
 }
 
 /// Follows the document: each record the update names is replaced in place, so only its own
@@ -69,6 +73,8 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
         needs,
         expectations,
         readings,
+        applications,
+        screening,
     } = records;
     // A role change can move anyone in or out of a role filter; a touchpoint changes when its
     // member was last contacted (before and after the change).
@@ -101,6 +107,8 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
     replace_records(store.needs(), needs);
     replace_records(store.expectations(), expectations);
     replace_records(store.readings(), readings);
+    replace_records(store.applications(), applications);
+    replace_records(store.screening(), screening);
     // Records the update did not re-read may still name a removed member (a role given to
     // them concurrently with their removal).
     for id in &removed {
@@ -118,6 +126,7 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
         forget_records_of(store.needs(), id);
         forget_records_of(store.expectations(), id);
         forget_records_of(store.readings(), id);
+        forget_records_of(store.applications(), id);
         if store
             .criteria()
             .with_untracked(|all| all.values().any(|c| c.scores.contains_key(id)))

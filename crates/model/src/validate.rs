@@ -79,6 +79,16 @@ pub enum Field {
     /// What the key user was told when an expectation was declined or missed.
     Explanation,
     Reading,
+    /// A criterion applicants are screened against.
+    ScreeningCriterion,
+    /// The day an applicant applied.
+    AppliedOn,
+    /// Who referred an applicant.
+    Referrer,
+    /// An application's stage.
+    Stage,
+    /// Why an application was rejected or withdrawn.
+    StageReason,
     /// The record an action is about (a member, role or feedback that may have been removed).
     Record,
 }
@@ -148,6 +158,11 @@ impl Field {
             Self::Expectation => "Expectation",
             Self::Explanation => "Explanation given",
             Self::Reading => "Satisfaction",
+            Self::ScreeningCriterion => "Screening criterion",
+            Self::AppliedOn => "Applied on",
+            Self::Referrer => "Referred by",
+            Self::Stage => "Stage",
+            Self::StageReason => "Reason",
             Self::Record => "Record",
         }
     }
@@ -190,6 +205,11 @@ pub enum Problem {
     MemberMove {
         from: MemberStatus,
         to: MemberStatus,
+    },
+    #[error("cannot move from {} to {}", from.key(), to.key())]
+    StageMove {
+        from: crate::recruitment::Stage,
+        to: crate::recruitment::Stage,
     },
     #[error("cannot change from {from} to {to}")]
     FeedbackMove {

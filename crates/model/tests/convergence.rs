@@ -18,6 +18,7 @@ const ACTIVITIES: u64 = 2;
 const DUTIES: u64 = 2;
 const TRAININGS: u64 = 2;
 const KEY_USER_RECORDS: u64 = 2;
+const APPLICATIONS: u64 = 2;
 
 /// One step of the run: an action on a replica, or a merge from one replica into another.
 #[derive(Clone, Debug)]
@@ -196,6 +197,54 @@ fn key_user_action() -> impl Strategy<Value = KeyUserAction> {
                 at,
             }
         }),
+    ]
+}
+
+fn recruitment_action() -> impl Strategy<Value = RecruitmentAction> {
+    use cohort_model::recruitment::*;
+    let application = || (0..APPLICATIONS).prop_map(ApplicationId::from_bits);
+    let criterion = || (0..2_u64).prop_map(ScreeningId::from_bits);
+    let channel = || prop::sample::select(ApplicationChannel::ALL);
+    let stage = || prop::sample::select(Stage::ALL);
+    let at = || 1..1_000_i64;
+    prop_oneof![
+        1 => (criterion(), text(), at())
+            .prop_map(|(id, name, at)| RecruitmentAction::AddCriterion { id, name, at }),
+        1 => (criterion(), text()).prop_map(|(id, name)| RecruitmentAction::RenameCriterion { id, name }),
+        1 => criterion().prop_map(|id| RecruitmentAction::RemoveCriterion { id }),
+        3 => (application(), member(), prop::bool::weighted(0.3), channel(), prop::option::of(member()), at())
+            .prop_map(|(id, member, new, channel, referrer, at)| RecruitmentAction::Apply {
+                id,
+                member,
+                applicant: new.then(|| MemberDraft { name: "A".into(), ..MemberDraft::default() }),
+                draft: ApplicationDraft {
+                    channel,
+                    referrer,
+                    applied_on: "2026-11-02".into(),
+                    notes: "n".into(),
+                },
+                at,
+            }),
+        1 => (application(), channel(), prop::option::of(member()))
+            .prop_map(|(id, channel, referrer)| RecruitmentAction::SetChannel { id, channel, referrer }),
+        1 => (application(), prop_oneof![Just("2026-12-01".to_owned()), text()])
+            .prop_map(|(id, applied_on)| RecruitmentAction::SetAppliedOn { id, applied_on }),
+        1 => (application(), text()).prop_map(|(id, notes)| RecruitmentAction::SetNotes { id, notes }),
+        3 => (application(), stage(), text(), at())
+            .prop_map(|(id, stage, reason, at)| RecruitmentAction::Move { id, stage, reason, at }),
+        2 => (
+            application(),
+            criterion(),
+            prop::option::of(prop::sample::select(CheckResult::ALL)),
+            text(),
+        )
+            .prop_map(|(id, criterion, result, note)| RecruitmentAction::Check {
+                id,
+                criterion,
+                result,
+                note,
+            }),
+        1 => application().prop_map(|id| RecruitmentAction::RemoveApplication { id }),
     ]
 }
 
@@ -436,6 +485,7 @@ fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
         3 => group_action(),
         1 => key_user_action().prop_map(Action::KeyUsers),
+        1 => recruitment_action().prop_map(Action::Recruitment),
     ]
 }
 
@@ -516,6 +566,28 @@ proptest! {
     ) {
         converge(steps, made_by)?;
     }
+
+    /// Applications alone, with members coming and going: concurrent moves, checks, new
+    /// applicants and erasures.
+    #[test]
+    fn applications_converge(
+        steps in prop::collection::vec(step(recruitment_and_members()), 1..40),
+        made_by in 0..5_u8,
+    ) {
+        converge(steps, made_by)?;
+    }
+}
+
+fn recruitment_and_members() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        2 => member().prop_map(|id| Action::AddMember {
+            id,
+            draft: MemberDraft { name: "M".into(), ..MemberDraft::default() },
+            at: 1,
+        }),
+        1 => member().prop_map(|id| Action::RemoveMember { id }),
+        4 => recruitment_action().prop_map(Action::Recruitment),
+    ]
 }
 
 fn key_users_and_members() -> impl Strategy<Value = Action> {
@@ -533,10 +605,11 @@ fn key_users_and_members() -> impl Strategy<Value = Action> {
 /// Runs `steps` on replicas of a group made by this build or an older one (`made_by`), then
 /// merges all: they must end identical, with every invariant kept and every view right.
 fn converge(steps: Vec<Step>, made_by: u8) -> Result<(), TestCaseError> {
-    // A group made by this build, by the build before key users, by the one before
-    // training plans, or by the one before the contact log.
+    // A group made by this build, by the build before recruitment, before key users, before
+    // training plans, or before the contact log.
     let origin = match made_by {
         0 => GroupDoc::create("Group", 0).unwrap(),
+        4 => common::group_before_recruitment(),
         1 => common::group_before_key_users(),
         2 => common::group_before_trainings(),
         _ => common::group_before_the_contact_log(),
@@ -552,6 +625,8 @@ fn converge(steps: Vec<Step>, made_by: u8) -> Result<(), TestCaseError> {
     for step in steps {
         match step {
             Step::Act { action, .. } if matches!(&*action, Action::AddMember { id, .. } if removed.contains(id)) =>
+                {}
+            Step::Act { action, .. } if matches!(&*action, Action::Recruitment(RecruitmentAction::Apply { member, applicant: Some(_), .. }) if removed.contains(member)) =>
                 {}
             Step::Act { action, .. } if matches!(&*action, Action::LogTouchpoint { id, .. } if removed_touchpoints.contains(id)) =>
                 {}

@@ -41,6 +41,15 @@ pub fn group_before_key_users() -> GroupDoc {
     group_with_additions(&[&["touchpoints", "activities"], &["trainings"]])
 }
 
+/// A group as a build before recruitment made it: schema 1 and the first three additions.
+pub fn group_before_recruitment() -> GroupDoc {
+    group_with_additions(&[
+        &["touchpoints", "activities"],
+        &["trainings"],
+        &["criteria", "placings", "needs", "expectations", "readings"],
+    ])
+}
+
 /// Schema 1 and `additions`, each one change as the builds that made them wrote it.
 fn group_with_additions(additions: &[&[&str]]) -> GroupDoc {
     use cohort_model::automerge::transaction::{CommitOptions, Transactable};

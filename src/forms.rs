@@ -1,13 +1,13 @@
 //! Form parts shared by the screens: labelled fields with their error next to them, and a
 //! member picker that stays quick with thousands of members.
 
+use cohort_model::ContactChannel;
 use cohort_model::GroupStoreFields;
 use cohort_model::key_users::{
     DecisionRole, ExpectationState, NeedSource, NeedStatus, Priority, SatisfactionScale,
 };
-use cohort_model::recruitment::{ApplicationChannel, CheckResult, Stage};
-use cohort_model::ContactChannel;
 use cohort_model::protocol::Failure;
+use cohort_model::recruitment::{ApplicationChannel, CheckResult, Stage};
 use cohort_model::{Field, MemberId};
 use leptos::prelude::*;
 use leptos::text_prop::TextProp;

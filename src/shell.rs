@@ -14,7 +14,8 @@ use leptos_router::{
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
 use crate::pages::{
     ActivitiesPage, ActivityPage, DataPage, FeedbackPage, FollowUpsPage, GroupsPage, KeyUsersPage,
-    MemberPage, MembersPage, NotFound, RecruitmentPage, RolesPage, SectionOverview, TrainingPage, TrainingsPage,
+    MemberPage, MembersPage, NotFound, RecruitmentPage, RolesPage, SectionOverview, TrainingPage,
+    TrainingsPage,
 };
 use crate::sections::Section;
 use crate::state::{AppState, use_app};

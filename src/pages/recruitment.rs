@@ -7,7 +7,7 @@
 //! first; only then is the move written.
 
 use cohort_model::recruitment::{
-    self, Application, ApplicationChannel, ApplicationDraft, CheckResult, ChannelYield, Stage,
+    self, Application, ApplicationChannel, ApplicationDraft, ChannelYield, CheckResult, Stage,
     Tally,
 };
 use cohort_model::{
@@ -192,7 +192,7 @@ fn ReasonPanel(mover: Mover) -> impl IntoView {
     move || {
         mover.pending.get().map(|pending| {
             view! {
-                <form class="reason-panel" on:submit=on_submit>
+                <form class="reason-panel" on:submit=on_submit novalidate>
                     <h3>{heading}</h3>
                     <TextField id="stage-reason" field=Field::StageReason value=reason error=mover.error
                         required=pending.stage == Stage::Rejected />
@@ -359,7 +359,10 @@ fn BoardCard(
     };
     let lifted = {
         let id = id.clone();
-        move || drag.dragging.with(|d| d.as_ref().is_some_and(|(d, _)| *d == id))
+        move || {
+            drag.dragging
+                .with(|d| d.as_ref().is_some_and(|(d, _)| *d == id))
+        }
     };
     let transform = {
         let lifted = lifted.clone();
@@ -520,13 +523,13 @@ fn NewApplication() -> impl IntoView {
         let action = RecruitmentAction::Apply {
             id,
             member,
-            applicant: Some(MemberDraft {
+            applicant: Some(Box::new(MemberDraft {
                 name: name.get_untracked(),
                 phone: phone.get_untracked(),
                 wechat: wechat.get_untracked(),
                 email: email.get_untracked(),
                 ..MemberDraft::default()
-            }),
+            })),
             draft: ApplicationDraft {
                 channel: channel.get_untracked(),
                 referrer: referrer.get_untracked(),
@@ -545,7 +548,7 @@ fn NewApplication() -> impl IntoView {
     view! {
         <details class="card new-application">
             <summary>{t!(i18n, recruitment.new_application)}</summary>
-            <form on:submit=on_submit>
+            <form on:submit=on_submit novalidate>
                 <div class="form-grid">
                     <TextField id="applicant-name" field=Field::Name value=name error required=true />
                     <TextField id="applicant-phone" field=Field::Phone kind="tel" value=phone error />
@@ -627,7 +630,7 @@ fn ScreeningCriteria() -> impl IntoView {
                     }
                 </For>
             </ul>
-            <form class="inline-form" on:submit=on_submit>
+            <form class="inline-form" on:submit=on_submit novalidate>
                 <TextField id="new-screening" field=Field::ScreeningCriterion value=name error />
                 <button type="submit">{t!(i18n, recruitment.add_criterion)}</button>
             </form>

@@ -338,7 +338,7 @@ pub enum RecruitmentAction {
     Apply {
         id: ApplicationId,
         member: MemberId,
-        applicant: Option<MemberDraft>,
+        applicant: Option<Box<MemberDraft>>,
         draft: ApplicationDraft,
         at: Millis,
     },

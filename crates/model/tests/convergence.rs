@@ -216,7 +216,7 @@ fn recruitment_action() -> impl Strategy<Value = RecruitmentAction> {
             .prop_map(|(id, member, new, channel, referrer, at)| RecruitmentAction::Apply {
                 id,
                 member,
-                applicant: new.then(|| MemberDraft { name: "A".into(), ..MemberDraft::default() }),
+                applicant: new.then(|| Box::new(MemberDraft { name: "A".into(), ..MemberDraft::default() })),
                 draft: ApplicationDraft {
                     channel,
                     referrer,

@@ -34,10 +34,10 @@ fn apply(doc: &mut GroupDoc, name: &str, channel: ApplicationChannel) -> (Applic
         RecruitmentAction::Apply {
             id: id.clone(),
             member: member.clone(),
-            applicant: Some(MemberDraft {
+            applicant: Some(Box::new(MemberDraft {
                 name: name.into(),
                 ..MemberDraft::default()
-            }),
+            })),
             draft: draft(channel),
             at: T0,
         },
@@ -227,10 +227,10 @@ fn a_refused_application_adds_no_member_either() {
         RecruitmentAction::Apply {
             id: ApplicationId::random().unwrap(),
             member: MemberId::random().unwrap(),
-            applicant: Some(MemberDraft {
+            applicant: Some(Box::new(MemberDraft {
                 name: "Eve".into(),
                 ..MemberDraft::default()
-            }),
+            })),
             draft: ApplicationDraft {
                 applied_on: "2026-02-30".into(),
                 ..draft(ApplicationChannel::Event)

@@ -3,8 +3,9 @@
 use harness::{Result, Viewport, open_app};
 
 /// The navigation labels of a group's sections, in order, with their path segments.
-const SECTIONS: [(&str, &str); 7] = [
+const SECTIONS: [(&str, &str); 8] = [
     ("Members", "members"),
+    ("Recruitment", "recruitment"),
     ("Roles", "roles"),
     ("Key users", "key-users"),
     ("Feedback", "feedback"),
@@ -294,6 +295,7 @@ async fn every_screen_is_in_chinese_for_a_chinese_browser() -> Result<()> {
         "feedback",
         "data",
         "follow-ups",
+        "recruitment",
         "key-users",
         "activities",
         "training",
@@ -335,6 +337,33 @@ async fn every_screen_is_in_chinese_for_a_chinese_browser() -> Result<()> {
             browser.wait_for(".activity-item").await?;
             browser.click(".as-month").await?;
             browser.wait_for(".month-view").await?;
+        }
+        if slug == "recruitment" {
+            // A screening criterion and an application: the board, the table, then the
+            // applicant's page with the check against the criterion.
+            browser.fill("#new-screening", "住在本市").await?;
+            browser
+                .click("#screening-heading ~ form button[type=submit]")
+                .await?;
+            browser.wait_for(".screening-criteria li").await?;
+            browser
+                .eval("document.querySelector('.new-application').open = true")
+                .await?;
+            browser.fill("#applicant-name", "李娜").await?;
+            browser.set_value("#applicant-channel", "referral").await?;
+            browser
+                .click(".new-application button[type=submit]")
+                .await?;
+            browser.wait_for(".application-card").await?;
+            speaks_only_chinese(&browser, "the recruitment board").await?;
+            browser.click(".view-switch button:nth-child(2)").await?;
+            browser.wait_for(".application-table").await?;
+            speaks_only_chinese(&browser, "the applications table").await?;
+            browser
+                .eval("document.querySelector('.application-table tbody th a').click()")
+                .await?;
+            browser.wait_for(".applications .check select").await?;
+            speaks_only_chinese(&browser, "an application").await?;
         }
         if slug == "key-users" {
             // A criterion; 张伟 made a key user and placed: the card in full, then the grid.

@@ -153,7 +153,7 @@ pub(super) fn write(
             if let Some(applicant) = applicant {
                 let person = MemberDraft {
                     status: Some(MemberStatus::Applicant),
-                    ..applicant.clone()
+                    ..(**applicant).clone()
                 };
                 let added = Action::AddMember {
                     id: member.clone(),

@@ -136,6 +136,21 @@ pub enum Action {
     RemoveMember {
         id: MemberId,
     },
+    /// Makes two records of one person one: `survivor` takes the fields in `take` (and the
+    /// status, with `take_status`) from `merged`, both one's tags and notes, and every
+    /// reference to `merged`, in one change.
+    MergeMembers {
+        survivor: MemberId,
+        merged: MemberId,
+        take: std::collections::BTreeSet<MemberField>,
+        take_status: bool,
+        at: Millis,
+    },
+    /// Marks two members as different people: no longer flagged as likely duplicates.
+    MarkNotDuplicates {
+        first: MemberId,
+        second: MemberId,
+    },
     AddRole {
         id: RoleId,
         draft: RoleDraft,

@@ -118,9 +118,12 @@ mod key {
     pub const CHECK_NOTES: &str = "check_notes";
     pub const DIGESTS: &str = "digests";
     pub const ORGANIZERS: &str = "organizers";
+    pub const MERGED_INTO: &str = "merged_into";
+    pub const NOT_DUPLICATES: &str = "not_duplicates";
 }
 
 mod key_users;
+mod merge;
 mod recruitment;
 
 /// The collections added to schema 1 after its first release, each addition made by one
@@ -147,6 +150,7 @@ const ADDED_COLLECTIONS: [&[&str]; 4] = [
         key::SCREENING,
         key::DIGESTS,
         key::ORGANIZERS,
+        key::NOT_DUPLICATES,
     ],
 ];
 
@@ -187,6 +191,7 @@ fn needs_added_collections(actions: &[Action]) -> bool {
                 | Action::Recruitment(
                     RecruitmentAction::AddCriterion { .. } | RecruitmentAction::Apply { .. }
                 )
+                | Action::MarkNotDuplicates { .. }
         )
     })
 }
@@ -230,6 +235,8 @@ pub struct Touched {
     pub readings: BTreeSet<ReadingId>,
     pub applications: BTreeSet<ApplicationId>,
     pub screening: BTreeSet<ScreeningId>,
+    /// The pairs marked as different people.
+    pub distinct: bool,
     /// A whole collection was replaced (only a foreign client does that): re-read everything.
     pub everything: bool,
 }
@@ -242,6 +249,7 @@ impl Touched {
     /// Adds what `other` touched.
     pub fn extend(&mut self, other: Touched) {
         self.profile |= other.profile;
+        self.distinct |= other.distinct;
         self.everything |= other.everything;
         self.members.extend(other.members);
         self.roles.extend(other.roles);
@@ -285,6 +293,13 @@ impl Touched {
             };
             match (collection.as_str(), record) {
                 (key::PROFILE, _) => touched.profile = true,
+                (key::NOT_DUPLICATES, _) => touched.distinct = true,
+                // A merge moves references all over the group: everything is read again.
+                (key::MEMBERS, Some(_))
+                    if props.clone().next() == Some(&Prop::Map(key::MERGED_INTO.into())) =>
+                {
+                    touched.everything = true;
+                }
                 (key::MEMBERS, Some(id)) => {
                     let part = props.next().and_then(member_part);
                     touched.members.touch(MemberId::from_key(id), part);
@@ -359,6 +374,8 @@ pub struct RecordUpdate {
     pub readings: Vec<(ReadingId, Option<Reading>)>,
     pub applications: Vec<(ApplicationId, Option<Application>)>,
     pub screening: Vec<(ScreeningId, Option<ScreeningCriterion>)>,
+    /// The pairs marked as different people, when they changed.
+    pub distinct: Option<BTreeSet<(MemberId, MemberId)>>,
 }
 
 /// The records of one kind a change touched: each as a whole, or only in some parts. Reads as
@@ -635,6 +652,11 @@ impl GroupDoc {
         let doc = &self.doc;
         let members = hydrate_collection(doc, &self.roots.members);
         let members = records_of(&members, MemberId::from_key)
+            // A member merged into another is shown as that one (the check of the chain is
+            // for the rare member left live by two merges that made a cycle).
+            .filter(|(id, record)| {
+                record.string(key::MERGED_INTO).is_empty() || self.resolve(id).as_ref() == Some(id)
+            })
             .map(|(id, record)| (id.clone(), read_member(&record, id)))
             .collect();
         let mut group = Group {
@@ -642,81 +664,125 @@ impl GroupDoc {
             members,
             ..Group::default()
         };
-        let is_member = |id: &MemberId| group.members.contains_key(id);
+        let members = &group.members;
+        let resolve = |id: &MemberId| self.resolve_against(members, id);
         let roles = hydrate_collection(doc, &self.roots.roles);
         group.roles = records_of(&roles, RoleId::from_key)
-            .map(|(id, record)| (id.clone(), read_role(&record, id, is_member)))
+            .map(|(id, record)| (id.clone(), read_role(&record, id, resolve)))
             .collect();
         if let Some(touchpoints) = obj_at(doc, &ROOT, key::TOUCHPOINTS) {
             let touchpoints = hydrate_collection(doc, &touchpoints);
             group.touchpoints = records_of(&touchpoints, TouchpointId::from_key)
                 .filter_map(|(id, record)| {
-                    Some((id.clone(), read_touchpoint(&record, id, is_member)?))
+                    Some((id.clone(), read_touchpoint(&record, id, resolve)?))
                 })
                 .collect();
         }
         if let Some(activities) = obj_at(doc, &ROOT, key::ACTIVITIES) {
             let activities = hydrate_collection(doc, &activities);
             group.activities = records_of(&activities, ActivityId::from_key)
-                .map(|(id, record)| (id.clone(), read_activity(&record, id)))
+                .map(|(id, record)| (id.clone(), read_activity(&record, id, forward(resolve))))
                 .collect();
         }
         if let Some(trainings) = obj_at(doc, &ROOT, key::TRAININGS) {
             let trainings = hydrate_collection(doc, &trainings);
             group.trainings = records_of(&trainings, TrainingId::from_key)
-                .map(|(id, record)| (id.clone(), read_training(&record, id)))
+                .map(|(id, record)| (id.clone(), read_training(&record, id, forward(resolve))))
                 .collect();
         }
-        key_users::hydrate(doc, &mut group);
-        recruitment::hydrate(doc, &mut group);
+        group.distinct = merge::read_distinct(doc, &resolve);
+        let (mut key_users, mut recruitment) = (Group::default(), Group::default());
+        key_users::hydrate(doc, &mut key_users, &resolve);
+        recruitment::hydrate(doc, &mut recruitment, &resolve);
+        group.criteria = key_users.criteria;
+        group.placings = key_users.placings;
+        group.needs = key_users.needs;
+        group.expectations = key_users.expectations;
+        group.readings = key_users.readings;
+        group.applications = recruitment.applications;
+        group.screening = recruitment.screening;
         group
     }
 
     /// The group's feedback, linked to the members of `group` (read by
     /// [`Self::hydrate_without_feedback`]).
     pub fn hydrate_feedback(&self, group: &Group) -> BTreeMap<FeedbackId, Feedback> {
-        let is_member = |id: &MemberId| group.members.contains_key(id);
+        let resolve = |id: &MemberId| self.resolve_against(&group.members, id);
         let feedback = hydrate_collection(&self.doc, &self.roots.feedback);
         records_of(&feedback, FeedbackId::from_key)
-            .map(|(id, record)| (id.clone(), read_feedback(&record, id, is_member)))
+            .map(|(id, record)| (id.clone(), read_feedback(&record, id, resolve)))
             .collect()
+    }
+
+    /// The member `id` is now: itself while in the group, the member it was merged into, or
+    /// none if it was erased. `members` are those in the group, the quick answer.
+    fn resolve_against(
+        &self,
+        members: &BTreeMap<MemberId, Member>,
+        id: &MemberId,
+    ) -> Option<MemberId> {
+        if members.contains_key(id) {
+            Some(id.clone())
+        } else {
+            self.resolve(id)
+        }
+    }
+
+    /// The member `id` is now, read from the document (see [`merge::resolve`]).
+    fn resolve(&self, id: &MemberId) -> Option<MemberId> {
+        merge::resolve(&self.doc, &self.roots.members, id)
     }
 
     pub fn profile(&self) -> Profile {
         read_profile(&self.in_doc(self.roots.profile.clone()))
     }
 
+    /// A member in the group (not erased, nor merged into another).
     pub fn member(&self, id: &MemberId) -> Option<Member> {
-        self.record(&self.roots.members, id.as_str())
+        self.live_member(id)
             .map(|record| read_member(&record, id.clone()))
+    }
+
+    fn live_member(&self, id: &MemberId) -> Option<InDoc<'_, Automerge>> {
+        (self.resolve(id).as_ref() == Some(id))
+            .then(|| self.record(&self.roots.members, id.as_str()))
+            .flatten()
     }
 
     pub fn role(&self, id: &RoleId) -> Option<Role> {
         self.record(&self.roots.roles, id.as_str())
-            .map(|record| read_role(&record, id.clone(), |m| self.has_member(m)))
+            .map(|record| read_role(&record, id.clone(), |m| self.resolve(m)))
     }
 
     pub fn feedback(&self, id: &FeedbackId) -> Option<Feedback> {
         self.record(&self.roots.feedback, id.as_str())
-            .map(|record| read_feedback(&record, id.clone(), |m| self.has_member(m)))
+            .map(|record| read_feedback(&record, id.clone(), |m| self.resolve(m)))
     }
 
     pub fn activity(&self, id: &ActivityId) -> Option<Activity> {
         let activities = obj_at(&self.doc, &ROOT, key::ACTIVITIES)?;
         let record = self.record(&activities, id.as_str())?;
-        Some(read_activity(&record, id.clone()))
+        Some(read_activity(
+            &record,
+            id.clone(),
+            forward(|m| self.resolve(m)),
+        ))
     }
 
     pub fn training(&self, id: &TrainingId) -> Option<Training> {
         let trainings = obj_at(&self.doc, &ROOT, key::TRAININGS)?;
         let record = self.record(&trainings, id.as_str())?;
-        Some(read_training(&record, id.clone()))
+        Some(read_training(
+            &record,
+            id.clone(),
+            forward(|m| self.resolve(m)),
+        ))
     }
 
     pub fn touchpoint(&self, id: &TouchpointId) -> Option<Touchpoint> {
         let touchpoints = obj_at(&self.doc, &ROOT, key::TOUCHPOINTS)?;
         let record = self.record(&touchpoints, id.as_str())?;
-        read_touchpoint(&record, id.clone(), |m| self.has_member(m))
+        read_touchpoint(&record, id.clone(), |m| self.resolve(m))
     }
 
     fn in_doc(&self, obj: ObjId) -> InDoc<'_, Automerge> {
@@ -731,10 +797,6 @@ impl GroupDoc {
         obj_at(&self.doc, collection, id).map(|obj| self.in_doc(obj))
     }
 
-    fn has_member(&self, id: &MemberId) -> bool {
-        obj_at(&self.doc, &self.roots.members, id.as_str()).is_some()
-    }
-
     /// What a view must do to show the records `touched` names as they are now.
     pub fn update_for(&self, touched: &Touched) -> Update {
         if touched.everything {
@@ -746,7 +808,7 @@ impl GroupDoc {
                 .members
                 .iter()
                 .map(|id| {
-                    let record = self.record(&self.roots.members, id.as_str());
+                    let record = self.live_member(id);
                     let change = changed(
                         record,
                         touched.members.parts(id),
@@ -766,12 +828,12 @@ impl GroupDoc {
                 .iter()
                 .map(|id| {
                     let record = self.record(&self.roots.feedback, id.as_str());
-                    let is_member = |m: &MemberId| self.has_member(m);
+                    let resolve = |m: &MemberId| self.resolve(m);
                     let change = changed(
                         record,
                         touched.feedback.parts(id),
-                        |record| read_feedback(record, id.clone(), is_member),
-                        |record, part| read_feedback_part(record, part, is_member),
+                        |record| read_feedback(record, id.clone(), resolve),
+                        |record, part| read_feedback_part(record, part, resolve),
                     );
                     (id.clone(), change)
                 })
@@ -812,6 +874,9 @@ impl GroupDoc {
             screening: self.read_each(&touched.screening, key::SCREENING, |r, id, m| {
                 recruitment::read_criterion(r, id, m)
             }),
+            distinct: touched
+                .distinct
+                .then(|| merge::read_distinct(&self.doc, &|m| self.resolve(m))),
         }))
     }
 
@@ -820,16 +885,16 @@ impl GroupDoc {
         &self,
         ids: &BTreeSet<I>,
         collection: &str,
-        read: impl Fn(&InDoc<'_, Automerge>, I, &dyn Fn(&MemberId) -> bool) -> Option<R>,
+        read: impl Fn(&InDoc<'_, Automerge>, I, Resolve<'_>) -> Option<R>,
     ) -> Vec<(I, Option<R>)> {
         let collection = obj_at(&self.doc, &ROOT, collection);
-        let is_member = |m: &MemberId| self.has_member(m);
+        let resolve = |m: &MemberId| self.resolve(m);
         ids.iter()
             .map(|id| {
                 let record = collection
                     .as_ref()
                     .and_then(|collection| self.record(collection, id.as_ref()));
-                let value = record.and_then(|record| read(&record, id.clone(), &is_member));
+                let value = record.and_then(|record| read(&record, id.clone(), &resolve));
                 (id.clone(), value)
             })
             .collect()
@@ -1225,21 +1290,28 @@ fn member_part(prop: &Prop) -> Option<MemberPart> {
 }
 
 /// An activity as written; references to members removed since are kept (the screens show
-/// them as former members, and counts keep their marks).
-fn read_activity(record: &impl Fields, id: ActivityId) -> Activity {
+/// them as former members, and counts keep their marks); those to a merged member are the
+/// survivor's (`forward`).
+fn read_activity(
+    record: &impl Fields,
+    id: ActivityId,
+    forward: impl Fn(MemberId) -> MemberId,
+) -> Activity {
     let starts_at = record.int(key::STARTS_AT).unwrap_or_default();
     let duties = record
         .entries(key::DUTIES)
         .into_iter()
         .filter_map(|(duty, fields)| {
             let id = DutyId::from_key(&duty)?;
-            let assignments = fields
-                .pairs(key::ASSIGNMENTS)
-                .into_iter()
-                .filter_map(|(member, part)| {
-                    Some((MemberId::from_key(&member)?, Raci::from_key(&part)?))
-                })
-                .collect();
+            let assignments = forwarded(
+                fields
+                    .pairs(key::ASSIGNMENTS)
+                    .into_iter()
+                    .filter_map(|(member, part)| {
+                        Some((MemberId::from_key(&member)?, Raci::from_key(&part)?))
+                    }),
+                &forward,
+            );
             Some((
                 id.clone(),
                 Duty {
@@ -1250,11 +1322,15 @@ fn read_activity(record: &impl Fields, id: ActivityId) -> Activity {
             ))
         })
         .collect();
-    let attendance = record
-        .pairs(key::ATTENDANCE)
-        .into_iter()
-        .filter_map(|(member, mark)| Some((MemberId::from_key(&member)?, Mark::from_key(&mark)?)))
-        .collect();
+    let attendance = forwarded(
+        record
+            .pairs(key::ATTENDANCE)
+            .into_iter()
+            .filter_map(|(member, mark)| {
+                Some((MemberId::from_key(&member)?, Mark::from_key(&mark)?))
+            }),
+        &forward,
+    );
     Activity {
         id,
         kind: ActivityKind::from_key(&record.string(key::KIND)),
@@ -1263,9 +1339,9 @@ fn read_activity(record: &impl Fields, id: ActivityId) -> Activity {
         ends_at: record.int(key::ENDS_AT).unwrap_or(starts_at).max(starts_at),
         place: record.string(key::PLACE),
         link: record.string(key::LINK),
-        organizer: MemberId::from_key(&record.string(key::ORGANIZER)),
+        organizer: MemberId::from_key(&record.string(key::ORGANIZER)).map(&forward),
         description: record.string(key::DESCRIPTION),
-        invited: read_invited(record),
+        invited: read_invited(record, &forward),
         attendance,
         duties,
         created_at: record.int(key::CREATED_AT).unwrap_or_default(),
@@ -1273,11 +1349,11 @@ fn read_activity(record: &impl Fields, id: ActivityId) -> Activity {
 }
 
 /// Whom an activity or training is for: members, roles and tags.
-fn read_invited(record: &impl Fields) -> BTreeSet<Invitee> {
+fn read_invited(record: &impl Fields, forward: impl Fn(MemberId) -> MemberId) -> BTreeSet<Invitee> {
     record
         .keys(key::INVITED_MEMBERS)
         .iter()
-        .filter_map(|m| MemberId::from_key(m).map(Invitee::Member))
+        .filter_map(|m| MemberId::from_key(m).map(|m| Invitee::Member(forward(m))))
         .chain(
             record
                 .keys(key::INVITED_ROLES)
@@ -1289,13 +1365,24 @@ fn read_invited(record: &impl Fields) -> BTreeSet<Invitee> {
 }
 
 /// A training plan as written; results of members removed since are kept (the figures leave
-/// them out), as are sessions removed since.
-fn read_training(record: &impl Fields, id: TrainingId) -> Training {
+/// them out), as are sessions removed since; those of a merged member are the survivor's.
+fn read_training(
+    record: &impl Fields,
+    id: TrainingId,
+    forward: impl Fn(MemberId) -> MemberId,
+) -> Training {
+    let by_member = |key: &str| {
+        forwarded(
+            record
+                .ints(key)
+                .into_iter()
+                .filter_map(|(member, value)| Some((MemberId::from_key(&member)?, value))),
+            &forward,
+        )
+    };
     let mut results: BTreeMap<MemberId, TrainingResult> = BTreeMap::new();
-    for (member, at) in record.ints(key::COMPLETED) {
-        if let Some(member) = MemberId::from_key(&member) {
-            results.entry(member).or_default().completed_at = Some(at);
-        }
+    for (member, at) in by_member(key::COMPLETED) {
+        results.entry(member).or_default().completed_at = Some(at);
     }
     for score in [
         TrainingScore::Before,
@@ -1303,9 +1390,8 @@ fn read_training(record: &impl Fields, id: TrainingId) -> Training {
         TrainingScore::Satisfaction,
     ] {
         let (min, max) = score.range();
-        for (member, value) in record.ints(score_key(score)) {
-            let value = u8::try_from(value).ok().filter(|v| (min..=max).contains(v));
-            let (Some(value), Some(member)) = (value, MemberId::from_key(&member)) else {
+        for (member, value) in by_member(score_key(score)) {
+            let Some(value) = u8::try_from(value).ok().filter(|v| (min..=max).contains(v)) else {
                 continue;
             };
             let result = results.entry(member).or_default();
@@ -1326,7 +1412,7 @@ fn read_training(record: &impl Fields, id: TrainingId) -> Training {
             .iter()
             .filter_map(|a| ActivityId::from_key(a))
             .collect(),
-        audience: read_invited(record),
+        audience: read_invited(record, &forward),
         results,
         created_at: record.int(key::CREATED_AT).unwrap_or_default(),
     }
@@ -1336,9 +1422,9 @@ fn read_training(record: &impl Fields, id: TrainingId) -> Training {
 fn read_touchpoint(
     record: &impl Fields,
     id: TouchpointId,
-    is_member: impl Fn(&MemberId) -> bool,
+    resolve: impl Fn(&MemberId) -> Option<MemberId>,
 ) -> Option<Touchpoint> {
-    let member = MemberId::from_key(&record.string(key::MEMBER)).filter(|m| is_member(m))?;
+    let member = member_at(record, key::MEMBER, resolve)?;
     Some(Touchpoint {
         id,
         member,
@@ -1353,7 +1439,11 @@ fn read_touchpoint(
     })
 }
 
-fn read_role(record: &impl Fields, id: RoleId, is_member: impl Fn(&MemberId) -> bool) -> Role {
+fn read_role(
+    record: &impl Fields,
+    id: RoleId,
+    resolve: impl Fn(&MemberId) -> Option<MemberId>,
+) -> Role {
     Role {
         id,
         name: record.string(key::NAME),
@@ -1361,21 +1451,61 @@ fn read_role(record: &impl Fields, id: RoleId, is_member: impl Fn(&MemberId) -> 
         holders: record
             .keys(key::HOLDERS)
             .into_iter()
-            .filter_map(|key| MemberId::from_key(&key))
-            .filter(|member| is_member(member))
+            .filter_map(|key| resolve(&MemberId::from_key(&key)?))
             .collect(),
     }
+}
+
+/// The member a record names under `key`, as they are now (see [`GroupDoc::resolve`]): none if
+/// the field is empty or they were erased.
+fn member_at(
+    record: &impl Fields,
+    key: &str,
+    resolve: impl Fn(&MemberId) -> Option<MemberId>,
+) -> Option<MemberId> {
+    resolve(&MemberId::from_key(&record.string(key))?)
+}
+
+/// How members are looked up while reading: the member an id names now.
+type Resolve<'a> = &'a dyn Fn(&MemberId) -> Option<MemberId>;
+
+/// For records that keep the ids of erased members (activities, trainings): a merged member's
+/// id becomes the survivor's; any other id stays as written.
+fn forward(resolve: impl Fn(&MemberId) -> Option<MemberId>) -> impl Fn(MemberId) -> MemberId {
+    move |id| resolve(&id).unwrap_or(id)
+}
+
+/// Entries by member, each under the member it names now. Where two land on one member (one
+/// merged into the other), the survivor's own entry is kept.
+fn forwarded<V>(
+    entries: impl IntoIterator<Item = (MemberId, V)>,
+    forward: &impl Fn(MemberId) -> MemberId,
+) -> BTreeMap<MemberId, V> {
+    let mut own = BTreeMap::new();
+    let mut moved = Vec::new();
+    for (member, value) in entries {
+        let now = forward(member.clone());
+        if now == member {
+            own.insert(member, value);
+        } else {
+            moved.push((now, value));
+        }
+    }
+    for (member, value) in moved {
+        own.entry(member).or_insert(value);
+    }
+    own
 }
 
 fn read_feedback(
     record: &impl Fields,
     id: FeedbackId,
-    is_member: impl Fn(&MemberId) -> bool,
+    resolve: impl Fn(&MemberId) -> Option<MemberId>,
 ) -> Feedback {
     let (status, history) = feedback_status(record);
     Feedback {
         id,
-        member: feedback_member(record, is_member),
+        member: member_at(record, key::MEMBER, resolve),
         channel: record.string(key::CHANNEL),
         category: record.string(key::CATEGORY),
         score: feedback_score(record),
@@ -1391,11 +1521,11 @@ fn read_feedback(
 fn read_feedback_part(
     record: &impl Fields,
     part: FeedbackPart,
-    is_member: impl Fn(&MemberId) -> bool,
+    resolve: impl Fn(&MemberId) -> Option<MemberId>,
 ) -> FeedbackValue {
     match part {
         FeedbackPart::Text(field) => FeedbackValue::Text(field, record.string(feedback_key(field))),
-        FeedbackPart::Member => FeedbackValue::Member(feedback_member(record, is_member)),
+        FeedbackPart::Member => FeedbackValue::Member(member_at(record, key::MEMBER, resolve)),
         FeedbackPart::Score => FeedbackValue::Score(feedback_score(record)),
         FeedbackPart::Status => {
             let (status, history) = feedback_status(record);
@@ -1405,14 +1535,6 @@ fn read_feedback_part(
             FeedbackValue::ReceivedAt(record.int(key::RECEIVED_AT).unwrap_or_default())
         }
     }
-}
-
-/// Who gave the feedback, if they are still a member.
-fn feedback_member(
-    record: &impl Fields,
-    is_member: impl Fn(&MemberId) -> bool,
-) -> Option<MemberId> {
-    MemberId::from_key(&record.string(key::MEMBER)).filter(|m| is_member(m))
 }
 
 fn feedback_score(record: &impl Fields) -> Option<u8> {
@@ -1463,14 +1585,22 @@ fn record(tx: &Transaction<'_>, collection: &ObjId, id: &str) -> Result<ObjId, I
     obj_at(tx, collection, id).ok_or(Invalid::new(Field::Record, Problem::UnknownRecord))
 }
 
+/// The record of a member in the group, for an action on them.
+fn member_record(tx: &Transaction<'_>, roots: &Roots, id: &MemberId) -> Result<ObjId, Invalid> {
+    member_exists(tx, roots, id, Field::Record)
+        .map_err(|_| Invalid::new(Field::Record, Problem::UnknownRecord))?;
+    record(tx, &roots.members, id.as_str())
+}
+
+/// Checks that `id` is a member in the group (not erased, nor merged into another).
 fn member_exists(
     tx: &Transaction<'_>,
     roots: &Roots,
     id: &MemberId,
     field: Field,
 ) -> Result<(), Invalid> {
-    obj_at(tx, &roots.members, id.as_str())
-        .map(drop)
+    (merge::resolve(tx, &roots.members, id).as_ref() == Some(id))
+        .then_some(())
         .ok_or(Invalid::new(field, Problem::UnknownMember))
 }
 
@@ -1647,7 +1777,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
         }
         Action::SetMember { id, field, value } => {
             let value = checked_member_field(*field, value)?;
-            let member = record(tx, &roots.members, id.as_str())?;
+            let member = member_record(tx, roots, id)?;
             let key = member_key(*field);
             if *field == MemberField::Notes {
                 put_text(tx, &member, key, &value)?;
@@ -1657,7 +1787,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             touched.members.part(id.clone(), MemberPart::Text(*field));
         }
         Action::SetMemberStatus { id, status, at } => {
-            let member = record(tx, &roots.members, id.as_str())?;
+            let member = member_record(tx, roots, id)?;
             let from = MemberStatus::from_key(&string_at(tx, &member, key::STATUS))
                 .unwrap_or(MemberStatus::Applicant);
             if !from.can_become(*status) {
@@ -1670,7 +1800,7 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
         }
         Action::TagMember { id, tag } | Action::UntagMember { id, tag } => {
             let tag = validate::tag(tag)?;
-            let member = record(tx, &roots.members, id.as_str())?;
+            let member = member_record(tx, roots, id)?;
             set_key(
                 tx,
                 &member,
@@ -1680,8 +1810,29 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
             )?;
             touched.members.part(id.clone(), MemberPart::Tags);
         }
+        Action::MergeMembers {
+            survivor,
+            merged,
+            take,
+            take_status,
+            at,
+        } => {
+            let picks = merge::Picks {
+                take,
+                take_status: *take_status,
+                at: *at,
+            };
+            return merge::merge(tx, roots, survivor, merged, picks);
+        }
+        Action::MarkNotDuplicates { first, second } => {
+            return merge::mark_distinct(tx, roots, first, second);
+        }
         Action::RemoveMember { id } => {
-            record(tx, &roots.members, id.as_str())?;
+            member_exists(tx, roots, id, Field::Record)?;
+            // Records merged into the member are the same person's.
+            for merged in merge::merged_into(tx, roots, id) {
+                tx.delete(&roots.members, merged.as_str())?;
+            }
             tx.delete(&roots.members, id.as_str())?;
             touched.members.whole(id.clone());
             let roles: Vec<_> = record_keys_tx(tx, &roots.roles);

@@ -47,6 +47,7 @@ pub mod activity;
 pub mod activity_files;
 pub mod contact;
 mod doc;
+pub mod duplicates;
 mod ids;
 pub mod key_users;
 pub mod pinyin;

@@ -266,6 +266,9 @@ pub struct Group {
     /// The criteria applicants are screened against.
     #[cfg_attr(feature = "store", store(key: ScreeningId = |(id, _)| id.clone()))]
     pub screening: BTreeMap<ScreeningId, ScreeningCriterion>,
+    /// Pairs of members marked as different people (the smaller id first): not flagged as
+    /// likely duplicates.
+    pub distinct: BTreeSet<(MemberId, MemberId)>,
 }
 
 /// A new member as typed in the form, before validation.
@@ -330,6 +333,9 @@ impl Group {
         replace_records(&mut self.readings, update.readings);
         replace_records(&mut self.applications, update.applications);
         replace_records(&mut self.screening, update.screening);
+        if let Some(distinct) = update.distinct {
+            self.distinct = distinct;
+        }
     }
 
     /// A copy without the large collections (members, feedback, activities), which a view
@@ -347,6 +353,7 @@ impl Group {
             readings: self.readings.clone(),
             applications: self.applications.clone(),
             screening: self.screening.clone(),
+            distinct: self.distinct.clone(),
             ..Group::default()
         }
     }
@@ -366,6 +373,7 @@ impl Group {
         forget_records_of(&mut self.expectations, id);
         forget_records_of(&mut self.readings, id);
         forget_records_of(&mut self.applications, id);
+        self.distinct.retain(|(a, b)| a != id && b != id);
         for application in self.applications.values_mut() {
             if application.referrer.as_ref() == Some(id) {
                 application.referrer = None;

@@ -32,6 +32,7 @@ pub fn replace(store: Store<Group>, group: Group) {
         readings,
         applications,
         screening,
+        distinct,
     } = group;
     store.profile().set(profile);
     store.roles().set(roles);
@@ -47,6 +48,7 @@ pub fn replace(store: Store<Group>, group: Group) {
     store.readings().set(readings);
     store.applications().set(applications);
     store.screening().set(screening);
+    store.distinct().set(distinct);
 }
 
 /// Follows the document: each record the update names is replaced in place, so only its own
@@ -75,6 +77,7 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
         readings,
         applications,
         screening,
+        distinct,
     } = records;
     // A role change can move anyone in or out of a role filter; a touchpoint changes when its
     // member was last contacted (before and after the change).
@@ -109,6 +112,9 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
     replace_records(store.readings(), readings);
     replace_records(store.applications(), applications);
     replace_records(store.screening(), screening);
+    if let Some(distinct) = distinct {
+        store.distinct().set(distinct);
+    }
     // Records the update did not re-read may still name a removed member (a role given to
     // them concurrently with their removal).
     for id in &removed {
@@ -127,6 +133,14 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
         forget_records_of(store.expectations(), id);
         forget_records_of(store.readings(), id);
         forget_records_of(store.applications(), id);
+        if store
+            .distinct()
+            .with_untracked(|d| d.iter().any(|(a, b)| a == id || b == id))
+        {
+            store
+                .distinct()
+                .update(|d| d.retain(|(a, b)| a != id && b != id));
+        }
         if store
             .criteria()
             .with_untracked(|all| all.values().any(|c| c.scores.contains_key(id)))

@@ -78,8 +78,8 @@ fn small(record: &impl Fields, key: &str, (min, max): (u8, u8)) -> Option<u8> {
 }
 
 /// The member a record names, if they are still in the group.
-fn member_of(record: &impl Fields, is_member: &dyn Fn(&MemberId) -> bool) -> Option<MemberId> {
-    MemberId::from_key(&record.string(key::MEMBER)).filter(|m| is_member(m))
+fn member_of(record: &impl Fields, resolve: super::Resolve<'_>) -> Option<MemberId> {
+    super::member_at(record, key::MEMBER, resolve)
 }
 
 fn ids<I>(record: &impl Fields, key: &str, id: impl Fn(&str) -> Option<I>) -> BTreeSet<I>
@@ -92,23 +92,28 @@ where
 pub(super) fn read_criterion(
     record: &impl Fields,
     id: CriterionId,
-    is_member: &dyn Fn(&MemberId) -> bool,
+    resolve: super::Resolve<'_>,
 ) -> Option<Criterion> {
     let (min, max) = CRITERION_SCORE;
     Some(Criterion {
         id,
         name: record.string(key::NAME),
         weight: small(record, key::WEIGHT, CRITERION_WEIGHT).unwrap_or(CRITERION_WEIGHT.0),
-        scores: record
-            .ints(key::SCORES)
-            .into_iter()
-            .filter_map(|(member, score)| {
-                let score = u8::try_from(score)
-                    .ok()
-                    .filter(|s| (min..=max).contains(s))?;
-                Some((MemberId::from_key(&member).filter(|m| is_member(m))?, score))
-            })
-            .collect(),
+        scores: super::forwarded(
+            record
+                .ints(key::SCORES)
+                .into_iter()
+                .filter_map(|(member, score)| {
+                    let score = u8::try_from(score)
+                        .ok()
+                        .filter(|s| (min..=max).contains(s))?;
+                    Some((MemberId::from_key(&member)?, score))
+                }),
+            &|m: MemberId| resolve(&m).unwrap_or(m),
+        )
+        .into_iter()
+        .filter(|(member, _)| resolve(member).as_ref() == Some(member))
+        .collect(),
         created_at: record.int(key::CREATED_AT).unwrap_or_default(),
     })
 }
@@ -116,11 +121,11 @@ pub(super) fn read_criterion(
 pub(super) fn read_placing(
     record: &impl Fields,
     id: PlacingId,
-    is_member: &dyn Fn(&MemberId) -> bool,
+    resolve: super::Resolve<'_>,
 ) -> Option<Placing> {
     Some(Placing {
         id,
-        member: member_of(record, is_member)?,
+        member: member_of(record, resolve)?,
         influence: small(record, key::INFLUENCE, GRID)?,
         interest: small(record, key::INTEREST, GRID)?,
         at: record.int(key::AT).unwrap_or_default(),
@@ -131,12 +136,12 @@ pub(super) fn read_placing(
 pub(super) fn read_need(
     record: &impl Fields,
     id: NeedId,
-    is_member: &dyn Fn(&MemberId) -> bool,
+    resolve: super::Resolve<'_>,
 ) -> Option<Need> {
     let created_at = record.int(key::CREATED_AT).unwrap_or_default();
     Some(Need {
         id,
-        member: member_of(record, is_member)?,
+        member: member_of(record, resolve)?,
         statement: record.string(key::STATEMENT),
         priority: Priority::from_key(&record.string(key::PRIORITY)).unwrap_or(Priority::Should),
         source: NeedSource::from_key(&record.string(key::SOURCE)).unwrap_or(NeedSource::Meeting),
@@ -152,11 +157,11 @@ pub(super) fn read_need(
 pub(super) fn read_expectation(
     record: &impl Fields,
     id: ExpectationId,
-    is_member: &dyn Fn(&MemberId) -> bool,
+    resolve: super::Resolve<'_>,
 ) -> Option<Expectation> {
     Some(Expectation {
         id,
-        member: member_of(record, is_member)?,
+        member: member_of(record, resolve)?,
         text: record.string(key::TEXT),
         due: record.string(key::DUE),
         agreed: match record.string(key::AGREEMENT).as_str() {
@@ -174,12 +179,12 @@ pub(super) fn read_expectation(
 pub(super) fn read_reading(
     record: &impl Fields,
     id: ReadingId,
-    is_member: &dyn Fn(&MemberId) -> bool,
+    resolve: super::Resolve<'_>,
 ) -> Option<Reading> {
     let scale = SatisfactionScale::from_key(&record.string(key::SCALE))?;
     Some(Reading {
         id,
-        member: member_of(record, is_member)?,
+        member: member_of(record, resolve)?,
         value: small(record, key::VALUE, scale.range())?,
         scale,
         source: record.string(key::SOURCE),
@@ -187,65 +192,60 @@ pub(super) fn read_reading(
     })
 }
 
-/// Reads the five collections into `group`, whose members are already read.
-pub(super) fn hydrate(doc: &Automerge, group: &mut Group) {
-    fn read_all<I: Ord + Clone, R>(
-        doc: &Automerge,
-        collection: &str,
-        id: impl Fn(&str) -> Option<I> + Copy + 'static,
-        read: impl Fn(&&automerge::hydrate::Map, I, &dyn Fn(&MemberId) -> bool) -> Option<R>,
-        is_member: &dyn Fn(&MemberId) -> bool,
-    ) -> std::collections::BTreeMap<I, R> {
-        let Some(collection) = obj_at(doc, &ROOT, collection) else {
-            return Default::default();
-        };
-        let records = hydrate_collection(doc, &collection);
-        records_of(&records, id)
-            .filter_map(|(id, record)| Some((id.clone(), read(&record, id, is_member)?)))
-            .collect()
-    }
-    let members = &group.members;
-    let is_member = |m: &MemberId| members.contains_key(m);
-    let criteria = read_all(
+/// Reads the five collections into `group`, naming members as `resolve` finds them now.
+pub(super) fn hydrate(doc: &Automerge, group: &mut Group, resolve: super::Resolve<'_>) {
+    group.criteria = read_all(
         doc,
         key::CRITERIA,
         CriterionId::from_key,
         |r, id, m| read_criterion(r, id, m),
-        &is_member,
+        resolve,
     );
-    let placings = read_all(
+    group.placings = read_all(
         doc,
         key::PLACINGS,
         PlacingId::from_key,
         |r, id, m| read_placing(r, id, m),
-        &is_member,
+        resolve,
     );
-    let needs = read_all(
+    group.needs = read_all(
         doc,
         key::NEEDS,
         NeedId::from_key,
         |r, id, m| read_need(r, id, m),
-        &is_member,
+        resolve,
     );
-    let expectations = read_all(
+    group.expectations = read_all(
         doc,
         key::EXPECTATIONS,
         ExpectationId::from_key,
         |r, id, m| read_expectation(r, id, m),
-        &is_member,
+        resolve,
     );
-    let readings = read_all(
+    group.readings = read_all(
         doc,
         key::READINGS,
         ReadingId::from_key,
         |r, id, m| read_reading(r, id, m),
-        &is_member,
+        resolve,
     );
-    group.criteria = criteria;
-    group.placings = placings;
-    group.needs = needs;
-    group.expectations = expectations;
-    group.readings = readings;
+}
+
+/// Every record of a collection added later, read by `read` (none: a record to skip).
+pub(super) fn read_all<I: Ord + Clone, R>(
+    doc: &Automerge,
+    collection: &str,
+    id: impl Fn(&str) -> Option<I> + Copy + 'static,
+    read: impl Fn(&&automerge::hydrate::Map, I, super::Resolve<'_>) -> Option<R>,
+    resolve: super::Resolve<'_>,
+) -> std::collections::BTreeMap<I, R> {
+    let Some(collection) = obj_at(doc, &ROOT, collection) else {
+        return Default::default();
+    };
+    let records = hydrate_collection(doc, &collection);
+    records_of(&records, id)
+        .filter_map(|(id, record)| Some((id.clone(), read(&record, id, resolve)?)))
+        .collect()
 }
 
 /// A record of one of the five collections.
@@ -350,7 +350,7 @@ fn write_into(
             member_exists(tx, roots, member, Field::Member)?;
             let reason = validate::line(Field::KeyReason, reason)?;
             let by = validate::line(Field::ContactedBy, by)?;
-            let record = record(tx, &roots.members, member.as_str())?;
+            let record = super::member_record(tx, roots, member)?;
             let decision = tx.put_object(&record, key::KEY_DECISION, ObjType::Map)?;
             let verdict = if *is_key { KEY } else { NOT_KEY };
             put_strings(
@@ -400,7 +400,7 @@ fn write_into(
             field,
             value,
         } => {
-            let record = record(tx, &roots.members, member.as_str())?;
+            let record = super::member_record(tx, roots, member)?;
             let value = value.trim();
             match field {
                 StrategyField::Cadence if !value.is_empty() => {

@@ -10,9 +10,8 @@ use automerge::transaction::{Transactable, Transaction};
 use automerge::{Automerge, ObjId, ObjType, ROOT, ScalarValue};
 
 use super::{
-    ApplyError, Fields, STAGE, STATUS, Touched, collection, history, hydrate_collection, key,
-    member_exists, move_along, obj_at, put_string, put_strings, put_text, record, records_of,
-    string_at,
+    ApplyError, Fields, STAGE, STATUS, Touched, collection, history, key, member_exists,
+    move_along, obj_at, put_string, put_strings, put_text, record, string_at,
 };
 use crate::recruitment::{
     Application, ApplicationChannel, ApplicationDraft, Check, CheckResult, ScreeningCriterion,
@@ -27,7 +26,7 @@ use crate::{
 pub(super) fn read_criterion(
     record: &impl Fields,
     id: ScreeningId,
-    _: &dyn Fn(&MemberId) -> bool,
+    _: super::Resolve<'_>,
 ) -> Option<ScreeningCriterion> {
     Some(ScreeningCriterion {
         id,
@@ -40,9 +39,9 @@ pub(super) fn read_criterion(
 pub(super) fn read_application(
     record: &impl Fields,
     id: ApplicationId,
-    is_member: &dyn Fn(&MemberId) -> bool,
+    resolve: super::Resolve<'_>,
 ) -> Option<Application> {
-    let member = MemberId::from_key(&record.string(key::MEMBER)).filter(|m| is_member(m))?;
+    let member = super::member_at(record, key::MEMBER, resolve)?;
     let history = history(record, STAGE, Stage::from_key);
     // An unknown stage (from a newer client) reads as the latest known one.
     let stage = Stage::from_key(&record.string(key::STAGE))
@@ -66,7 +65,7 @@ pub(super) fn read_application(
         history,
         channel: ApplicationChannel::from_key(&record.string(key::CHANNEL))
             .unwrap_or(ApplicationChannel::Other),
-        referrer: MemberId::from_key(&record.string(key::REFERRER)).filter(|m| is_member(m)),
+        referrer: super::member_at(record, key::REFERRER, resolve),
         applied_on: record.string(key::APPLIED_ON),
         notes: record.string(key::NOTES),
         checks,
@@ -75,21 +74,23 @@ pub(super) fn read_application(
     })
 }
 
-/// Reads both collections into `group`, whose members are already read.
-pub(super) fn hydrate(doc: &Automerge, group: &mut Group) {
-    let is_member = |m: &MemberId| group.members.contains_key(m);
-    if let Some(screening) = obj_at(doc, &ROOT, key::SCREENING) {
-        let records = hydrate_collection(doc, &screening);
-        group.screening = records_of(&records, ScreeningId::from_key)
-            .filter_map(|(id, r)| Some((id.clone(), read_criterion(&r, id, &is_member)?)))
-            .collect();
-    }
-    if let Some(applications) = obj_at(doc, &ROOT, key::APPLICATIONS) {
-        let records = hydrate_collection(doc, &applications);
-        group.applications = records_of(&records, ApplicationId::from_key)
-            .filter_map(|(id, r)| Some((id.clone(), read_application(&r, id, &is_member)?)))
-            .collect();
-    }
+/// Reads both collections into `group`, naming members as `resolve` finds them now.
+pub(super) fn hydrate(doc: &Automerge, group: &mut Group, resolve: super::Resolve<'_>) {
+    use super::key_users::read_all;
+    group.screening = read_all(
+        doc,
+        key::SCREENING,
+        ScreeningId::from_key,
+        |r, id, m| read_criterion(r, id, m),
+        resolve,
+    );
+    group.applications = read_all(
+        doc,
+        key::APPLICATIONS,
+        ApplicationId::from_key,
+        |r, id, m| read_application(r, id, m),
+        resolve,
+    );
 }
 
 fn application(tx: &Transaction<'_>, id: &ApplicationId) -> Result<ObjId, Invalid> {
@@ -220,10 +221,11 @@ pub(super) fn write(
             };
             move_along(tx, &record, STAGE, stage.key(), *at)?;
             put_string(tx, &record, key::REASON, &reason)?;
+            // The applicant as they are now (merged into another record, maybe).
             let member = MemberId::from_key(&string_at(tx, &record, key::MEMBER))
+                .and_then(|member| super::merge::resolve(tx, &roots.members, &member))
                 .ok_or(Invalid::new(Field::Member, Problem::UnknownMember))?;
-            let person = super::record(tx, &roots.members, member.as_str())
-                .map_err(|_| Invalid::new(Field::Member, Problem::UnknownMember))?;
+            let person = super::record(tx, &roots.members, member.as_str())?;
             let status = MemberStatus::from_key(&string_at(tx, &person, key::STATUS))
                 .unwrap_or(MemberStatus::Applicant);
             if let Some(next) = stage.member_status(status) {

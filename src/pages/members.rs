@@ -154,6 +154,7 @@ pub fn MembersPage() -> impl IntoView {
             <Show when=move || adding.get()>
                 <AddMember done=move || adding.set(false) />
             </Show>
+            <super::duplicates::LikelyDuplicates />
             <div class="toolbar" role="search">
                 <div class="field grow">
                     <label for="member-search">{t!(i18n, common.search)}</label>
@@ -381,6 +382,13 @@ fn AddMember(
                 <TextField id="new-joined" field=Field::Joined value=joined error kind="date" />
             </div>
             <TextField id="new-notes" field=Field::Notes value=notes error multiline=true />
+            <super::duplicates::DuplicateWarning draft=Signal::derive(move || MemberDraft {
+                name: name.get(),
+                email: email.get(),
+                phone: phone.get(),
+                wechat: wechat.get(),
+                ..MemberDraft::default()
+            }) />
             <FormAlert error />
             <div class="actions">
                 <button type="submit" class="primary" disabled=move || saving.get()>

@@ -5,6 +5,7 @@ mod activity_edit;
 mod calendar;
 mod contact;
 mod data;
+mod duplicates;
 mod duties;
 mod feedback;
 mod groups;

@@ -82,18 +82,41 @@ pub struct Duplicate {
     pub on: BTreeSet<Likeness>,
 }
 
-/// The group's members by each key they have.
-struct Index<'a>(HashMap<(Likeness, String), Vec<&'a MemberId>>);
+/// The group's members by each key they have: made once, then asked about each person typed
+/// into a form.
+#[derive(Clone, Debug, Default)]
+pub struct DuplicateIndex(HashMap<(Likeness, String), Vec<MemberId>>);
 
-impl<'a> Index<'a> {
-    fn new(group: &'a Group) -> Self {
-        let mut index: HashMap<_, Vec<&MemberId>> = HashMap::new();
+impl DuplicateIndex {
+    pub fn new(group: &Group) -> Self {
+        let mut index: HashMap<_, Vec<MemberId>> = HashMap::new();
         for member in group.members.values() {
             for key in member_keys(member) {
-                index.entry(key).or_default().push(&member.id);
+                index.entry(key).or_default().push(member.id.clone());
             }
         }
         Self(index)
+    }
+
+    /// The members someone about to be added (or changed) looks like, and why; `except` is
+    /// the member being changed.
+    pub fn matches(
+        &self,
+        draft: &MemberDraft,
+        except: Option<&MemberId>,
+    ) -> Vec<(MemberId, BTreeSet<Likeness>)> {
+        let mut found: BTreeMap<MemberId, BTreeSet<Likeness>> = BTreeMap::new();
+        for key in likeness_keys(&draft.name, &draft.phone, &draft.email, &draft.wechat) {
+            for member in self.0.get(&key).into_iter().flatten() {
+                if Some(member) != except {
+                    found.entry(member.clone()).or_default().insert(key.0);
+                }
+            }
+        }
+        found
+            .into_iter()
+            .map(|(member, on)| (member, plainest(on)))
+            .collect()
     }
 }
 
@@ -114,7 +137,7 @@ pub fn ordered(a: &MemberId, b: &MemberId) -> (MemberId, MemberId) {
 /// Every pair of members that look like one person, by the first member's name.
 pub fn likely_duplicates(group: &Group) -> Vec<Duplicate> {
     let mut pairs: BTreeMap<(MemberId, MemberId), BTreeSet<Likeness>> = BTreeMap::new();
-    for ((likeness, _), members) in Index::new(group).0 {
+    for ((likeness, _), members) in DuplicateIndex::new(group).0 {
         if members.len() < 2 || members.len() > MAX_SHARING {
             continue;
         }
@@ -139,31 +162,6 @@ pub fn likely_duplicates(group: &Group) -> Vec<Duplicate> {
         (name(&d.pair.0), name(&d.pair.1))
     });
     found
-}
-
-/// The members someone about to be added (or changed) looks like, and why; `except` is the
-/// member being changed.
-pub fn duplicates_of(
-    group: &Group,
-    draft: &MemberDraft,
-    except: Option<&MemberId>,
-) -> Vec<(MemberId, BTreeSet<Likeness>)> {
-    let keys = likeness_keys(&draft.name, &draft.phone, &draft.email, &draft.wechat);
-    let mut found: BTreeMap<MemberId, BTreeSet<Likeness>> = BTreeMap::new();
-    for member in group.members.values() {
-        if Some(&member.id) == except {
-            continue;
-        }
-        for key in member_keys(member) {
-            if keys.contains(&key) {
-                found.entry(member.id.clone()).or_default().insert(key.0);
-            }
-        }
-    }
-    found
-        .into_iter()
-        .map(|(member, on)| (member, plainest(on)))
-        .collect()
 }
 
 /// Names equal as written are also equal in pinyin: the reason given is the plainer one.

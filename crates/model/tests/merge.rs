@@ -9,7 +9,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use cohort_model::duplicates::{Likeness, duplicates_of, likely_duplicates};
+use cohort_model::duplicates::{DuplicateIndex, Likeness, likely_duplicates};
 use cohort_model::key_users::{NeedDraft, NeedSource, Priority};
 use cohort_model::recruitment::{ApplicationChannel, ApplicationDraft};
 use cohort_model::*;
@@ -92,7 +92,7 @@ fn likely_duplicates_are_flagged_on_each_likeness() {
         phone: "0086 138 0013 8000".into(),
         ..MemberDraft::default()
     };
-    let like = duplicates_of(&group, &draft, None);
+    let like = DuplicateIndex::new(&group).matches(&draft, None);
     assert!(like.contains(&(wang.clone(), on(&[Likeness::Phone, Likeness::Name]))));
     assert!(like.contains(&(wang_again.clone(), on(&[Likeness::Phone]))));
     assert_eq!(like.len(), 2, "{like:?}");

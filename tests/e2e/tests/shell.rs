@@ -266,6 +266,26 @@ async fn every_screen_is_in_chinese_for_a_chinese_browser() -> Result<()> {
         .await?;
     speaks_only_chinese(&browser, "the members page").await?;
 
+    // 张伟 typed again with a space: the form warns, and the pair is merged back into one.
+    browser.click("button[aria-expanded]").await?;
+    browser.fill("#new-name", "张 伟").await?;
+    browser.wait_for(".duplicate-warning li").await?;
+    speaks_only_chinese(&browser, "the duplicate warning").await?;
+    browser.click("form.add-member button[type=submit]").await?;
+    browser
+        .wait_until("document.querySelector('p.count')?.textContent === '2 名成员'")
+        .await?;
+    browser
+        .eval("document.querySelector('.likely-duplicates summary').click()")
+        .await?;
+    browser.click(".duplicate-pair .compare").await?;
+    browser.wait_for(".merge-form").await?;
+    speaks_only_chinese(&browser, "the likely duplicates and the merge form").await?;
+    browser.click(".merge-form button.merge").await?;
+    browser
+        .wait_until("document.querySelector('p.count')?.textContent === '1 名成员'")
+        .await?;
+
     browser.click("tr[data-member] a").await?;
     browser.wait_for("h1.member-name").await?;
     speaks_only_chinese(&browser, "a member's page").await?;

@@ -235,6 +235,29 @@ fn ImportMembers() -> impl IntoView {
             (lines.into_iter().take(LISTED).collect(), more)
         })
     };
+    let alike = move || {
+        let locale = i18n.get_locale();
+        preview.with(|p| {
+            let Some(p) = p else { return (Vec::new(), 0) };
+            let lines: Vec<String> = p
+                .rows
+                .iter()
+                .filter(|row| row.repeats_row.is_none() && row.matches.is_empty())
+                .filter_map(|row| {
+                    let (id, on) = row.alike.first()?;
+                    Some(t_string!(
+                        i18n,
+                        data.alike_row,
+                        row = row.row,
+                        name = name_of(id),
+                        on = super::duplicates::likeness(locale, &[*on].into())
+                    ))
+                })
+                .collect();
+            let more = lines.len().saturating_sub(LISTED);
+            (lines.into_iter().take(LISTED).collect(), more)
+        })
+    };
     let matches = move || {
         let locale = i18n.get_locale();
         preview.with(|p| {
@@ -334,6 +357,10 @@ fn ImportMembers() -> impl IntoView {
                 <Show when=move || !matches().0.is_empty()>
                     <h3>{t!(i18n, data.matches)}</h3>
                     <div class="matching-rows">{move || listed(matches())}</div>
+                </Show>
+                <Show when=move || !alike().0.is_empty()>
+                    <h3>{t!(i18n, data.alike)}</h3>
+                    <div class="alike-rows">{move || listed(alike())}</div>
                 </Show>
                 <div class="actions">
                     <button type="button" class="primary" disabled=move || busy.get() || !importable() on:click=import>

@@ -16,7 +16,7 @@ use crate::state::{AppState, now, use_app};
 use crate::words;
 
 /// Why two members look like one person, in words: "same phone, same name".
-fn likeness(locale: Locale, on: &BTreeSet<Likeness>) -> String {
+pub(super) fn likeness(locale: Locale, on: &BTreeSet<Likeness>) -> String {
     let words: Vec<String> = on
         .iter()
         .map(|likeness| {

@@ -353,6 +353,9 @@ pub struct RowPreview {
     /// An earlier row of the file with the same phone, email or WeChat id: this one repeats
     /// it, and is not imported again.
     pub repeats_row: Option<usize>,
+    /// Members it does not match by contacts but who have the same name (also in pinyin): it
+    /// is added, and the organizer may merge them afterwards.
+    pub alike: Vec<(MemberId, crate::duplicates::Likeness)>,
 }
 
 /// Each row of `table` as a member, by the `columns` chosen, with its matches in `group`.
@@ -364,6 +367,7 @@ pub fn preview(
     words: &Words,
 ) -> Vec<RowPreview> {
     let index = ContactIndex::new(group);
+    let names = crate::duplicates::DuplicateIndex::new(group);
     let mut seen: HashMap<(MatchedOn, String), usize> = HashMap::new();
     table
         .rows
@@ -371,22 +375,30 @@ pub fn preview(
         .map(|(row, cells)| {
             let draft = draft_from(cells, columns, words);
             let member = checked_member(&draft);
-            let (matches, repeats_row) = match &member {
+            let (matches, repeats_row, alike) = match &member {
                 Ok(m) => {
                     let keys = contact_keys(&m.phone, &m.email, &m.wechat);
                     let repeats = keys.iter().find_map(|key| seen.get(key).copied());
                     for key in keys {
                         seen.entry(key).or_insert(*row);
                     }
-                    (index.matches(m), repeats)
+                    let matches = index.matches(m);
+                    let alike = names
+                        .matches(m, None)
+                        .into_iter()
+                        .filter(|(id, _)| !matches.iter().any(|(matched, _)| matched == id))
+                        .filter_map(|(id, on)| Some((id, on.into_iter().next()?)))
+                        .collect();
+                    (matches, repeats, alike)
                 }
-                Err(_) => (Vec::new(), None),
+                Err(_) => (Vec::new(), None, Vec::new()),
             };
             RowPreview {
                 row: *row,
                 member,
                 matches,
                 repeats_row,
+                alike,
             }
         })
         .collect()

@@ -95,8 +95,7 @@ fn rows_that_match_existing_members_name_them_and_on_what() {
         value: "Lin@Example.org".into(),
     })
     .unwrap();
-    let text =
-        "name,phone,email\n张伟,13800138000,\nLin Y.,,lin@example.org\nNew,,new@example.org\n";
+    let text = "name,phone,email\n张伟,13800138000,\nLin Y.,,lin@example.org\nNew,,new@example.org\nZhang Wei,13900000000,\n";
     let table = read_csv(text.as_bytes()).unwrap();
     let rows = preview(
         &table,
@@ -108,9 +107,21 @@ fn rows_that_match_existing_members_name_them_and_on_what() {
     assert_eq!(
         matches,
         [
-            vec![(zhang, MatchedOn::Phone)],
+            vec![(zhang.clone(), MatchedOn::Phone)],
             vec![(lin, MatchedOn::Email)],
+            vec![],
             vec![]
+        ]
+    );
+    // Zhang Wei matches no contact, but is 张伟 in pinyin: flagged, and added as new.
+    let alike: Vec<_> = rows.iter().map(|r| r.alike.clone()).collect();
+    assert_eq!(
+        alike,
+        [
+            vec![],
+            vec![],
+            vec![],
+            vec![(zhang, cohort_model::duplicates::Likeness::Pinyin)]
         ]
     );
 }

@@ -121,7 +121,7 @@ fn rows_that_match_existing_members_name_them_and_on_what() {
             vec![],
             vec![],
             vec![],
-            vec![(zhang, cohort_model::duplicates::Likeness::Pinyin)]
+            vec![(zhang, duplicates::Likeness::Pinyin)]
         ]
     );
 }

@@ -23,6 +23,8 @@ pub fn field(locale: Locale, field: Field) -> &'static str {
         Field::GroupName => td_string!(locale, field.group_name),
         Field::GroupDescription => td_string!(locale, field.group_description),
         Field::GroupPurpose => td_string!(locale, field.group_purpose),
+        Field::GroupRules => td_string!(locale, field.group_rules),
+        Field::AnalyticsSetting => td_string!(locale, field.analytics_setting),
         Field::Name => td_string!(locale, field.name),
         Field::Email => td_string!(locale, field.email),
         Field::Phone => td_string!(locale, field.phone),

@@ -23,6 +23,7 @@ pub enum ProfileField {
     Name,
     Description,
     Purpose,
+    Rules,
 }
 
 /// A text field of a member.
@@ -63,6 +64,7 @@ impl From<ProfileField> for Field {
             ProfileField::Name => Field::GroupName,
             ProfileField::Description => Field::GroupDescription,
             ProfileField::Purpose => Field::GroupPurpose,
+            ProfileField::Rules => Field::GroupRules,
         }
     }
 }
@@ -107,6 +109,11 @@ impl From<FeedbackField> for Field {
 pub enum Action {
     SetProfile {
         field: ProfileField,
+        value: String,
+    },
+    /// Sets a setting of the group's figures as typed; empty takes the default.
+    SetAnalyticsSetting {
+        setting: crate::analytics::Setting,
         value: String,
     },
     AddMember {

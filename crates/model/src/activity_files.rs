@@ -5,7 +5,8 @@
 //! `icalendar` crate would bring `chrono` and more into the app.
 
 use crate::activity::{Activity, Standing};
-use crate::sheet::{Sheet, Words, civil_date};
+use crate::calendar::civil_date;
+use crate::sheet::{Sheet, Words};
 use crate::{Group, MemberId, Millis};
 
 /// An activity's attendance as a table: everyone invited or marked, by name in pinyin order,

@@ -38,6 +38,7 @@ mod key {
     pub const NAME: &str = "name";
     pub const DESCRIPTION: &str = "description";
     pub const PURPOSE: &str = "purpose";
+    pub const RULES: &str = "rules";
     pub const EMAIL: &str = "email";
     pub const PHONE: &str = "phone";
     pub const WECHAT: &str = "wechat";
@@ -1213,10 +1214,21 @@ fn history<S: Ord + Copy>(
 }
 
 fn read_profile(record: &impl Fields) -> Profile {
+    let mut analytics = crate::analytics::Settings::default();
+    for setting in crate::analytics::Setting::ALL {
+        if let Some(value) = record
+            .int(setting.key())
+            .and_then(|v| u16::try_from(v).ok())
+        {
+            setting.set(&mut analytics, value);
+        }
+    }
     Profile {
         name: record.string(key::NAME),
         description: record.string(key::DESCRIPTION),
         purpose: record.string(key::PURPOSE),
+        rules: record.string(key::RULES),
+        analytics,
     }
 }
 
@@ -1761,8 +1773,20 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
                     (key::DESCRIPTION, validate::text((*field).into(), value)?)
                 }
                 ProfileField::Purpose => (key::PURPOSE, validate::text((*field).into(), value)?),
+                ProfileField::Rules => (key::RULES, validate::text((*field).into(), value)?),
             };
             put_string(tx, &roots.profile, key, &value)?;
+            touched.profile = true;
+        }
+        Action::SetAnalyticsSetting { setting, value } => {
+            let (min, max) = setting.range();
+            match validate::days_in(Field::AnalyticsSetting, value, min, max)? {
+                Some(value) => tx.put(&roots.profile, setting.key(), i64::from(value))?,
+                None if tx.get(&roots.profile, setting.key())?.is_some() => {
+                    tx.delete(&roots.profile, setting.key())?;
+                }
+                None => {}
+            }
             touched.profile = true;
         }
         Action::AddMember { id, draft, at } => {

@@ -45,6 +45,8 @@ macro_rules! keyed_enum {
 mod action;
 pub mod activity;
 pub mod activity_files;
+pub mod analytics;
+pub mod calendar;
 pub mod contact;
 mod doc;
 pub mod duplicates;

@@ -21,6 +21,10 @@ pub struct Profile {
     pub name: String,
     pub description: String,
     pub purpose: String,
+    /// The group's rules (群规).
+    pub rules: String,
+    /// How the group's figures are worked out.
+    pub analytics: crate::analytics::Settings,
 }
 
 /// How to reach a member. Every field may be empty.

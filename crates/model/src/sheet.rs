@@ -143,27 +143,8 @@ fn cell_text(cell: &calamine::Data) -> String {
 
 /// An Excel serial day (days since 1899-12-30, the 1900 date system) as `YYYY-MM-DD`.
 fn excel_day(serial: f64) -> String {
-    let (year, month, day) = civil_date(serial.floor() as i64 - 25_569);
+    let (year, month, day) = crate::calendar::civil_date(serial.floor() as i64 - 25_569);
     format!("{year:04}-{month:02}-{day:02}")
-}
-
-/// The calendar date (year, month, day) of a count of days from 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-pub(crate) fn civil_date(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
 }
 
 /// Reads a CSV file: UTF-8 with or without a byte-order mark, else GB18030; comma, semicolon or

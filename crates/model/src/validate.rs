@@ -12,6 +12,9 @@ pub enum Field {
     GroupName,
     GroupDescription,
     GroupPurpose,
+    GroupRules,
+    /// A setting of the group's figures.
+    AnalyticsSetting,
     Name,
     Email,
     Phone,
@@ -100,6 +103,8 @@ impl Field {
             Self::GroupName => "Group name",
             Self::GroupDescription => "Description",
             Self::GroupPurpose => "Purpose",
+            Self::GroupRules => "Rules",
+            Self::AnalyticsSetting => "Setting",
             Self::Name => "Name",
             Self::Email => "Email",
             Self::Phone => "Phone",

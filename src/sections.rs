@@ -76,20 +76,6 @@ impl Section {
             Self::Analytics => td_string!(locale, section.analytics),
         }
     }
-
-    /// One sentence on what an organizer does here.
-    pub fn summary(self, locale: Locale) -> &'static str {
-        match self {
-            Self::Members => td_string!(locale, section.members_summary),
-            Self::Recruitment => td_string!(locale, section.recruitment_summary),
-            Self::Roles => td_string!(locale, section.roles_summary),
-            Self::KeyUsers => td_string!(locale, section.key_users_summary),
-            Self::Feedback => td_string!(locale, section.feedback_summary),
-            Self::Activities => td_string!(locale, section.activities_summary),
-            Self::Training => td_string!(locale, section.training_summary),
-            Self::Analytics => td_string!(locale, section.analytics_summary),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@ use leptos_router::{
 
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
 use crate::pages::{
-    ActivitiesPage, ActivityPage, DataPage, FeedbackPage, FollowUpsPage, GroupsPage, KeyUsersPage,
-    MemberPage, MembersPage, NotFound, RecruitmentPage, RolesPage, SectionOverview, TrainingPage,
+    ActivitiesPage, ActivityPage, AnalyticsPage, DataPage, FeedbackPage, FollowUpsPage, GroupsPage,
+    KeyUsersPage, MemberPage, MembersPage, NotFound, RecruitmentPage, RolesPage, TrainingPage,
     TrainingsPage,
 };
 use crate::sections::Section;
@@ -179,7 +179,7 @@ fn SectionPage() -> impl IntoView {
         Some(Section::Training) => view! { <TrainingsPage /> }.into_any(),
         Some(Section::KeyUsers) => view! { <KeyUsersPage /> }.into_any(),
         Some(Section::Recruitment) => view! { <RecruitmentPage /> }.into_any(),
-        Some(section) => view! { <SectionOverview section /> }.into_any(),
+        Some(Section::Analytics) => view! { <AnalyticsPage /> }.into_any(),
         None => view! { <NotFound /> }.into_any(),
     }
 }

@@ -2,6 +2,7 @@
 
 mod activities;
 mod activity_edit;
+mod analytics;
 mod calendar;
 mod contact;
 mod data;
@@ -19,6 +20,7 @@ mod sign_in;
 mod training;
 
 pub use activities::{ActivitiesPage, ActivityPage};
+pub use analytics::AnalyticsPage;
 pub use contact::FollowUpsPage;
 pub use data::DataPage;
 pub use feedback::FeedbackPage;
@@ -36,25 +38,6 @@ use leptos_router::components::A;
 
 use crate::i18n::{Locale, t, t_string, use_i18n};
 use crate::sections::Section;
-
-/// What a section is for, until its screens arrive.
-#[component]
-pub fn SectionOverview(
-    /// The section to describe.
-    section: Section,
-) -> impl IntoView {
-    let i18n = use_i18n();
-    use_page_title(move || section.title(i18n.get_locale()).to_owned());
-    view! {
-        <article class="section-overview">
-            <header class="page-header">
-                <h1>{move || section.title(i18n.get_locale())}</h1>
-                <span class="badge">{t!(i18n, shell.coming_soon)}</span>
-            </header>
-            <p class="lead">{move || section.summary(i18n.get_locale())}</p>
-        </article>
-    }
-}
 
 /// Shown for any address the app does not know.
 #[component]

@@ -99,6 +99,11 @@ pub enum Request {
     MergeBackup {
         bytes: Vec<u8>,
     },
+    /// The open group's analytics report ([`Answer::Analytics`]), worked out here, off the
+    /// page's thread.
+    Analytics {
+        clock: crate::analytics::Clock,
+    },
 }
 
 /// A file the open group can be exported as.
@@ -188,6 +193,7 @@ pub enum Answer {
         stem: String,
         sheets: Vec<Sheet>,
     },
+    Analytics(Box<crate::analytics::Report>),
 }
 
 /// A reply to request `seq`.

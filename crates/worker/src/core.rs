@@ -323,6 +323,8 @@ enum GroupWork {
     /// Tables for the page to have written as CSV or XLSX.
     Tables(Vec<sheet::Export>, sheet::Words),
     Json,
+    /// The analytics report, at this clock.
+    Analytics(cohort_model::analytics::Clock),
 }
 
 /// A spreadsheet to import, as [`Request::ImportSheet`] asks.
@@ -686,6 +688,7 @@ impl Core {
                 self.with_group(seq, GroupWork::Tables(tables, words));
             }
             Request::MergeBackup { bytes } => self.merge_backup(seq, &bytes),
+            Request::Analytics { clock } => self.with_group(seq, GroupWork::Analytics(clock)),
             Request::SaveView => match &self.open {
                 Some(open) if open.view_heads != open.doc.heads() => {
                     let (id, heads) = (open.id, open.doc.heads());
@@ -791,6 +794,11 @@ impl Core {
                     .collect();
                 let stem = sheet::file_stem(&open.summary.name);
                 self.reply(seq, Ok(Answer::Tables { stem, sheets }));
+            }
+            GroupWork::Analytics(clock) => {
+                let report =
+                    cohort_model::analytics::report(&group, &group.profile.analytics, clock);
+                self.reply(seq, Ok(Answer::Analytics(Box::new(report))));
             }
             GroupWork::Json => {
                 let answer = Answer::File(Download {

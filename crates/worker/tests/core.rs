@@ -1045,3 +1045,25 @@ fn an_export_shows_every_change_made_since_the_stored_view() {
             .any(|row| row.contains(&"Ada".to_owned()))
     );
 }
+
+#[test]
+fn the_analytics_report_is_worked_out_in_the_worker_from_every_stored_change() {
+    let (mut world, id) = group_changed_after_its_view(vec![add_member(2)]);
+    let clock = analytics::Clock {
+        now: 1_800_000_000_000,
+        utc_offset_minutes: 480,
+    };
+    let seq = world.ask(0, Request::Analytics { clock });
+    world.settle();
+    let report = match world.answer(0, seq) {
+        Ok(Answer::Analytics(report)) => report,
+        other => panic!("{other:?}"),
+    };
+    let group = world.disk.load(id).hydrate();
+    let expected = analytics::report(&group, &group.profile.analytics, clock);
+    assert_eq!(**report, expected);
+    assert_eq!(
+        report.status.last().map(|s| s.iter().sum::<usize>()),
+        Some(group.members.len())
+    );
+}

@@ -204,6 +204,9 @@ fn draw(chart: &Chart, label: String) -> impl IntoView + use<> {
     }
 }
 
+/// The rows a figure's table shows.
+const TABLE_ROWS: usize = 200;
+
 /// One figure: its chart, the equivalent table, and the table as a CSV file.
 #[component]
 fn Figure(
@@ -222,6 +225,7 @@ fn Figure(
     let app = use_app();
     let i18n = use_i18n();
     let error = RwSignal::new(None::<Notice>);
+    let open = RwSignal::new(false);
     let download = move |_| {
         let table = sheet.get_untracked();
         let stem =
@@ -242,18 +246,25 @@ fn Figure(
                 <button type="button" class="download-csv" on:click=download>{t!(i18n, analytics.download_csv)}</button>
             </div>
             {move || chart.get().map(|chart| draw(&chart, title.get()))}
-            <details class="figure-table">
+            // The table is drawn when opened, and at most its first rows: a member per row is
+            // 10,000 rows in a large group (the CSV file has them all).
+            <details class="figure-table" on:toggle=move |ev| open.set(event_target::<web_sys::Element>(&ev).has_attribute("open"))>
                 <summary>{t!(i18n, analytics.show_table)}</summary>
-                <div class="table-scroll">
-                    <table>
-                        <thead><tr>{move || sheet.with(|s| s.header.iter().map(|h| view! { <th scope="col">{h.clone()}</th> }).collect_view())}</tr></thead>
-                        <tbody>
-                            {move || sheet.with(|s| s.rows.iter().map(|row| view! {
-                                <tr>{row.iter().map(|c| view! { <td>{c.clone()}</td> }).collect_view()}</tr>
-                            }).collect_view())}
-                        </tbody>
-                    </table>
-                </div>
+                <Show when=move || open.get()>
+                    <div class="table-scroll">
+                        <table>
+                            <thead><tr>{move || sheet.with(|s| s.header.iter().map(|h| view! { <th scope="col">{h.clone()}</th> }).collect_view())}</tr></thead>
+                            <tbody>
+                                {move || sheet.with(|s| s.rows.iter().take(TABLE_ROWS).map(|row| view! {
+                                    <tr>{row.iter().map(|c| view! { <td>{c.clone()}</td> }).collect_view()}</tr>
+                                }).collect_view())}
+                            </tbody>
+                        </table>
+                    </div>
+                    <Show when=move || sheet.with(|s| s.rows.len() > TABLE_ROWS)>
+                        <p class="hint">{move || t_string!(i18n, analytics.first_rows, shown = TABLE_ROWS, n = sheet.with(|s| s.rows.len()))}</p>
+                    </Show>
+                </Show>
             </details>
             <p class="form-alert" role="alert" hidden=move || message().is_none()>{message}</p>
         </section>
@@ -780,9 +791,34 @@ fn AtRiskList(report: RwSignal<Option<Report>>) -> impl IntoView {
     let app = use_app();
     let i18n = use_i18n();
     let error = RwSignal::new(None::<FormError>);
+    // The highest scores first, a page at a time: in a large, quiet group thousands may be
+    // flagged, and drawing them all at once would hold the page (the CSV file has them all).
+    let shown = RwSignal::new(AT_RISK_PAGE);
+    let total = Memo::new(move |_| report.with(|r| r.as_ref().map_or(0, |r| r.at_risk.len())));
     let rows = Memo::new(move |_| {
-        report.with(|r| r.as_ref().map(|r| r.at_risk.clone()).unwrap_or_default())
+        let shown = shown.get();
+        report.with(|r| {
+            r.as_ref()
+                .map(|r| r.at_risk.iter().take(shown).cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
     });
+    let download_error = RwSignal::new(None::<Notice>);
+    let download = move |_| {
+        let locale = i18n.get_locale_untracked();
+        let table = report.with_untracked(|r| r.as_ref().map(|r| at_risk_sheet(r, locale)));
+        let Some(table) = table else { return };
+        let stem =
+            cohort_model::sheet::file_stem(&app.view.profile().with_untracked(|p| p.name.clone()));
+        leptos::task::spawn_local(async move {
+            let saved = match crate::files::write_tables(&stem, TableFile::Csv, vec![table]).await {
+                Ok(file) => crate::files::save(&file),
+                Err(notice) => Err(notice),
+            };
+            download_error.set(saved.err());
+        });
+    };
+    let download_message = crate::forms::notice_text(download_error);
     let log = move |member: MemberId| {
         let Ok(id) = TouchpointId::random() else {
             error.set(Some(Notice::NoRandom.into()));
@@ -800,7 +836,10 @@ fn AtRiskList(report: RwSignal<Option<Report>>) -> impl IntoView {
     };
     view! {
         <section class="card at-risk" aria-labelledby="at-risk-heading">
-            <h2 id="at-risk-heading">{t!(i18n, analytics.at_risk_heading)}</h2>
+            <div class="section-header">
+                <h2 id="at-risk-heading">{t!(i18n, analytics.at_risk_heading)}</h2>
+                <button type="button" class="download-csv" on:click=download>{t!(i18n, analytics.download_csv)}</button>
+            </div>
             <p class="hint">{t!(i18n, analytics.at_risk_hint)}</p>
             <Show when=move || !rows.with(Vec::is_empty) fallback=move || view! { <p class="empty">{t!(i18n, analytics.at_risk_none)}</p> }>
                 <ul class="at-risk-list" role="list">
@@ -824,10 +863,47 @@ fn AtRiskList(report: RwSignal<Option<Report>>) -> impl IntoView {
                         }
                     </For>
                 </ul>
+                <Show when=move || shown.get() < total.get()>
+                    <button type="button" class="show-more" on:click=move |_| shown.update(|n| *n += AT_RISK_PAGE)>
+                        {move || t_string!(i18n, analytics.show_more_at_risk, shown = shown.get().min(total.get()), n = total.get())}
+                    </button>
+                </Show>
             </Show>
             <FormAlert error any_field=true />
+            <p class="form-alert" role="alert" hidden=move || download_message().is_none()>{download_message}</p>
         </section>
     }
+}
+
+/// Members at risk shown at a time.
+const AT_RISK_PAGE: usize = 25;
+
+/// The at-risk list as a table: name, score, reasons, last interaction.
+fn at_risk_sheet(r: &Report, locale: Locale) -> Sheet {
+    let header = vec![
+        td_string!(locale, field.name).to_owned(),
+        td_string!(locale, analytics.score_column).to_owned(),
+        td_string!(locale, analytics.reasons).to_owned(),
+        td_string!(locale, analytics.last_interaction).to_owned(),
+    ];
+    let rows = r
+        .at_risk
+        .iter()
+        .map(|a| {
+            let reasons: Vec<String> = a
+                .reasons
+                .iter()
+                .map(|(reason, weight)| format!("{} (+{weight})", reason_text(locale, reason)))
+                .collect();
+            vec![
+                a.name.clone(),
+                a.score.to_string(),
+                reasons.join("; "),
+                a.last_interaction.map(moment).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    sheet("at-risk", header, rows)
 }
 
 /// Unheld roles, members holding none, members holding many.

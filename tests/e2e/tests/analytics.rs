@@ -164,6 +164,12 @@ async fn members_at_risk_follow_time_and_contacts_and_figures_download() -> Resu
     browser
         .wait_for("[data-figure=status-heading] svg.chart rect")
         .await?;
+    browser
+        .eval("document.querySelector('[data-figure=status-heading] details').open = true")
+        .await?;
+    browser
+        .wait_for("[data-figure=status-heading] tbody tr")
+        .await?;
     let rows = browser
         .eval("document.querySelectorAll('[data-figure=status-heading] tbody tr').length")
         .await?;

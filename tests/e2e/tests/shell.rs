@@ -366,6 +366,9 @@ async fn every_screen_is_in_chinese_for_a_chinese_browser() -> Result<()> {
             browser
                 .eval("document.querySelectorAll('.figure-table').forEach(d => d.open = true)")
                 .await?;
+            browser
+                .wait_until("document.querySelectorAll('.figure-table table').length === document.querySelectorAll('.figure-table').length")
+                .await?;
         }
         if slug == "recruitment" {
             // A screening criterion and an application: the board, the table, then the

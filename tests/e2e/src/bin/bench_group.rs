@@ -336,6 +336,68 @@ const RECORD_FRAMES: &str = "
     return true;
 ";
 
+/// A group of `members` members, `feedback` feedback items and 500 activities (about 50,000
+/// attendance marks), on the analytics page opened by a reload: the time to its first chart
+/// and the longest main-thread task meanwhile (the report is worked out in the worker), each
+/// run; and, for comparison, the same report worked out natively here, as the page's thread
+/// would have had to (in wasm, slower still).
+async fn analytics(
+    browser: &Browser,
+    relay: &Relay,
+    members: usize,
+    feedback: usize,
+    runs: usize,
+) -> Result<Value> {
+    let answer = |e: cohort_model::ApplyError| HarnessError::Answer(e.to_string());
+    let mut doc = sample::group(members, feedback, 47).map_err(answer)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    sample::add_activities(&mut doc, 500, now, 48).map_err(answer)?;
+    let group = doc.hydrate();
+    let marks: usize = group.activities.values().map(|a| a.attendance.len()).sum();
+    let clock = cohort_model::analytics::Clock {
+        now,
+        utc_offset_minutes: 480,
+    };
+    let mut native: Vec<f64> = (0..3)
+        .map(|_| {
+            let started = Instant::now();
+            let report = cohort_model::analytics::report(&group, &group.profile.analytics, clock);
+            assert_eq!(report.months.len(), 12);
+            since(started)
+        })
+        .collect();
+    import_group(browser, relay, &doc.save()).await?;
+    let path = browser.current_url().await?.path().to_owned();
+    let url = format!(
+        "{}{}",
+        relay.url(),
+        path[1..].replace("/members", "/analytics")
+    );
+    let (mut first_chart, mut longest) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        browser.goto(&url).await?;
+        let started = Instant::now();
+        browser.wait_for("svg.chart rect").await?;
+        first_chart.push(since(started));
+        // Long tasks are reported once they end: a moment for the last to be in.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        longest.push(longest_task_so_far(browser).await?);
+    }
+    Ok(json!({
+        "members": group.members.len(),
+        "feedback": group.feedback.len(),
+        "activities": group.activities.len(),
+        "attendance_marks": marks,
+        "first_chart_ms_median": median(&mut first_chart),
+        "first_chart_ms_runs": first_chart,
+        "longest_main_thread_task_ms_max": longest.iter().copied().fold(0.0, f64::max),
+        "longest_main_thread_task_ms_runs": longest,
+        "report_native_ms_median": median(&mut native),
+    }))
+}
+
 /// A group of `members` members of whom 500 are key users, on the key-users page: one point
 /// dragged across the grid in 120 pointer moves (real input events, through the DevTools
 /// protocol), with every frame interval meanwhile, and the drop to the point redrawn.
@@ -658,6 +720,18 @@ async fn main() -> Result<()> {
         let relay = Relay::start()?;
         let browser = Browser::launch(Viewport::Desktop).await?;
         let figures = key_user_grid(&browser, &relay, members).await?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&figures).unwrap_or_default()
+        );
+        return Ok(());
+    }
+
+    // `analytics` alone: the analytics page at scale.
+    if std::env::args().any(|a| a == "analytics") {
+        let relay = Relay::start()?;
+        let browser = Browser::launch(Viewport::Desktop).await?;
+        let figures = analytics(&browser, &relay, members, feedback, runs).await?;
         println!(
             "{}",
             serde_json::to_string_pretty(&figures).unwrap_or_default()

@@ -9,9 +9,7 @@
 use cohort_model::analytics::{self, Reason, Report, Setting};
 use cohort_model::protocol::{Answer, Request};
 use cohort_model::sheet::{Sheet, TableFile};
-use cohort_model::{
-    Action, FeedbackStatus, GroupStoreFields, MemberId, MemberStatus, TouchpointDraft, TouchpointId,
-};
+use cohort_model::{Action, FeedbackStatus, GroupStoreFields, MemberId, MemberStatus};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -820,19 +818,8 @@ fn AtRiskList(report: RwSignal<Option<Report>>) -> impl IntoView {
     };
     let download_message = crate::forms::notice_text(download_error);
     let log = move |member: MemberId| {
-        let Ok(id) = TouchpointId::random() else {
-            error.set(Some(Notice::NoRandom.into()));
-            return;
-        };
-        let at = now();
-        let draft = TouchpointDraft {
-            member: Some(member),
-            at,
-            by: app.display_name.get_untracked(),
-            summary: t_string!(i18n, analytics.logged_summary).to_owned(),
-            ..TouchpointDraft::default()
-        };
-        app.apply_then(Action::LogTouchpoint { id, draft, at }, error, || ());
+        let summary = t_string!(i18n, analytics.logged_summary).to_owned();
+        super::contact::log_contact_now(app, member, None, summary, error);
     };
     view! {
         <section class="card at-risk" aria-labelledby="at-risk-heading">

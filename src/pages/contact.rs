@@ -18,6 +18,31 @@ use crate::sections::Section;
 use crate::state::{now, use_app};
 use crate::words::{self, Notice};
 
+/// Logs a contact with `member` now, by this device's organizer, in one tap (from a list of
+/// those to contact): `summary` says why; `error` says why it was refused.
+pub(super) fn log_contact_now(
+    app: crate::state::AppState,
+    member: MemberId,
+    channel: Option<ContactChannel>,
+    summary: String,
+    error: RwSignal<Option<FormError>>,
+) {
+    let Ok(id) = TouchpointId::random() else {
+        error.set(Some(Notice::NoRandom.into()));
+        return;
+    };
+    let at = now();
+    let draft = TouchpointDraft {
+        member: Some(member),
+        at,
+        channel: channel.unwrap_or_default(),
+        by: app.display_name.get_untracked(),
+        summary,
+        ..TouchpointDraft::default()
+    };
+    app.apply_then(Action::LogTouchpoint { id, draft, at }, error, || ());
+}
+
 /// A member's contact log: the form to log one, and every contact, newest first.
 #[component]
 pub fn ContactSection(

@@ -4,7 +4,9 @@
 
 use cohort_model::MemberId;
 use cohort_model::protocol::{Answer, ExportFile, Request};
-use cohort_model::sheet::{Column, Export, ImportCounts, OnMatch, SheetPreview, Table, TableFile};
+use cohort_model::sheet::{
+    Column, Export, ImportCounts, OnMatch, RowPreview, SheetPreview, Table, TableFile,
+};
 use leptos::prelude::*;
 
 use super::{WhenShown, number, use_page_title};
@@ -211,74 +213,56 @@ fn ImportMembers() -> impl IntoView {
                 .unwrap_or_default()
         })
     };
-    let problems = move || {
+    // The lines a kind of row makes in the preview: the first ones, and how many more.
+    let lines_of = move |line: &dyn Fn(&RowPreview, Locale) -> Option<String>| {
         let locale = i18n.get_locale();
         preview.with(|p| {
             let Some(p) = p else { return (Vec::new(), 0) };
-            let lines: Vec<String> = p
-                .rows
-                .iter()
-                .filter_map(|row| match (&row.member, row.repeats_row) {
-                    (Err(invalid), _) => Some(t_string!(
-                        i18n,
-                        data.bad_row,
-                        row = row.row,
-                        reason = words::invalid(locale, invalid)
-                    )),
-                    (Ok(_), Some(first)) => {
-                        Some(t_string!(i18n, data.repeat_row, row = row.row, first))
-                    }
-                    _ => None,
-                })
-                .collect();
+            let lines: Vec<String> = p.rows.iter().filter_map(|row| line(row, locale)).collect();
             let more = lines.len().saturating_sub(LISTED);
             (lines.into_iter().take(LISTED).collect(), more)
+        })
+    };
+    let problems = move || {
+        lines_of(&|row, locale| match (&row.member, row.repeats_row) {
+            (Err(invalid), _) => Some(t_string!(
+                i18n,
+                data.bad_row,
+                row = row.row,
+                reason = words::invalid(locale, invalid)
+            )),
+            (Ok(_), Some(first)) => Some(t_string!(i18n, data.repeat_row, row = row.row, first)),
+            _ => None,
         })
     };
     let alike = move || {
-        let locale = i18n.get_locale();
-        preview.with(|p| {
-            let Some(p) = p else { return (Vec::new(), 0) };
-            let lines: Vec<String> = p
-                .rows
-                .iter()
-                .filter(|row| row.repeats_row.is_none() && row.matches.is_empty())
-                .filter_map(|row| {
-                    let (id, on) = row.alike.first()?;
-                    Some(t_string!(
-                        i18n,
-                        data.alike_row,
-                        row = row.row,
-                        name = name_of(id),
-                        on = super::duplicates::likeness(locale, &[*on].into())
-                    ))
-                })
-                .collect();
-            let more = lines.len().saturating_sub(LISTED);
-            (lines.into_iter().take(LISTED).collect(), more)
+        lines_of(&|row, locale| {
+            if row.repeats_row.is_some() || !row.matches.is_empty() {
+                return None;
+            }
+            let (id, on) = row.alike.first()?;
+            Some(t_string!(
+                i18n,
+                data.alike_row,
+                row = row.row,
+                name = name_of(id),
+                on = super::duplicates::likeness(locale, &[*on].into())
+            ))
         })
     };
     let matches = move || {
-        let locale = i18n.get_locale();
-        preview.with(|p| {
-            let Some(p) = p else { return (Vec::new(), 0) };
-            let lines: Vec<String> = p
-                .rows
-                .iter()
-                .filter(|row| row.repeats_row.is_none())
-                .filter_map(|row| {
-                    let (id, on) = row.matches.first()?;
-                    Some(t_string!(
-                        i18n,
-                        data.match_row,
-                        row = row.row,
-                        name = name_of(id),
-                        on = words::matched_on(locale, *on)
-                    ))
-                })
-                .collect();
-            let more = lines.len().saturating_sub(LISTED);
-            (lines.into_iter().take(LISTED).collect(), more)
+        lines_of(&|row, locale| {
+            if row.repeats_row.is_some() {
+                return None;
+            }
+            let (id, on) = row.matches.first()?;
+            Some(t_string!(
+                i18n,
+                data.match_row,
+                row = row.row,
+                name = name_of(id),
+                on = words::matched_on(locale, *on)
+            ))
         })
     };
     let listed = move |(lines, more): (Vec<String>, usize)| {

@@ -9,7 +9,7 @@
 use cohort_model::key_users::{self, GRID, Priority, Quadrant};
 use cohort_model::{
     Action, ContactChannel, CriterionId, Field, GroupStoreFields, KeyUserAction, MemberId, Millis,
-    PlacingId, TouchpointDraft, TouchpointId,
+    PlacingId,
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -561,20 +561,8 @@ fn OverdueList() -> impl IntoView {
         })
     });
     let log = move |member: MemberId, channel: Option<ContactChannel>| {
-        let Ok(id) = TouchpointId::random() else {
-            error.set(Some(Notice::NoRandom.into()));
-            return;
-        };
-        let at = now();
-        let draft = TouchpointDraft {
-            member: Some(member),
-            at,
-            channel: channel.unwrap_or_default(),
-            by: app.display_name.get_untracked(),
-            summary: t_string!(i18n, key_users.logged_summary).to_owned(),
-            ..TouchpointDraft::default()
-        };
-        app.apply_then(Action::LogTouchpoint { id, draft, at }, error, || ());
+        let summary = t_string!(i18n, key_users.logged_summary).to_owned();
+        super::contact::log_contact_now(app, member, channel, summary, error);
     };
     view! {
         <section class="card overdue" aria-labelledby="ku-overdue-heading">

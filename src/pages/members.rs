@@ -149,8 +149,10 @@ pub fn MembersPage() -> impl IntoView {
                 {move || app.open.get().map(|group| view! {
                     <a class="button import-export" href=format!("/g/{group}/data")>{t!(i18n, data.link)}</a>
                     <a class="button follow-ups-link" href=format!("/g/{group}/follow-ups")>{t!(i18n, follow_ups.link)}</a>
+                    <a class="button digest-link" href=format!("/g/{group}/digest")>{t!(i18n, digest.link)}</a>
                 })}
             </header>
+            <super::about::GroupAbout />
             <Show when=move || adding.get()>
                 <AddMember done=move || adding.set(false) />
             </Show>

@@ -1,11 +1,13 @@
 //! The routed pages.
 
+mod about;
 mod activities;
 mod activity_edit;
 mod analytics;
 mod calendar;
 mod contact;
 mod data;
+mod digest;
 mod duplicates;
 mod duties;
 mod feedback;
@@ -23,6 +25,7 @@ pub use activities::{ActivitiesPage, ActivityPage};
 pub use analytics::AnalyticsPage;
 pub use contact::FollowUpsPage;
 pub use data::DataPage;
+pub use digest::DigestPage;
 pub use feedback::FeedbackPage;
 pub use groups::GroupsPage;
 pub use key_users::KeyUsersPage;

@@ -63,6 +63,15 @@ impl Mover {
         }
     }
 
+    /// A stage menu's pick: moves `id` from `stage` to the stage picked, where it may go.
+    fn picker(self, id: ApplicationId, name: String, stage: Stage) -> Callback<Option<Stage>> {
+        Callback::new(move |to: Option<Stage>| {
+            if let Some(to) = to.filter(|to| stage.can_become(*to)) {
+                self.request(id.clone(), name.clone(), to);
+            }
+        })
+    }
+
     fn write(self, id: ApplicationId, stage: Stage, reason: String) {
         let pending = self.pending;
         let action = RecruitmentAction::Move {
@@ -389,14 +398,7 @@ fn BoardCard(
         .get_untracked()
         .map(|g| format!("{}#applications-heading", Section::member_href(g, &member)))
         .unwrap_or_default();
-    let pick = {
-        let (id, name) = (id.clone(), name.clone());
-        Callback::new(move |to: Option<Stage>| {
-            if let Some(to) = to.filter(|to| stage.can_become(*to)) {
-                mover.request(id.clone(), name.clone(), to);
-            }
-        })
-    };
+    let pick = mover.picker(id.clone(), name.clone(), stage);
     view! {
         <li class="application-card" class:lifted=lifted.clone() tabindex="0" data-application=key
             aria-label=aria style:transform=transform on:keydown=on_key>
@@ -469,14 +471,7 @@ fn ApplicationTable(cards: Memo<Vec<Card>>, mover: Mover) -> impl IntoView {
                             let Card { id, member, name, stage, channel, referrer, applied_on, tally } = card;
                             let href = app.open.get_untracked().map(|g| Section::member_href(g, &member)).unwrap_or_default();
                             let key = id.to_string();
-                            let pick = {
-                                let (id, name) = (id.clone(), name.clone());
-                                Callback::new(move |to: Option<Stage>| {
-                                    if let Some(to) = to.filter(|to| stage.can_become(*to)) {
-                                        mover.request(id.clone(), name.clone(), to);
-                                    }
-                                })
-                            };
+                            let pick = mover.picker(id.clone(), name.clone(), stage);
                             view! {
                                 <tr data-application=key>
                                     <th scope="row"><A href=href>{name}</A></th>
@@ -767,14 +762,7 @@ fn ApplicationDetail(application: Application, mover: Mover) -> impl IntoView {
             criteria
         })
     });
-    let pick_stage = {
-        let (id, name) = (id.clone(), name.clone());
-        Callback::new(move |to: Option<Stage>| {
-            if let Some(to) = to.filter(|to| stage.can_become(*to)) {
-                mover.request(id.clone(), name.clone(), to);
-            }
-        })
-    };
+    let pick_stage = mover.picker(id.clone(), name.clone(), stage);
     let pick_channel = {
         let id = id.clone();
         Callback::new(move |picked: Option<ApplicationChannel>| {

@@ -158,6 +158,16 @@ pub enum Action {
         first: MemberId,
         second: MemberId,
     },
+    /// Records a digest shared with the group: its period, what it held (see
+    /// [`crate::digest::DigestDraft::items`]), who shared it and when.
+    RecordDigest {
+        id: crate::DigestId,
+        from: Millis,
+        to: Millis,
+        items: Vec<String>,
+        by: String,
+        at: Millis,
+    },
     AddRole {
         id: RoleId,
         draft: RoleDraft,

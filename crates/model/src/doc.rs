@@ -15,10 +15,10 @@ use crate::recruitment::{Application, ScreeningCriterion};
 use crate::validate::{self, Field, Invalid, Problem};
 use crate::{
     Action, Activity, ActivityField, ActivityId, ActivityKind, ApplicationId, ContactChannel,
-    Contacts, CriterionId, Duty, DutyId, ExpectationId, Feedback, FeedbackDraft, FeedbackId,
-    FeedbackPart, FeedbackStatus, FeedbackValue, Group, Invitee, KeyUserAction, Mark, Member,
-    MemberDraft, MemberId, MemberPart, MemberStatus, MemberValue, Millis, NeedId, PlacingId,
-    Profile, Raci, ReadingId, RecruitmentAction, Role, RoleDraft, RoleId, ScreeningId,
+    Contacts, CriterionId, DigestId, Duty, DutyId, ExpectationId, Feedback, FeedbackDraft,
+    FeedbackId, FeedbackPart, FeedbackStatus, FeedbackValue, Group, Invitee, KeyUserAction, Mark,
+    Member, MemberDraft, MemberId, MemberPart, MemberStatus, MemberValue, Millis, NeedId,
+    PlacingId, Profile, Raci, ReadingId, RecruitmentAction, Role, RoleDraft, RoleId, ScreeningId,
     StatusChange, Touchpoint, TouchpointDraft, TouchpointField, TouchpointId, Training,
     TrainingField, TrainingFormat, TrainingId, TrainingResult, TrainingScore,
 };
@@ -120,9 +120,13 @@ mod key {
     pub const DIGESTS: &str = "digests";
     pub const ORGANIZERS: &str = "organizers";
     pub const MERGED_INTO: &str = "merged_into";
+    pub const FROM: &str = "from";
+    pub const TO: &str = "to";
+    pub const ITEMS: &str = "items";
     pub const NOT_DUPLICATES: &str = "not_duplicates";
 }
 
+mod digest;
 mod key_users;
 mod merge;
 mod recruitment;
@@ -193,6 +197,7 @@ fn needs_added_collections(actions: &[Action]) -> bool {
                     RecruitmentAction::AddCriterion { .. } | RecruitmentAction::Apply { .. }
                 )
                 | Action::MarkNotDuplicates { .. }
+                | Action::RecordDigest { .. }
         )
     })
 }
@@ -236,6 +241,7 @@ pub struct Touched {
     pub readings: BTreeSet<ReadingId>,
     pub applications: BTreeSet<ApplicationId>,
     pub screening: BTreeSet<ScreeningId>,
+    pub digests: BTreeSet<DigestId>,
     /// The pairs marked as different people.
     pub distinct: bool,
     /// A whole collection was replaced (only a foreign client does that): re-read everything.
@@ -265,6 +271,7 @@ impl Touched {
         self.readings.extend(other.readings);
         self.applications.extend(other.applications);
         self.screening.extend(other.screening);
+        self.digests.extend(other.digests);
     }
 
     /// The records named by Automerge patches (from a merge or a load).
@@ -332,6 +339,7 @@ impl Touched {
                 (key::SCREENING, Some(id)) => {
                     touched.screening.extend(ScreeningId::from_key(id));
                 }
+                (key::DIGESTS, Some(id)) => touched.digests.extend(DigestId::from_key(id)),
                 (
                     key::MEMBERS
                     | key::ROLES
@@ -345,7 +353,8 @@ impl Touched {
                     | key::EXPECTATIONS
                     | key::READINGS
                     | key::APPLICATIONS
-                    | key::SCREENING,
+                    | key::SCREENING
+                    | key::DIGESTS,
                     None,
                 ) => {
                     touched.everything = true;
@@ -375,6 +384,7 @@ pub struct RecordUpdate {
     pub readings: Vec<(ReadingId, Option<Reading>)>,
     pub applications: Vec<(ApplicationId, Option<Application>)>,
     pub screening: Vec<(ScreeningId, Option<ScreeningCriterion>)>,
+    pub digests: Vec<(DigestId, Option<crate::digest::Digest>)>,
     /// The pairs marked as different people, when they changed.
     pub distinct: Option<BTreeSet<(MemberId, MemberId)>>,
 }
@@ -702,6 +712,13 @@ impl GroupDoc {
         group.readings = key_users.readings;
         group.applications = recruitment.applications;
         group.screening = recruitment.screening;
+        group.digests = key_users::read_all(
+            doc,
+            key::DIGESTS,
+            DigestId::from_key,
+            |r, id, m| digest::read_digest(r, id, m),
+            &resolve,
+        );
         group
     }
 
@@ -874,6 +891,9 @@ impl GroupDoc {
             }),
             screening: self.read_each(&touched.screening, key::SCREENING, |r, id, m| {
                 recruitment::read_criterion(r, id, m)
+            }),
+            digests: self.read_each(&touched.digests, key::DIGESTS, |r, id, m| {
+                digest::read_digest(r, id, m)
             }),
             distinct: touched
                 .distinct
@@ -1851,6 +1871,14 @@ fn write(tx: &mut Transaction<'_>, roots: &Roots, action: &Action) -> Result<Tou
         Action::MarkNotDuplicates { first, second } => {
             return merge::mark_distinct(tx, roots, first, second);
         }
+        Action::RecordDigest {
+            id,
+            from,
+            to,
+            items,
+            by,
+            at,
+        } => return digest::record(tx, id, (*from, *to), items, by, *at),
         Action::RemoveMember { id } => {
             member_exists(tx, roots, id, Field::Record)?;
             // Records merged into the member are the same person's.

@@ -120,6 +120,10 @@ record_id!(
     /// Identifies a criterion applicants are screened against.
     ScreeningId
 );
+record_id!(
+    /// Identifies a digest shared with the group.
+    DigestId
+);
 
 /// Identifies a group document: 16 random bytes, written as automerge-repo writes document
 /// ids (base58check), so the group can be shared as an `automerge:` URL with any

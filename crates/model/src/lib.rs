@@ -48,6 +48,7 @@ pub mod activity_files;
 pub mod analytics;
 pub mod calendar;
 pub mod contact;
+pub mod digest;
 mod doc;
 pub mod duplicates;
 mod ids;
@@ -81,9 +82,9 @@ pub use doc::{
     checked_member, checked_member_field,
 };
 pub use ids::{
-    ActivityId, ApplicationId, CriterionId, DutyId, ExpectationId, FeedbackId, GroupId, MemberId,
-    NeedId, NoRandomness, NotAGroupId, PlacingId, ReadingId, RoleId, ScreeningId, TouchpointId,
-    TrainingId,
+    ActivityId, ApplicationId, CriterionId, DigestId, DutyId, ExpectationId, FeedbackId, GroupId,
+    MemberId, NeedId, NoRandomness, NotAGroupId, PlacingId, ReadingId, RoleId, ScreeningId,
+    TouchpointId, TrainingId,
 };
 pub use query::{FeedbackQuery, MemberChanges, MemberQuery, MemberSort, RoleFilter};
 #[cfg(feature = "store")]

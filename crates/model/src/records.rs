@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::key_users::{Criterion, Expectation, KeyDecision, Need, Placing, Reading, Strategy};
 use crate::recruitment::{Application, ScreeningCriterion};
 use crate::{
-    Activity, ActivityId, ApplicationId, CriterionId, ExpectationId, FeedbackId, FeedbackStatus,
-    MemberId, MemberStatus, NeedId, PlacingId, ReadingId, RoleId, ScreeningId, Touchpoint,
-    TouchpointId, Training, TrainingId,
+    Activity, ActivityId, ApplicationId, CriterionId, DigestId, ExpectationId, FeedbackId,
+    FeedbackStatus, MemberId, MemberStatus, NeedId, PlacingId, ReadingId, RoleId, ScreeningId,
+    Touchpoint, TouchpointId, Training, TrainingId,
 };
 
 /// Milliseconds since the Unix epoch, UTC.
@@ -270,6 +270,9 @@ pub struct Group {
     /// The criteria applicants are screened against.
     #[cfg_attr(feature = "store", store(key: ScreeningId = |(id, _)| id.clone()))]
     pub screening: BTreeMap<ScreeningId, ScreeningCriterion>,
+    /// Digests shared with the group.
+    #[cfg_attr(feature = "store", store(key: DigestId = |(id, _)| id.clone()))]
+    pub digests: BTreeMap<DigestId, crate::digest::Digest>,
     /// Pairs of members marked as different people (the smaller id first): not flagged as
     /// likely duplicates.
     pub distinct: BTreeSet<(MemberId, MemberId)>,
@@ -337,6 +340,7 @@ impl Group {
         replace_records(&mut self.readings, update.readings);
         replace_records(&mut self.applications, update.applications);
         replace_records(&mut self.screening, update.screening);
+        replace_records(&mut self.digests, update.digests);
         if let Some(distinct) = update.distinct {
             self.distinct = distinct;
         }
@@ -358,6 +362,7 @@ impl Group {
             applications: self.applications.clone(),
             screening: self.screening.clone(),
             distinct: self.distinct.clone(),
+            digests: self.digests.clone(),
             ..Group::default()
         }
     }

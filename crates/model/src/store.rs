@@ -32,6 +32,7 @@ pub fn replace(store: Store<Group>, group: Group) {
         readings,
         applications,
         screening,
+        digests,
         distinct,
     } = group;
     store.profile().set(profile);
@@ -48,6 +49,7 @@ pub fn replace(store: Store<Group>, group: Group) {
     store.readings().set(readings);
     store.applications().set(applications);
     store.screening().set(screening);
+    store.digests().set(digests);
     store.distinct().set(distinct);
 }
 
@@ -77,6 +79,7 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
         readings,
         applications,
         screening,
+        digests,
         distinct,
     } = records;
     // A role change can move anyone in or out of a role filter; a touchpoint changes when its
@@ -112,6 +115,7 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
     replace_records(store.readings(), readings);
     replace_records(store.applications(), applications);
     replace_records(store.screening(), screening);
+    replace_records(store.digests(), digests);
     if let Some(distinct) = distinct {
         store.distinct().set(distinct);
     }

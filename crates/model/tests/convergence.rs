@@ -606,6 +606,8 @@ fn merges_and_references() -> impl Strategy<Value = Action> {
                 at,
             }),
         1 => (member(), member()).prop_map(|(first, second)| Action::MarkNotDuplicates { first, second }),
+        1 => ((0..2_u64).prop_map(DigestId::from_bits), 0..10_i64, 0..10_i64, prop::collection::vec(prop_oneof![Just("member:0000000000000001".to_owned()), Just("activity:0000000000000000".to_owned())], 0..3))
+            .prop_map(|(id, from, to, items)| Action::RecordDigest { id, from, to, items, by: "Li".into(), at: 1 }),
         3 => member().prop_map(|id| Action::AddMember {
             id,
             draft: MemberDraft { name: "M".into(), ..MemberDraft::default() },

@@ -620,6 +620,37 @@ impl Browser {
             .await?)
     }
 
+    /// Presses a key as a person would, on whatever has the focus (`code` is its Windows
+    /// virtual key code, such as 39 for ArrowRight).
+    pub async fn press(&self, key: &str, code: u32) -> Result<()> {
+        for kind in ["keyDown", "keyUp"] {
+            self.cdp(
+                "Input.dispatchKeyEvent",
+                json!({ "type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code }),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Drags with the mouse's left button from one point of the window to another (CSS
+    /// pixels) in `steps` moves, as a person would: real input events, through the DevTools
+    /// protocol.
+    pub async fn drag(&self, from: (f64, f64), to: (f64, f64), steps: u32) -> Result<()> {
+        let mouse = |kind: &str, (x, y): (f64, f64)| json!({ "type": kind, "x": x, "y": y, "button": "left", "buttons": 1, "clickCount": 1 });
+        self.cdp("Input.dispatchMouseEvent", mouse("mousePressed", from))
+            .await?;
+        for step in 1..=steps {
+            let t = f64::from(step) / f64::from(steps);
+            let at = (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
+            self.cdp("Input.dispatchMouseEvent", mouse("mouseMoved", at))
+                .await?;
+        }
+        self.cdp("Input.dispatchMouseEvent", mouse("mouseReleased", to))
+            .await?;
+        Ok(())
+    }
+
     /// Waits until the app's service worker is installed and active (it then serves the app
     /// with no network).
     pub async fn wait_for_service_worker(&self) -> Result<()> {

@@ -30,19 +30,6 @@ async fn table_cell(browser: &Browser, name: &str, column: &str) -> Result<Strin
     Ok(value.as_str().unwrap_or_default().to_owned())
 }
 
-/// Presses a key as a person would, on whatever has the focus.
-async fn press(browser: &Browser, key: &str, code: u32) -> Result<()> {
-    for kind in ["keyDown", "keyUp"] {
-        browser
-            .cdp(
-                "Input.dispatchKeyEvent",
-                json!({ "type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code }),
-            )
-            .await?;
-    }
-    Ok(())
-}
-
 /// Where on the screen a point of the grid is, or a cell's centre: `[x, y]` in CSS pixels.
 async fn screen_at(browser: &Browser, expression: &str) -> Result<(f64, f64)> {
     let at = browser.eval(expression).await?;
@@ -118,14 +105,14 @@ async fn key_users_are_identified_placed_engaged_and_reviewed() -> Result<()> {
     browser
         .eval("document.querySelector('.grid-point').focus()")
         .await?;
-    press(&browser, "ArrowLeft", 37).await?;
+    browser.press("ArrowLeft", 37).await?;
     browser
         .wait_until("document.querySelector('.grid-point')?.getAttribute('aria-label')?.includes('interest 3')")
         .await?;
     browser
         .wait_until("document.activeElement?.classList.contains('grid-point')")
         .await?;
-    press(&browser, "ArrowLeft", 37).await?;
+    browser.press("ArrowLeft", 37).await?;
     browser
         .wait_until("document.querySelector('.grid-point')?.getAttribute('aria-label')?.includes('interest 2, Keep satisfied')")
         .await?;
@@ -146,20 +133,7 @@ async fn key_users_are_identified_placed_engaged_and_reviewed() -> Result<()> {
         "(() => { const r = document.querySelector('.power-interest').getBoundingClientRect(); const s = r.width / 580; return [r.x + (40 + 4.5 * 100) * s, r.y + (40 + 3.5 * 100) * s]; })()",
     )
     .await?;
-    let mouse = |kind: &'static str, (x, y): (f64, f64)| json!({ "type": kind, "x": x, "y": y, "button": "left", "buttons": 1, "clickCount": 1 });
-    browser
-        .cdp("Input.dispatchMouseEvent", mouse("mousePressed", from))
-        .await?;
-    for step in 1..=10 {
-        let t = f64::from(step) / 10.0;
-        let at = (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
-        browser
-            .cdp("Input.dispatchMouseEvent", mouse("mouseMoved", at))
-            .await?;
-    }
-    browser
-        .cdp("Input.dispatchMouseEvent", mouse("mouseReleased", to))
-        .await?;
+    browser.drag(from, to, 10).await?;
     browser
         .wait_until("document.querySelector('.grid-point')?.getAttribute('aria-label')?.includes('influence 2, interest 5, Keep informed')")
         .await?;
@@ -182,7 +156,7 @@ async fn key_users_are_identified_placed_engaged_and_reviewed() -> Result<()> {
     browser
         .eval("document.querySelector('.grid-point').focus()")
         .await?;
-    press(&browser, "ArrowUp", 38).await?;
+    browser.press("ArrowUp", 38).await?;
     browser
         .wait_until("document.querySelector('.grid-point')?.getAttribute('aria-label')?.includes('Manage closely')")
         .await?;

@@ -4,20 +4,6 @@
 //! rejecting asks for the reason first; each channel's yield.
 
 use harness::{Browser, Result, Viewport, open_app};
-use serde_json::json;
-
-/// Presses a key as a person would, on whatever has the focus.
-async fn press(browser: &Browser, key: &str, code: u32) -> Result<()> {
-    for kind in ["keyDown", "keyUp"] {
-        browser
-            .cdp(
-                "Input.dispatchKeyEvent",
-                json!({ "type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code }),
-            )
-            .await?;
-    }
-    Ok(())
-}
 
 /// The stage whose column holds `name`'s card, or "" if none does.
 fn column_of(name: &str) -> String {
@@ -101,14 +87,14 @@ async fn applicants_are_recruited_screened_and_decided() -> Result<()> {
     browser
         .eval("Array.from(document.querySelectorAll('.application-card')).find(c => c.textContent.includes('Wang Fang')).focus()")
         .await?;
-    press(&browser, "ArrowRight", 39).await?;
+    browser.press("ArrowRight", 39).await?;
     browser
         .wait_until(&format!("{} === 'screening'", column_of("Wang Fang")))
         .await?;
     browser
         .wait_until("document.activeElement?.dataset?.application !== undefined && document.activeElement.textContent.includes('Wang Fang')")
         .await?;
-    press(&browser, "ArrowRight", 39).await?;
+    browser.press("ArrowRight", 39).await?;
     browser
         .wait_until(&format!("{} === 'interview'", column_of("Wang Fang")))
         .await?;
@@ -130,20 +116,7 @@ async fn applicants_are_recruited_screened_and_decided() -> Result<()> {
         at[1].as_f64().unwrap_or_default(),
     );
     let to = centre_of(&browser, ".stage-column[data-stage=interview]").await?;
-    let mouse = |kind: &'static str, (x, y): (f64, f64)| json!({ "type": kind, "x": x, "y": y, "button": "left", "buttons": 1, "clickCount": 1 });
-    browser
-        .cdp("Input.dispatchMouseEvent", mouse("mousePressed", from))
-        .await?;
-    for step in 1..=8 {
-        let t = f64::from(step) / 8.0;
-        let at = (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
-        browser
-            .cdp("Input.dispatchMouseEvent", mouse("mouseMoved", at))
-            .await?;
-    }
-    browser
-        .cdp("Input.dispatchMouseEvent", mouse("mouseReleased", to))
-        .await?;
+    browser.drag(from, to, 8).await?;
     browser
         .wait_until(&format!("{} === 'interview'", column_of("Li Na")))
         .await?;

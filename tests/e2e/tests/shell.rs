@@ -109,7 +109,7 @@ async fn shell_fits_a_phone_screen() -> Result<()> {
         .await?;
     browser
         .execute(
-            "arguments[0].scrollIntoView()",
+            "arguments[0].scrollIntoView({ block: 'nearest', inline: 'nearest' })",
             vec![serde_json::to_value(&analytics).expect("an element serializes")],
         )
         .await?;
@@ -317,6 +317,7 @@ async fn every_screen_is_in_chinese_for_a_chinese_browser() -> Result<()> {
         "feedback",
         "data",
         "follow-ups",
+        "digest",
         "recruitment",
         "key-users",
         "activities",

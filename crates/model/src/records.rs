@@ -382,12 +382,8 @@ impl Group {
         forget_records_of(&mut self.expectations, id);
         forget_records_of(&mut self.readings, id);
         forget_records_of(&mut self.applications, id);
+        crate::recruitment::unlink_referrer(&mut self.applications, id);
         self.distinct.retain(|(a, b)| a != id && b != id);
-        for application in self.applications.values_mut() {
-            if application.referrer.as_ref() == Some(id) {
-                application.referrer = None;
-            }
-        }
     }
 
     /// Checks the rules every replica keeps after any merge; names the first one broken.

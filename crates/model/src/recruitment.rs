@@ -210,6 +210,22 @@ fn live(group: &Group) -> impl Iterator<Item = &Application> {
         .filter(|a| group.members.contains_key(&a.member))
 }
 
+/// Whether an application names `member` as who referred the applicant.
+pub fn referred_by(applications: &BTreeMap<ApplicationId, Application>, member: &MemberId) -> bool {
+    applications
+        .values()
+        .any(|a| a.referrer.as_ref() == Some(member))
+}
+
+/// Takes `member` off the applications they referred (erased, the referral stays unnamed).
+pub fn unlink_referrer(applications: &mut BTreeMap<ApplicationId, Application>, member: &MemberId) {
+    for application in applications.values_mut() {
+        if application.referrer.as_ref() == Some(member) {
+            application.referrer = None;
+        }
+    }
+}
+
 /// What one channel brought in.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChannelYield {

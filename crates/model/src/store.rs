@@ -138,6 +138,14 @@ pub fn follow(store: Store<Group>, update: Update) -> Option<BTreeSet<MemberId>>
         forget_records_of(store.readings(), id);
         forget_records_of(store.applications(), id);
         if store
+            .applications()
+            .with_untracked(|a| crate::recruitment::referred_by(a, id))
+        {
+            store
+                .applications()
+                .update(|a| crate::recruitment::unlink_referrer(a, id));
+        }
+        if store
             .distinct()
             .with_untracked(|d| d.iter().any(|(a, b)| a == id || b == id))
         {

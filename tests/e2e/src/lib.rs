@@ -458,6 +458,8 @@ impl Browser {
 
     /// Fills in and submits the members page's add-member form.
     pub async fn add_member(&self, name: &str, email: &str) -> Result<()> {
+        // The page's top, where the button is, not under the sticky header.
+        self.eval("window.scrollTo(0, 0)").await?;
         self.click("button[aria-expanded]").await?;
         self.fill("#new-name", name).await?;
         self.fill("#new-email", email).await?;

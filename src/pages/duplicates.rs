@@ -43,9 +43,14 @@ fn member_href(app: AppState, member: &MemberId) -> String {
 /// Who a person being typed may already be: shown under a form while it is filled in.
 #[component]
 pub fn DuplicateWarning(
-    /// The person as typed so far.
-    #[prop(into)]
-    draft: Signal<MemberDraft>,
+    /// The name as typed so far.
+    name: RwSignal<String>,
+    /// The phone number as typed so far.
+    phone: RwSignal<String>,
+    /// The email as typed so far.
+    email: RwSignal<String>,
+    /// The WeChat id as typed so far.
+    wechat: RwSignal<String>,
 ) -> impl IntoView {
     let app = use_app();
     let i18n = use_i18n();
@@ -58,7 +63,13 @@ pub fn DuplicateWarning(
         |_, _| true,
     );
     let like = Memo::new(move |_| {
-        let draft = draft.get();
+        let draft = MemberDraft {
+            name: name.get(),
+            phone: phone.get(),
+            email: email.get(),
+            wechat: wechat.get(),
+            ..MemberDraft::default()
+        };
         let found = index.with(|index| index.matches(&draft, None));
         app.view.members().with_untracked(|members| {
             found

@@ -384,13 +384,7 @@ fn AddMember(
                 <TextField id="new-joined" field=Field::Joined value=joined error kind="date" />
             </div>
             <TextField id="new-notes" field=Field::Notes value=notes error multiline=true />
-            <super::duplicates::DuplicateWarning draft=Signal::derive(move || MemberDraft {
-                name: name.get(),
-                email: email.get(),
-                phone: phone.get(),
-                wechat: wechat.get(),
-                ..MemberDraft::default()
-            }) />
+            <super::duplicates::DuplicateWarning name phone email wechat />
             <FormAlert error />
             <div class="actions">
                 <button type="submit" class="primary" disabled=move || saving.get()>

@@ -559,13 +559,7 @@ fn NewApplication() -> impl IntoView {
                     <MemberPicker id="applicant-referrer" label=move || t_string!(i18n, field.referrer) chosen=referrer />
                 </Show>
                 <TextField id="applicant-notes" field=Field::Notes value=notes error multiline=true />
-                <super::duplicates::DuplicateWarning draft=Signal::derive(move || MemberDraft {
-                    name: name.get(),
-                    email: email.get(),
-                    phone: phone.get(),
-                    wechat: wechat.get(),
-                    ..MemberDraft::default()
-                }) />
+                <super::duplicates::DuplicateWarning name phone email wechat />
                 <FormAlert error />
                 <button type="submit" class="primary">{t!(i18n, recruitment.add_application)}</button>
             </form>

@@ -300,6 +300,7 @@ pub fn report(group: &Group, settings: &Settings, clock: Clock) -> Report {
         .filter(|a| a.has_started(clock.now))
         .collect();
     let standings = standings(group, &started);
+    let seen = last_seen(group, clock.now);
     Report {
         months: months.iter().map(|m| m.key()).collect(),
         status: ends
@@ -316,11 +317,11 @@ pub fn report(group: &Group, settings: &Settings, clock: Clock) -> Report {
             .collect(),
         flow: flow(group, &index_of, months.len()),
         cohorts: cohorts(group, &months, &ends, offset),
-        active: active_rate(group, settings, clock.now),
+        active: active_rate(group, settings, clock.now, &seen),
         activities: activity_turnouts(&standings),
         members: member_turnouts(group, &standings),
         interactions: interactions(group, &started, &index_of, months.len()),
-        at_risk: at_risk(group, settings, clock.now, &standings),
+        at_risk: at_risk(group, settings, clock.now, &standings, &seen),
         roles: role_coverage(group),
         feedback: feedback_figures(group, &index_of, months.len(), clock.now),
     }
@@ -424,10 +425,10 @@ fn cohorts(group: &Group, months: &[Month], ends: &[Millis], offset: i32) -> Vec
 }
 
 /// The last moment each member attended an activity, and was contacted.
-fn last_seen(
-    group: &Group,
-    now: Millis,
-) -> (HashMap<&MemberId, Millis>, HashMap<MemberId, Millis>) {
+type LastSeen<'a> = (HashMap<&'a MemberId, Millis>, HashMap<MemberId, Millis>);
+
+/// [`LastSeen`], read once for the report.
+fn last_seen(group: &Group, now: Millis) -> LastSeen<'_> {
     let mut attended: HashMap<&MemberId, Millis> = HashMap::new();
     for activity in group.activities.values().filter(|a| a.has_started(now)) {
         for (member, mark) in &activity.attendance {
@@ -442,9 +443,9 @@ fn last_seen(
     (attended, contacted)
 }
 
-fn active_rate(group: &Group, settings: &Settings, now: Millis) -> ActiveRate {
+fn active_rate(group: &Group, settings: &Settings, now: Millis, seen: &LastSeen) -> ActiveRate {
     let since = now - Millis::from(settings.active_window_days) * DAY;
-    let (attended, contacted) = last_seen(group, now);
+    let (attended, contacted) = seen;
     let active: Vec<&Member> = group
         .members
         .values()
@@ -543,8 +544,14 @@ fn interactions(
     months
 }
 
-fn at_risk(group: &Group, settings: &Settings, now: Millis, standings: &Standings) -> Vec<AtRisk> {
-    let (attended, contacted) = last_seen(group, now);
+fn at_risk(
+    group: &Group,
+    settings: &Settings,
+    now: Millis,
+    standings: &Standings,
+    seen: &LastSeen,
+) -> Vec<AtRisk> {
+    let (attended, contacted) = seen;
     let recent_from = now - RECENT_DAYS * DAY;
     // Attended and counted, recently and before, by member.
     let mut rates: HashMap<&MemberId, [(usize, usize); 2]> = HashMap::new();

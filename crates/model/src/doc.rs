@@ -702,17 +702,57 @@ impl GroupDoc {
                 .collect();
         }
         group.distinct = merge::read_distinct(doc, &resolve);
-        let (mut key_users, mut recruitment) = (Group::default(), Group::default());
-        key_users::hydrate(doc, &mut key_users, &resolve);
-        recruitment::hydrate(doc, &mut recruitment, &resolve);
-        group.criteria = key_users.criteria;
-        group.placings = key_users.placings;
-        group.needs = key_users.needs;
-        group.expectations = key_users.expectations;
-        group.readings = key_users.readings;
-        group.applications = recruitment.applications;
-        group.screening = recruitment.screening;
-        group.digests = key_users::read_all(
+        // The collections added later, each record read with the members as they are now.
+        group.criteria = read_all(
+            doc,
+            key::CRITERIA,
+            CriterionId::from_key,
+            |r, id, m| key_users::read_criterion(r, id, m),
+            &resolve,
+        );
+        group.placings = read_all(
+            doc,
+            key::PLACINGS,
+            PlacingId::from_key,
+            |r, id, m| key_users::read_placing(r, id, m),
+            &resolve,
+        );
+        group.needs = read_all(
+            doc,
+            key::NEEDS,
+            NeedId::from_key,
+            |r, id, m| key_users::read_need(r, id, m),
+            &resolve,
+        );
+        group.expectations = read_all(
+            doc,
+            key::EXPECTATIONS,
+            ExpectationId::from_key,
+            |r, id, m| key_users::read_expectation(r, id, m),
+            &resolve,
+        );
+        group.readings = read_all(
+            doc,
+            key::READINGS,
+            ReadingId::from_key,
+            |r, id, m| key_users::read_reading(r, id, m),
+            &resolve,
+        );
+        group.applications = read_all(
+            doc,
+            key::APPLICATIONS,
+            ApplicationId::from_key,
+            |r, id, m| recruitment::read_application(r, id, m),
+            &resolve,
+        );
+        group.screening = read_all(
+            doc,
+            key::SCREENING,
+            ScreeningId::from_key,
+            |r, id, m| recruitment::read_criterion(r, id, m),
+            &resolve,
+        );
+        group.digests = read_all(
             doc,
             key::DIGESTS,
             DigestId::from_key,
@@ -1180,6 +1220,24 @@ fn hydrate_collection(doc: &Automerge, collection: &ObjId) -> hydrate::Map {
         Ok(hydrate::Value::Map(records)) => records,
         _ => hydrate::Map::default(),
     }
+}
+
+/// Every record of a collection added later ([`ADDED_COLLECTIONS`]), read by `read` (none: a
+/// record to skip); empty in a group without the collection.
+fn read_all<I: Ord + Clone, R>(
+    doc: &Automerge,
+    collection: &str,
+    id: impl Fn(&str) -> Option<I> + Copy + 'static,
+    read: impl Fn(&&hydrate::Map, I, Resolve<'_>) -> Option<R>,
+    resolve: Resolve<'_>,
+) -> BTreeMap<I, R> {
+    let Some(collection) = obj_at(doc, &ROOT, collection) else {
+        return BTreeMap::new();
+    };
+    let records = hydrate_collection(doc, &collection);
+    records_of(&records, id)
+        .filter_map(|(id, record)| Some((id.clone(), read(&record, id, resolve)?)))
+        .collect()
 }
 
 /// The records of a hydrated collection whose keys are ids.

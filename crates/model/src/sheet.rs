@@ -604,22 +604,23 @@ impl ContactIndex {
     }
 }
 
+/// A row's or member's contacts as they are compared: the likeness keys of
+/// [`crate::duplicates`] (phone digits without China's country code, email without case,
+/// WeChat id as written), names left out.
 fn contact_keys(phone: &str, email: &str, wechat: &str) -> Vec<(MatchedOn, String)> {
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-    // A mainland mobile number written with the country code (+86 or 0086) is the same number.
-    let digits = match digits.len() {
-        13 => digits.strip_prefix("86").unwrap_or(&digits).to_owned(),
-        15 => digits.strip_prefix("0086").unwrap_or(&digits).to_owned(),
-        _ => digits,
-    };
-    [
-        (MatchedOn::Phone, digits),
-        (MatchedOn::Email, email.trim().to_lowercase()),
-        (MatchedOn::Wechat, wechat.trim().to_owned()),
-    ]
-    .into_iter()
-    .filter(|(_, key)| !key.is_empty())
-    .collect()
+    use crate::duplicates::Likeness;
+    crate::duplicates::likeness_keys("", phone, email, wechat)
+        .into_iter()
+        .filter_map(|(likeness, key)| {
+            let on = match likeness {
+                Likeness::Phone => MatchedOn::Phone,
+                Likeness::Email => MatchedOn::Email,
+                Likeness::Wechat => MatchedOn::Wechat,
+                Likeness::Name | Likeness::Pinyin => return None,
+            };
+            Some((on, key))
+        })
+        .collect()
 }
 
 /// What makes a spreadsheet read a cell as a formula when it starts with it (CSV injection).

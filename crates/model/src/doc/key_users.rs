@@ -10,11 +10,11 @@
 use std::collections::BTreeSet;
 
 use automerge::transaction::{Transactable, Transaction};
-use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
+use automerge::{ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 
 use super::{
-    ApplyError, Fields, Roots, Touched, collection, hydrate_collection, key, member_exists, obj_at,
-    put_string, put_strings, record, records_of, set_key, string_at,
+    ApplyError, Fields, Roots, Touched, collection, key, member_exists, obj_at, put_string,
+    put_strings, record, set_key, string_at,
 };
 use crate::key_users::{
     CADENCE_DAYS, CRITERION_SCORE, CRITERION_WEIGHT, Criterion, DecisionRole, Expectation,
@@ -23,8 +23,8 @@ use crate::key_users::{
 };
 use crate::validate::{self, Field, Invalid, Problem};
 use crate::{
-    ActivityId, ContactChannel, CriterionId, ExpectationId, FeedbackId, Group, KeyUserAction,
-    MemberId, MemberPart, NeedId, PlacingId, ReadingId,
+    ActivityId, ContactChannel, CriterionId, ExpectationId, FeedbackId, KeyUserAction, MemberId,
+    MemberPart, NeedId, PlacingId, ReadingId,
 };
 
 /// An agreement as written: agreed or declined (absent: not discussed yet).
@@ -190,62 +190,6 @@ pub(super) fn read_reading(
         source: record.string(key::SOURCE),
         at: record.int(key::AT).unwrap_or_default(),
     })
-}
-
-/// Reads the five collections into `group`, naming members as `resolve` finds them now.
-pub(super) fn hydrate(doc: &Automerge, group: &mut Group, resolve: super::Resolve<'_>) {
-    group.criteria = read_all(
-        doc,
-        key::CRITERIA,
-        CriterionId::from_key,
-        |r, id, m| read_criterion(r, id, m),
-        resolve,
-    );
-    group.placings = read_all(
-        doc,
-        key::PLACINGS,
-        PlacingId::from_key,
-        |r, id, m| read_placing(r, id, m),
-        resolve,
-    );
-    group.needs = read_all(
-        doc,
-        key::NEEDS,
-        NeedId::from_key,
-        |r, id, m| read_need(r, id, m),
-        resolve,
-    );
-    group.expectations = read_all(
-        doc,
-        key::EXPECTATIONS,
-        ExpectationId::from_key,
-        |r, id, m| read_expectation(r, id, m),
-        resolve,
-    );
-    group.readings = read_all(
-        doc,
-        key::READINGS,
-        ReadingId::from_key,
-        |r, id, m| read_reading(r, id, m),
-        resolve,
-    );
-}
-
-/// Every record of a collection added later, read by `read` (none: a record to skip).
-pub(super) fn read_all<I: Ord + Clone, R>(
-    doc: &Automerge,
-    collection: &str,
-    id: impl Fn(&str) -> Option<I> + Copy + 'static,
-    read: impl Fn(&&automerge::hydrate::Map, I, super::Resolve<'_>) -> Option<R>,
-    resolve: super::Resolve<'_>,
-) -> std::collections::BTreeMap<I, R> {
-    let Some(collection) = obj_at(doc, &ROOT, collection) else {
-        return Default::default();
-    };
-    let records = hydrate_collection(doc, &collection);
-    records_of(&records, id)
-        .filter_map(|(id, record)| Some((id.clone(), read(&record, id, resolve)?)))
-        .collect()
 }
 
 /// A record of one of the five collections.

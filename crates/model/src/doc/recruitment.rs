@@ -7,7 +7,7 @@
 //! both keep theirs, and one checking while another notes keeps both.
 
 use automerge::transaction::{Transactable, Transaction};
-use automerge::{Automerge, ObjId, ObjType, ROOT, ScalarValue};
+use automerge::{ObjId, ObjType, ROOT, ScalarValue};
 
 use super::{
     ApplyError, Fields, STAGE, STATUS, Touched, collection, history, key, member_exists,
@@ -19,7 +19,7 @@ use crate::recruitment::{
 };
 use crate::validate::{self, Field, Invalid, Problem};
 use crate::{
-    Action, ApplicationId, Group, MemberDraft, MemberId, MemberPart, MemberStatus, Millis,
+    Action, ApplicationId, MemberDraft, MemberId, MemberPart, MemberStatus, Millis,
     RecruitmentAction, ScreeningId,
 };
 
@@ -72,25 +72,6 @@ pub(super) fn read_application(
         reason: record.string(key::REASON),
         created_at: record.int(key::CREATED_AT).unwrap_or_default(),
     })
-}
-
-/// Reads both collections into `group`, naming members as `resolve` finds them now.
-pub(super) fn hydrate(doc: &Automerge, group: &mut Group, resolve: super::Resolve<'_>) {
-    use super::key_users::read_all;
-    group.screening = read_all(
-        doc,
-        key::SCREENING,
-        ScreeningId::from_key,
-        |r, id, m| read_criterion(r, id, m),
-        resolve,
-    );
-    group.applications = read_all(
-        doc,
-        key::APPLICATIONS,
-        ApplicationId::from_key,
-        |r, id, m| read_application(r, id, m),
-        resolve,
-    );
 }
 
 fn application(tx: &Transaction<'_>, id: &ApplicationId) -> Result<ObjId, Invalid> {

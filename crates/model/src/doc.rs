@@ -127,6 +127,7 @@ mod key {
 }
 
 mod digest;
+pub mod history;
 mod key_users;
 mod merge;
 mod recruitment;
@@ -272,6 +273,40 @@ impl Touched {
         self.applications.extend(other.applications);
         self.screening.extend(other.screening);
         self.digests.extend(other.digests);
+    }
+
+    /// The records touched, by their collection's key and id, for a change's note.
+    fn records(&self) -> Vec<history::RecordKey> {
+        fn keys<'a, I: AsRef<str> + 'a>(
+            collection: &'static str,
+            ids: impl IntoIterator<Item = &'a I>,
+        ) -> impl Iterator<Item = history::RecordKey> {
+            ids.into_iter().map(move |id| history::RecordKey {
+                collection: collection.to_owned(),
+                id: id.as_ref().to_owned(),
+            })
+        }
+        let profile = self.profile.then(|| history::RecordKey {
+            collection: key::PROFILE.to_owned(),
+            id: String::new(),
+        });
+        profile
+            .into_iter()
+            .chain(keys(key::MEMBERS, self.members.iter()))
+            .chain(keys(key::ROLES, &self.roles))
+            .chain(keys(key::FEEDBACK, self.feedback.iter()))
+            .chain(keys(key::TOUCHPOINTS, &self.touchpoints))
+            .chain(keys(key::ACTIVITIES, &self.activities))
+            .chain(keys(key::TRAININGS, &self.trainings))
+            .chain(keys(key::CRITERIA, &self.criteria))
+            .chain(keys(key::PLACINGS, &self.placings))
+            .chain(keys(key::NEEDS, &self.needs))
+            .chain(keys(key::EXPECTATIONS, &self.expectations))
+            .chain(keys(key::READINGS, &self.readings))
+            .chain(keys(key::APPLICATIONS, &self.applications))
+            .chain(keys(key::SCREENING, &self.screening))
+            .chain(keys(key::DIGESTS, &self.digests))
+            .collect()
     }
 
     /// The records named by Automerge patches (from a merge or a load).
@@ -498,6 +533,8 @@ impl Roots {
 pub struct GroupDoc {
     doc: Automerge,
     roots: Roots,
+    /// Who writes this device's changes ([`GroupDoc::set_organizer`]).
+    organizer: Option<history::Organizer>,
 }
 
 impl GroupDoc {
@@ -522,7 +559,11 @@ impl GroupDoc {
             .map_err(|failure| failure.error)?
             .result;
         doc.apply_changes(schema_additions()?)?;
-        Ok(Self { doc, roots })
+        Ok(Self {
+            doc,
+            roots,
+            organizer: None,
+        })
     }
 
     /// Opens saved bytes: a snapshot, changes, or a snapshot followed by changes.
@@ -547,7 +588,11 @@ impl GroupDoc {
             _ => return Err(LoadError::NotAGroup(key::SCHEMA)),
         }
         let roots = Roots::find(&doc)?;
-        Ok(Self { doc, roots })
+        Ok(Self {
+            doc,
+            roots,
+            organizer: None,
+        })
     }
 
     /// The Automerge document, for sync and storage.
@@ -610,6 +655,23 @@ impl GroupDoc {
         Self {
             doc: self.doc.fork(),
             roots: self.roots.clone(),
+            organizer: None,
+        }
+    }
+
+    /// Makes this device's changes from now on `device`'s, named `name` in the group's
+    /// `organizers` with the next change. A new device takes a new actor id.
+    pub fn set_organizer(&mut self, device: &str, name: &str) {
+        let organizer = history::Organizer {
+            device: device.to_owned(),
+            name: name.to_owned(),
+        };
+        if self.organizer.as_ref() != Some(&organizer) {
+            if self.organizer.as_ref().map(|o| &o.device) != Some(&organizer.device) {
+                let author = (!device.is_empty()).then(|| device.as_bytes().to_vec().into());
+                self.doc.set_author(author);
+            }
+            self.organizer = Some(organizer);
         }
     }
 
@@ -618,34 +680,49 @@ impl GroupDoc {
         self.apply_all(std::slice::from_ref(action))
     }
 
-    /// Applies several actions as one change, all or nothing.
+    /// Applies several actions as one change, all or nothing, with no time.
     pub fn apply_all(&mut self, actions: &[Action]) -> Result<Touched, ApplyError> {
+        self.apply_all_at(actions, 0)
+    }
+
+    /// Applies several actions as one change made at `at`, all or nothing. The change names
+    /// the records it touched and its organizer ([`history`]).
+    pub fn apply_all_at(&mut self, actions: &[Action], at: Millis) -> Result<Touched, ApplyError> {
         let last_added = ADDED_COLLECTIONS[ADDED_COLLECTIONS.len() - 1][0];
-        if obj_at(&self.doc, &ROOT, last_added).is_none() && needs_added_collections(actions) {
+        if obj_at(&self.doc, &ROOT, last_added).is_none()
+            && (needs_added_collections(actions) || self.organizer.is_some())
+        {
             // A group made by an older build gets the collections it lacks first, in a copy,
             // so that a refused action leaves the document as it was (once per group).
             let mut extended = Self {
                 doc: self.doc.clone(),
                 roots: self.roots.clone(),
+                organizer: self.organizer.clone(),
             };
             extended.doc.apply_changes(schema_additions()?)?;
-            let touched = extended.transact(actions)?;
+            let touched = extended.transact(actions, at)?;
             *self = extended;
             return Ok(touched);
         }
-        self.transact(actions)
+        self.transact(actions, at)
     }
 
-    fn transact(&mut self, actions: &[Action]) -> Result<Touched, ApplyError> {
-        let roots = &self.roots;
+    fn transact(&mut self, actions: &[Action], at: Millis) -> Result<Touched, ApplyError> {
+        let (roots, organizer) = (&self.roots, &self.organizer);
         self.doc
-            .transact(|tx| {
-                let mut touched = Touched::default();
-                for action in actions {
-                    touched.extend(write(tx, roots, action)?);
-                }
-                Ok(touched)
-            })
+            .transact_with(
+                |touched: &Touched| history::commit_options(touched.records(), None, at),
+                |tx| {
+                    let mut touched = Touched::default();
+                    for action in actions {
+                        touched.extend(write(tx, roots, action)?);
+                    }
+                    if let Some(organizer) = organizer {
+                        history::name_organizer(tx, organizer)?;
+                    }
+                    Ok(touched)
+                },
+            )
             .map(|success| success.result)
             .map_err(|failure: automerge::transaction::Failure<ApplyError>| failure.error)
     }

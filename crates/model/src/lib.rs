@@ -77,6 +77,7 @@ pub use activity::{
 /// The Automerge crate this model is built on, for storage and sync.
 pub use automerge;
 pub use contact::{ContactChannel, Touchpoint, TouchpointDraft, TouchpointField};
+pub use doc::history;
 pub use doc::{
     ApplyError, GroupDoc, LoadError, RecordUpdate, SCHEMA_VERSION, Touched, TouchedRecords, Update,
     checked_member, checked_member_field,

@@ -23,8 +23,18 @@ const APPLICATIONS: u64 = 2;
 /// One step of the run: an action on a replica, or a merge from one replica into another.
 #[derive(Clone, Debug)]
 enum Step {
-    Act { replica: usize, action: Box<Action> },
-    Merge { from: usize, into: usize },
+    Act {
+        replica: usize,
+        action: Box<Action>,
+    },
+    Merge {
+        from: usize,
+        into: usize,
+    },
+    /// The replica's organizer undoes their latest change not undone yet.
+    Undo {
+        replica: usize,
+    },
 }
 
 fn member() -> impl Strategy<Value = MemberId> {
@@ -496,6 +506,14 @@ fn step(action: impl Strategy<Value = Action>) -> impl Strategy<Value = Step> {
     ]
 }
 
+/// Steps with undos among them, as organizers who change their minds make them.
+fn step_or_undo(action: impl Strategy<Value = Action>) -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => step(action),
+        1 => (0..REPLICAS).prop_map(|replica| Step::Undo { replica }),
+    ]
+}
+
 /// A replica: the document and the view a screen would keep from its updates.
 struct Replica {
     doc: GroupDoc,
@@ -586,6 +604,16 @@ proptest! {
     ) {
         converge(steps, made_by)?;
     }
+
+    /// Organizers undoing their own changes while others edit, concurrently: every replica
+    /// ends the same, with every invariant kept and every view right.
+    #[test]
+    fn undos_converge(
+        steps in prop::collection::vec(step_or_undo(action()), 1..40),
+        made_by in 0..5_u8,
+    ) {
+        converge(steps, made_by)?;
+    }
 }
 
 /// Merges of overlapping pairs (and opposite ones) among everything that names a member.
@@ -655,7 +683,13 @@ fn converge(steps: Vec<Step>, made_by: u8) -> Result<(), TestCaseError> {
         2 => common::group_before_trainings(),
         _ => common::group_before_the_contact_log(),
     };
-    let mut replicas: Vec<Replica> = (0..REPLICAS).map(|_| Replica::new(origin.fork())).collect();
+    let mut replicas: Vec<Replica> = (0..REPLICAS)
+        .map(|n| {
+            let mut doc = origin.fork();
+            doc.set_organizer(&format!("device-{n}"), &format!("Organizer {n}"));
+            Replica::new(doc)
+        })
+        .collect();
     // Ids are random and never reused: a member's id is added once, on one replica, and once
     // removed not added again (docs/schema.md). The small id pool would otherwise add one id
     // twice, which random ids never do.
@@ -715,6 +749,16 @@ fn converge(steps: Vec<Step>, made_by: u8) -> Result<(), TestCaseError> {
                 }
             }
             Step::Merge { from, into } => merge(&mut replicas, from, into),
+            Step::Undo { replica: n } => {
+                let replica = &mut replicas[n];
+                let mut history = history::History::default();
+                history.update(replica.doc.automerge());
+                let device = format!("device-{n}");
+                if let Some(change) = history.next_undo(&device) {
+                    let (touched, _) = replica.doc.undo(&change, 0).unwrap();
+                    replica.follow(&touched);
+                }
+            }
         }
         for replica in &replicas {
             let full = replica.doc.hydrate();

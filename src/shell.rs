@@ -13,9 +13,9 @@ use leptos_router::{
 
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
 use crate::pages::{
-    ActivitiesPage, ActivityPage, AnalyticsPage, DataPage, DigestPage, FeedbackPage, FollowUpsPage,
-    GroupsPage, KeyUsersPage, MemberPage, MembersPage, NotFound, RecruitmentPage, RolesPage,
-    TrainingPage, TrainingsPage,
+    ActivitiesPage, ActivityPage, AnalyticsPage, ChangesPage, DataPage, DigestPage, FeedbackPage,
+    FollowUpsPage, GroupsPage, KeyUsersPage, MemberPage, MembersPage, NotFound, RecruitmentPage,
+    RolesPage, TrainingPage, TrainingsPage,
 };
 use crate::sections::Section;
 use crate::state::{AppState, use_app};
@@ -75,6 +75,7 @@ fn Shell() -> impl IntoView {
                             <Route path=path!("data") view=DataPage />
                             <Route path=path!("follow-ups") view=FollowUpsPage />
                             <Route path=path!("digest") view=DigestPage />
+                            <Route path=path!("changes") view=ChangesPage />
                             <Route path=path!("activities/:activity") view=ActivityPage />
                             <Route path=path!("training/:training") view=TrainingPage />
                             <Route path=path!(":section") view=SectionPage />

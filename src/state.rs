@@ -16,8 +16,8 @@ use cohort_model::protocol::{
     ToWorker,
 };
 use cohort_model::{
-    Action, Activity, Feedback, Group, GroupId, GroupStoreFields, MemberChanges, MemberId, Millis,
-    RoleId,
+    Action, Activity, DeviceId, Feedback, Group, GroupId, GroupStoreFields, MemberChanges,
+    MemberId, Millis, RoleId,
 };
 use futures_channel::oneshot;
 use js_sys::{Array, Uint8Array};
@@ -95,10 +95,16 @@ pub struct AppState {
     pub sync: RwSignal<SyncStatus>,
     /// The display names of the other devices that have the open group open now.
     pub online: RwSignal<Vec<String>>,
+    /// Counts the changes the view followed: for what the worker works out from the whole
+    /// document (a history), to be asked again.
+    pub followed: RwSignal<u64>,
     /// This device's display name, kept in the browser's local storage.
     pub display_name: RwSignal<String>,
     /// The relay address set in the settings; empty for the relay that served the app.
     pub relay: RwSignal<String>,
+    /// This browser's device id, made on its first visit and kept in local storage: the
+    /// group's history says which organizer made each change by it.
+    pub device: StoredValue<String>,
     client: StoredValue<WorkerClient, LocalStorage>,
     incoming: StoredValue<Incoming, LocalStorage>,
 }
@@ -117,8 +123,10 @@ impl AppState {
             alert: RwSignal::new(None),
             sync: RwSignal::new(SyncStatus::default()),
             online: RwSignal::new(Vec::new()),
+            followed: RwSignal::new(0),
             display_name: RwSignal::new(stored(DISPLAY_NAME_KEY)),
             relay: RwSignal::new(stored(RELAY_KEY)),
+            device: StoredValue::new(device_id()),
             client: StoredValue::new_local(WorkerClient {
                 worker: None,
                 pending: Rc::default(),
@@ -339,11 +347,13 @@ impl AppState {
     /// Replaces the whole view (a newly opened group, or a change that touched everything).
     fn replace_view(self, group: Group) {
         cohort_model::store::replace(self.view, group);
+        self.followed.update(|n| *n += 1);
     }
 
     /// Follows the document: only the signals of the records the update touched fire.
     fn follow(self, update: cohort_model::Update) {
         let touched = cohort_model::store::follow(self.view, update);
+        self.followed.update(|n| *n += 1);
         // A change that touched no member (a feedback edit) leaves the member lists alone.
         if touched.as_ref().is_none_or(|members| !members.is_empty()) {
             self.member_changes
@@ -500,7 +510,8 @@ impl AppState {
 
     fn tell_display_name(self) {
         let name = self.display_name.get_untracked();
-        self.tell(Request::SetDisplayName { name });
+        let device = self.device.get_value();
+        self.tell(Request::SetOrganizer { name, device });
     }
 
     /// Forgets the open group (after it was deleted).
@@ -522,6 +533,22 @@ impl AppState {
 
 /// Where the display name and the relay address are kept in local storage.
 const DISPLAY_NAME_KEY: &str = "cohort-display-name";
+const DEVICE_KEY: &str = "cohort-device";
+
+/// This browser's device id: the one kept, or a new one kept from now on. Without local
+/// storage each visit is a new device (its changes can then be undone only in that visit).
+fn device_id() -> String {
+    let kept = stored(DEVICE_KEY);
+    if !kept.is_empty() {
+        return kept;
+    }
+    // Without random numbers the changes are simply not attributed.
+    let made = DeviceId::random()
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    keep(DEVICE_KEY, &made);
+    made
+}
 const RELAY_KEY: &str = "cohort-relay";
 
 /// A setting kept in local storage, empty if there is none.

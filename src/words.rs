@@ -344,6 +344,7 @@ pub fn failure(locale: Locale, failure: &Failure) -> String {
         Failure::WorkerDown => td_string!(locale, shell.worker_down).to_owned(),
         Failure::Sheet(refused) => sheet_error(locale, refused),
         Failure::NotThisGroup => td_string!(locale, failure.not_this_group).to_owned(),
+        Failure::NothingToUndo => td_string!(locale, failure.nothing_to_undo).to_owned(),
     }
 }
 

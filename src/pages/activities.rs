@@ -525,6 +525,7 @@ fn ActivityDetail(
             <super::duties::DutiesSection activity=activity_id.get_value() />
             <super::activity_edit::ActivityEdit activity=activity_id.get_value() />
             <ActivityFiles activity=activity_id.get_value() />
+            <super::RecordHistory record=cohort_model::history::RecordKey::activity(&activity_id.get_value()) />
             <button type="button" class="danger remove-activity" on:click=remove.clone()>{t!(i18n, activities.remove)}</button>
             </Deferred>
         </article>

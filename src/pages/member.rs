@@ -29,8 +29,11 @@ pub fn MemberPage() -> impl IntoView {
             .get()
             .map_or_else(|| t_string!(i18n, member.not_found).to_owned(), |m| m.name)
     });
+    // Whether the member is in the group, apart from their fields: an edit re-draws only the
+    // fields it changed, not the whole page (an open history stays open).
+    let exists = Memo::new(move |_| member.with(Option::is_some));
     let page = move || {
-        match id.get().filter(|_| member.with(Option::is_some)) {
+        match id.get().filter(|_| exists.get()) {
         Some(id) => view! { <MemberDetail id member=Signal::derive(move || member.get()) /> }.into_any(),
         None => view! {
             <super::MissingRecord heading=|l| td_string!(l, member.not_found) lead=|l| td_string!(l, member.not_found_lead)
@@ -98,6 +101,7 @@ fn MemberDetail(
             <super::training::MemberTrainings id=id.clone() />
             <super::key_user_card::KeyUserCard id=id.clone() />
             <FeedbackSection id=id.clone() />
+            <super::RecordHistory record=cohort_model::history::RecordKey::member(&id) />
             <RemoveMember id />
         </article>
     }

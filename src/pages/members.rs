@@ -150,6 +150,7 @@ pub fn MembersPage() -> impl IntoView {
                     <a class="button import-export" href=format!("/g/{group}/data")>{t!(i18n, data.link)}</a>
                     <a class="button follow-ups-link" href=format!("/g/{group}/follow-ups")>{t!(i18n, follow_ups.link)}</a>
                     <a class="button digest-link" href=format!("/g/{group}/digest")>{t!(i18n, digest.link)}</a>
+                    <a class="button changes-link" href=format!("/g/{group}/changes")>{t!(i18n, history.link)}</a>
                 })}
             </header>
             <super::about::GroupAbout />

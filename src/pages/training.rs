@@ -419,6 +419,7 @@ fn TrainingDetail(
                     </div>
                 </Show>
             </section>
+            <super::RecordHistory record=cohort_model::history::RecordKey::training(&plan.get_value()) />
             <button type="button" class="danger remove-training" on:click=remove>{t!(i18n, training.remove)}</button>
         </article>
     }

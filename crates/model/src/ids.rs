@@ -69,6 +69,10 @@ record_id!(
     MemberId
 );
 record_id!(
+    /// Identifies an organizer's device (a browser): the author its changes are written under.
+    DeviceId
+);
+record_id!(
     /// Identifies a role of a group.
     RoleId
 );

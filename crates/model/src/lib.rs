@@ -83,9 +83,9 @@ pub use doc::{
     checked_member, checked_member_field,
 };
 pub use ids::{
-    ActivityId, ApplicationId, CriterionId, DigestId, DutyId, ExpectationId, FeedbackId, GroupId,
-    MemberId, NeedId, NoRandomness, NotAGroupId, PlacingId, ReadingId, RoleId, ScreeningId,
-    TouchpointId, TrainingId,
+    ActivityId, ApplicationId, CriterionId, DeviceId, DigestId, DutyId, ExpectationId, FeedbackId,
+    GroupId, MemberId, NeedId, NoRandomness, NotAGroupId, PlacingId, ReadingId, RoleId,
+    ScreeningId, TouchpointId, TrainingId,
 };
 pub use query::{FeedbackQuery, MemberChanges, MemberQuery, MemberSort, RoleFilter};
 #[cfg(feature = "store")]

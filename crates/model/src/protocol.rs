@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::history::{HistoryPage, RecordKey, Undone};
 use crate::sheet::{
     Column, Export, ImportCounts, OnMatch, Sheet, SheetError, SheetPreview, Table, Words,
 };
@@ -69,10 +70,22 @@ pub enum Request {
     SetRelay {
         url: Option<String>,
     },
-    /// The name co-organizers see for this device while it has a group open.
-    SetDisplayName {
+    /// This device's organizer: the name co-organizers see (while the device has a group
+    /// open, and in the group's history), and the device id the group's changes made here are
+    /// written under (its history's author; undo undoes this device's changes).
+    SetOrganizer {
         name: String,
+        device: String,
     },
+    /// A page of the open group's history ([`Answer::History`]): the changes to `record`, or
+    /// else the group's latest changes (only `by`'s, a device id, if given).
+    History {
+        record: Option<RecordKey>,
+        by: Option<String>,
+    },
+    /// Undoes this device's latest change not undone yet, as a new change
+    /// ([`Answer::Undone`]).
+    Undo,
     /// Previews a spreadsheet (as the spreadsheet worker read it) as members of the open
     /// group: with the columns chosen, or those guessed from its header.
     PreviewSheet {
@@ -150,6 +163,8 @@ pub enum Failure {
     Sheet(SheetError),
     #[error("this file is a backup of another group")]
     NotThisGroup,
+    #[error("nothing of yours to undo in this group")]
+    NothingToUndo,
     /// The page's own: the storage worker did not start or stopped, so nothing answers.
     #[error(
         "Cohort could not start its storage worker, so nothing can be shown or saved. Reload the \
@@ -194,6 +209,8 @@ pub enum Answer {
         sheets: Vec<Sheet>,
     },
     Analytics(Box<crate::analytics::Report>),
+    History(Box<HistoryPage>),
+    Undone(Undone),
 }
 
 /// A reply to request `seq`.

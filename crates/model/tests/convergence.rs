@@ -754,7 +754,7 @@ fn converge(steps: Vec<Step>, made_by: u8) -> Result<(), TestCaseError> {
                 let mut history = history::History::default();
                 history.update(replica.doc.automerge());
                 let device = format!("device-{n}");
-                if let Some(change) = history.next_undo(&device) {
+                if let Some(change) = history.next_undo(replica.doc.automerge(), &device) {
                     let (touched, _) = replica.doc.undo(&change, 0).unwrap();
                     replica.follow(&touched);
                 }

@@ -153,15 +153,42 @@ fn undo_puts_back_the_field_and_keeps_what_another_changed_since() {
     assert_eq!(member.contacts.phone, "138 0000 1111");
     assert_eq!(member.contacts.email, "wf@example.org", "Bob's edit stays");
 
-    // Bob changes the name; Alice's earlier name change cannot be put back over it.
-    set(&mut alice, &id, MemberField::Name, "Wang Fang 王芳", T0 + 4);
+    // Alice changes the name and the WeChat id in one change, then Bob the name: her undo
+    // puts back the WeChat id and keeps Bob's name.
+    let both = [MemberField::Name, MemberField::Wechat].map(|field| Action::SetMember {
+        id: id.clone(),
+        field,
+        value: "wangfang".into(),
+    });
+    alice.apply_all_at(&both, T0 + 4).unwrap();
     sync(&mut alice, &mut bob);
     set(&mut bob, &id, MemberField::Name, "王芳", T0 + 5);
     sync(&mut alice, &mut bob);
     let undone = undo(&mut alice, ALICE, T0 + 6);
     assert_eq!(undone.kept.len(), 1);
     assert_eq!(undone.kept[0].field, "name");
-    assert_eq!(alice.member(&id).unwrap().name, "王芳");
+    let member = alice.member(&id).unwrap();
+    assert_eq!(
+        (member.name.as_str(), member.contacts.wechat.as_str()),
+        ("王芳", "")
+    );
+
+    // A change whose every field someone changed since has nothing to undo: passed by.
+    set(&mut alice, &id, MemberField::Source, "WeChat group", T0 + 7);
+    sync(&mut alice, &mut bob);
+    set(&mut bob, &id, MemberField::Source, "Referral", T0 + 8);
+    sync(&mut alice, &mut bob);
+    let next = page(&alice, None, ALICE).next_undo.unwrap();
+    let fields = page(&alice, Some(&member_key(&id)), ALICE)
+        .entries
+        .into_iter()
+        .find(|entry| entry.change == next.change)
+        .map(|entry| entry.fields);
+    assert_eq!(
+        fields,
+        Some(vec!["phone".to_owned()]),
+        "the first phone change is next"
+    );
 }
 
 #[test]
@@ -269,4 +296,29 @@ fn changes_name_the_records_they_touched_in_their_message() {
         change.author().map(|a| a.as_bytes().to_vec()),
         Some(ALICE.as_bytes().to_vec())
     );
+}
+
+#[test]
+fn an_add_another_organizer_changed_since_is_not_undone() {
+    let origin = GroupDoc::create("Group", T0).unwrap();
+    let mut alice = organizer(&origin, ALICE, "Alice");
+    let mut bob = organizer(&origin, BOB, "Bob");
+    let id = add_member(&mut alice, "Wang Fang");
+    sync(&mut alice, &mut bob);
+    set(&mut bob, &id, MemberField::Phone, "138 0000 1111", T0 + 1);
+    sync(&mut alice, &mut bob);
+    let mut alice = GroupDoc::load(&alice.save()).unwrap();
+    alice.set_organizer(ALICE, "Alice");
+    // Nothing of the adding is left to undo: the next undo passes it by.
+    set(
+        &mut alice,
+        &id,
+        MemberField::Email,
+        "wf@example.org",
+        T0 + 2,
+    );
+    let next = page(&alice, None, ALICE).next_undo.unwrap();
+    assert!(alice.undo(&next, T0 + 3).unwrap().1.kept.is_empty());
+    assert_eq!(page(&alice, None, ALICE).next_undo, None);
+    assert!(alice.member(&id).is_some());
 }

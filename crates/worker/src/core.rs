@@ -25,7 +25,8 @@ use cohort_model::protocol::{
     StorageFailure, SyncState, SyncStatus, ViewSource,
 };
 use cohort_model::{
-    Action, ApplyError, Group, GroupDoc, GroupId, MemberId, Millis, ProfileField, Touched, sheet,
+    Action, ApplyError, Group, GroupDoc, GroupId, MemberId, Millis, ProfileField, Touched, history,
+    sheet,
 };
 use cohort_sync::DocumentId;
 use cohort_sync::client::{Client, Incoming};
@@ -45,6 +46,8 @@ const FEEDBACK_PER_MESSAGE: usize = 2_000;
 const ACTIVITIES_PER_MESSAGE: usize = 100;
 /// A device not heard from for this long has left.
 const PRESENCE_EXPIRES_MS: Millis = 25_000;
+/// The most changes a page of history shows.
+const HISTORY_PAGE: usize = 200;
 
 /// Names one storage operation, so that its result finds what waits for it.
 pub type Ticket = u64;
@@ -406,6 +409,8 @@ struct OpenGroup {
     write_failed: bool,
     /// Requests answered by the next write.
     waiters: Vec<Waiter>,
+    /// The group's changes, indexed when the history is first asked for.
+    history: history::History,
 }
 
 impl OpenGroup {
@@ -469,6 +474,8 @@ pub struct Core {
     /// The open group's `last_synced_at` as stored.
     stored_synced_at: Option<Millis>,
     display_name: String,
+    /// This device's id, which its changes are written under ([`Request::SetOrganizer`]).
+    device: String,
     /// Counts this device's presence messages (peers drop repeats by it).
     presence_count: u64,
     session_id: String,
@@ -498,6 +505,7 @@ impl Core {
             status: SyncStatus::default(),
             stored_synced_at: None,
             display_name: String::new(),
+            device: String::new(),
             presence_count: 0,
             session_id: format!("{:x}", seed.rotate_left(32)),
             others: BTreeMap::new(),
@@ -616,7 +624,10 @@ impl Core {
                         field: ProfileField::Name,
                         value: name.clone(),
                     };
-                    match open.doc.apply(&action) {
+                    match open
+                        .doc
+                        .apply_all_at(std::slice::from_ref(&action), self.now)
+                    {
                         Ok(touched) => {
                             open.summary.name = name.trim().to_owned();
                             let summary = open.summary.clone();
@@ -704,11 +715,31 @@ impl Core {
                 }
                 self.reply(seq, Ok(Answer::Done));
             }
-            Request::SetDisplayName { name } => {
+            Request::SetOrganizer { name, device } => {
                 self.display_name = name.trim().chars().take(MAX_NAME_CHARS).collect();
+                self.device = device;
+                if let Some(open) = self.open.as_mut() {
+                    open.doc.set_organizer(&self.device, &self.display_name);
+                }
                 self.announce();
                 self.reply(seq, Ok(Answer::Done));
             }
+            Request::History { record, by } => {
+                let Some(open) = self.open.as_mut() else {
+                    return self.reply(seq, Err(Failure::NoGroupOpen));
+                };
+                let doc = open.doc.automerge();
+                open.history.update(doc);
+                let page = open.history.page(
+                    doc,
+                    record.as_ref(),
+                    &self.device,
+                    by.as_deref(),
+                    HISTORY_PAGE,
+                );
+                self.reply(seq, Ok(Answer::History(Box::new(page))));
+            }
+            Request::Undo => self.undo(seq),
             Request::NetworkChanged { online } => {
                 self.online = online;
                 if online {
@@ -753,13 +784,33 @@ impl Core {
         let Some(open) = self.open.as_mut() else {
             return self.reply(seq, Err(Failure::NoGroupOpen));
         };
-        match open.doc.apply_all(actions) {
+        match open.doc.apply_all_at(actions, self.now) {
             Ok(touched) => {
                 open.waiters.push(Waiter::Answer(seq, Answer::Done));
                 self.changed(touched);
                 self.flush();
             }
             Err(error) => self.reply(seq, Err(apply_failure(error))),
+        }
+    }
+
+    /// Undoes this device's latest change not undone yet.
+    fn undo(&mut self, seq: u32) {
+        let Some(open) = self.open.as_mut() else {
+            return self.reply(seq, Err(Failure::NoGroupOpen));
+        };
+        open.history.update(open.doc.automerge());
+        let Some(change) = open.history.next_undo(open.doc.automerge(), &self.device) else {
+            return self.reply(seq, Err(Failure::NothingToUndo));
+        };
+        match open.doc.undo(&change, self.now) {
+            Ok((touched, undone)) => {
+                open.waiters
+                    .push(Waiter::Answer(seq, Answer::Undone(undone)));
+                self.changed(touched);
+                self.flush();
+            }
+            Err(error) => self.reply(seq, Err(document_failure(error))),
         }
     }
 
@@ -834,7 +885,7 @@ impl Core {
         if actions.is_empty() {
             return self.reply(seq, Ok(Answer::Imported(counts)));
         }
-        match open.doc.apply_all(&actions) {
+        match open.doc.apply_all_at(&actions, self.now) {
             Ok(touched) => {
                 open.waiters
                     .push(Waiter::Answer(seq, Answer::Imported(counts)));
@@ -977,6 +1028,9 @@ impl Core {
             };
             (op, write)
         } else {
+            // Nothing to store (an action that changed nothing): whoever waits is answered.
+            let waiters = std::mem::take(&mut open.waiters);
+            self.answer(waiters);
             return;
         };
         open.writing = true;
@@ -1019,15 +1073,7 @@ impl Core {
                     let message = protocol::encode(&TabChanges { group, changes });
                     self.output(Output::TellTabs(message));
                 }
-                for waiter in waiters {
-                    match waiter {
-                        Waiter::Answer(seq, answer) => self.reply(seq, Ok(answer)),
-                        Waiter::Rename(seq, summary) => self.storage(
-                            StorageOp::PutSummary(summary.clone()),
-                            Then::AnswerGroup(seq, summary),
-                        ),
-                    }
-                }
+                self.answer(waiters);
                 self.send_changes();
                 if self.open.as_ref().is_some_and(|open| open.id == group) {
                     self.flush();
@@ -1046,6 +1092,19 @@ impl Core {
                     self.reply(seq, Err(Failure::Storage(failure.clone())));
                 }
                 self.run_queue();
+            }
+        }
+    }
+
+    /// Answers requests whose changes are stored (or had nothing to store).
+    fn answer(&mut self, waiters: Vec<Waiter>) {
+        for waiter in waiters {
+            match waiter {
+                Waiter::Answer(seq, answer) => self.reply(seq, Ok(answer)),
+                Waiter::Rename(seq, summary) => self.storage(
+                    StorageOp::PutSummary(summary.clone()),
+                    Then::AnswerGroup(seq, summary),
+                ),
             }
         }
     }
@@ -1272,6 +1331,7 @@ impl Core {
             writing: false,
             write_failed: false,
             waiters: Vec::new(),
+            history: history::History::default(),
         });
         self.loaded(id);
         Ok(Answer::Done)
@@ -1329,6 +1389,9 @@ impl Core {
 
     /// The open group's document is here: actions apply at once from now on.
     fn loaded(&mut self, id: GroupId) {
+        if let Some(open) = self.open.as_mut() {
+            open.doc.set_organizer(&self.device, &self.display_name);
+        }
         self.post(Event::Loaded { group: id });
         self.send_changes();
         self.announce();
@@ -1356,9 +1419,12 @@ impl Core {
             field: ProfileField::Name,
             value: std::mem::take(&mut summary.name),
         };
+        let (device, name, now) = (&self.device, &self.display_name, self.now);
         let result = load_chunks(chunks).and_then(|mut doc| {
             let heads = doc.heads();
-            doc.apply(&action).map_err(apply_failure)?;
+            doc.set_organizer(device, name);
+            doc.apply_all_at(std::slice::from_ref(&action), now)
+                .map_err(apply_failure)?;
             Ok((doc.save_after(&heads), doc.profile().name))
         });
         match result {
@@ -1527,6 +1593,7 @@ impl Core {
             writing: true,
             write_failed: false,
             waiters: Vec::new(),
+            history: history::History::default(),
         });
         self.loaded(id);
         self.resume = Some(ShowingFetched {

@@ -1067,3 +1067,79 @@ fn the_analytics_report_is_worked_out_in_the_worker_from_every_stored_change() {
         Some(group.members.len())
     );
 }
+
+#[test]
+fn an_organizer_undoes_their_own_changes_one_at_a_time_after_reopening_the_group() {
+    let mut world = World::new(1);
+    let device = |name: &str| Request::SetOrganizer {
+        name: name.into(),
+        device: format!("device-{name}"),
+    };
+    world.ask(0, device("Ada"));
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    world.ask(0, apply(add_member(1)));
+    let rename = Action::SetMember {
+        id: MemberId::from_bits(1),
+        field: MemberField::Name,
+        value: "Ada Lovelace".into(),
+    };
+    world.ask(0, apply(rename));
+    world.settle();
+    // The tab is closed and the group opened again in a new one, on the same device.
+    world.tabs[0] = Tab::new(5);
+    world.ask(0, device("Ada"));
+    world.ask(0, Request::OpenGroup { id });
+    world.settle();
+    let seq = world.ask(
+        0,
+        Request::History {
+            record: None,
+            by: None,
+        },
+    );
+    world.settle();
+    let page = match world.answer(0, seq) {
+        Ok(Answer::History(page)) => page.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        page.organizers.get("device-Ada").map(String::as_str),
+        Some("Ada")
+    );
+    assert_eq!(page.entries.len(), 2, "{page:?}");
+    assert!(page.next_undo.is_some());
+
+    let seq = world.ask(0, Request::Undo);
+    world.settle();
+    assert!(matches!(world.answer(0, seq), Ok(Answer::Undone(undone)) if undone.kept.is_empty()));
+    let stored = world.disk.load(id).hydrate();
+    assert_eq!(stored.members[&MemberId::from_bits(1)].name, "Member 1");
+    assert_eq!(world.tabs[0].view, stored, "the view follows the undo");
+
+    let seq = world.ask(0, Request::Undo);
+    world.settle();
+    assert!(matches!(world.answer(0, seq), Ok(Answer::Undone(_))));
+    assert!(world.disk.load(id).hydrate().members.is_empty());
+    let seq = world.ask(0, Request::Undo);
+    world.settle();
+    assert_eq!(world.answer(0, seq), &Err(Failure::NothingToUndo));
+}
+
+#[test]
+fn an_action_that_changes_nothing_is_answered_all_the_same() {
+    let mut world = World::new(1);
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    world.ask(0, apply(add_member(1)));
+    world.settle();
+    // The name it already has: no change is made, nothing is stored, the page is answered.
+    let same = Action::SetMember {
+        id: MemberId::from_bits(1),
+        field: MemberField::Name,
+        value: "Member 1".into(),
+    };
+    let seq = world.ask(0, apply(same));
+    world.settle();
+    assert_eq!(world.answer(0, seq), &Ok(Answer::Done));
+}

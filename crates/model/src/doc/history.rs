@@ -34,6 +34,35 @@ pub struct RecordKey {
     pub id: String,
 }
 
+/// The keys of the collections whose records have a page of their own or a name.
+pub mod collection {
+    pub use super::super::key::{
+        ACTIVITIES, APPLICATIONS, DIGESTS, FEEDBACK, MEMBERS, PROFILE, ROLES, TOUCHPOINTS,
+        TRAININGS,
+    };
+}
+
+impl RecordKey {
+    pub fn member(id: &crate::MemberId) -> Self {
+        Self::new(collection::MEMBERS, id.as_str())
+    }
+
+    pub fn activity(id: &crate::ActivityId) -> Self {
+        Self::new(collection::ACTIVITIES, id.as_str())
+    }
+
+    pub fn training(id: &crate::TrainingId) -> Self {
+        Self::new(collection::TRAININGS, id.as_str())
+    }
+
+    fn new(collection: &str, id: &str) -> Self {
+        Self {
+            collection: collection.to_owned(),
+            id: id.to_owned(),
+        }
+    }
+}
+
 /// The field of a record's history meaning the record itself was added.
 pub const ADDED: &str = "+";
 /// The field of a record's history meaning the record itself was removed.
@@ -41,6 +70,8 @@ pub const REMOVED: &str = "-";
 
 /// Messages of changes this build writes start so; the rest is a [`Note`] as JSON.
 const NOTE_PREFIX: &str = "cohort ";
+/// How many of an organizer's latest changes undo looks through for one it can undo.
+const UNDO_LOOKS_BACK: usize = 50;
 /// The most records a change's note names; an import of more names these and counts the rest
 /// (a record's page still finds the change that added it, by the record's object id).
 const MAX_NAMED: usize = 1_000;
@@ -291,16 +322,23 @@ impl History {
     }
 
     /// The change an undo on `device` undoes: its latest that names records, is no undo
-    /// itself, and was not undone.
-    pub fn next_undo(&self, device: &str) -> Option<Entry> {
+    /// itself, was not undone, and has a field still as it left it (a change whose every
+    /// field someone changed since has nothing left to undo). Looks this far back at most.
+    pub fn next_undo(&self, doc: &Automerge, device: &str) -> Option<Entry> {
         self.changes
             .iter()
             .rev()
-            .find(|change| {
+            .filter(|change| {
                 change.by.as_deref() == Some(device)
                     && !change.records.is_empty()
                     && change.undoes.is_none()
                     && !self.undone.contains(&change.hash)
+            })
+            .take(UNDO_LOOKS_BACK)
+            .find(|change| {
+                slots(doc, change.hash)
+                    .iter()
+                    .any(|slot| restorable(doc, slot, change.hash))
             })
             .map(|change| self.entry(change))
     }
@@ -320,7 +358,7 @@ impl History {
                 None => self.feed(limit, by),
             },
             organizers: organizers(doc),
-            next_undo: self.next_undo(device),
+            next_undo: self.next_undo(doc, device),
         }
     }
 }
@@ -497,6 +535,14 @@ fn slots(doc: &Automerge, hash: ChangeHash) -> Vec<Slot> {
     slots
 }
 
+/// Whether `slot` still holds what change `hash` left there, in a record still in the group.
+fn restorable(doc: &Automerge, slot: &Slot, hash: ChangeHash) -> bool {
+    let visible = doc
+        .parents(&slot.map)
+        .is_ok_and(|mut parents| parents.all(|parent| parent.visible));
+    visible && value_at(doc, slot, Some(&[hash])) == value_at(doc, slot, None)
+}
+
 /// The record a field belongs to, by its path.
 fn record_of(doc: &Automerge, slot: &Slot) -> (RecordKey, String) {
     let mut path = path_at(doc, &slot.map, &doc.get_heads());
@@ -584,9 +630,7 @@ fn restoring(
                 .filter(|item| !present.contains(&item.id()))
                 .filter_map(|item| {
                     let value = match item.value {
-                        ValueRef::Object(_) => {
-                            ReadDoc::hydrate(doc, item.id(), Some(deps)).ok()?
-                        }
+                        ValueRef::Object(_) => ReadDoc::hydrate(doc, item.id(), Some(deps)).ok()?,
                         ValueRef::Scalar(value) => hydrate::Value::Scalar(value.into()),
                     };
                     Some((item.index, value))
@@ -640,12 +684,8 @@ impl GroupDoc {
         let mut restores = Vec::new();
         let mut records: Vec<RecordKey> = Vec::new();
         for slot in slots(doc, hash) {
-            let visible = doc
-                .parents(&slot.map)
-                .is_ok_and(|mut parents| parents.all(|parent| parent.visible));
-            let unchanged = value_at(doc, &slot, Some(&[hash])) == value_at(doc, &slot, None);
             let (record, field) = record_of(doc, &slot);
-            if visible && unchanged {
+            if restorable(doc, &slot, hash) {
                 let before = value_at(doc, &slot, Some(&deps));
                 restores.push(restoring(doc, slot, before, (hash, &deps)));
                 if !records.contains(&record) {
@@ -671,18 +711,11 @@ impl GroupDoc {
             return Err(error.into());
         }
         if tx.pending_ops() == 0 {
-            // Nothing could be put back: the change is marked undone all the same, with the
-            // organizer's name written again, so that the next undo goes further back.
-            if let Some(organizers) = obj_at(&tx, &ROOT, key::ORGANIZERS) {
-                tx.put(
-                    &organizers,
-                    organizer.device.as_str(),
-                    organizer.name.as_str(),
-                )?;
-            }
-        } else {
-            name_organizer(&mut tx, &organizer)?;
+            // Someone changed every field since ([`History::next_undo`] passes such changes).
+            tx.rollback();
+            return Err(UndoError::Nothing);
         }
+        name_organizer(&mut tx, &organizer)?;
         let (_, mut log) = tx.commit_with(commit_options(records, Some(hash), at));
         let touched = Touched::from_patches(&self.doc.make_patches(&mut log));
         Ok((

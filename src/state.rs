@@ -95,6 +95,9 @@ pub struct AppState {
     pub sync: RwSignal<SyncStatus>,
     /// The display names of the other devices that have the open group open now.
     pub online: RwSignal<Vec<String>>,
+    /// The analytics report stored with the group being opened, for the analytics page to
+    /// draw while the document loads.
+    pub stored_report: RwSignal<Option<cohort_model::analytics::Report>>,
     /// Counts the changes the view followed: for what the worker works out from the whole
     /// document (a history), to be asked again.
     pub followed: RwSignal<u64>,
@@ -124,6 +127,7 @@ impl AppState {
             sync: RwSignal::new(SyncStatus::default()),
             online: RwSignal::new(Vec::new()),
             followed: RwSignal::new(0),
+            stored_report: RwSignal::new(None),
             display_name: RwSignal::new(stored(DISPLAY_NAME_KEY)),
             relay: RwSignal::new(stored(RELAY_KEY)),
             device: StoredValue::new(device_id()),
@@ -336,10 +340,14 @@ impl AppState {
             }
             Event::Sync(status) => self.sync.set(status),
             Event::Online { group, names } if for_open(&group) => self.online.set(names),
+            Event::StoredReport { group, report } if for_open(&group) => {
+                self.stored_report.set(Some(*report));
+            }
             Event::Loaded { .. }
             | Event::Updated { .. }
             | Event::OpenFailed { .. }
-            | Event::Online { .. } => {}
+            | Event::Online { .. }
+            | Event::StoredReport { .. } => {}
             Event::StorageFailed(failure) => self.alert.set(Some(Failure::Storage(failure).into())),
         }
     }
@@ -470,8 +478,13 @@ impl AppState {
         }
         self.show_group(Some(id));
         mark("cohort:open-requested");
+        // Opened on its analytics page: the report stored with it is drawn first.
+        let report = window()
+            .location()
+            .pathname()
+            .is_ok_and(|path| path.ends_with("/analytics"));
         leptos::task::spawn_local(async move {
-            if let Err(failure) = self.request(Request::OpenGroup { id }).await
+            if let Err(failure) = self.request(Request::OpenGroup { id, report }).await
                 && self.open.get_untracked() == Some(id)
             {
                 self.open_failure.set(Some(failure));
@@ -526,6 +539,7 @@ impl AppState {
         self.loaded.set(false);
         self.open_failure.set(None);
         self.online.set(Vec::new());
+        self.stored_report.set(None);
         self.replace_view(Group::default());
         self.member_changes.update(|changes| changes.record(None));
     }

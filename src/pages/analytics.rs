@@ -278,9 +278,19 @@ fn sheet(name: &str, header: Vec<String>, rows: Vec<Vec<String>>) -> Sheet {
 }
 
 /// Asks the worker for the report now, and again whenever the group changes (a quarter of a
-/// second after the last change, so that a burst of changes asks once).
-fn follow_report(app: AppState) -> RwSignal<Option<Report>> {
+/// second after the last change, so that a burst of changes asks once). Until the first
+/// answer, the report stored with the group (if the page opened it) is shown; the flag says
+/// whether the report shown is fresh.
+fn follow_report(app: AppState) -> (RwSignal<Option<Report>>, RwSignal<bool>) {
     let report = RwSignal::new(None::<Report>);
+    let fresh = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(stored) = app.stored_report.get()
+            && !fresh.get_untracked()
+        {
+            report.set(Some(stored));
+        }
+    });
     let asked = StoredValue::new(0_u32);
     Effect::new(move |_| {
         app.view.members().track();
@@ -294,11 +304,7 @@ fn follow_report(app: AppState) -> RwSignal<Option<Report>> {
         }
         asked.update_value(|n| *n += 1);
         let this = asked.get_value();
-        let wait = if report.get_untracked().is_none() {
-            0
-        } else {
-            250
-        };
+        let wait = if !fresh.get_untracked() { 0 } else { 250 };
         set_timeout(
             move || {
                 if asked.try_get_value() != Some(this) {
@@ -313,13 +319,14 @@ fn follow_report(app: AppState) -> RwSignal<Option<Report>> {
                         app.request(Request::Analytics { clock }).await
                     {
                         let _ = report.try_set(Some(*made));
+                        let _ = fresh.try_set(true);
                     }
                 });
             },
             std::time::Duration::from_millis(wait),
         );
     });
-    report
+    (report, fresh)
 }
 
 /// The analytics section.
@@ -328,7 +335,7 @@ pub fn AnalyticsPage() -> impl IntoView {
     let app = use_app();
     let i18n = use_i18n();
     use_page_title(move || t_string!(i18n, section.analytics).to_owned());
-    let report = follow_report(app);
+    let (report, fresh) = follow_report(app);
     let locale = move || i18n.get_locale();
     let months = move || {
         report.with(|r| {
@@ -374,6 +381,9 @@ pub fn AnalyticsPage() -> impl IntoView {
         <WhenShown>
             <article class="analytics">
                 <header class="page-header"><h1>{t!(i18n, section.analytics)}</h1></header>
+                <Show when=move || !fresh.get() && report.with(Option::is_some)>
+                    <p class="hint updating" role="status">{t!(i18n, analytics.updating)}</p>
+                </Show>
                 <Show when=move || report.with(Option::is_some) fallback=move || view! { <p class="boot" role="status">{t!(i18n, analytics.working)}</p> }>
                     <Overview report />
                     <AtRiskList report />

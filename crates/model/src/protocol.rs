@@ -35,9 +35,12 @@ pub enum Request {
     DeleteGroup {
         id: GroupId,
     },
-    /// Shows the group (events follow) and makes it the one actions apply to.
+    /// Shows the group (events follow) and makes it the one actions apply to. With `report`,
+    /// the analytics report last worked out for it comes first, if one is stored
+    /// ([`Event::StoredReport`]): the analytics page draws it while the document loads.
     OpenGroup {
         id: GroupId,
+        report: bool,
     },
     /// Applies actions to the open group as one change, all or nothing (a bulk check-in, a
     /// pasted sign-in list). Queued if the group is still loading.
@@ -230,7 +233,7 @@ pub enum ViewSource {
 }
 
 /// What the worker tells the page without being asked.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Event {
     /// The worker is ready for requests.
     Ready,
@@ -252,6 +255,11 @@ pub enum Event {
     /// The document has loaded: actions now apply at once.
     Loaded {
         group: GroupId,
+    },
+    /// The analytics report last worked out for the group being opened, as stored.
+    StoredReport {
+        group: GroupId,
+        report: Box<crate::analytics::Report>,
     },
     /// The open group changed.
     Updated {

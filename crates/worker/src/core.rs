@@ -116,6 +116,8 @@ pub struct StoredGroup {
     /// View updates stored with chunks since, in any order.
     pub updates: Vec<ViewUpdate>,
     pub synced_at: Option<Millis>,
+    /// The encoded analytics report last worked out for the group, if any.
+    pub report: Option<Vec<u8>>,
 }
 
 /// What the core asks of storage.
@@ -161,6 +163,11 @@ pub enum StorageOp {
     PutSyncedAt {
         group: GroupId,
         at: Millis,
+    },
+    /// Keeps the group's latest analytics report, to draw at once next time.
+    PutReport {
+        group: GroupId,
+        report: Vec<u8>,
     },
     Delete(GroupId),
 }
@@ -476,6 +483,8 @@ pub struct Core {
     display_name: String,
     /// This device's id, which its changes are written under ([`Request::SetOrganizer`]).
     device: String,
+    /// The group being opened is to be shown with its stored analytics report.
+    post_report: bool,
     /// Counts this device's presence messages (peers drop repeats by it).
     presence_count: u64,
     session_id: String,
@@ -506,6 +515,7 @@ impl Core {
             stored_synced_at: None,
             display_name: String::new(),
             device: String::new(),
+            post_report: false,
             presence_count: 0,
             session_id: format!("{:x}", seed.rotate_left(32)),
             others: BTreeMap::new(),
@@ -652,8 +662,9 @@ impl Core {
                 }
                 busy(self, StorageOp::Delete(id), Then::Answer(seq));
             }
-            Request::OpenGroup { id } => {
+            Request::OpenGroup { id, report } => {
                 self.close();
+                self.post_report = report;
                 busy(self, StorageOp::Read(id), Then::Open(seq, id));
             }
             Request::Apply { actions } => self.apply(seq, &actions),
@@ -849,7 +860,12 @@ impl Core {
             GroupWork::Analytics(clock) => {
                 let report =
                     cohort_model::analytics::report(&group, &group.profile.analytics, clock);
+                let keep = StorageOp::PutReport {
+                    group: open.id,
+                    report: protocol::encode(&report),
+                };
                 self.reply(seq, Ok(Answer::Analytics(Box::new(report))));
+                self.storage(keep, Then::Background("keeping the analytics report"));
             }
             GroupWork::Json => {
                 let answer = Answer::File(Download {
@@ -1250,6 +1266,17 @@ impl Core {
             .iter()
             .map(|update| update.key.clone())
             .collect();
+        if std::mem::take(&mut self.post_report)
+            && let Some(bytes) = stored.report
+        {
+            // One of another build's making is left out: the page asks for a fresh one anyway.
+            if let Ok(report) = protocol::decode(&bytes) {
+                self.post(Event::StoredReport {
+                    group: id,
+                    report: Box::new(report),
+                });
+            }
+        }
         let cached = stored.view.and_then(|bytes| cached_view(&bytes));
         let view_heads = cached.map(|cached| {
             let CachedView {

@@ -20,6 +20,8 @@
 //!   Saving the view deletes the updates it contains.
 //! - `synced` (since version 2): group id → postcard `Millis`, when the relay last had every
 //!   change of the group this device had (milliseconds since the Unix epoch). Shown offline.
+//! - `reports` (since version 4): group id → postcard `analytics::Report`, the analytics
+//!   report last worked out, drawn at once when the analytics page opens the group.
 
 use cohort_model::protocol::{GroupSummary, StorageFailure};
 
@@ -40,7 +42,8 @@ const CHUNKS: &str = "chunks";
 const VIEWS: &str = "views";
 const SYNCED: &str = "synced";
 const UPDATES: &str = "updates";
-const VERSION: u32 = 3;
+const REPORTS: &str = "reports";
+const VERSION: u32 = 4;
 
 /// What went wrong with IndexedDB, sorted by what the organizer can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -225,6 +228,9 @@ impl Storage {
                 if event.old_version() < 3.0 {
                     db.create_object_store(UPDATES).build()?;
                 }
+                if event.old_version() < 4.0 {
+                    db.create_object_store(REPORTS).build()?;
+                }
                 Ok(())
             })
             .await
@@ -301,6 +307,7 @@ impl Storage {
             StorageOp::PutSyncedAt { group, at } => {
                 self.put(SYNCED, &group, &protocol::encode(&at)).await?
             }
+            StorageOp::PutReport { group, report } => self.put(REPORTS, &group, &report).await?,
             StorageOp::Delete(group) => self.delete(&group).await?,
         }
         Ok(Stored::Done)
@@ -327,10 +334,10 @@ impl Storage {
 
     /// Removes a group and everything stored for it, in one transaction.
     async fn delete(&self, group: &GroupId) -> Result<(), StorageError> {
-        let tx = self.writing([GROUPS, CHUNKS, VIEWS, SYNCED, UPDATES])?;
-        tx.object_store(GROUPS)?.delete(group.to_string()).await?;
-        tx.object_store(VIEWS)?.delete(group.to_string()).await?;
-        tx.object_store(SYNCED)?.delete(group.to_string()).await?;
+        let tx = self.writing([GROUPS, CHUNKS, VIEWS, SYNCED, UPDATES, REPORTS])?;
+        for store in [GROUPS, VIEWS, SYNCED, REPORTS] {
+            tx.object_store(store)?.delete(group.to_string()).await?;
+        }
         for store in [CHUNKS, UPDATES] {
             tx.object_store(store)?
                 .delete::<JsValue, _>(chunk_range(group))
@@ -344,7 +351,7 @@ impl Storage {
     pub async fn read(&self, group: &GroupId) -> Result<StoredGroup, StorageError> {
         let tx = self
             .db
-            .transaction([GROUPS, VIEWS, SYNCED, UPDATES])
+            .transaction([GROUPS, VIEWS, SYNCED, UPDATES, REPORTS])
             .build()?;
         let tx = &tx;
         let by_id = |store| async move {
@@ -354,6 +361,7 @@ impl Storage {
         let summary = by_id(GROUPS).await?;
         let view = by_id(VIEWS).await?;
         let synced_at = by_id(SYNCED).await?;
+        let report = by_id(REPORTS).await?;
         let updates = entries(UPDATES, group, tx)
             .await?
             .into_iter()
@@ -371,6 +379,7 @@ impl Storage {
             synced_at: synced_at
                 .map(|bytes| protocol::decode(&bytes))
                 .transpose()?,
+            report,
         })
     }
 

@@ -29,6 +29,7 @@ struct Disk {
     views: BTreeMap<GroupId, Vec<u8>>,
     updates: BTreeMap<GroupId, BTreeMap<UpdateKey, Vec<u8>>>,
     synced: BTreeMap<GroupId, Millis>,
+    reports: BTreeMap<GroupId, Vec<u8>>,
     /// Every write fails while set (a full disk).
     full: bool,
 }
@@ -61,6 +62,7 @@ impl Disk {
                         })
                         .collect(),
                     synced_at: self.synced.get(&id).copied(),
+                    report: self.reports.get(&id).cloned(),
                 }));
             }
             StorageOp::ReadChunks(id) => return Ok(Stored::Chunks(self.chunks(id))),
@@ -107,12 +109,16 @@ impl Disk {
             StorageOp::PutSyncedAt { group, at } => {
                 self.synced.insert(group, at);
             }
+            StorageOp::PutReport { group, report } => {
+                self.reports.insert(group, report);
+            }
             StorageOp::Delete(id) => {
                 self.groups.remove(&id);
                 self.chunks.remove(&id);
                 self.views.remove(&id);
                 self.updates.remove(&id);
                 self.synced.remove(&id);
+                self.reports.remove(&id);
             }
         }
         Ok(Stored::Done)
@@ -450,7 +456,7 @@ impl World {
     }
 
     fn open(&mut self, tab: usize, id: GroupId) -> u32 {
-        let seq = self.ask(tab, Request::OpenGroup { id });
+        let seq = self.ask(tab, Request::OpenGroup { id, report: false });
         self.settle();
         seq
     }
@@ -527,7 +533,7 @@ fn a_reopened_group_shows_every_stored_change_before_its_document_loads() {
     };
     let (mut world, id) = group_changed_after_its_view(vec![add_member(2), rename]);
     world.tabs[0] = Tab::new(5);
-    world.ask(0, Request::OpenGroup { id });
+    world.ask(0, Request::OpenGroup { id, report: false });
     // Only the view and its updates are read so far, not the chunks.
     assert!(world.store_one(0));
     let shown = &world.tabs[0].view;
@@ -556,7 +562,7 @@ fn a_stored_view_update_of_another_format_is_not_shown_and_the_document_catches_
         *messages = protocol::encode(&(1_u32, list));
     }
     world.tabs[0] = Tab::new(5);
-    world.ask(0, Request::OpenGroup { id });
+    world.ask(0, Request::OpenGroup { id, report: false });
     assert!(world.store_one(0));
     assert_eq!(
         world.tabs[0].view.members.len(),
@@ -1089,7 +1095,7 @@ fn an_organizer_undoes_their_own_changes_one_at_a_time_after_reopening_the_group
     // The tab is closed and the group opened again in a new one, on the same device.
     world.tabs[0] = Tab::new(5);
     world.ask(0, device("Ada"));
-    world.ask(0, Request::OpenGroup { id });
+    world.ask(0, Request::OpenGroup { id, report: false });
     world.settle();
     let seq = world.ask(
         0,
@@ -1142,4 +1148,40 @@ fn an_action_that_changes_nothing_is_answered_all_the_same() {
     let seq = world.ask(0, apply(same));
     world.settle();
     assert_eq!(world.answer(0, seq), &Ok(Answer::Done));
+}
+
+#[test]
+fn the_last_analytics_report_is_kept_and_shown_first_when_the_analytics_page_opens_the_group() {
+    let (mut world, id) = group_changed_after_its_view(vec![add_member(2)]);
+    let clock = analytics::Clock {
+        now: 1_800_000_000_000,
+        utc_offset_minutes: 480,
+    };
+    let seq = world.ask(0, Request::Analytics { clock });
+    world.settle();
+    let Ok(Answer::Analytics(worked_out)) = world.answer(0, seq).clone() else {
+        panic!("no report");
+    };
+    let stored_report = |tab: &Tab| {
+        tab.events.iter().find_map(|event| match event {
+            Event::StoredReport { report, .. } => Some(report.clone()),
+            _ => None,
+        })
+    };
+    // Opened on another page: no report is posted.
+    world.tabs[0] = Tab::new(5);
+    world.ask(0, Request::OpenGroup { id, report: false });
+    world.settle();
+    assert_eq!(stored_report(&world.tabs[0]), None);
+    // Opened on the analytics page: the kept report comes before the document has loaded.
+    world.tabs[0] = Tab::new(6);
+    world.ask(0, Request::OpenGroup { id, report: true });
+    assert!(world.store_one(0));
+    assert!(
+        world.tabs[0]
+            .events
+            .iter()
+            .all(|e| !matches!(e, Event::Loaded { .. }))
+    );
+    assert_eq!(stored_report(&world.tabs[0]), Some(worked_out));
 }

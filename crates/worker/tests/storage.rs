@@ -101,7 +101,9 @@ impl Worker {
     /// the updates sent after it.
     async fn open(&mut self, id: GroupId) -> Vec<(ViewSource, Group)> {
         self.events.borrow_mut().clear();
-        self.ask(Request::OpenGroup { id }).await.unwrap();
+        self.ask(Request::OpenGroup { id, report: false })
+            .await
+            .unwrap();
         let mut views: Vec<(ViewSource, Vec<Event>)> = Vec::new();
         for event in self.events.borrow().clone() {
             if let Event::ViewStart { source, .. } = &event {
@@ -335,7 +337,12 @@ async fn groups_are_listed_renamed_and_deleted_apart() {
     // would be); nothing of it is shown meanwhile.
     worker.events.borrow_mut().clear();
     assert!(matches!(
-        worker.ask(Request::OpenGroup { id: choir }).await,
+        worker
+            .ask(Request::OpenGroup {
+                id: choir,
+                report: false
+            })
+            .await,
         Ok(Answer::Done)
     ));
     assert!(
@@ -397,6 +404,33 @@ async fn the_last_sync_time_is_kept_per_group_shown_on_opening_and_deleted_with_
         .await
         .unwrap();
     assert_eq!(worker.storage.read(&choir).await.unwrap().synced_at, None);
+}
+
+#[wasm_bindgen_test]
+async fn the_analytics_report_is_kept_per_group_and_deleted_with_it() {
+    let database = fresh_database();
+    let mut worker = worker(&database).await;
+    let choir = worker.create("Choir").await;
+    let chess = worker.create("Chess club").await;
+    let report = vec![1, 2, 3];
+    worker
+        .storage
+        .run(StorageOp::PutReport {
+            group: choir,
+            report: report.clone(),
+        })
+        .await
+        .unwrap();
+    let storage = Storage::open(&database, || panic!("blocked"))
+        .await
+        .unwrap();
+    assert_eq!(storage.read(&choir).await.unwrap().report, Some(report));
+    assert_eq!(storage.read(&chess).await.unwrap().report, None);
+    worker
+        .ask(Request::DeleteGroup { id: choir })
+        .await
+        .unwrap();
+    assert_eq!(storage.read(&choir).await.unwrap().report, None);
 }
 
 #[wasm_bindgen_test]

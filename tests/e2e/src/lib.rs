@@ -383,16 +383,34 @@ impl Browser {
     }
 
     /// Clicks the first element matching `css`, once it is there. An element the app
-    /// re-rendered between finding and clicking is found again.
+    /// re-rendered between finding and clicking is found again; one under the sticky header
+    /// (scrolled to the screen's edge) is scrolled to the middle, as a person would, and
+    /// clicked again.
     pub async fn click(&self, css: &str) -> Result<()> {
+        use fantoccini::error::{CmdError, ErrorStatus};
         let mut attempts = 0;
         loop {
-            match self.wait_for(css).await?.click().await {
-                Err(fantoccini::error::CmdError::Standard(error))
-                    if error.error == fantoccini::error::ErrorStatus::StaleElementReference
-                        && attempts < 3 =>
+            let element = self.wait_for(css).await?;
+            match element.click().await {
+                Err(CmdError::Standard(error))
+                    if error.error == ErrorStatus::StaleElementReference && attempts < 3 =>
                 {
                     attempts += 1;
+                }
+                Err(CmdError::Standard(error))
+                    if error.error == ErrorStatus::ElementClickIntercepted && attempts < 3 =>
+                {
+                    attempts += 1;
+                    let reference = serde_json::to_value(&element)
+                        .map_err(|e| HarnessError::Answer(e.to_string()))?;
+                    // A re-rendered element is found again on the next round.
+                    let _ = self
+                        .client
+                        .execute(
+                            "arguments[0].scrollIntoView({ block: 'center' });",
+                            vec![reference],
+                        )
+                        .await;
                 }
                 other => return Ok(other?),
             }
@@ -458,8 +476,6 @@ impl Browser {
 
     /// Fills in and submits the members page's add-member form.
     pub async fn add_member(&self, name: &str, email: &str) -> Result<()> {
-        // The page's top, where the button is, not under the sticky header.
-        self.eval("window.scrollTo(0, 0)").await?;
         self.click("button[aria-expanded]").await?;
         self.fill("#new-name", name).await?;
         self.fill("#new-email", email).await?;

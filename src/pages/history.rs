@@ -188,6 +188,51 @@ fn follow_history(
     page
 }
 
+/// A page of history, newest first: when, who, and what each change did.
+#[component]
+fn HistoryList(
+    /// The page, once the worker has answered.
+    page: RwSignal<Option<HistoryPage>>,
+    /// What a change did, in a language.
+    describe: fn(AppState, Locale, &Entry) -> String,
+    /// The list's class.
+    class: &'static str,
+) -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    let device = StoredValue::new(app.device.get_value());
+    move || {
+        let locale = i18n.get_locale();
+        let device = device.get_value();
+        page.with(|page| {
+            let Some(page) = page else {
+                return view! { <p class="hint" role="status">{t!(i18n, history.reading)}</p> }.into_any();
+            };
+            if page.entries.is_empty() {
+                return view! { <p class="hint">{t!(i18n, history.empty)}</p> }.into_any();
+            }
+            view! {
+                <ol class=class>
+                    {page.entries.iter().map(|entry| {
+                        let who = who(locale, page, entry, &device);
+                        let what = describe(app, locale, entry);
+                        let undone = entry.undone;
+                        view! {
+                            <li class="history-entry">
+                                <span class="history-when">{when(locale, entry)}</span>
+                                " "<strong class="history-who">{who}</strong>" "
+                                <span class="history-what">{what}</span>
+                                {undone.then(|| view! { " "<span class="badge undone">{t!(i18n, history.undone_mark)}</span> })}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+            }
+            .into_any()
+        })
+    }
+}
+
 /// One record's history, on its page: read when opened.
 #[component]
 pub fn RecordHistory(
@@ -198,43 +243,13 @@ pub fn RecordHistory(
     let i18n = use_i18n();
     let open = RwSignal::new(false);
     let page = follow_history(app, Some(record), Signal::stored(None), open.into());
-    let device = StoredValue::new(app.device.get_value());
-    let entries = move || {
-        let locale = i18n.get_locale();
-        let device = device.get_value();
-        page.with(|page| {
-            let Some(page) = page else {
-                return view! { <p class="hint" role="status">{t!(i18n, history.reading)}</p> }.into_any();
-            };
-            if page.entries.is_empty() {
-                return view! { <p class="hint">{t!(i18n, history.empty)}</p> }.into_any();
-            }
-            page.entries
-                .iter()
-                .map(|entry| {
-                    let who = who(locale, page, entry, &device);
-                    let what = record_text(locale, entry);
-                    let undone = entry.undone;
-                    view! {
-                        <li class="history-entry">
-                            <span class="history-when">{when(locale, entry)}</span>
-                            " "<strong class="history-who">{who}</strong>" "
-                            <span class="history-what">{what}</span>
-                            {undone.then(|| view! { " "<span class="badge undone">{t!(i18n, history.undone_mark)}</span> })}
-                        </li>
-                    }
-                })
-                .collect_view()
-                .into_any()
-        })
-    };
     view! {
         <details class="card record-history" on:toggle=move |ev| {
             open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open());
         }>
             <summary><h2>{t!(i18n, history.record_heading)}</h2></summary>
             <Show when=move || open.get()>
-                <ol class="history-list">{entries}</ol>
+                <HistoryList page describe=|_, locale, entry| record_text(locale, entry) class="history-list" />
                 {move || app.open.get().map(|group| view! {
                     <p><a href=format!("/g/{group}/changes")>{t!(i18n, history.all_changes)}</a></p>
                 })}
@@ -251,7 +266,6 @@ pub fn ChangesPage() -> impl IntoView {
     use_page_title(move || t_string!(i18n, history.heading).to_owned());
     let by = RwSignal::new(None::<String>);
     let page = follow_history(app, None, by.into(), Signal::stored(true));
-    let device = StoredValue::new(app.device.get_value());
     let error = RwSignal::new(None::<FormError>);
     // What the last undo did: the change, and the fields it kept.
     let undone = RwSignal::new(None::<cohort_model::history::Undone>);
@@ -313,36 +327,6 @@ pub fn ChangesPage() -> impl IntoView {
                 .unwrap_or_default()
         })
     };
-    let entries = move || {
-        let locale = i18n.get_locale();
-        let device = device.get_value();
-        page.with(|page| {
-            let Some(page) = page else {
-                return view! { <p class="hint" role="status">{t!(i18n, history.reading)}</p> }.into_any();
-            };
-            if page.entries.is_empty() {
-                return view! { <p class="hint">{t!(i18n, history.empty)}</p> }.into_any();
-            }
-            view! {
-                <ol class="history-list changes-feed">
-                    {page.entries.iter().map(|entry| {
-                        let who = who(locale, page, entry, &device);
-                        let what = feed_text(app, locale, entry);
-                        let undone = entry.undone;
-                        view! {
-                            <li class="history-entry">
-                                <span class="history-when">{when(locale, entry)}</span>
-                                " "<strong class="history-who">{who}</strong>" "
-                                <span class="history-what">{what}</span>
-                                {undone.then(|| view! { " "<span class="badge undone">{t!(i18n, history.undone_mark)}</span> })}
-                            </li>
-                        }
-                    }).collect_view()}
-                </ol>
-            }
-            .into_any()
-        })
-    };
     view! {
         <super::WhenShown>
             <article class="changes">
@@ -374,7 +358,7 @@ pub fn ChangesPage() -> impl IntoView {
                             }).collect_view()}
                         </select>
                     </div>
-                    {entries}
+                    <HistoryList page describe=feed_text class="history-list changes-feed" />
                 </section>
             </article>
         </super::WhenShown>

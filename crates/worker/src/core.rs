@@ -1266,17 +1266,6 @@ impl Core {
             .iter()
             .map(|update| update.key.clone())
             .collect();
-        if std::mem::take(&mut self.post_report)
-            && let Some(bytes) = stored.report
-        {
-            // One of another build's making is left out: the page asks for a fresh one anyway.
-            if let Ok(report) = protocol::decode(&bytes) {
-                self.post(Event::StoredReport {
-                    group: id,
-                    report: Box::new(report),
-                });
-            }
-        }
         let cached = stored.view.and_then(|bytes| cached_view(&bytes));
         let view_heads = cached.map(|cached| {
             let CachedView {
@@ -1306,6 +1295,18 @@ impl Core {
             }
             heads.into_iter().map(ChangeHash).collect()
         });
+        if std::mem::take(&mut self.post_report)
+            && let Some(bytes) = stored.report
+        {
+            // After the view, so that the page draws the two in tasks of their own. One of
+            // another build's making is left out: the page asks for a fresh one anyway.
+            if let Ok(report) = protocol::decode(&bytes) {
+                self.post(Event::StoredReport {
+                    group: id,
+                    report: Box::new(report),
+                });
+            }
+        }
         let opening = Opening {
             summary,
             view_heads,

@@ -339,7 +339,8 @@ const RECORD_FRAMES: &str = "
 /// A group of `members` members, `feedback` feedback items and 500 activities (about 50,000
 /// attendance marks), on the analytics page opened by a reload: the time to its first chart
 /// and the longest main-thread task meanwhile (the report is worked out in the worker), each
-/// run; and, for comparison, the same report worked out natively here, as the page's thread
+/// run: the first with no report kept for the group yet, the others drawing the kept one
+/// first; and, for comparison, the same report worked out natively here, as the page's thread
 /// would have had to (in wasm, slower still).
 async fn analytics(
     browser: &Browser,
@@ -376,7 +377,7 @@ async fn analytics(
         path[1..].replace("/members", "/analytics")
     );
     let (mut first_chart, mut longest) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
+    for _ in 0..runs.max(2) {
         browser.goto(&url).await?;
         let started = Instant::now();
         browser.wait_for("svg.chart rect").await?;
@@ -385,13 +386,17 @@ async fn analytics(
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         longest.push(longest_task_so_far(browser).await?);
     }
+    // The first run opens the group with no report kept yet; the later ones draw the kept one
+    // first.
+    let first_open = first_chart.remove(0);
     Ok(json!({
         "members": group.members.len(),
         "feedback": group.feedback.len(),
         "activities": group.activities.len(),
         "attendance_marks": marks,
-        "first_chart_ms_median": median(&mut first_chart),
-        "first_chart_ms_runs": first_chart,
+        "first_chart_ms_first_open": first_open,
+        "first_chart_ms_later_runs": first_chart.clone(),
+        "first_chart_ms_later_median": median(&mut first_chart),
         "longest_main_thread_task_ms_max": longest.iter().copied().fold(0.0, f64::max),
         "longest_main_thread_task_ms_runs": longest,
         "report_native_ms_median": median(&mut native),

@@ -478,11 +478,12 @@ impl AppState {
         }
         self.show_group(Some(id));
         mark("cohort:open-requested");
-        // Opened on its analytics page: the report stored with it is drawn first.
+        // Opened on its analytics page: a report comes with the view, drawn first.
         let report = window()
             .location()
             .pathname()
-            .is_ok_and(|path| path.ends_with("/analytics"));
+            .is_ok_and(|path| path.ends_with("/analytics"))
+            .then(analytics_clock);
         leptos::task::spawn_local(async move {
             if let Err(failure) = self.request(Request::OpenGroup { id, report }).await
                 && self.open.get_untracked() == Some(id)
@@ -564,6 +565,14 @@ fn device_id() -> String {
     made
 }
 const RELAY_KEY: &str = "cohort-relay";
+
+/// The clock the analytics are worked out at: now, in the organizer's time zone.
+pub fn analytics_clock() -> cohort_model::analytics::Clock {
+    cohort_model::analytics::Clock {
+        now: now(),
+        utc_offset_minutes: -(js_sys::Date::new_0().get_timezone_offset() as i32),
+    }
+}
 
 /// A setting kept in local storage, empty if there is none.
 pub(crate) fn stored(key: &str) -> String {

@@ -17,7 +17,7 @@ use super::{Deferred, WhenShown, moment, percent, use_page_title};
 use crate::forms::{FormAlert, FormError};
 use crate::i18n::{Locale, t, t_string, td_string, use_i18n};
 use crate::sections::Section;
-use crate::state::{AppState, now, use_app};
+use crate::state::{AppState, use_app};
 use crate::words::{self, Notice};
 
 /// The drawing's size in SVG units.
@@ -311,10 +311,7 @@ fn follow_report(app: AppState) -> (RwSignal<Option<Report>>, RwSignal<bool>) {
                     return;
                 }
                 leptos::task::spawn_local(async move {
-                    let clock = analytics::Clock {
-                        now: now(),
-                        utc_offset_minutes: -(js_sys::Date::new_0().get_timezone_offset() as i32),
-                    };
+                    let clock = crate::state::analytics_clock();
                     if let Ok(Answer::Analytics(made)) =
                         app.request(Request::Analytics { clock }).await
                     {

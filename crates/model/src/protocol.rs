@@ -35,12 +35,13 @@ pub enum Request {
     DeleteGroup {
         id: GroupId,
     },
-    /// Shows the group (events follow) and makes it the one actions apply to. With `report`,
-    /// the analytics report last worked out for it comes first, if one is stored
-    /// ([`Event::StoredReport`]): the analytics page draws it while the document loads.
+    /// Shows the group (events follow) and makes it the one actions apply to. With `report`
+    /// (the page's clock), an analytics report comes right after the stored view
+    /// ([`Event::StoredReport`]): the one last worked out, or else one worked out from that
+    /// view. The analytics page draws it while the document loads.
     OpenGroup {
         id: GroupId,
-        report: bool,
+        report: Option<crate::analytics::Clock>,
     },
     /// Applies actions to the open group as one change, all or nothing (a bulk check-in, a
     /// pasted sign-in list). Queued if the group is still loading.
@@ -256,7 +257,7 @@ pub enum Event {
     Loaded {
         group: GroupId,
     },
-    /// The analytics report last worked out for the group being opened, as stored.
+    /// An analytics report of the group being opened, from before its document loaded.
     StoredReport {
         group: GroupId,
         report: Box<crate::analytics::Report>,
@@ -324,8 +325,9 @@ pub struct SyncStatus {
     pub last_synced_at: Option<Millis>,
 }
 
-/// Puts together a group view sent as `ViewStart`, `ViewMembers`, `ViewFeedback` events;
-/// other events are ignored, and a later `ViewStart` starts over.
+/// Puts together a group view sent as `ViewStart`, `ViewMembers`, `ViewFeedback` and
+/// `ViewActivities` events, brought up to date by `Updated` ones; other events are ignored,
+/// and a later `ViewStart` starts over.
 pub fn assemble(events: impl IntoIterator<Item = Event>) -> crate::Group {
     let mut group = crate::Group::default();
     for event in events {
@@ -348,6 +350,7 @@ pub fn assemble(events: impl IntoIterator<Item = Event>) -> crate::Group {
                     .activities
                     .extend(activities.into_iter().map(|a| (a.id.clone(), a)));
             }
+            Event::Updated { update, .. } => group.apply(update),
             _ => {}
         }
     }

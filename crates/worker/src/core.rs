@@ -483,8 +483,8 @@ pub struct Core {
     display_name: String,
     /// This device's id, which its changes are written under ([`Request::SetOrganizer`]).
     device: String,
-    /// The group being opened is to be shown with its stored analytics report.
-    post_report: bool,
+    /// The group being opened is to be shown with an analytics report at once, at this clock.
+    post_report: Option<cohort_model::analytics::Clock>,
     /// Counts this device's presence messages (peers drop repeats by it).
     presence_count: u64,
     session_id: String,
@@ -515,7 +515,7 @@ impl Core {
             stored_synced_at: None,
             display_name: String::new(),
             device: String::new(),
-            post_report: false,
+            post_report: None,
             presence_count: 0,
             session_id: format!("{:x}", seed.rotate_left(32)),
             others: BTreeMap::new(),
@@ -1267,6 +1267,7 @@ impl Core {
             .map(|update| update.key.clone())
             .collect();
         let cached = stored.view.and_then(|bytes| cached_view(&bytes));
+        let first_posted = self.outputs.len();
         let view_heads = cached.map(|cached| {
             let CachedView {
                 heads,
@@ -1295,12 +1296,18 @@ impl Core {
             }
             heads.into_iter().map(ChangeHash).collect()
         });
-        if std::mem::take(&mut self.post_report)
-            && let Some(bytes) = stored.report
-        {
-            // After the view, so that the page draws the two in tasks of their own. One of
-            // another build's making is left out: the page asks for a fresh one anyway.
-            if let Ok(report) = protocol::decode(&bytes) {
+        if let Some(clock) = self.post_report.take() {
+            // After the view, so that the page draws the two in tasks of their own. With none
+            // kept (or one of another build's making), the report is worked out from the view
+            // just posted, before the document loads (which takes seconds for a large group).
+            let report = stored
+                .report
+                .and_then(|bytes| protocol::decode(&bytes).ok())
+                .or_else(|| {
+                    (first_posted < self.outputs.len())
+                        .then(|| self.report_of_posted(first_posted, clock))
+                });
+            if let Some(report) = report {
                 self.post(Event::StoredReport {
                     group: id,
                     report: Box::new(report),
@@ -1313,6 +1320,25 @@ impl Core {
             known_updates,
         };
         self.storage(StorageOp::ReadChunks(id), Then::Load(seq, opening));
+    }
+
+    /// The analytics report of the view posted from output `first` on.
+    fn report_of_posted(
+        &self,
+        first: usize,
+        clock: cohort_model::analytics::Clock,
+    ) -> cohort_model::analytics::Report {
+        let events = self.outputs[first..]
+            .iter()
+            .filter_map(|output| match output {
+                Output::Post(bytes) => match protocol::decode(bytes) {
+                    Ok(FromWorker::Event(event)) => Some(event),
+                    _ => None,
+                },
+                _ => None,
+            });
+        let group = protocol::assemble(events);
+        cohort_model::analytics::report(&group, &group.profile.analytics, clock)
     }
 
     /// Loads a group's document from its chunks and brings the view shown up to it.

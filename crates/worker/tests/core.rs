@@ -456,7 +456,7 @@ impl World {
     }
 
     fn open(&mut self, tab: usize, id: GroupId) -> u32 {
-        let seq = self.ask(tab, Request::OpenGroup { id, report: false });
+        let seq = self.ask(tab, Request::OpenGroup { id, report: None });
         self.settle();
         seq
     }
@@ -533,7 +533,7 @@ fn a_reopened_group_shows_every_stored_change_before_its_document_loads() {
     };
     let (mut world, id) = group_changed_after_its_view(vec![add_member(2), rename]);
     world.tabs[0] = Tab::new(5);
-    world.ask(0, Request::OpenGroup { id, report: false });
+    world.ask(0, Request::OpenGroup { id, report: None });
     // Only the view and its updates are read so far, not the chunks.
     assert!(world.store_one(0));
     let shown = &world.tabs[0].view;
@@ -562,7 +562,7 @@ fn a_stored_view_update_of_another_format_is_not_shown_and_the_document_catches_
         *messages = protocol::encode(&(1_u32, list));
     }
     world.tabs[0] = Tab::new(5);
-    world.ask(0, Request::OpenGroup { id, report: false });
+    world.ask(0, Request::OpenGroup { id, report: None });
     assert!(world.store_one(0));
     assert_eq!(
         world.tabs[0].view.members.len(),
@@ -1095,7 +1095,7 @@ fn an_organizer_undoes_their_own_changes_one_at_a_time_after_reopening_the_group
     // The tab is closed and the group opened again in a new one, on the same device.
     world.tabs[0] = Tab::new(5);
     world.ask(0, device("Ada"));
-    world.ask(0, Request::OpenGroup { id, report: false });
+    world.ask(0, Request::OpenGroup { id, report: None });
     world.settle();
     let seq = world.ask(
         0,
@@ -1151,16 +1151,10 @@ fn an_action_that_changes_nothing_is_answered_all_the_same() {
 }
 
 #[test]
-fn the_last_analytics_report_is_kept_and_shown_first_when_the_analytics_page_opens_the_group() {
-    let (mut world, id) = group_changed_after_its_view(vec![add_member(2)]);
+fn a_group_opened_on_its_analytics_page_gets_a_report_before_its_document_loads() {
     let clock = analytics::Clock {
         now: 1_800_000_000_000,
         utc_offset_minutes: 480,
-    };
-    let seq = world.ask(0, Request::Analytics { clock });
-    world.settle();
-    let Ok(Answer::Analytics(worked_out)) = world.answer(0, seq).clone() else {
-        panic!("no report");
     };
     let stored_report = |tab: &Tab| {
         tab.events.iter().find_map(|event| match event {
@@ -1168,20 +1162,53 @@ fn the_last_analytics_report_is_kept_and_shown_first_when_the_analytics_page_ope
             _ => None,
         })
     };
-    // Opened on another page: no report is posted.
-    world.tabs[0] = Tab::new(5);
-    world.ask(0, Request::OpenGroup { id, report: false });
-    world.settle();
-    assert_eq!(stored_report(&world.tabs[0]), None);
-    // Opened on the analytics page: the kept report comes before the document has loaded.
-    world.tabs[0] = Tab::new(6);
-    world.ask(0, Request::OpenGroup { id, report: true });
-    assert!(world.store_one(0));
-    assert!(
-        world.tabs[0]
-            .events
+    let not_loaded = |tab: &Tab| {
+        tab.events
             .iter()
             .all(|e| !matches!(e, Event::Loaded { .. }))
+    };
+    // The first time, none is kept: it is worked out from the stored view and the changes
+    // stored since, before the document loads.
+    let (mut world, id) = group_changed_after_its_view(vec![add_member(2)]);
+    world.tabs[0] = Tab::new(5);
+    world.ask(
+        0,
+        Request::OpenGroup {
+            id,
+            report: Some(clock),
+        },
     );
+    assert!(world.store_one(0));
+    assert!(not_loaded(&world.tabs[0]));
+    let group = world.disk.load(id).hydrate();
+    let expected = analytics::report(&group, &group.profile.analytics, clock);
+    assert_eq!(stored_report(&world.tabs[0]).as_deref(), Some(&expected));
+    world.settle();
+
+    // Once worked out by the worker, the report is kept, and shown first the next time.
+    let later = analytics::Clock {
+        now: clock.now + 60 * 24 * 3_600_000,
+        ..clock
+    };
+    let seq = world.ask(0, Request::Analytics { clock: later });
+    world.settle();
+    let Ok(Answer::Analytics(worked_out)) = world.answer(0, seq).clone() else {
+        panic!("no report");
+    };
+    world.tabs[0] = Tab::new(6);
+    world.ask(
+        0,
+        Request::OpenGroup {
+            id,
+            report: Some(clock),
+        },
+    );
+    assert!(world.store_one(0));
+    assert!(not_loaded(&world.tabs[0]));
     assert_eq!(stored_report(&world.tabs[0]), Some(worked_out));
+    // Opened on another page: no report.
+    world.tabs[0] = Tab::new(7);
+    world.ask(0, Request::OpenGroup { id, report: None });
+    world.settle();
+    assert_eq!(stored_report(&world.tabs[0]), None);
 }

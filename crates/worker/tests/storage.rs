@@ -101,7 +101,7 @@ impl Worker {
     /// the updates sent after it.
     async fn open(&mut self, id: GroupId) -> Vec<(ViewSource, Group)> {
         self.events.borrow_mut().clear();
-        self.ask(Request::OpenGroup { id, report: false })
+        self.ask(Request::OpenGroup { id, report: None })
             .await
             .unwrap();
         let mut views: Vec<(ViewSource, Vec<Event>)> = Vec::new();
@@ -341,7 +341,7 @@ async fn groups_are_listed_renamed_and_deleted_apart() {
         worker
             .ask(Request::OpenGroup {
                 id: choir,
-                report: false
+                report: None
             })
             .await,
         Ok(Answer::Done)

@@ -284,6 +284,28 @@ fn undo_of_a_tag_and_of_notes_typed_puts_the_list_and_text_back() {
 }
 
 #[test]
+fn an_import_names_its_first_records_and_counts_the_rest() {
+    let mut alice = organizer(&GroupDoc::create("Group", T0).unwrap(), ALICE, "Alice");
+    let added: Vec<Action> = (0..25)
+        .map(|n| Action::AddMember {
+            id: MemberId::from_bits(n + 1),
+            draft: MemberDraft {
+                name: format!("Member {n}"),
+                ..MemberDraft::default()
+            },
+            at: T0,
+        })
+        .collect();
+    alice.apply_all_at(&added, T0).unwrap();
+    let entry = &page(&alice, None, ALICE).entries[0];
+    assert_eq!((entry.records.len(), entry.more), (10, 15));
+    // A member's own page still finds the change that added them.
+    let last = member_key(&MemberId::from_bits(25));
+    let fields = &page(&alice, Some(&last), ALICE).entries[0].fields;
+    assert_eq!(fields, &[ADDED]);
+}
+
+#[test]
 fn changes_name_the_records_they_touched_in_their_message() {
     let mut alice = organizer(&GroupDoc::create("Group", T0).unwrap(), ALICE, "Alice");
     let id = add_member(&mut alice, "Wang Fang");

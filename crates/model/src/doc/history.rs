@@ -70,6 +70,9 @@ pub const REMOVED: &str = "-";
 
 /// Messages of changes this build writes start so; the rest is a [`Note`] as JSON.
 const NOTE_PREFIX: &str = "cohort ";
+/// The most records an entry of the history names (the page shows fewer; an import's entry
+/// would otherwise carry a thousand).
+const ENTRY_NAMES: usize = 10;
 /// How many of an organizer's latest changes undo looks through for one it can undo.
 const UNDO_LOOKS_BACK: usize = 50;
 /// The most records a change's note names; an import of more names these and counts the rest
@@ -262,12 +265,13 @@ impl History {
     }
 
     fn entry(&self, change: &Indexed) -> Entry {
+        let named = change.records.len().min(ENTRY_NAMES);
         Entry {
             change: change.hash.to_string(),
             at: change.at,
             by: change.by.clone(),
-            records: change.records.clone(),
-            more: change.more,
+            records: change.records[..named].to_vec(),
+            more: change.more + change.records.len() - named,
             fields: Vec::new(),
             undoes: change.undoes.is_some(),
             undone: self.undone.contains(&change.hash),

@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::member;
+
 use cohort_model::analytics::*;
 use cohort_model::calendar::{DAY, days_from_civil};
 use cohort_model::*;
@@ -31,21 +33,6 @@ fn clock() -> Clock {
         now: now(),
         utc_offset_minutes: BEIJING,
     }
-}
-
-fn member(doc: &mut GroupDoc, bits: u64, name: &str, status: MemberStatus, at: Millis) -> MemberId {
-    let id = MemberId::from_bits(bits);
-    doc.apply(&Action::AddMember {
-        id: id.clone(),
-        draft: MemberDraft {
-            name: name.into(),
-            status: Some(status),
-            ..MemberDraft::default()
-        },
-        at,
-    })
-    .unwrap();
-    id
 }
 
 fn moves(doc: &mut GroupDoc, id: &MemberId, status: MemberStatus, at: Millis) {

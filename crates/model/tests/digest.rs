@@ -8,22 +8,7 @@ mod common;
 use cohort_model::calendar::DAY;
 use cohort_model::digest::{FIRST_PERIOD_DAYS, default_period, draft};
 use cohort_model::*;
-use common::T0;
-
-fn member(doc: &mut GroupDoc, bits: u64, name: &str, status: MemberStatus, at: Millis) -> MemberId {
-    let id = MemberId::from_bits(bits);
-    doc.apply(&Action::AddMember {
-        id: id.clone(),
-        draft: MemberDraft {
-            name: name.into(),
-            status: Some(status),
-            ..MemberDraft::default()
-        },
-        at,
-    })
-    .unwrap();
-    id
-}
+use common::{T0, member};
 
 fn activity(doc: &mut GroupDoc, bits: u64, title: &str, starts_at: Millis) -> ActivityId {
     let id = ActivityId::from_bits(bits);

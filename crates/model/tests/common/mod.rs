@@ -3,7 +3,7 @@
 // Each test file uses some of these, not all.
 #![allow(dead_code)]
 
-use cohort_model::{Action, GroupDoc, MemberDraft, MemberId, Millis, automerge};
+use cohort_model::{Action, GroupDoc, MemberDraft, MemberId, MemberStatus, Millis, automerge};
 
 /// The time the tests' changes are made at.
 pub const T0: Millis = 1_763_856_000_000;
@@ -19,6 +19,28 @@ pub fn add_member(doc: &mut GroupDoc, name: &str) -> MemberId {
         id: id.clone(),
         draft,
         at: T0,
+    })
+    .expect("a valid member");
+    id
+}
+
+/// Adds a member with a name and status, added at `at`, under the id `bits`.
+pub fn member(
+    doc: &mut GroupDoc,
+    bits: u64,
+    name: &str,
+    status: MemberStatus,
+    at: Millis,
+) -> MemberId {
+    let id = MemberId::from_bits(bits);
+    doc.apply(&Action::AddMember {
+        id: id.clone(),
+        draft: MemberDraft {
+            name: name.into(),
+            status: Some(status),
+            ..MemberDraft::default()
+        },
+        at,
     })
     .expect("a valid member");
     id

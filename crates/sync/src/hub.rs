@@ -9,6 +9,11 @@
 //! - **"Synced" means "on disk".** Every sync message carries the relay's heads, so while a
 //!   document has changes that are not yet stored, no message for it goes out: incoming
 //!   messages wait, and are applied together once the write is done (a group commit).
+//!
+//! And one rule of access: a document the relay was told is [protected](Hub::protect) is
+//! synced only with connections [granted](Hub::grant) it. Without a grant, the document is
+//! answered exactly as one the relay never had (`doc-unavailable`, after the same trip to
+//! storage); with read access, the relay syncs the peer but applies nothing it sends.
 
 use std::collections::{HashMap, HashSet, VecDeque, hash_map::Entry};
 use std::sync::Arc;
@@ -59,6 +64,16 @@ impl Default for Config {
     }
 }
 
+/// What a connection may do with a protected document. Unprotected documents are open to
+/// every connection, as in plain automerge-repo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Receive changes; anything the peer sends is not applied.
+    Read,
+    /// Receive and send changes.
+    Edit,
+}
+
 /// A connection, numbered by the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnectionId(pub u64);
@@ -94,6 +109,16 @@ pub enum Output {
         document: DocumentId,
         reason: String,
     },
+    /// The connection named a protected document it has no grant for. Make the same trip to
+    /// storage a document that was never stored makes (looking for nothing), then report with
+    /// [`Hub::denied`], so the answer cannot be told apart by its timing either.
+    Deny {
+        connection: ConnectionId,
+        document: DocumentId,
+    },
+    /// The document was deleted for everyone: remove what is stored of it. Given once no write
+    /// of it is in flight.
+    Delete { document: DocumentId },
 }
 
 #[derive(Debug)]
@@ -111,6 +136,9 @@ struct Connection {
     documents: HashSet<DocumentId>,
     window_start: u64,
     window_count: u32,
+    grants: HashMap<DocumentId, Access>,
+    /// Read-only documents this peer was already told it cannot change.
+    told_read_only: HashSet<DocumentId>,
 }
 
 #[derive(Debug)]
@@ -149,6 +177,8 @@ struct Document {
     first_sync: Option<FirstSync>,
     /// When the last subscriber left.
     idle_since: Option<u64>,
+    /// Deleted for everyone while a write was in flight: the delete is given once it ends.
+    deleting: bool,
 }
 
 #[derive(Debug)]
@@ -171,6 +201,7 @@ impl Document {
             held_requests: HashMap::new(),
             first_sync: None,
             idle_since: Some(now),
+            deleting: false,
         }
     }
 
@@ -185,6 +216,8 @@ pub struct Hub {
     config: Config,
     connections: HashMap<ConnectionId, Connection>,
     documents: HashMap<DocumentId, Document>,
+    /// Documents synced only with the connections granted them.
+    protected: HashSet<DocumentId>,
     outputs: VecDeque<Output>,
     next_connection: u64,
     next_ticket: u64,
@@ -196,6 +229,7 @@ impl Hub {
             config,
             connections: HashMap::new(),
             documents: HashMap::new(),
+            protected: HashSet::new(),
             outputs: VecDeque::new(),
             next_connection: 0,
             next_ticket: 0,
@@ -231,9 +265,98 @@ impl Hub {
                 documents: HashSet::new(),
                 window_start: now,
                 window_count: 0,
+                grants: HashMap::new(),
+                told_read_only: HashSet::new(),
             },
         );
         id
+    }
+
+    /// Lets the connection sync a protected document, with this access.
+    pub fn grant(&mut self, connection: ConnectionId, document: DocumentId, access: Access) {
+        if let Some(state) = self.connections.get_mut(&connection) {
+            state.grants.insert(document, access);
+        }
+    }
+
+    /// From now on the document syncs only with connections granted it. Connections syncing
+    /// it without a grant are closed (their peers reconnect with whatever grants they hold),
+    /// rather than told it is unavailable: an owner's own connection is among them until it
+    /// reconnects with the capability it was just given.
+    pub fn protect(&mut self, document: DocumentId, now: u64) {
+        let ungranted: Vec<ConnectionId> = self
+            .documents
+            .get(&document)
+            .into_iter()
+            .flat_map(|doc| doc.subscribers.keys())
+            .copied()
+            .filter(|connection| {
+                self.connections
+                    .get(connection)
+                    .is_some_and(|state| !state.grants.contains_key(&document))
+            })
+            .collect();
+        self.protected.insert(document);
+        for connection in ungranted {
+            self.close(connection, "access to a group changed".to_owned(), now);
+        }
+    }
+
+    /// Whether the document is protected.
+    pub fn is_protected(&self, document: &DocumentId) -> bool {
+        self.protected.contains(document)
+    }
+
+    /// Deletes the document for everyone: it stays protected with no grants (so it is answered
+    /// as one never stored, and nobody can write it again), its subscribers are told it is
+    /// unavailable, and its stored bytes are deleted ([`Output::Delete`]) once no write of it is
+    /// in flight. Grants of it are the caller's to stop giving.
+    pub fn delete(&mut self, document: &DocumentId) {
+        self.protected.insert(document.clone());
+        for state in self.connections.values_mut() {
+            state.grants.remove(document);
+        }
+        let Some(doc) = self.documents.get_mut(document) else {
+            self.outputs.push_back(Output::Delete {
+                document: document.clone(),
+            });
+            return;
+        };
+        let subscribers: Vec<ConnectionId> = doc.subscribers.keys().copied().collect();
+        if doc.writing.is_some() {
+            // Kept until the write ends, with nobody subscribed and nothing waiting.
+            doc.deleting = true;
+            doc.subscribers.clear();
+            doc.waiting.clear();
+            doc.owed_reply.clear();
+            doc.held_requests.clear();
+        } else {
+            self.documents.remove(document);
+            self.outputs.push_back(Output::Delete {
+                document: document.clone(),
+            });
+        }
+        for connection in subscribers {
+            if let Some(state) = self.connections.get_mut(&connection) {
+                state.documents.remove(document);
+            }
+            self.send_unavailable(connection, document);
+        }
+    }
+
+    /// The result of an [`Output::Deny`]: answer as for a document never stored.
+    pub fn denied(&mut self, connection: ConnectionId, document: &DocumentId) {
+        self.send_unavailable(connection, document);
+    }
+
+    /// What the connection may do with the document: everything if it is not protected.
+    fn access(&self, connection: ConnectionId, document: &DocumentId) -> Option<Access> {
+        if !self.protected.contains(document) {
+            return Some(Access::Edit);
+        }
+        self.connections
+            .get(&connection)
+            .and_then(|state| state.grants.get(document).copied())
     }
 
     /// The connection is gone: forget it and its subscriptions.
@@ -266,7 +389,8 @@ impl Hub {
         }
     }
 
-    fn close(&mut self, connection: ConnectionId, reason: String, now: u64) {
+    /// Closes the connection with a reason for its peer, forgetting it.
+    pub fn close(&mut self, connection: ConnectionId, reason: String, now: u64) {
         if self.connections.contains_key(&connection) {
             self.disconnect(connection, now);
             self.outputs.push_back(Output::Close { connection, reason });
@@ -367,6 +491,30 @@ impl Hub {
             }
         };
         let document = message.document_id;
+        let read_only = match self.access(connection, &document) {
+            None => {
+                self.outputs.push_back(Output::Deny {
+                    connection,
+                    document,
+                });
+                return;
+            }
+            Some(access) => access == Access::Read,
+        };
+        let Some(state) = self.connections.get_mut(&connection) else {
+            return;
+        };
+        if read_only
+            && !sync_message.changes.is_empty()
+            && state.told_read_only.insert(document.clone())
+        {
+            // The changes are not applied (the peer's sync state is read-only) and not
+            // forwarded; the peer hears why once.
+            let refusal = Message::Error {
+                message: format!("read-only access to {document}: changes are not accepted"),
+            };
+            self.send(connection, &refusal);
+        }
         let Some(state) = self.connections.get_mut(&connection) else {
             return;
         };
@@ -385,7 +533,13 @@ impl Hub {
                 entry.insert(Document::new(Phase::Loading, now))
             }
         };
-        doc.subscribers.entry(connection).or_default();
+        doc.subscribers.entry(connection).or_insert_with(|| {
+            if read_only {
+                sync::State::new_read_only()
+            } else {
+                sync::State::new()
+            }
+        });
         doc.idle_since = None;
         let waiting_here = doc
             .waiting
@@ -636,6 +790,13 @@ impl Hub {
         let Some((_, heads, compact)) = doc.writing.take() else {
             return;
         };
+        if doc.deleting {
+            self.documents.remove(document);
+            self.outputs.push_back(Output::Delete {
+                document: document.clone(),
+            });
+            return;
+        }
         if let Err(error) = result {
             return self.refuse(document, error);
         }

@@ -5,15 +5,19 @@
 //! past the handshake into sync, storage and refusals, mixed with random frames, random sync
 //! data, early messages, disconnects, failing writes and clock jumps. The share of cases that
 //! reach each path is measured, printed and held to a floor.
+//!
+//! Documents are protected, granted and deleted at random too, and every frame the relay sends
+//! is checked: none carries a protected document to a connection without a grant, and nothing
+//! of a deleted document is written again.
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used)]
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use cohort_sync::automerge::{Automerge, PatchLog, ROOT, transaction::Transactable};
 use cohort_sync::client::{Client, Incoming};
-use cohort_sync::hub::{Config, ConnectionId, Hub, Output, Ticket};
+use cohort_sync::hub::{Access, Config, ConnectionId, Hub, Output, Ticket};
 use cohort_sync::message::{DocMessage, Ephemeral};
 use cohort_sync::{DocumentId, Message};
 use proptest::prelude::*;
@@ -47,6 +51,10 @@ enum Step {
         fail: bool,
     },
     Tick(u64),
+    /// Documents 1 and 2 only: the well-behaved peer at the end syncs document 0.
+    Protect(u8),
+    Grant(usize, u8, bool),
+    Delete(u8),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -73,10 +81,14 @@ fn step() -> impl Strategy<Value = Step> {
                 request,
                 data
             }),
-        1 => (connection.clone(), document).prop_map(|(c, d)| Step::Ephemeral(c, d)),
-        1 => connection.prop_map(Step::Leave),
+        1 => (connection.clone(), document.clone()).prop_map(|(c, d)| Step::Ephemeral(c, d)),
+        1 => connection.clone().prop_map(Step::Leave),
         3 => any::<bool>().prop_map(|fail| Step::FinishWrites { fail }),
         1 => (0..40_000u64).prop_map(Step::Tick),
+        1 => (1..3u8).prop_map(Step::Protect),
+        2 => (connection, document, any::<bool>())
+            .prop_map(|(c, d, edit)| Step::Grant(c, d, edit)),
+        1 => (1..3u8).prop_map(Step::Delete),
     ]
 }
 
@@ -118,15 +130,45 @@ struct Reached {
     refused: Cell<bool>,
 }
 
+/// What the fuzzed steps allowed: the model every output is checked against.
+#[derive(Default)]
+struct Allowed {
+    protected: HashSet<DocumentId>,
+    grants: HashSet<(ConnectionId, DocumentId)>,
+    deleted: HashSet<DocumentId>,
+}
+
+impl Allowed {
+    fn check(&self, output: &Output) {
+        match output {
+            Output::Send { connection, frame } => {
+                if let Ok(Message::Sync(DocMessage { document_id, .. })) = Message::decode(frame) {
+                    assert!(
+                        !self.protected.contains(&document_id)
+                            || self.grants.contains(&(*connection, document_id.clone())),
+                        "{document_id} reached {connection:?} without a grant"
+                    );
+                }
+            }
+            Output::Store { document, .. } | Output::Load { document } => {
+                assert!(!self.deleted.contains(document), "{document} came back");
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Runs the hub's outputs, keeping writes for later and frames in each connection's inbox.
 fn pump(
     hub: &mut Hub,
     writes: &mut Vec<(DocumentId, Ticket)>,
     inbox: &mut HashMap<ConnectionId, Vec<Vec<u8>>>,
     reached: &Reached,
+    allowed: &Allowed,
     now: u64,
 ) {
     while let Some(output) = hub.poll() {
+        allowed.check(&output);
         match output {
             Output::Load { document } => hub.loaded(&document, Ok(None), now),
             Output::Store {
@@ -138,6 +180,11 @@ fn pump(
             Output::Send { connection, frame } => inbox.entry(connection).or_default().push(frame),
             Output::Close { .. } => reached.closed.set(true),
             Output::Refused { .. } => reached.refused.set(true),
+            Output::Deny {
+                connection,
+                document,
+            } => hub.denied(connection, &document),
+            Output::Delete { .. } => {}
         }
     }
 }
@@ -193,6 +240,7 @@ fn run_case(steps: &[Step], reached: &Reached) -> Result<(), TestCaseError> {
     let mut writes = Vec::new();
     let mut inbox = HashMap::new();
     let mut now = 0;
+    let mut allowed = Allowed::default();
     let mut peers: Vec<Peer> = (0..PEERS)
         .map(|n| Peer {
             connection: hub.connect(0),
@@ -203,7 +251,7 @@ fn run_case(steps: &[Step], reached: &Reached) -> Result<(), TestCaseError> {
     for peer in &peers[..JOINED] {
         hub.receive(peer.connection, &peer.client.join(), now);
     }
-    pump(&mut hub, &mut writes, &mut inbox, reached, now);
+    pump(&mut hub, &mut writes, &mut inbox, reached, &allowed, now);
     for step in steps {
         match step {
             Step::Connect => {
@@ -257,6 +305,25 @@ fn run_case(steps: &[Step], reached: &Reached) -> Result<(), TestCaseError> {
                     hub.receive(peer.connection, &frame, now);
                 }
             }
+            Step::Protect(document) => {
+                allowed.protected.insert(document_id(*document));
+                hub.protect(document_id(*document), now);
+            }
+            Step::Grant(c, document, edit) => {
+                let (connection, document) = (peers[*c].connection, document_id(*document));
+                if !allowed.deleted.contains(&document) {
+                    allowed.grants.insert((connection, document.clone()));
+                    let access = if *edit { Access::Edit } else { Access::Read };
+                    hub.grant(connection, document, access);
+                }
+            }
+            Step::Delete(document) => {
+                let document = document_id(*document);
+                hub.delete(&document);
+                allowed.protected.insert(document.clone());
+                allowed.grants.retain(|(_, granted)| *granted != document);
+                allowed.deleted.insert(document);
+            }
             Step::Bytes(c, _)
             | Step::Join(c)
             | Step::RandomSync { connection: c, .. }
@@ -266,7 +333,7 @@ fn run_case(steps: &[Step], reached: &Reached) -> Result<(), TestCaseError> {
                 hub.receive(peers[*c].connection, &frame, now);
             }
         }
-        pump(&mut hub, &mut writes, &mut inbox, reached, now);
+        pump(&mut hub, &mut writes, &mut inbox, reached, &allowed, now);
     }
 
     // A well-behaved peer still syncs a document the fuzzed peers touched. (What it reaches
@@ -280,12 +347,12 @@ fn run_case(steps: &[Step], reached: &Reached) -> Result<(), TestCaseError> {
     tx.put(ROOT, "name", "kept").unwrap();
     tx.commit();
     hub.receive(good, &client.join(), now);
-    pump(&mut hub, &mut writes, &mut inbox, reached, now);
+    pump(&mut hub, &mut writes, &mut inbox, reached, &allowed, now);
     for _ in 0..20 {
         for (document, ticket) in std::mem::take(&mut writes) {
             hub.stored(&document, ticket, Ok(()), now);
         }
-        pump(&mut hub, &mut writes, &mut inbox, reached, now);
+        pump(&mut hub, &mut writes, &mut inbox, reached, &allowed, now);
         for frame in inbox.remove(&good).unwrap_or_default() {
             if let Incoming::Sync { document, message } = client.receive(&frame).unwrap() {
                 client
@@ -295,7 +362,7 @@ fn run_case(steps: &[Step], reached: &Reached) -> Result<(), TestCaseError> {
         }
         if let Some(frame) = client.outgoing(&document, &doc) {
             hub.receive(good, &frame, now);
-            pump(&mut hub, &mut writes, &mut inbox, reached, now);
+            pump(&mut hub, &mut writes, &mut inbox, reached, &allowed, now);
         }
     }
     prop_assert!(client.is_synced(&document, &doc));

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use cohort_sync::automerge::sync::{self, SyncDoc};
 use cohort_sync::automerge::{Automerge, PatchLog, ROOT, ReadDoc, transaction::Transactable};
 use cohort_sync::client::{Client, Incoming};
-use cohort_sync::hub::{Config, ConnectionId, Hub, Output, Ticket, Write};
+use cohort_sync::hub::{Access, Config, ConnectionId, Hub, Output, Ticket, Write};
 use cohort_sync::message::{DocMessage, Ephemeral};
 use cohort_sync::{DocumentId, Message};
 
@@ -18,6 +18,7 @@ struct Relay {
     inbox: HashMap<ConnectionId, Vec<Vec<u8>>>,
     closed: HashMap<ConnectionId, String>,
     refused: Vec<String>,
+    deleted: Vec<DocumentId>,
     loads: usize,
     now: u64,
 }
@@ -31,6 +32,7 @@ impl Relay {
             inbox: HashMap::new(),
             closed: HashMap::new(),
             refused: Vec::new(),
+            deleted: Vec::new(),
             loads: 0,
             now: 0,
         }
@@ -57,6 +59,14 @@ impl Relay {
                     write,
                 } => self.pending_writes.push((document, ticket, write)),
                 Output::Refused { reason, .. } => self.refused.push(reason),
+                Output::Deny {
+                    connection,
+                    document,
+                } => self.hub.denied(connection, &document),
+                Output::Delete { document } => {
+                    self.disk.remove(&document);
+                    self.deleted.push(document);
+                }
             }
         }
     }
@@ -86,6 +96,8 @@ struct Peer {
     connection: ConnectionId,
     doc: Automerge,
     unavailable: bool,
+    /// What the relay reported as errors.
+    errors: Vec<String>,
 }
 
 impl Peer {
@@ -99,6 +111,7 @@ impl Peer {
             connection,
             doc: Automerge::new(),
             unavailable: false,
+            errors: Vec::new(),
         };
         peer.read(relay);
         assert!(peer.client.is_joined());
@@ -116,7 +129,14 @@ impl Peer {
     fn read(&mut self, relay: &mut Relay) -> usize {
         let frames = relay.take(self.connection);
         for frame in &frames {
-            match self.client.receive(frame).unwrap() {
+            let incoming = match self.client.receive(frame) {
+                Ok(incoming) => incoming,
+                Err(error) => {
+                    self.errors.push(error.to_string());
+                    continue;
+                }
+            };
+            match incoming {
                 Incoming::Sync { document, message } => {
                     self.client
                         .apply(&document, &mut self.doc, message, &mut PatchLog::inactive())
@@ -580,4 +600,176 @@ fn bad_peers_are_closed_with_a_reason_and_others_carry_on() {
     settle(&mut relay, &mut [&mut good]);
     assert!(good.client.is_synced(&doc, &good.doc));
     assert_eq!(relay.hub.connection_count(), 1);
+}
+
+/// Alice makes a group, the relay protects it and Alice's connection is granted edit access.
+fn protected_group(relay: &mut Relay, doc: &DocumentId) -> Peer {
+    let mut alice = Peer::join(relay, "alice");
+    relay.hub.protect(doc.clone(), relay.now);
+    relay.hub.grant(alice.connection, doc.clone(), Access::Edit);
+    alice.set("phone", "13800138000");
+    alice.send(relay, doc);
+    settle(relay, &mut [&mut alice]);
+    assert!(alice.client.is_synced(doc, &alice.doc));
+    alice
+}
+
+/// The frames the relay sends a peer that asks for `doc` with nothing.
+fn answer_to_a_request(relay: &mut Relay, peer: &mut Peer, doc: &DocumentId) -> Vec<Message> {
+    peer.send(relay, doc);
+    relay.finish_writes();
+    relay
+        .take(peer.connection)
+        .iter()
+        .map(|frame| Message::decode(frame).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_protected_group_without_a_grant_is_answered_as_one_never_stored() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(40);
+    let _alice = protected_group(&mut relay, &doc);
+    let mut eve = Peer::join(&mut relay, "eve");
+    let loads = relay.loads;
+    let denied = answer_to_a_request(&mut relay, &mut eve, &doc);
+    let never = answer_to_a_request(&mut relay, &mut eve, &document(41));
+    assert_eq!(relay.loads, loads + 1, "only the unknown group was loaded");
+    let strip = |messages: Vec<Message>| -> Vec<Message> {
+        messages
+            .into_iter()
+            .map(|message| match message {
+                Message::DocUnavailable {
+                    sender_id,
+                    target_id,
+                    ..
+                } => Message::DocUnavailable {
+                    sender_id,
+                    target_id,
+                    document_id: document(0),
+                },
+                other => other,
+            })
+            .collect()
+    };
+    let denied = strip(denied);
+    assert!(matches!(denied[..], [Message::DocUnavailable { .. }]));
+    assert_eq!(denied, strip(never), "the same answer, message for message");
+    assert!(eve.get("phone").is_none());
+
+    // Changes sent without a grant are not stored.
+    eve.set("phone", "110");
+    eve.send(&mut relay, &doc);
+    relay.finish_writes();
+    let stored = Automerge::load(&relay.disk[&doc].concat()).unwrap();
+    assert_eq!(
+        stored.get(ROOT, "phone").unwrap().unwrap().0.into_string().unwrap(),
+        "13800138000"
+    );
+}
+
+#[test]
+fn a_grant_for_one_group_never_opens_another() {
+    let mut relay = Relay::new(Config::default());
+    let (a, b) = (document(42), document(43));
+    let mut alice = protected_group(&mut relay, &a);
+    let mut owner_b = Peer::join(&mut relay, "bea");
+    relay.hub.protect(b.clone(), relay.now);
+    relay.hub.grant(owner_b.connection, b.clone(), Access::Edit);
+    owner_b.set("phone", "2");
+    owner_b.send(&mut relay, &b);
+    settle(&mut relay, &mut [&mut alice, &mut owner_b]);
+    let answer = answer_to_a_request(&mut relay, &mut alice, &b);
+    assert!(matches!(answer[..], [Message::DocUnavailable { .. }]));
+}
+
+#[test]
+fn a_reader_receives_everything_live_but_nothing_it_sends_is_applied() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(44);
+    let mut alice = protected_group(&mut relay, &doc);
+    let mut reader = Peer::join(&mut relay, "reader");
+    relay.hub.grant(reader.connection, doc.clone(), Access::Read);
+    reader.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice, &mut reader]);
+    assert_eq!(reader.get("phone").as_deref(), Some("13800138000"));
+
+    alice.set("phone", "13900139000");
+    alice.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice, &mut reader]);
+    assert_eq!(reader.get("phone").as_deref(), Some("13900139000"), "live");
+
+    // The relay's messages say it is read-only for this peer, so an Automerge peer does not
+    // even send its changes; force one through as a peer that ignores the flag would.
+    let writes = relay.disk[&doc].len();
+    let before = reader.doc.get_heads();
+    reader.set("phone", "forced");
+    let forced = sync::Message {
+        heads: reader.doc.get_heads(),
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: reader.doc.save_after(&before).into(),
+        ..sync::Message::decode(&alice.doc.clone().generate_sync_message(&mut sync::State::new()).unwrap().encode()).unwrap()
+    };
+    for _ in 0..2 {
+        let frame = Message::Sync(DocMessage {
+            sender_id: "reader".to_owned(),
+            target_id: "cohort-relay".to_owned(),
+            document_id: doc.clone(),
+            data: forced.clone().encode(),
+        });
+        relay.hub.receive(reader.connection, &frame.encode(), relay.now);
+        relay.pump();
+    }
+    settle(&mut relay, &mut [&mut alice, &mut reader]);
+    assert_eq!(relay.disk[&doc].len(), writes, "nothing stored");
+    assert_eq!(alice.get("phone").as_deref(), Some("13900139000"), "nothing forwarded");
+    assert_eq!(reader.errors.len(), 1, "told once: {:?}", reader.errors);
+    assert!(reader.errors[0].contains("read-only"), "{:?}", reader.errors);
+    assert!(!relay.closed.contains_key(&reader.connection), "still receiving");
+}
+
+#[test]
+fn protecting_a_group_closes_the_connections_that_sync_it_without_a_grant() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(45);
+    let mut alice = Peer::join(&mut relay, "alice");
+    let mut bob = Peer::join(&mut relay, "bob");
+    alice.set("name", "Readers");
+    alice.send(&mut relay, &doc);
+    bob.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice, &mut bob]);
+    relay.hub.grant(alice.connection, doc.clone(), Access::Edit);
+    relay.hub.protect(doc.clone(), relay.now);
+    relay.pump();
+    assert!(relay.closed.contains_key(&bob.connection));
+    assert!(!relay.closed.contains_key(&alice.connection));
+}
+
+#[test]
+fn a_group_deleted_for_everyone_is_gone_and_cannot_be_written_again() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(46);
+    let mut alice = protected_group(&mut relay, &doc);
+    // Deleted while a write is in flight: the files go once it ends.
+    alice.set("phone", "1");
+    alice.send(&mut relay, &doc);
+    alice.read(&mut relay);
+    assert_eq!(relay.pending_writes.len(), 1);
+    relay.hub.delete(&doc);
+    relay.pump();
+    assert!(relay.deleted.is_empty(), "not while a write is in flight");
+    alice.read(&mut relay);
+    assert!(alice.unavailable, "subscribers are told");
+    relay.finish_writes();
+    assert_eq!(relay.deleted, [doc.clone()]);
+    assert!(!relay.disk.contains_key(&doc));
+    assert_eq!(relay.hub.document_count(), 0);
+
+    let mut again = Peer::join(&mut relay, "alice-again");
+    again.set("phone", "2");
+    again.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut again]);
+    assert!(again.unavailable);
+    assert!(!relay.disk.contains_key(&doc), "nobody can write it again");
 }

@@ -5,7 +5,11 @@
 //! The start-up checks run before anything listens, so a misconfigured relay says what is
 //! wrong in one line instead of failing on the first request.
 
+mod access;
+pub mod admin;
 mod app;
+mod groups;
+mod headers;
 mod memory;
 mod storage;
 mod sync;
@@ -17,13 +21,16 @@ use std::{
 };
 
 use axum::serve::ListenerExt;
-use axum::{Json, Router, http::header, response::IntoResponse, routing::get};
+use axum::{Json, Router, http::header, middleware, response::IntoResponse, routing::get};
 use clap::Parser;
 use cohort_sync::automerge::{Automerge, AutomergeError};
 use cohort_sync::{DocumentId, hub};
 use tokio::net::TcpListener;
 
+use access::Guesses;
+pub use access::{AccessStore, LinkInfo, NewLink, Role};
 use app::serve_app;
+use headers::SecurityHeaders;
 pub use storage::DiskStore;
 use sync::{Limits, SyncService, sync_socket};
 
@@ -80,6 +87,21 @@ pub struct Config {
     /// does not read the relay's change logs.
     #[arg(long)]
     pub compact_and_exit: bool,
+    /// Other origins the app may sync with (its Content-Security-Policy's connect-src), such
+    /// as another relay organizers set in the app's settings: `wss://relay.example.org`.
+    #[arg(long, env = "COHORT_CONNECT_SRC", value_delimiter = ',')]
+    pub connect_src: Vec<String>,
+    /// Wrong capabilities one address may present per minute before it is refused for the rest
+    /// of the minute.
+    #[arg(long, env = "COHORT_WRONG_LINKS_PER_ADDRESS", default_value_t = 30)]
+    pub wrong_links_per_address: u32,
+    /// Wrong capabilities for one group per minute, from anywhere, before attempts at it are
+    /// refused for the rest of the minute.
+    #[arg(long, env = "COHORT_WRONG_LINKS_PER_GROUP", default_value_t = 100)]
+    pub wrong_links_per_group: u32,
+    /// An admin task instead of serving.
+    #[command(subcommand)]
+    pub command: Option<admin::Command>,
 }
 
 impl Config {
@@ -190,17 +212,25 @@ impl Relay {
         };
         prepare_data_dir(&config.data_dir).map_err(data_dir_error)?;
         let store = DiskStore::open(&config.data_dir).map_err(data_dir_error)?;
+        let access = AccessStore::open(&config.data_dir).map_err(data_dir_error)?;
+        let admin_secret = admin::secret(&config.data_dir).map_err(data_dir_error)?;
+        let index_html = fs::read_to_string(&index).map_err(|_| StartError::AppMissing {
+            index: index.clone(),
+        })?;
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|source| StartError::Bind {
                 addr: config.addr,
                 source,
             })?;
-        let sync = SyncService::start(store, config.limits());
-        Ok(Self {
-            listener,
-            router: router(&config.app_dir).merge(sync_router(sync)),
-        })
+        let guesses = Guesses::new(config.wrong_links_per_address, config.wrong_links_per_group);
+        let sync = SyncService::start(store, access, guesses, config.limits());
+        let headers = SecurityHeaders::new(&index_html, &config.connect_src);
+        let router = router(&config.app_dir)
+            .merge(groups::router(sync.clone(), admin_secret))
+            .merge(sync_router(sync))
+            .layer(middleware::from_fn_with_state(headers, headers::apply));
+        Ok(Self { listener, router })
     }
 
     /// The address actually bound (differs from the configured one when it asked for port 0).
@@ -223,7 +253,11 @@ impl Relay {
                 tracing::warn!(%error, "cannot set TCP_NODELAY on a connection");
             }
         });
-        axum::serve(listener, self.router)
+        // Wrong capabilities are counted per address.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await
     }

@@ -3,7 +3,7 @@
 use std::{io::IsTerminal, process::ExitCode};
 
 use clap::Parser;
-use cohort_relay::{Config, Relay, compact_all};
+use cohort_relay::{Config, Relay, admin, compact_all};
 use tracing_subscriber::EnvFilter;
 
 /// Threads for blocking work: document reads and writes (a few at once, see `sync.rs`) and
@@ -40,6 +40,18 @@ async fn run() -> ExitCode {
 
     if config.compact_and_exit {
         return compact(&config);
+    }
+    if let Some(command) = &config.command {
+        return match admin::run(&config, command).await {
+            Ok(report) => {
+                println!("{}", report.trim_end());
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let relay = match Relay::bind(&config).await {
         Ok(relay) => relay,

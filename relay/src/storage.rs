@@ -29,6 +29,8 @@ const SNAPSHOT: &str = "snapshot";
 const INCREMENTAL: &str = "incremental";
 const LOG: &str = "cohort.log";
 const TEMPORARY: &str = ".tmp";
+/// A directory that never exists, in the relay's own.
+const NOTHING: &str = "nothing";
 
 /// A log record's header: the length of its bytes (u32, little-endian) and the first bytes
 /// of their SHA-256.
@@ -67,7 +69,31 @@ impl DiskStore {
     /// A torn record at the end of the log is cut off here, so the caller must not load a
     /// document while it writes to it (the engine never does).
     pub fn load(&self, document: &DocumentId) -> io::Result<Option<Vec<u8>>> {
+        self.load_dir(document, &self.dir(document))
+    }
+
+    /// Looks for a document where none is ever stored, as [`Self::load`] looks for one never
+    /// stored: the same work, so a refusal takes as long as the answer for a group that does
+    /// not exist.
+    pub fn look_for_nothing(&self, document: &DocumentId) -> io::Result<Option<Vec<u8>>> {
+        self.load_dir(document, &self.root.join(TEMPORARY).join(NOTHING))
+    }
+
+    /// Removes everything stored of the document, durably.
+    pub fn delete(&self, document: &DocumentId) -> io::Result<()> {
         let dir = self.dir(document);
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(error),
+        }
+        match dir.parent() {
+            Some(parent) => sync_dir(parent),
+            None => Ok(()),
+        }
+    }
+
+    fn load_dir(&self, document: &DocumentId, dir: &Path) -> io::Result<Option<Vec<u8>>> {
         let mut bytes = Vec::new();
         let mut found = false;
         for kind in [SNAPSHOT, INCREMENTAL] {
@@ -233,7 +259,7 @@ fn subdirectories(dir: &Path) -> io::Result<Vec<(String, PathBuf)>> {
 }
 
 /// Creates a directory and any missing parents, fsyncing each parent that gained an entry.
-fn create_dir_durably(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_dir_durably(dir: &Path) -> io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
@@ -248,7 +274,7 @@ fn create_dir_durably(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 

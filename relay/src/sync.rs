@@ -3,24 +3,32 @@
 //! One task owns the engine ([`Hub`]); each connection has a task that turns frames into
 //! events and the engine's frames back into WebSocket messages. Reads and writes of documents
 //! run on the blocking pool and report back as events.
+//!
+//! A connection presents its capabilities in the URL's query (`/sync?access=<document>.<secret>`,
+//! repeated), the one place any automerge-repo client can put them: the JS client takes the
+//! URL as given. The engine task checks them when the connection opens, so a revocation it
+//! handles before that open is seen by it, and one after it closes the connection.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::ws::{
     CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade, close_code,
 };
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use cohort_sync::DocumentId;
 use cohort_sync::hub::{self, ConnectionId, Hub, Output, Ticket, Write};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{Semaphore, mpsc, oneshot};
+use tracing::warn;
 
+use crate::access::{AccessStore, Capability, Check, Guesses, unix_now};
 use crate::memory;
 use crate::storage::DiskStore;
 
@@ -47,11 +55,34 @@ enum Event {
     Open {
         outbox: mpsc::Sender<Outgoing>,
         id: oneshot::Sender<ConnectionId>,
+        capabilities: Vec<Capability>,
+        address: IpAddr,
     },
     Frame(ConnectionId, Bytes),
     Closed(ConnectionId),
     Loaded(DocumentId, Result<Option<Vec<u8>>, String>),
     Stored(DocumentId, Ticket, Result<(), String>),
+    Denied(ConnectionId, DocumentId),
+    /// The group was protected (its first owner link is stored).
+    Protected(DocumentId),
+    /// A link was revoked (and the revocation stored): cut the connections that opened with it.
+    Revoked {
+        document: DocumentId,
+        link: String,
+    },
+    /// The group was marked deleted (and that stored): delete its files, then answer.
+    Delete {
+        document: DocumentId,
+        done: oneshot::Sender<Result<(), String>>,
+    },
+    Deleted(DocumentId, Result<(), String>),
+}
+
+/// A grant a connection holds, for cutting it when its link is revoked or expires.
+struct Held {
+    document: DocumentId,
+    link: String,
+    expires_at: Option<u64>,
 }
 
 enum Outgoing {
@@ -59,12 +90,14 @@ enum Outgoing {
     Close(String),
 }
 
-/// The endpoint's shared state: the way to the engine task.
+/// The endpoint's shared state: the way to the engine task, and the groups' access.
 #[derive(Clone, Debug)]
 pub struct SyncService {
     events: mpsc::Sender<Event>,
     connections: Arc<AtomicUsize>,
     limits: Arc<Limits>,
+    pub access: Arc<AccessStore>,
+    pub guesses: Arc<Guesses>,
 }
 
 impl std::fmt::Debug for Event {
@@ -75,10 +108,19 @@ impl std::fmt::Debug for Event {
 
 impl SyncService {
     /// Starts the engine task.
-    pub fn start(store: DiskStore, limits: Limits) -> Self {
+    pub fn start(store: DiskStore, access: AccessStore, guesses: Guesses, limits: Limits) -> Self {
         let (events, inbox) = mpsc::channel(4096);
+        let mut hub = Hub::new(limits.engine.clone());
+        for document in access.protected() {
+            hub.protect(document, 0);
+        }
+        let (access, guesses) = (Arc::new(access), Arc::new(guesses));
         let engine = Engine {
-            hub: Hub::new(limits.engine.clone()),
+            hub,
+            access: access.clone(),
+            guesses: guesses.clone(),
+            held: HashMap::new(),
+            deletes: HashMap::new(),
             store: Arc::new(store),
             storage_jobs: Arc::new(Semaphore::new(STORAGE_JOBS)),
             outboxes: HashMap::new(),
@@ -91,15 +133,69 @@ impl SyncService {
             events,
             connections: Arc::new(AtomicUsize::new(0)),
             limits: Arc::new(limits),
+            access,
+            guesses,
         }
     }
+
+    /// Tells the engine the group was just protected.
+    pub async fn protected(&self, document: DocumentId) {
+        let _ = self.events.send(Event::Protected(document)).await;
+    }
+
+    /// Tells the engine a link was just revoked.
+    pub async fn revoked(&self, document: DocumentId, link: String) {
+        let _ = self.events.send(Event::Revoked { document, link }).await;
+    }
+
+    /// Deletes the group's stored files once no write of it is in flight (the group must be
+    /// marked deleted in the access store first).
+    pub async fn delete(&self, document: DocumentId) -> Result<(), String> {
+        let (done, result) = oneshot::channel();
+        self.events
+            .send(Event::Delete { document, done })
+            .await
+            .map_err(|_| "the sync engine stopped".to_owned())?;
+        result
+            .await
+            .unwrap_or_else(|_| Err("the sync engine stopped".to_owned()))
+    }
+}
+
+/// The capabilities in a `/sync` query: every `access=` value that reads as one. Others are
+/// left out; the engine counts the ones that name no live link.
+fn capabilities(query: Option<&str>) -> Vec<Capability> {
+    query
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("access="))
+        .filter_map(Capability::parse)
+        .collect()
 }
 
 /// The `/sync` route: upgrades to a WebSocket unless the relay is full.
 pub async fn sync_socket(
     State(service): State<SyncService>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let capabilities = capabilities(query.as_deref());
+    if capabilities.len() > service.limits.engine.max_documents_per_connection {
+        return (StatusCode::BAD_REQUEST, "too many capabilities").into_response();
+    }
+    let address = peer.ip();
+    if !service
+        .guesses
+        .allowed(address, capabilities.iter().map(|c| &c.document))
+    {
+        warn!(%address, "refused a connection: too many wrong links from it or for its groups");
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many wrong links; try again in a minute",
+        )
+            .into_response();
+    }
     if service.connections.load(Ordering::Relaxed) >= service.limits.max_connections {
         tracing::warn!(
             limit = service.limits.max_connections,
@@ -115,10 +211,15 @@ pub async fn sync_socket(
         .write_buffer_size(0)
         .max_message_size(max_frame)
         .max_frame_size(max_frame)
-        .on_upgrade(move |socket| connection(socket, service))
+        .on_upgrade(move |socket| connection(socket, service, capabilities, address))
 }
 
-async fn connection(socket: WebSocket, service: SyncService) {
+async fn connection(
+    socket: WebSocket,
+    service: SyncService,
+    capabilities: Vec<Capability>,
+    address: IpAddr,
+) {
     let counted = Counted::new(&service.connections);
     let (outbox, mut outgoing) = mpsc::channel(OUTBOX_FRAMES);
     let (id_sender, id) = oneshot::channel();
@@ -127,6 +228,8 @@ async fn connection(socket: WebSocket, service: SyncService) {
         .send(Event::Open {
             outbox,
             id: id_sender,
+            capabilities,
+            address,
         })
         .await
         .is_err()
@@ -222,6 +325,12 @@ impl Drop for Counted<'_> {
 
 struct Engine {
     hub: Hub,
+    access: Arc<AccessStore>,
+    guesses: Arc<Guesses>,
+    /// The grants each connection opened with.
+    held: HashMap<ConnectionId, Vec<Held>>,
+    /// Deletions waiting for their files to go.
+    deletes: HashMap<DocumentId, Vec<oneshot::Sender<Result<(), String>>>>,
     store: Arc<DiskStore>,
     storage_jobs: Arc<Semaphore>,
     outboxes: HashMap<ConnectionId, mpsc::Sender<Outgoing>>,
@@ -247,6 +356,7 @@ impl Engine {
                 },
                 _ = ticks.tick() => {
                     let now = self.now();
+                    self.cut_expired(now);
                     let documents = self.hub.document_count();
                     self.hub.tick(now);
                     self.churned |= self.hub.document_count() < documents;
@@ -262,18 +372,49 @@ impl Engine {
     fn handle(&mut self, event: Event) {
         let now = self.now();
         match event {
-            Event::Open { outbox, id } => {
+            Event::Open {
+                outbox,
+                id,
+                capabilities,
+                address,
+            } => {
                 let connection = self.hub.connect(now);
+                self.grant(connection, &capabilities, address);
                 self.outboxes.insert(connection, outbox);
                 if id.send(connection).is_err() {
-                    self.outboxes.remove(&connection);
+                    self.forget(connection);
                     self.hub.disconnect(connection, now);
+                }
+            }
+            Event::Denied(connection, document) => self.hub.denied(connection, &document),
+            Event::Protected(document) => self.hub.protect(document, now),
+            Event::Revoked { document, link } => {
+                let cut: Vec<ConnectionId> = self
+                    .held
+                    .iter()
+                    .filter(|(_, held)| {
+                        held.iter()
+                            .any(|grant| grant.document == document && grant.link == link)
+                    })
+                    .map(|(connection, _)| *connection)
+                    .collect();
+                for connection in cut {
+                    self.cut(connection, "a link was revoked", now);
+                }
+            }
+            Event::Delete { document, done } => {
+                self.deletes.entry(document.clone()).or_default().push(done);
+                self.hub.delete(&document);
+            }
+            Event::Deleted(document, result) => {
+                for done in self.deletes.remove(&document).unwrap_or_default() {
+                    let _ = done.send(result.clone());
                 }
             }
             Event::Frame(connection, frame) => self.hub.receive(connection, &frame, now),
             Event::Closed(connection) => {
                 self.churned = true;
-                self.outboxes.remove(&connection);
+                self.forget(connection);
                 self.hub.disconnect(connection, now);
             }
             Event::Loaded(document, result) => {
@@ -286,6 +427,61 @@ impl Engine {
         }
     }
 
+    /// Grants the connection what its capabilities name; the others count as wrong guesses.
+    fn grant(&mut self, connection: ConnectionId, capabilities: &[Capability], address: IpAddr) {
+        let now = unix_now();
+        for capability in capabilities {
+            match self.access.check(capability, now) {
+                Check::Granted {
+                    role,
+                    link,
+                    expires_at,
+                } => {
+                    self.hub
+                        .grant(connection, capability.document.clone(), role.access());
+                    self.held.entry(connection).or_default().push(Held {
+                        document: capability.document.clone(),
+                        link,
+                        expires_at,
+                    });
+                }
+                Check::Refused => {
+                    // Never the secret: the address and the group are enough to act on.
+                    warn!(%address, document = %capability.document, "a capability named no live link");
+                    self.guesses.failed(address, &capability.document);
+                }
+            }
+        }
+    }
+
+    fn forget(&mut self, connection: ConnectionId) {
+        self.outboxes.remove(&connection);
+        self.held.remove(&connection);
+    }
+
+    /// Closes a connection whose access changed; its peer reconnects with what it still holds.
+    fn cut(&mut self, connection: ConnectionId, reason: &str, now: u64) {
+        self.held.remove(&connection);
+        self.hub.close(connection, reason.to_owned(), now);
+    }
+
+    /// Cuts the connections holding a link that expired.
+    fn cut_expired(&mut self, now: u64) {
+        let unix = unix_now();
+        let expired: Vec<ConnectionId> = self
+            .held
+            .iter()
+            .filter(|(_, held)| {
+                held.iter()
+                    .any(|grant| grant.expires_at.is_some_and(|expiry| expiry <= unix))
+            })
+            .map(|(connection, _)| *connection)
+            .collect();
+        for connection in expired {
+            self.cut(connection, "a link expired", now);
+        }
+    }
+
     fn run_outputs(&mut self) {
         while let Some(output) = self.hub.poll() {
             match output {
@@ -295,13 +491,14 @@ impl Engine {
                     };
                     if outbox.try_send(Outgoing::Frame(frame)).is_err() {
                         tracing::info!(?connection, "closed a connection that fell behind");
-                        self.outboxes.remove(&connection);
+                        self.forget(connection);
                         let now = self.now();
                         self.hub.disconnect(connection, now);
                     }
                 }
                 Output::Close { connection, reason } => {
                     tracing::info!(?connection, %reason, "closed a connection");
+                    self.held.remove(&connection);
                     if let Some(outbox) = self.outboxes.remove(&connection) {
                         let _ = outbox.try_send(Outgoing::Close(reason));
                     }
@@ -331,6 +528,21 @@ impl Engine {
                 Output::Refused { document, reason } => {
                     tracing::error!(%document, %reason, "refused a document");
                 }
+                Output::Deny {
+                    connection,
+                    document,
+                } => self.on_storage(move |store| {
+                    // The same work as loading a document never stored; what it finds is nothing.
+                    let _ = store.look_for_nothing(&document);
+                    Event::Denied(connection, document)
+                }),
+                Output::Delete { document } => self.on_storage(move |store| {
+                    let result = store.delete(&document).map_err(|error| {
+                        tracing::error!(%document, %error, "cannot delete a document");
+                        error.to_string()
+                    });
+                    Event::Deleted(document, result)
+                }),
             }
         }
     }

@@ -663,7 +663,13 @@ fn a_protected_group_without_a_grant_is_answered_as_one_never_stored() {
     relay.finish_writes();
     let stored = Automerge::load(&relay.disk[&doc].concat()).unwrap();
     assert_eq!(
-        stored.get(ROOT, "phone").unwrap().unwrap().0.into_string().unwrap(),
+        stored
+            .get(ROOT, "phone")
+            .unwrap()
+            .unwrap()
+            .0
+            .into_string()
+            .unwrap(),
         "13800138000"
     );
 }
@@ -689,7 +695,9 @@ fn a_reader_receives_everything_live_but_nothing_it_sends_is_applied() {
     let doc = document(44);
     let mut alice = protected_group(&mut relay, &doc);
     let mut reader = Peer::join(&mut relay, "reader");
-    relay.hub.grant(reader.connection, doc.clone(), Access::Read);
+    relay
+        .hub
+        .grant(reader.connection, doc.clone(), Access::Read);
     reader.send(&mut relay, &doc);
     settle(&mut relay, &mut [&mut alice, &mut reader]);
     assert_eq!(reader.get("phone").as_deref(), Some("13800138000"));
@@ -709,7 +717,15 @@ fn a_reader_receives_everything_live_but_nothing_it_sends_is_applied() {
         need: Vec::new(),
         have: Vec::new(),
         changes: reader.doc.save_after(&before).into(),
-        ..sync::Message::decode(&alice.doc.clone().generate_sync_message(&mut sync::State::new()).unwrap().encode()).unwrap()
+        ..sync::Message::decode(
+            &alice
+                .doc
+                .clone()
+                .generate_sync_message(&mut sync::State::new())
+                .unwrap()
+                .encode(),
+        )
+        .unwrap()
     };
     for _ in 0..2 {
         let frame = Message::Sync(DocMessage {
@@ -718,15 +734,28 @@ fn a_reader_receives_everything_live_but_nothing_it_sends_is_applied() {
             document_id: doc.clone(),
             data: forced.clone().encode(),
         });
-        relay.hub.receive(reader.connection, &frame.encode(), relay.now);
+        relay
+            .hub
+            .receive(reader.connection, &frame.encode(), relay.now);
         relay.pump();
     }
     settle(&mut relay, &mut [&mut alice, &mut reader]);
     assert_eq!(relay.disk[&doc].len(), writes, "nothing stored");
-    assert_eq!(alice.get("phone").as_deref(), Some("13900139000"), "nothing forwarded");
+    assert_eq!(
+        alice.get("phone").as_deref(),
+        Some("13900139000"),
+        "nothing forwarded"
+    );
     assert_eq!(reader.errors.len(), 1, "told once: {:?}", reader.errors);
-    assert!(reader.errors[0].contains("read-only"), "{:?}", reader.errors);
-    assert!(!relay.closed.contains_key(&reader.connection), "still receiving");
+    assert!(
+        reader.errors[0].contains("read-only"),
+        "{:?}",
+        reader.errors
+    );
+    assert!(
+        !relay.closed.contains_key(&reader.connection),
+        "still receiving"
+    );
 }
 
 #[test]

@@ -21,6 +21,7 @@ mod generated {
 }
 pub(crate) use generated::i18n;
 
+mod access;
 mod files;
 mod forms;
 mod language;

@@ -11,6 +11,7 @@ use leptos_router::{
     path,
 };
 
+use crate::access::{AccessNotes, SharePanel};
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
 use crate::pages::{
     ActivitiesPage, ActivityPage, AnalyticsPage, ChangesPage, DataPage, DigestPage, FeedbackPage,
@@ -143,7 +144,15 @@ fn GroupScope() -> impl IntoView {
             .into_any(),
             // The page renders at once, empty, and fills in when the group's view arrives: the
             // work is split over two tasks instead of one long one.
-            (Some(_), None) => view! { <Outlet /> }.into_any(),
+            // A reader's pages are disabled as a whole: every control in them, present and
+            // future, is off (and buttons are hidden, see main.css).
+            (Some(_), None) => view! {
+                <AccessNotes />
+                <fieldset class="group-pages" disabled=move || app.read_only()>
+                    <Outlet />
+                </fieldset>
+            }
+            .into_any(),
         }
     }
 }
@@ -290,26 +299,17 @@ fn OnlineNow() -> impl IntoView {
     }
 }
 
-/// The link that shares the open group: whoever opens it gets the whole group from the relay
-/// and edits it too.
+/// Sharing the open group (see `crate::access`), and this device's display name.
 #[component]
 fn ShareGroup() -> impl IntoView {
     let app = use_app();
     let i18n = use_i18n();
-    let link = move || {
-        let origin = window().location().origin().unwrap_or_default();
-        app.open.get().map(|group| format!("{origin}/g/{group}"))
-    };
     view! {
         <Show when=move || app.open.get().is_some()>
             <details class="share">
                 <summary>{t!(i18n, shell.share)}</summary>
                 <div class="share-panel">
-                    <label for="share-link">{t!(i18n, shell.share_link)}</label>
-                    <input id="share-link" type="url" readonly prop:value=link
-                        on:focus=|event| { event_target::<web_sys::HtmlInputElement>(&event).select(); }
-                    />
-                    <p class="hint">{t!(i18n, shell.share_hint)}</p>
+                    {move || app.open.get().map(|group| view! { <SharePanel group /> })}
                     <label for="display-name">{t!(i18n, shell.display_name)}</label>
                     <input id="display-name" type="text" maxlength="80" autocomplete="name"
                         prop:value=move || app.display_name.get()

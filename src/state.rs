@@ -12,8 +12,8 @@ use std::rc::Rc;
 
 use crate::words::Notice;
 use cohort_model::protocol::{
-    self, Answer, Event, Failure, FromWorker, GroupSummary, Request, SyncState, SyncStatus,
-    ToWorker,
+    self, AccessRole, Answer, Event, Failure, FromWorker, Grant, GroupSummary, Request, SyncState,
+    SyncStatus, ToWorker,
 };
 use cohort_model::{
     Action, Activity, DeviceId, Feedback, Group, GroupId, GroupStoreFields, MemberChanges,
@@ -108,6 +108,11 @@ pub struct AppState {
     /// This browser's device id, made on its first visit and kept in local storage: the
     /// group's history says which organizer made each change by it.
     pub device: StoredValue<String>,
+    /// The capabilities this browser holds for protected groups, kept in local storage.
+    pub grants: RwSignal<Vec<Grant>>,
+    /// The relay answered for this group as for one it never had (deleted for everyone, or
+    /// this browser's link revoked or expired).
+    pub gone: RwSignal<Option<GroupId>>,
     client: StoredValue<WorkerClient, LocalStorage>,
     incoming: StoredValue<Incoming, LocalStorage>,
 }
@@ -131,6 +136,8 @@ impl AppState {
             display_name: RwSignal::new(stored(DISPLAY_NAME_KEY)),
             relay: RwSignal::new(stored(RELAY_KEY)),
             device: StoredValue::new(device_id()),
+            grants: RwSignal::new(kept_grants()),
+            gone: RwSignal::new(None),
             client: StoredValue::new_local(WorkerClient {
                 worker: None,
                 pending: Rc::default(),
@@ -141,6 +148,8 @@ impl AppState {
         state.start_worker();
         state.expose_diagnostics();
         provide_context(state);
+        state.take_link_capability();
+        state.tell_access();
         state.refresh_groups();
         state.tell_display_name();
         if !state.relay.get_untracked().is_empty() {
@@ -343,7 +352,9 @@ impl AppState {
             Event::StoredReport { group, report } if for_open(&group) => {
                 self.stored_report.set(Some(*report));
             }
-            Event::Loaded { .. }
+            Event::Gone { group } if for_open(&group) => self.gone.set(Some(group)),
+            Event::Gone { .. }
+            | Event::Loaded { .. }
             | Event::Updated { .. }
             | Event::OpenFailed { .. }
             | Event::Online { .. }
@@ -517,6 +528,89 @@ impl AppState {
         self.tell_relay();
     }
 
+    /// What this browser may do with the group: `None` if it holds no capability (the group
+    /// is open to anyone with its link, or not protected yet).
+    pub fn role(self, group: GroupId) -> Option<AccessRole> {
+        self.grants.with(|grants| {
+            grants
+                .iter()
+                .find(|grant| grant.group == group)
+                .map(|grant| grant.role)
+        })
+    }
+
+    /// Whether the open group is read-only here: no edit controls are shown, and the worker
+    /// refuses changes.
+    pub fn read_only(self) -> bool {
+        self.open
+            .get()
+            .is_some_and(|group| self.role(group) == Some(AccessRole::Read))
+    }
+
+    /// Holds a capability (from a link opened, or one the relay just gave), in place of any
+    /// other for its group, and presents it from now on.
+    pub fn hold(self, grant: Grant) {
+        self.grants.update(|grants| {
+            grants.retain(|held| held.group != grant.group);
+            grants.push(grant);
+        });
+        self.keep_grants();
+    }
+
+    /// Forgets the capability held for a group (it was deleted).
+    pub fn forget_grant(self, group: GroupId) {
+        self.grants
+            .update(|grants| grants.retain(|held| held.group != group));
+        self.keep_grants();
+    }
+
+    fn keep_grants(self) {
+        self.store_grants();
+        self.tell_access();
+    }
+
+    fn store_grants(self) {
+        let lines: Vec<String> = self.grants.with_untracked(|grants| {
+            grants
+                .iter()
+                .map(|grant| format!("{} {}", grant.group, grant.fragment()))
+                .collect()
+        });
+        keep(GRANTS_KEY, &lines.join("\n"));
+    }
+
+    fn tell_access(self) {
+        let grants = self.grants.get_untracked();
+        self.tell(Request::SetAccess { grants });
+    }
+
+    /// A share link carries its capability in the URL's fragment (`/g/<id>#read.<secret>`),
+    /// which browsers never send to a server. It is held, then taken out of the address bar,
+    /// so that the page's address shared on does not pass it on by accident.
+    fn take_link_capability(self) {
+        let location = window().location();
+        let (Ok(path), Ok(hash)) = (location.pathname(), location.hash()) else {
+            return;
+        };
+        let group = path
+            .strip_prefix("/g/")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|id| id.parse::<GroupId>().ok());
+        let Some(grant) =
+            group.and_then(|group| Grant::from_fragment(group, hash.trim_start_matches('#')))
+        else {
+            return;
+        };
+        self.grants.update_untracked(|grants| {
+            grants.retain(|held| held.group != grant.group);
+            grants.push(grant);
+        });
+        self.store_grants();
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&path));
+        }
+    }
+
     fn tell_relay(self) {
         let url = Some(self.relay.get_untracked()).filter(|url| !url.is_empty());
         self.tell(Request::SetRelay { url });
@@ -536,6 +630,7 @@ impl AppState {
     /// Switches the page to `group`, with an empty view until its view arrives.
     fn show_group(self, group: Option<GroupId>) {
         self.open.set(group);
+        self.gone.set(None);
         self.shown.set(false);
         self.loaded.set(false);
         self.open_failure.set(None);
@@ -565,6 +660,18 @@ fn device_id() -> String {
     made
 }
 const RELAY_KEY: &str = "cohort-relay";
+/// The capabilities held: a line `<group id> <role>.<secret>` each.
+const GRANTS_KEY: &str = "cohort-access";
+
+fn kept_grants() -> Vec<Grant> {
+    stored(GRANTS_KEY)
+        .lines()
+        .filter_map(|line| {
+            let (group, fragment) = line.split_once(' ')?;
+            Grant::from_fragment(group.parse().ok()?, fragment)
+        })
+        .collect()
+}
 
 /// The clock the analytics are worked out at: now, in the organizer's time zone.
 pub fn analytics_clock() -> cohort_model::analytics::Clock {

@@ -345,6 +345,11 @@ pub fn failure(locale: Locale, failure: &Failure) -> String {
         Failure::Sheet(refused) => sheet_error(locale, refused),
         Failure::NotThisGroup => td_string!(locale, failure.not_this_group).to_owned(),
         Failure::NothingToUndo => td_string!(locale, failure.nothing_to_undo).to_owned(),
+        Failure::ReadOnly => td_string!(locale, failure.read_only).to_owned(),
+        Failure::NotOwner => td_string!(locale, failure.not_owner).to_owned(),
+        Failure::RelayUnreachable => td_string!(locale, failure.relay_unreachable).to_owned(),
+        Failure::RelayRefused(detail) => td_string!(locale, failure.relay_refused, detail),
+        Failure::RelayWithoutAccess => td_string!(locale, failure.relay_without_access).to_owned(),
     }
 }
 

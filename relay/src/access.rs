@@ -54,11 +54,20 @@ impl Role {
     }
 }
 
-/// A capability as a peer presents it: `<document id>.<secret in hex>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A capability as a peer presents it: `<document id>.<secret in hex>`. Its `Debug` leaves
+/// the secret out, so no log can hold one.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Capability {
     pub document: DocumentId,
     secret: [u8; SECRET_BYTES],
+}
+
+impl std::fmt::Debug for Capability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Capability")
+            .field("document", &self.document)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Capability {

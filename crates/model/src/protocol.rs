@@ -20,6 +20,74 @@ pub struct GroupSummary {
     pub created_at: Millis,
 }
 
+/// What a capability link lets its holder do with a protected group (docs/sync.md, "Who may
+/// sync a group").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AccessRole {
+    /// See everything, live; change nothing.
+    Read,
+    Edit,
+    /// Edit, and make and revoke links, and delete the group for everyone.
+    Owner,
+}
+
+impl AccessRole {
+    /// The name in a link's fragment and in the relay's API: `read`, `edit`, `owner`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Edit => "edit",
+            Self::Owner => "owner",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        [Self::Read, Self::Edit, Self::Owner]
+            .into_iter()
+            .find(|role| role.key() == key)
+    }
+}
+
+/// A capability this device holds for a protected group: what it presents to the relay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub group: GroupId,
+    pub role: AccessRole,
+    /// 32 hex digits; the relay keeps only its hash.
+    pub secret: String,
+}
+
+impl Grant {
+    /// Reads a share link's fragment, `<role>.<secret>` (`#` left off).
+    pub fn from_fragment(group: GroupId, fragment: &str) -> Option<Self> {
+        let (role, secret) = fragment.split_once('.')?;
+        let secret_is_hex =
+            secret.len() == 32 && secret.bytes().all(|byte| byte.is_ascii_hexdigit());
+        Some(Self {
+            group,
+            role: AccessRole::from_key(role)?,
+            secret: secret_is_hex.then(|| secret.to_ascii_lowercase())?,
+        })
+    }
+
+    /// The fragment of a share link that carries it.
+    pub fn fragment(&self) -> String {
+        format!("{}.{}", self.role.key(), self.secret)
+    }
+}
+
+/// A link of a protected group, as its owners see it: never its secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareLink {
+    pub id: String,
+    pub role: AccessRole,
+    pub label: String,
+    /// Seconds since the Unix epoch, as the relay keeps time.
+    pub expires_at: Option<u64>,
+    pub created_at: u64,
+    pub last_used_at: Option<u64>,
+}
+
 /// What the page asks of the worker.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
@@ -121,6 +189,31 @@ pub enum Request {
     Analytics {
         clock: crate::analytics::Clock,
     },
+    /// The capabilities this device holds (the page keeps them): presented to the relay from
+    /// the next connection on, and a group with a read-only one cannot be changed here.
+    SetAccess {
+        grants: Vec<Grant>,
+    },
+    /// Protects the group on the relay: from now on it syncs only with links its owners make.
+    /// The answer is this device's owner capability ([`Answer::Granted`]).
+    Protect {
+        group: GroupId,
+    },
+    /// The open group's live links ([`Answer::Links`]); owners only.
+    Links,
+    /// A new link of the open group ([`Answer::NewLink`]); owners only.
+    MakeLink {
+        role: AccessRole,
+        label: String,
+        /// Seconds since the Unix epoch.
+        expires_at: Option<u64>,
+    },
+    /// Revokes a link of the open group: its connections are cut at once.
+    RevokeLink {
+        id: String,
+    },
+    /// Deletes the open group from the relay for everyone, then from this device.
+    DeleteForEveryone,
 }
 
 /// A file the open group can be exported as.
@@ -169,6 +262,18 @@ pub enum Failure {
     NotThisGroup,
     #[error("nothing of yours to undo in this group")]
     NothingToUndo,
+    #[error("you can read this group but not change it: ask one of its owners for an edit link")]
+    ReadOnly,
+    #[error("only the group's owners can do this")]
+    NotOwner,
+    #[error("the relay cannot be reached: try again once you are online")]
+    RelayUnreachable,
+    #[error("the relay refused: {0}")]
+    RelayRefused(String),
+    #[error(
+        "this relay does not protect groups (it is not a Cohort relay): the group stays open to anyone with its link"
+    )]
+    RelayWithoutAccess,
     /// The page's own: the storage worker did not start or stopped, so nothing answers.
     #[error(
         "Cohort could not start its storage worker, so nothing can be shown or saved. Reload the \
@@ -215,6 +320,12 @@ pub enum Answer {
     Analytics(Box<crate::analytics::Report>),
     History(Box<HistoryPage>),
     Undone(Undone),
+    Granted(Grant),
+    Links(Vec<ShareLink>),
+    NewLink {
+        link: ShareLink,
+        grant: Grant,
+    },
 }
 
 /// A reply to request `seq`.
@@ -276,6 +387,12 @@ pub enum Event {
     },
     /// How the open group stands with the relay.
     Sync(SyncStatus),
+    /// The relay answered for the open group as for one it never had: deleted for everyone,
+    /// or this device's link was revoked or expired (the relay does not say which). What this
+    /// device has stays.
+    Gone {
+        group: GroupId,
+    },
     /// The other devices that have the open group open now, by display name.
     Online {
         group: GroupId,

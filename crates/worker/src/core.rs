@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use cohort_model::automerge::{Automerge, ChangeHash, PatchLog};
 use cohort_model::protocol::{
-    self, Answer, Download, Event, ExportFile, Failure, FromWorker, GroupSummary, Reply, Request,
-    StorageFailure, SyncState, SyncStatus, ViewSource,
+    self, AccessRole, Answer, Download, Event, ExportFile, Failure, FromWorker, Grant,
+    GroupSummary, Reply, Request, ShareLink, StorageFailure, SyncState, SyncStatus, ViewSource,
 };
 use cohort_model::{
     Action, ApplyError, Group, GroupDoc, GroupId, MemberId, Millis, ProfileField, Touched, history,
@@ -206,6 +206,11 @@ pub enum Input {
         ticket: Ticket,
         result: Result<Stored, StorageFailure>,
     },
+    /// The relay answered a [`RelayCall`] (status and body), or could not be reached.
+    Fetched {
+        seq: u32,
+        result: Result<(u16, Vec<u8>), String>,
+    },
 }
 
 /// What the core asks the shell to do.
@@ -233,6 +238,66 @@ pub enum Output {
     /// Carry out the outputs so far (the page gets its posts), then hand the core
     /// [`Input::Resume`]: it has more of a long piece of work to do.
     Yield,
+    /// Present these capabilities from the next connection on: the sync URL's query.
+    SetAccess(String),
+    /// Make this HTTP request of the relay and hand back [`Input::Fetched`].
+    Fetch {
+        seq: u32,
+        call: RelayCall,
+    },
+}
+
+/// An HTTP request of the relay's `/groups` API (relay/src/groups.rs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelayCall {
+    pub method: &'static str,
+    /// From the relay's root: `/groups/<id>/links`.
+    pub path: String,
+    /// The capability, sent as `Authorization: Bearer`.
+    pub bearer: Option<String>,
+    /// JSON.
+    pub body: Option<String>,
+}
+
+/// What a [`RelayCall`] was for.
+#[derive(Debug)]
+enum Calling {
+    Protect(GroupId),
+    Links,
+    MakeLink(GroupId, AccessRole),
+    Revoke,
+    DeleteForEveryone(GroupId),
+}
+
+/// A link as the relay's API writes it (roles in lower case).
+#[derive(Deserialize)]
+struct RelayLink {
+    id: String,
+    role: String,
+    #[serde(default)]
+    label: String,
+    expires_at: Option<u64>,
+    created_at: u64,
+    last_used_at: Option<u64>,
+}
+
+impl RelayLink {
+    fn share_link(self) -> Option<ShareLink> {
+        Some(ShareLink {
+            id: self.id,
+            role: AccessRole::from_key(&self.role)?,
+            label: self.label,
+            expires_at: self.expires_at,
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct RelayNewLink {
+    link: RelayLink,
+    secret: String,
 }
 
 /// The view saved with a group: the messages that show it, encoded, so that opening the group
@@ -500,6 +565,10 @@ pub struct Core {
     resume: Option<ShowingFetched>,
     now: Millis,
     outputs: Vec<Output>,
+    /// The capabilities this device holds, by group ([`Request::SetAccess`]).
+    grants: HashMap<GroupId, Grant>,
+    /// Relay calls under way, by the request they answer.
+    calls: HashMap<u32, Calling>,
 }
 
 impl Core {
@@ -526,6 +595,8 @@ impl Core {
             resume: None,
             now: 0,
             outputs: Vec::new(),
+            grants: HashMap::new(),
+            calls: HashMap::new(),
         }
     }
 
@@ -561,6 +632,7 @@ impl Core {
             }
             Input::Stored { ticket, result } => self.stored(ticket, result),
             Input::Resume => self.resume(),
+            Input::Fetched { seq, result } => self.fetched(seq, result),
         }
         self.post_status();
         std::mem::take(&mut self.outputs)
@@ -616,6 +688,11 @@ impl Core {
             core.busy = true;
             core.storage(op, then);
         };
+        if let Some(group) = self.group_changed_by(&request)
+            && self.is_read_only(group)
+        {
+            return self.reply(seq, Err(Failure::ReadOnly));
+        }
         match request {
             Request::ListGroups => busy(self, StorageOp::ListGroups, Then::Answer(seq)),
             Request::CreateGroup { name, at } => {
@@ -729,7 +806,11 @@ impl Core {
             Request::SetOrganizer { name, device } => {
                 self.display_name = name.trim().chars().take(MAX_NAME_CHARS).collect();
                 self.device = device;
-                if let Some(open) = self.open.as_mut() {
+                let read_only = self
+                    .open
+                    .as_ref()
+                    .is_some_and(|open| self.is_read_only(open.id));
+                if let Some(open) = self.open.as_mut().filter(|_| !read_only) {
                     open.doc.set_organizer(&self.device, &self.display_name);
                 }
                 self.announce();
@@ -760,11 +841,219 @@ impl Core {
                 }
                 self.reply(seq, Ok(Answer::Done));
             }
+            Request::SetAccess { grants } => {
+                self.grants = grants
+                    .into_iter()
+                    .map(|grant| (grant.group, grant))
+                    .collect();
+                self.present_access();
+                self.reply(seq, Ok(Answer::Done));
+            }
+            Request::Protect { group } => self.call(
+                seq,
+                Calling::Protect(group),
+                RelayCall {
+                    method: "POST",
+                    path: format!("/groups/{}/protect", document_id(group)),
+                    bearer: None,
+                    body: None,
+                },
+            ),
+            Request::Links => self.owner_call(seq, |group| {
+                (
+                    Calling::Links,
+                    "GET",
+                    format!("/groups/{}/links", document_id(group)),
+                    None,
+                )
+            }),
+            Request::MakeLink {
+                role,
+                label,
+                expires_at,
+            } => self.owner_call(seq, |group| {
+                let body = serde_json::json!({
+                    "role": role.key(),
+                    "label": label,
+                    "expires_at": expires_at,
+                });
+                (
+                    Calling::MakeLink(group, role),
+                    "POST",
+                    format!("/groups/{}/links", document_id(group)),
+                    Some(body.to_string()),
+                )
+            }),
+            Request::RevokeLink { id } => self.owner_call(seq, |group| {
+                (
+                    Calling::Revoke,
+                    "DELETE",
+                    format!("/groups/{}/links/{id}", document_id(group)),
+                    None,
+                )
+            }),
+            Request::DeleteForEveryone => self.owner_call(seq, |group| {
+                (
+                    Calling::DeleteForEveryone(group),
+                    "DELETE",
+                    format!("/groups/{}", document_id(group)),
+                    None,
+                )
+            }),
             Request::MeasureBareLoad { .. } => {
                 // The shell times this benchmark itself: the core has no clock to time with.
                 self.reply(seq, Err(Failure::Document("not measured here".into())));
             }
         }
+    }
+
+    /// The group a request would change, if it changes one.
+    fn group_changed_by(&self, request: &Request) -> Option<GroupId> {
+        match request {
+            Request::RenameGroup { id, .. } => Some(*id),
+            Request::Apply { .. }
+            | Request::ImportSheet { .. }
+            | Request::MergeBackup { .. }
+            | Request::Undo => self.open.as_ref().map(|open| open.id),
+            _ => None,
+        }
+    }
+
+    /// Whether this device may only read the group: its capability is a read-only one. The
+    /// relay would apply nothing it sent, so nothing is changed here to be lost.
+    fn is_read_only(&self, group: GroupId) -> bool {
+        self.grants
+            .get(&group)
+            .is_some_and(|grant| grant.role == AccessRole::Read)
+    }
+
+    /// Presents the capabilities held from a fresh connection on.
+    fn present_access(&mut self) {
+        let mut query: Vec<String> = self
+            .grants
+            .values()
+            .map(|grant| format!("access={}.{}", document_id(grant.group), grant.secret))
+            .collect();
+        query.sort();
+        self.output(Output::SetAccess(query.join("&")));
+        self.go_offline();
+        if self.online {
+            self.connect();
+        }
+    }
+
+    fn call(&mut self, seq: u32, calling: Calling, call: RelayCall) {
+        self.calls.insert(seq, calling);
+        self.output(Output::Fetch { seq, call });
+    }
+
+    /// A call only the open group's owners may make, with their capability.
+    fn owner_call(
+        &mut self,
+        seq: u32,
+        make: impl FnOnce(GroupId) -> (Calling, &'static str, String, Option<String>),
+    ) {
+        let Some(group) = self.open.as_ref().map(|open| open.id) else {
+            return self.reply(seq, Err(Failure::NoGroupOpen));
+        };
+        let Some(grant) = self
+            .grants
+            .get(&group)
+            .filter(|grant| grant.role == AccessRole::Owner)
+        else {
+            return self.reply(seq, Err(Failure::NotOwner));
+        };
+        let bearer = Some(grant.secret.clone());
+        let (calling, method, path, body) = make(group);
+        self.call(
+            seq,
+            calling,
+            RelayCall {
+                method,
+                path,
+                bearer,
+                body,
+            },
+        );
+    }
+
+    /// The relay answered a call.
+    fn fetched(&mut self, seq: u32, result: Result<(u16, Vec<u8>), String>) {
+        let Some(calling) = self.calls.remove(&seq) else {
+            return;
+        };
+        let (status, body) = match result {
+            Ok(answer) => answer,
+            Err(error) => {
+                self.warn(format!("the relay could not be reached: {error}"));
+                return self.reply(seq, Err(Failure::RelayUnreachable));
+            }
+        };
+        if !(200..300).contains(&status) {
+            let text = String::from_utf8_lossy(&body).trim().to_owned();
+            // Ours says "no such group"; any other server has no such route.
+            let failure = match (status, &calling) {
+                (404, _) if text != "no such group" => Failure::RelayWithoutAccess,
+                (404, Calling::Protect(_)) => Failure::RelayRefused(
+                    "the group is protected already: ask one of its owners for a link".into(),
+                ),
+                (404, _) => Failure::NotOwner,
+                _ => Failure::RelayRefused(text),
+            };
+            return self.reply(seq, Err(failure));
+        }
+        let garbled = |error: serde_json::Error| {
+            Failure::RelayRefused(format!("its answer could not be read: {error}"))
+        };
+        let result = match calling {
+            Calling::Protect(group) => serde_json::from_slice::<RelayNewLink>(&body)
+                .map_err(garbled)
+                .map(|owner| {
+                    let grant = Grant {
+                        group,
+                        role: AccessRole::Owner,
+                        secret: owner.secret,
+                    };
+                    self.grants.insert(group, grant.clone());
+                    self.present_access();
+                    Answer::Granted(grant)
+                }),
+            Calling::Links => serde_json::from_slice::<Vec<RelayLink>>(&body)
+                .map_err(garbled)
+                .map(|links| {
+                    Answer::Links(
+                        links
+                            .into_iter()
+                            .filter_map(RelayLink::share_link)
+                            .collect(),
+                    )
+                }),
+            Calling::MakeLink(group, role) => serde_json::from_slice::<RelayNewLink>(&body)
+                .map_err(garbled)
+                .and_then(|new| {
+                    let grant = Grant {
+                        group,
+                        role,
+                        secret: new.secret,
+                    };
+                    let link = new
+                        .link
+                        .share_link()
+                        .ok_or_else(|| Failure::RelayRefused("an unknown role".into()))?;
+                    Ok(Answer::NewLink { link, grant })
+                }),
+            Calling::Revoke => Ok(Answer::Done),
+            Calling::DeleteForEveryone(group) => {
+                // Gone from the relay: now from this device, as "Delete group" does.
+                self.grants.remove(&group);
+                self.queue
+                    .push_front((seq, Request::DeleteGroup { id: group }));
+                self.present_access();
+                self.run_queue();
+                return;
+            }
+        };
+        self.reply(seq, result);
     }
 
     fn create(&mut self, seq: u32, doc: GroupDoc, at: Millis, id: Option<GroupId>) {
@@ -1443,7 +1732,8 @@ impl Core {
 
     /// The open group's document is here: actions apply at once from now on.
     fn loaded(&mut self, id: GroupId) {
-        if let Some(open) = self.open.as_mut() {
+        let read_only = self.is_read_only(id);
+        if let Some(open) = self.open.as_mut().filter(|_| !read_only) {
             open.doc.set_organizer(&self.device, &self.display_name);
         }
         self.post(Event::Loaded { group: id });
@@ -1706,6 +1996,14 @@ impl Core {
     }
 
     fn unavailable(&mut self, document: &DocumentId) {
+        if let Some(group) = self
+            .open
+            .as_ref()
+            .map(|open| open.id)
+            .filter(|id| document_id(*id) == *document)
+        {
+            self.post(Event::Gone { group });
+        }
         if let Some(fetch) = self
             .fetching
             .take_if(|fetch| document_id(fetch.id) == *document)

@@ -8,7 +8,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen::closure::Closure;
 use web_sys::{BinaryType, BroadcastChannel, MessageEvent, WebSocket};
 
-use crate::core::Input;
+use crate::core::{Input, RelayCall};
 use crate::shell::warn;
 
 /// How often the worker's clock ticks (presence heartbeats and expiry).
@@ -21,6 +21,8 @@ const LONGEST_RETRY_MS: f64 = 30_000.0;
 /// The connection to the relay, made again after every drop.
 pub struct Link {
     url: String,
+    /// The capabilities presented, as the sync URL's query (`access=…&access=…`).
+    access: String,
     inputs: UnboundedSender<Input>,
     socket: Option<WebSocket>,
     failures: u32,
@@ -48,6 +50,7 @@ impl Link {
         let url = home_relay();
         let mut link = Self {
             url,
+            access: String::new(),
             inputs,
             socket: None,
             failures: 0,
@@ -90,6 +93,35 @@ impl Link {
         self.url = url.unwrap_or_else(home_relay);
     }
 
+    /// Presents these capabilities from the next connection on.
+    pub fn set_access(&mut self, query: String) {
+        self.access = query;
+    }
+
+    /// The sync URL with the capabilities in its query: what any automerge-repo client can
+    /// present (relay/src/sync.rs).
+    fn sync_url(&self) -> String {
+        if self.access.is_empty() {
+            self.url.clone()
+        } else {
+            let joiner = if self.url.contains('?') { '&' } else { '?' };
+            format!("{}{joiner}{}", self.url, self.access)
+        }
+    }
+
+    /// Makes an HTTP request of the relay this link syncs with; the answer comes back as
+    /// [`Input::Fetched`].
+    pub fn fetch(&self, seq: u32, call: RelayCall) {
+        let base = http_base(&self.url);
+        let inputs = self.inputs.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = fetch(&base, &call)
+                .await
+                .map_err(|error| format!("{error:?}"));
+            send_input(&inputs, Input::Fetched { seq, result });
+        });
+    }
+
     /// Tells the other tabs of this browser about changes. They would get them from storage
     /// on their next open anyway, so a failure is only logged.
     pub fn tell_tabs(&self, message: &[u8]) {
@@ -103,7 +135,7 @@ impl Link {
     /// Opens the socket; its events arrive as [`Input`]s.
     pub fn connect(&mut self) {
         self.drop_socket();
-        let socket = match WebSocket::new(&self.url) {
+        let socket = match WebSocket::new(&self.sync_url()) {
             Ok(socket) => socket,
             Err(_) => return self.closed(),
         };
@@ -188,6 +220,38 @@ fn home_relay() -> String {
         "ws"
     };
     format!("{scheme}://{}/sync", text("host"))
+}
+
+/// The relay's HTTP root for its sync URL: `ws://host/sync` → `http://host`.
+fn http_base(sync_url: &str) -> String {
+    let (scheme, rest) = sync_url.split_once("://").unwrap_or(("ws", sync_url));
+    let scheme = if scheme == "wss" { "https" } else { "http" };
+    let host = rest.split('/').next().unwrap_or_default();
+    format!("{scheme}://{host}")
+}
+
+/// One request of the relay's API: its status and body.
+async fn fetch(base: &str, call: &RelayCall) -> Result<(u16, Vec<u8>), JsValue> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(call.method);
+    let headers = web_sys::Headers::new()?;
+    if let Some(bearer) = &call.bearer {
+        headers.set("Authorization", &format!("Bearer {bearer}"))?;
+    }
+    if let Some(body) = &call.body {
+        headers.set("Content-Type", "application/json")?;
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_headers(&headers);
+    let request = web_sys::Request::new_with_str_and_init(&format!("{base}{}", call.path), &init)?;
+    let global = js_sys::global();
+    let fetch = property(&global, "fetch").dyn_into::<js_sys::Function>()?;
+    let promise = js_sys::Promise::from(fetch.call1(&global, &request)?);
+    let response: web_sys::Response = wasm_bindgen_futures::JsFuture::from(promise)
+        .await?
+        .dyn_into()?;
+    let body = wasm_bindgen_futures::JsFuture::from(response.array_buffer()?).await?;
+    Ok((response.status(), Uint8Array::new(&body).to_vec()))
 }
 
 /// A property of a JavaScript object, `undefined` if it has none. Read by name, so the link

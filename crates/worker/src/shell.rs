@@ -81,6 +81,8 @@ impl Shell {
                     outputs.extend(self.core.handle(input, now_millis()));
                 }
                 Output::Warn(message) => warn(&message),
+                Output::SetAccess(query) => self.link.set_access(query),
+                Output::Fetch { seq, call } => self.link.fetch(seq, call),
                 Output::Yield => outputs.extend(self.core.handle(Input::Resume, now_millis())),
             }
         }

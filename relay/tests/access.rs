@@ -11,7 +11,8 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use cohort_model::{Action, GroupDoc, GroupId, MemberDraft, MemberId, MemberStatus};
 use cohort_relay::DiskStore;
-use cohort_sync::automerge::{Automerge, PatchLog, sync};
+use cohort_sync::automerge::sync::{self, SyncDoc};
+use cohort_sync::automerge::{Automerge, PatchLog};
 use cohort_sync::message::DocMessage;
 use cohort_sync::{DocumentId, Message};
 use harness::{Relay, SyncPeer, js};
@@ -654,11 +655,12 @@ async fn the_admin_lists_and_revokes_links_and_deletes_groups_without_their_secr
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_owned();
+    let data_dir = relay.data_dir().to_owned();
     let admin = |args: &[&str]| {
         let output = std::process::Command::new(harness::relay_bin().unwrap())
             .arg(format!("--addr={addr}"))
             .arg("--data-dir")
-            .arg(relay.data_dir())
+            .arg(&data_dir)
             .args(args)
             .output()
             .unwrap();

@@ -10,14 +10,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use cohort_model::automerge::{ROOT, transaction::Transactable};
 use cohort_model::protocol::{
-    self, Answer, Event, Failure, FromWorker, GroupSummary, Request, StorageFailure,
+    self, AccessRole, Answer, Event, Failure, FromWorker, Grant, GroupSummary, Request,
+    StorageFailure,
 };
 use cohort_model::*;
 use cohort_sync::hub::{self, ConnectionId, Hub};
 use cohort_sync::{DocumentId, automerge::Automerge};
 use cohort_worker::core::{
-    COMPACT_AFTER_CHUNKS, Chunk, ChunkKey, Core, Input, Output, StorageOp, Stored, StoredGroup,
-    UpdateKey, ViewUpdate,
+    COMPACT_AFTER_CHUNKS, Chunk, ChunkKey, Core, Input, Output, RelayCall, StorageOp, Stored,
+    StoredGroup, UpdateKey, ViewUpdate,
 };
 use proptest::prelude::*;
 
@@ -200,6 +201,13 @@ impl Relay {
                     self.hub.stored(&document, ticket, Ok(()), self.now);
                 }
                 hub::Output::Refused { reason, .. } => panic!("the relay refused: {reason}"),
+                hub::Output::Deny {
+                    connection,
+                    document,
+                } => self.hub.denied(connection, &document),
+                hub::Output::Delete { document } => {
+                    self.disk.remove(&document);
+                }
             }
         }
     }
@@ -219,6 +227,10 @@ struct Tab {
     events: Vec<Event>,
     /// What the core logged.
     warnings: Vec<String>,
+    /// The capabilities presented to the relay (the sync URL's query).
+    access: String,
+    /// Calls of the relay's API asked for, not answered yet.
+    calls: Vec<(u32, RelayCall)>,
     /// The page's view of the open group, kept from events as the page keeps it.
     view: Group,
     next_seq: u32,
@@ -239,6 +251,8 @@ impl Tab {
             replies: BTreeMap::new(),
             events: Vec::new(),
             warnings: Vec::new(),
+            access: String::new(),
+            calls: Vec::new(),
             view: Group::default(),
             next_seq: 0,
             now: 1_000,
@@ -282,6 +296,8 @@ impl Tab {
                 Output::Joined | Output::SetRelay(_) => {}
                 Output::Yield => self.input(Input::Resume, channel, me),
                 Output::Storage(ticket, op) => self.storage.push_back((ticket, op)),
+                Output::SetAccess(query) => self.access = query,
+                Output::Fetch { seq, call } => self.calls.push((seq, call)),
             }
         }
     }
@@ -1211,4 +1227,138 @@ fn a_group_opened_on_its_analytics_page_gets_a_report_before_its_document_loads(
     world.ask(0, Request::OpenGroup { id, report: None });
     world.settle();
     assert_eq!(stored_report(&world.tabs[0]), None);
+}
+
+/// The document id a group syncs under.
+fn document_of(id: GroupId) -> DocumentId {
+    DocumentId::from_bytes(id.bytes())
+}
+
+const SECRET: &str = "00112233445566778899aabbccddeeff";
+
+#[test]
+fn a_read_only_group_refuses_every_change_and_stores_nothing() {
+    let mut world = World::new(1);
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    world.ask(0, apply(add_member(1)));
+    world.settle();
+    let grants = vec![Grant {
+        group: id,
+        role: AccessRole::Read,
+        secret: SECRET.into(),
+    }];
+    world.ask(0, Request::SetAccess { grants });
+    world.settle();
+    assert_eq!(
+        world.tabs[0].access,
+        format!("access={}.{SECRET}", document_of(id)),
+        "presented from the next connection on"
+    );
+    let stored = world.disk.load(id).save();
+    let refused = [
+        world.ask(0, apply(add_member(2))),
+        world.ask(0, Request::Undo),
+        world.ask(
+            0,
+            Request::RenameGroup {
+                id,
+                name: "Renamed".into(),
+            },
+        ),
+    ];
+    world.settle();
+    for seq in refused {
+        assert_eq!(world.answer(0, seq), &Err(Failure::ReadOnly));
+    }
+    assert_eq!(world.disk.load(id).save(), stored, "nothing was changed here");
+    assert!(!world.tabs[0].view.members.contains_key(&MemberId::from_bits(2)));
+}
+
+/// Answers the tab's last call of the relay's API.
+fn answer_call(world: &mut World, status: u16, body: &str) -> (u32, RelayCall) {
+    let (seq, call) = world.tabs[0].calls.pop().unwrap();
+    let result = Ok((status, body.as_bytes().to_vec()));
+    world.tabs[0].input(Input::Fetched { seq, result }, &mut world.channel, 0);
+    world.settle();
+    (seq, call)
+}
+
+#[test]
+fn protecting_a_group_holds_the_owner_capability_the_relay_gives() {
+    let mut world = World::new(1);
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    let not_yet = world.ask(0, Request::Links);
+    assert_eq!(world.answer(0, not_yet), &Err(Failure::NotOwner));
+
+    world.ask(0, Request::Protect { group: id });
+    let owner = format!(
+        r#"{{"link":{{"id":"a1","role":"owner","label":"","expires_at":null,"created_at":5,"last_used_at":null}},"secret":"{SECRET}"}}"#
+    );
+    let (seq, call) = answer_call(&mut world, 201, &owner);
+    assert_eq!(
+        (call.method, call.path.clone()),
+        ("POST", format!("/groups/{}/protect", document_of(id)))
+    );
+    let grant = Grant {
+        group: id,
+        role: AccessRole::Owner,
+        secret: SECRET.into(),
+    };
+    assert_eq!(world.answer(0, seq), &Ok(Answer::Granted(grant)));
+    assert!(world.tabs[0].access.contains(SECRET));
+
+    // Owners' calls carry the capability, never in the URL.
+    world.ask(
+        0,
+        Request::MakeLink {
+            role: AccessRole::Read,
+            label: "board".into(),
+            expires_at: None,
+        },
+    );
+    let made = r#"{"link":{"id":"b2","role":"read","label":"board","expires_at":null,"created_at":6,"last_used_at":null},"secret":"ffeeddccbbaa99887766554433221100"}"#;
+    let (seq, call) = answer_call(&mut world, 201, made);
+    assert_eq!(call.bearer.as_deref(), Some(SECRET));
+    assert!(!call.path.contains(SECRET));
+    match world.answer(0, seq) {
+        Ok(Answer::NewLink { link, grant }) => {
+            assert_eq!((link.label.as_str(), grant.role), ("board", AccessRole::Read));
+            assert_eq!(grant.fragment(), "read.ffeeddccbbaa99887766554433221100");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // What goes wrong is said plainly.
+    world.ask(0, Request::Links);
+    let (seq, _) = answer_call(&mut world, 404, "Not Found");
+    assert_eq!(world.answer(0, seq), &Err(Failure::RelayWithoutAccess));
+    world.ask(0, Request::Links);
+    let (seq, _) = world.tabs[0].calls.pop().unwrap();
+    let result = Err("TypeError: Failed to fetch".to_owned());
+    world.tabs[0].input(Input::Fetched { seq, result }, &mut world.channel, 0);
+    assert_eq!(world.answer(0, seq), &Err(Failure::RelayUnreachable));
+}
+
+#[test]
+fn a_group_the_relay_stops_sharing_is_reported_gone_and_kept() {
+    let mut world = World::new(1);
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    world.ask(0, apply(add_member(1)));
+    world.settle();
+    assert!(!world.tabs[0].events.iter().any(|e| matches!(e, Event::Gone { .. })));
+    // Protected by another owner: this tab holds no capability for it.
+    world.relay.hub.protect(document_of(id), world.relay.now);
+    world.relay.pump();
+    world.drop_connection(0);
+    world.settle();
+    assert!(
+        world.tabs[0]
+            .events
+            .iter()
+            .any(|event| *event == Event::Gone { group: id })
+    );
+    assert!(member_ids(&world.disk.load(id).hydrate()).contains(&MemberId::from_bits(1)));
 }

@@ -1271,8 +1271,17 @@ fn a_read_only_group_refuses_every_change_and_stores_nothing() {
     for seq in refused {
         assert_eq!(world.answer(0, seq), &Err(Failure::ReadOnly));
     }
-    assert_eq!(world.disk.load(id).save(), stored, "nothing was changed here");
-    assert!(!world.tabs[0].view.members.contains_key(&MemberId::from_bits(2)));
+    assert_eq!(
+        world.disk.load(id).save(),
+        stored,
+        "nothing was changed here"
+    );
+    assert!(
+        !world.tabs[0]
+            .view
+            .members
+            .contains_key(&MemberId::from_bits(2))
+    );
 }
 
 /// Answers the tab's last call of the relay's API.
@@ -1324,7 +1333,10 @@ fn protecting_a_group_holds_the_owner_capability_the_relay_gives() {
     assert!(!call.path.contains(SECRET));
     match world.answer(0, seq) {
         Ok(Answer::NewLink { link, grant }) => {
-            assert_eq!((link.label.as_str(), grant.role), ("board", AccessRole::Read));
+            assert_eq!(
+                (link.label.as_str(), grant.role),
+                ("board", AccessRole::Read)
+            );
             assert_eq!(grant.fragment(), "read.ffeeddccbbaa99887766554433221100");
         }
         other => panic!("{other:?}"),
@@ -1348,7 +1360,12 @@ fn a_group_the_relay_stops_sharing_is_reported_gone_and_kept() {
     world.open(0, id);
     world.ask(0, apply(add_member(1)));
     world.settle();
-    assert!(!world.tabs[0].events.iter().any(|e| matches!(e, Event::Gone { .. })));
+    assert!(
+        !world.tabs[0]
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Gone { .. }))
+    );
     // Protected by another owner: this tab holds no capability for it.
     world.relay.hub.protect(document_of(id), world.relay.now);
     world.relay.pump();

@@ -459,6 +459,25 @@ impl Browser {
         }
     }
 
+    /// Waits until the members table lists exactly these names.
+    pub async fn wait_for_members(&self, names: &[&str]) -> Result<()> {
+        let mut sorted: Vec<&str> = names.to_vec();
+        sorted.sort_unstable();
+        let expected = serde_json::to_string(&sorted).unwrap_or_default();
+        self.wait_until(&format!(
+            "JSON.stringify([...document.querySelectorAll('tbody tr th')].map(td => td.textContent.trim()).sort()) === '{expected}'"
+        ))
+        .await
+    }
+
+    /// Waits until the header's sync status is `state` (`synced`, `offline`, …).
+    pub async fn wait_for_sync_state(&self, state: &str) -> Result<()> {
+        self.wait_until(&format!(
+            "document.querySelector('.sync-status')?.dataset.state === '{state}'"
+        ))
+        .await
+    }
+
     /// Creates a group through the groups page and returns its address, `/g/<id>`.
     pub async fn create_group(&self, name: &str) -> Result<String> {
         self.click("a.brand").await?;

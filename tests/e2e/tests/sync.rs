@@ -5,17 +5,6 @@
 use harness::{Browser, Relay, Result, Viewport, js};
 
 /// Waits until the members table lists exactly these names, in any order.
-async fn wait_for_members(browser: &Browser, names: &[&str]) -> Result<()> {
-    let mut sorted: Vec<&str> = names.to_vec();
-    sorted.sort_unstable();
-    let expected = serde_json::to_string(&sorted).unwrap_or_default();
-    browser
-        .wait_until(&format!(
-            "JSON.stringify([...document.querySelectorAll('tbody tr th')].map(td => td.textContent.trim()).sort()) === '{expected}'"
-        ))
-        .await
-}
-
 /// A JavaScript expression for the members table's row of the member with this name.
 fn member_row(name: &str) -> String {
     format!(
@@ -53,14 +42,6 @@ async fn settle_on_the_same(a: &Browser, b: &Browser, expression: &str) -> Resul
     }
 }
 
-async fn wait_for_sync_state(browser: &Browser, state: &str) -> Result<()> {
-    browser
-        .wait_until(&format!(
-            "document.querySelector('.sync-status')?.dataset.state === '{state}'"
-        ))
-        .await
-}
-
 #[tokio::test]
 async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down() -> Result<()> {
     let mut relay = Relay::start()?;
@@ -68,8 +49,8 @@ async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down
     ann.goto(relay.url()).await?;
     let group = ann.create_group("Readers").await?;
     ann.add_member("Ada", "ada@example.org").await?;
-    wait_for_members(&ann, &["Ada"]).await?;
-    wait_for_sync_state(&ann, "synced").await?;
+    ann.wait_for_members(&["Ada"]).await?;
+    ann.wait_for_sync_state("synced").await?;
 
     // The share link opens the whole group on another device.
     let link = ann
@@ -82,7 +63,7 @@ async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down
     );
     let bo = Browser::launch(Viewport::Desktop).await?;
     bo.goto(&format!("{link}/members")).await?;
-    wait_for_members(&bo, &["Ada"]).await?;
+    bo.wait_for_members(&["Ada"]).await?;
     assert_eq!(bo.text_of(".group-name").await?, "Readers");
 
     // Each organizer sees who else is in the group now (presence, not stored in the group).
@@ -96,8 +77,8 @@ async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down
     // Live edits both ways, at the same time.
     ann.add_member("Grace", "grace@example.org").await?;
     bo.add_member("Linus", "linus@example.org").await?;
-    wait_for_members(&ann, &["Ada", "Grace", "Linus"]).await?;
-    wait_for_members(&bo, &["Ada", "Grace", "Linus"]).await?;
+    ann.wait_for_members(&["Ada", "Grace", "Linus"]).await?;
+    bo.wait_for_members(&["Ada", "Grace", "Linus"]).await?;
 
     // Ada joins; both see it.
     set_status(&ann, "Ada", "active").await?;
@@ -113,16 +94,16 @@ async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down
     // after a reload.
     ann.set_offline(true).await?;
     bo.set_offline(true).await?;
-    wait_for_sync_state(&ann, "offline").await?;
-    wait_for_sync_state(&bo, "offline").await?;
+    ann.wait_for_sync_state("offline").await?;
+    bo.wait_for_sync_state("offline").await?;
     set_status(&ann, "Ada", "inactive").await?;
     set_status(&bo, "Ada", "left").await?;
     ann.wait_until(&status_is("inactive")).await?;
     bo.wait_until(&status_is("left")).await?;
     ann.set_offline(false).await?;
     bo.set_offline(false).await?;
-    wait_for_sync_state(&ann, "synced").await?;
-    wait_for_sync_state(&bo, "synced").await?;
+    ann.wait_for_sync_state("synced").await?;
+    bo.wait_for_sync_state("synced").await?;
     let status = format!("({})?.dataset.status", member_row("Ada"));
     let merged = settle_on_the_same(&ann, &bo, &status).await?;
     assert!(
@@ -135,10 +116,11 @@ async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down
 
     // One organizer's network goes away (DevTools network emulation); both edit; it comes back.
     bo.set_offline(true).await?;
-    wait_for_sync_state(&bo, "offline").await?;
+    bo.wait_for_sync_state("offline").await?;
     ann.add_member("While Bo was offline", "").await?;
     bo.add_member("Bo offline", "").await?;
-    wait_for_members(&ann, &["Ada", "Grace", "Linus", "While Bo was offline"]).await?;
+    ann.wait_for_members(&["Ada", "Grace", "Linus", "While Bo was offline"])
+        .await?;
     bo.set_offline(false).await?;
     let after_offline = [
         "Ada",
@@ -147,13 +129,13 @@ async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down
         "Linus",
         "While Bo was offline",
     ];
-    wait_for_members(&ann, &after_offline).await?;
-    wait_for_members(&bo, &after_offline).await?;
+    ann.wait_for_members(&after_offline).await?;
+    bo.wait_for_members(&after_offline).await?;
 
     // The relay dies; both keep working offline; it comes back and everything merges.
     relay.kill();
-    wait_for_sync_state(&ann, "offline").await?;
-    wait_for_sync_state(&bo, "offline").await?;
+    ann.wait_for_sync_state("offline").await?;
+    bo.wait_for_sync_state("offline").await?;
     ann.add_member("Offline Ann", "").await?;
     bo.add_member("Offline Bo", "").await?;
     wait_for_members(
@@ -178,15 +160,15 @@ async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down
         "Offline Bo",
         "While Bo was offline",
     ];
-    wait_for_members(&ann, &everyone).await?;
-    wait_for_members(&bo, &everyone).await?;
-    wait_for_sync_state(&ann, "synced").await?;
-    wait_for_sync_state(&bo, "synced").await?;
+    ann.wait_for_members(&everyone).await?;
+    bo.wait_for_members(&everyone).await?;
+    ann.wait_for_sync_state("synced").await?;
+    bo.wait_for_sync_state("synced").await?;
 
     // A third device, with only the relay's copy, has every edit: none was lost on the way.
     let cy = Browser::launch(Viewport::Desktop).await?;
     cy.goto(&format!("{link}/members")).await?;
-    wait_for_members(&cy, &everyone).await?;
+    cy.wait_for_members(&everyone).await?;
     for browser in [ann, bo, cy] {
         browser.close().await?;
     }
@@ -235,14 +217,16 @@ async fn two_tabs_see_each_others_changes_without_the_relay() -> Result<()> {
 
     // No relay from here on: the tabs talk through the browser alone.
     relay.kill();
-    wait_for_sync_state(&browser, "offline").await?;
+    browser.wait_for_sync_state("offline").await?;
     browser.switch_to_window(first.clone()).await?;
     browser.add_member("From the first tab", "").await?;
     browser.switch_to_window(second).await?;
-    wait_for_members(&browser, &["From the first tab"]).await?;
+    browser.wait_for_members(&["From the first tab"]).await?;
     browser.add_member("From the second tab", "").await?;
     browser.switch_to_window(first).await?;
-    wait_for_members(&browser, &["From the first tab", "From the second tab"]).await?;
+    browser
+        .wait_for_members(&["From the first tab", "From the second tab"])
+        .await?;
     browser.close().await
 }
 
@@ -311,7 +295,7 @@ async fn the_app_syncs_through_the_reference_sync_server() -> Result<()> {
     // The sync server goes away; the app, reopened from the relay that serves it, still tells
     // when the group was last in sync (kept in IndexedDB, not only in memory).
     drop(server);
-    wait_for_sync_state(&browser, "offline").await?;
+    browser.wait_for_sync_state("offline").await?;
     browser.refresh().await?;
     browser.wait_for("main h1").await?;
     browser

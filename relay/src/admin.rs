@@ -1,7 +1,7 @@
 //! `cohort-relay links|revoke|delete`: the relay's admin manages a group's links and deletes
 //! groups, without any secret of the group.
 //!
-//! The relay keeps an admin secret in `<data>/admin-secret` (readable by its owner only),
+//! The relay keeps an admin secret in `<data>/.admin-secret` (readable by its owner only),
 //! which is an owner capability for every group. A command reads it and asks the running relay
 //! at `--addr`, so a revocation cuts open connections at once. When no relay answers there, the
 //! command changes the data directory itself (the next relay to start reads it).
@@ -23,7 +23,7 @@ use crate::access::{AccessStore, LinkInfo, unix_now};
 use crate::storage::DiskStore;
 use crate::{Config, access};
 
-const SECRET_FILE: &str = "admin-secret";
+const SECRET_FILE: &str = ".admin-secret";
 
 /// An admin task on a group, by its document id (`automerge:` prefix optional).
 #[derive(Clone, Debug, Subcommand)]

@@ -1,6 +1,6 @@
 //! `/groups/{document}/…`: owners protect a group, make, list and revoke its links, and
 //! delete it for everyone. The relay's admin does the same with the admin secret
-//! (`<data>/admin-secret`), which is the owner of every group; `cohort-relay links|revoke|delete`
+//! (`<data>/.admin-secret`), which is the owner of every group; `cohort-relay links|revoke|delete`
 //! use it.
 //!
 //! A request presents its capability as `Authorization: Bearer <secret>`, never in the URL, so

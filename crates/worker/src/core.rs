@@ -622,7 +622,9 @@ impl Core {
             }
             Input::Frame(frame) => self.receive_frame(&frame),
             Input::Closed => self.disconnected(),
-            Input::Retry if self.online => self.connect(),
+            // A retry timer set before a reconnect that already happened (access changed, the
+            // relay set again) must not drop the working connection.
+            Input::Retry if self.online && self.connection == Connection::Offline => self.connect(),
             Input::Retry => {}
             Input::FromTab(message) => self.receive_from_tab(&message),
             Input::Tick => {

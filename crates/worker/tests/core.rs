@@ -1379,3 +1379,18 @@ fn a_group_the_relay_stops_sharing_is_reported_gone_and_kept() {
     );
     assert!(member_ids(&world.disk.load(id).hydrate()).contains(&MemberId::from_bits(1)));
 }
+
+#[test]
+fn a_retry_timer_from_before_a_reconnect_leaves_the_working_connection_alone() {
+    let mut world = World::new(1);
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    world.settle();
+    assert!(world.tabs[0].connection.is_some());
+    world.tabs[0].wants_connection = false;
+    world.tabs[0].input(Input::Retry, &mut world.channel, 0);
+    assert!(
+        !world.tabs[0].wants_connection,
+        "a joined connection was dropped for a stale retry"
+    );
+}

@@ -138,17 +138,14 @@ async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down
     bo.wait_for_sync_state("offline").await?;
     ann.add_member("Offline Ann", "").await?;
     bo.add_member("Offline Bo", "").await?;
-    wait_for_members(
-        &ann,
-        &[
-            "Ada",
-            "Bo offline",
-            "Grace",
-            "Linus",
-            "Offline Ann",
-            "While Bo was offline",
-        ],
-    )
+    ann.wait_for_members(&[
+        "Ada",
+        "Bo offline",
+        "Grace",
+        "Linus",
+        "Offline Ann",
+        "While Bo was offline",
+    ])
     .await?;
     relay.restart()?;
     let everyone = [
@@ -236,8 +233,8 @@ async fn two_tabs_see_each_others_changes_without_the_relay() -> Result<()> {
 async fn app_and_js_client_share_a_group(browser: &Browser, sync_url: &str) -> Result<()> {
     let group = browser.create_group("Readers").await?;
     browser.add_member("Ada", "ada@example.org").await?;
-    wait_for_members(browser, &["Ada"]).await?;
-    wait_for_sync_state(browser, "synced").await?;
+    browser.wait_for_members(&["Ada"]).await?;
+    browser.wait_for_sync_state("synced").await?;
     let doc_url = format!("automerge:{}", group.trim_start_matches("/g/"));
     let lines = js::client(&[
         "--url",
@@ -251,7 +248,7 @@ async fn app_and_js_client_share_a_group(browser: &Browser, sync_url: &str) -> R
     .await?;
     assert_eq!(js::member_names(&lines[1]["doc"]), ["Ada", "Grace"]);
     assert_eq!(lines[1]["doc"]["profile"]["name"], "Readers");
-    wait_for_members(browser, &["Ada", "Grace"]).await
+    browser.wait_for_members(&["Ada", "Grace"]).await
 }
 
 #[tokio::test]
@@ -265,8 +262,11 @@ async fn the_reference_js_client_edits_a_group_made_in_the_app() -> Result<()> {
 
 #[tokio::test]
 async fn the_app_syncs_through_the_reference_sync_server() -> Result<()> {
-    let relay = Relay::start()?;
     let server = js::ReferenceServer::start()?;
+    // The app may connect only to its own origin unless the relay's operator allows more.
+    let origin = server.url();
+    let origin = origin.trim_end_matches('/').trim_end_matches("/sync");
+    let relay = Relay::start_with(&[&format!("--connect-src={origin}")])?;
     let browser = Browser::launch(Viewport::Desktop).await?;
     browser.goto(relay.url()).await?;
     // A malformed address is refused next to the field.

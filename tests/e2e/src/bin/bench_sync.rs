@@ -4,11 +4,15 @@
 //! figures `docs/perf.md` records, as a table and as JSON. Run it with `scripts/bench sync`
 //! (release builds).
 //!
-//! Usage: `bench-sync [--quick] [--server relay|reference|both] [--only SCENARIO,...]
+//! Usage: `bench-sync [--quick] [--server relay|reference|both|protected] [--only SCENARIO,...]
 //! [--rounds N] [--quiet-wait SECONDS]` with scenarios `scale`, `scale2`, `crowd-slow`,
 //! `crowd`, `join`, `wire`. `--rounds` repeats the load scenarios' join, write and leave on one server (to see
 //! whether memory comes back); before each scenario the benchmark waits up to `--quiet-wait`
 //! seconds (default 120) for other processes to stop using the CPU.
+//!
+//! `--server protected` runs the relay twice, as it is and with every group protected (each
+//! connection presenting an edit capability for its group in its URL), to measure what the
+//! access checks cost (`relay-protected` in the output).
 //!
 //! Every scenario starts a fresh server with a fresh data directory, on 127.0.0.1, and kills it
 //! (its whole process group) when done, on error, and on Ctrl-C or SIGTERM.
@@ -65,6 +69,8 @@ fn bench_micros() -> u64 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Relay,
+    /// The relay with every group protected before it is seeded.
+    ProtectedRelay,
     Reference,
 }
 
@@ -72,6 +78,7 @@ impl Kind {
     fn name(self) -> &'static str {
         match self {
             Kind::Relay => "relay",
+            Kind::ProtectedRelay => "relay-protected",
             Kind::Reference => "reference",
         }
     }
@@ -96,7 +103,7 @@ struct Server {
 impl Server {
     fn start(kind: Kind) -> Res<Self> {
         match kind {
-            Kind::Relay => {
+            Kind::Relay | Kind::ProtectedRelay => {
                 // The relay wants an app to serve; this benchmark never asks for it, so a
                 // stand-in does (and a rebuild of dist/ meanwhile cannot get in the way).
                 let app = harness::temp_dir("cohort-bench-app-")?;
@@ -250,7 +257,15 @@ impl Conn {
         doc: Automerge,
         track: bool,
     ) -> Res<Self> {
-        let peer = SyncPeer::connect(url, &name, document, doc).await?;
+        let url = match capabilities()
+            .lock()
+            .ok()
+            .and_then(|held| held.get(&document).cloned())
+        {
+            Some(secret) => format!("{url}?access={document}.{secret}"),
+            None => url.to_owned(),
+        };
+        let peer = SyncPeer::connect(&url, &name, document, doc).await?;
         Ok(Self {
             peer,
             track,
@@ -371,12 +386,49 @@ fn seed(n: u64, members: usize, feedback: usize) -> Res<Seed> {
 
 /// Puts the documents on the server, `parallel` at a time, and returns the connections that
 /// did it (still open when `keep`).
+/// The edit capability for each protected group, which every connection to it presents: a
+/// global, so that the scenarios' code is the same for a protected relay.
+fn capabilities() -> &'static std::sync::Mutex<std::collections::HashMap<DocumentId, String>> {
+    static HELD: OnceLock<std::sync::Mutex<std::collections::HashMap<DocumentId, String>>> =
+        OnceLock::new();
+    HELD.get_or_init(Default::default)
+}
+
+/// Whether the documents put on the server are protected first.
+static PROTECT: AtomicBool = AtomicBool::new(false);
+
+/// Protects the group on the relay at `url` (its sync URL) and keeps its owner capability.
+async fn protect(url: &str, document: &DocumentId) -> Res<()> {
+    use http_body_util::{BodyExt, Full};
+    let base = url.replacen("ws://", "http://", 1).replace("/sync", "");
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<tokio_tungstenite::tungstenite::Bytes>>();
+    let request = http::Request::post(format!("{base}/groups/{document}/protect"))
+        .body(Full::new(tokio_tungstenite::tungstenite::Bytes::new()))?;
+    let response = client.request(request).await?;
+    let body = response.into_body().collect().await?.to_bytes();
+    let owner: Json = serde_json::from_slice(&body)?;
+    let secret = owner["secret"]
+        .as_str()
+        .ok_or_else(|| error(format!("the relay did not protect {document}: {owner}")))?;
+    capabilities()
+        .lock()
+        .map_err(|_| error("capabilities poisoned"))?
+        .insert(document.clone(), secret.to_owned());
+    Ok(())
+}
+
 async fn put_documents(
     url: &str,
     seeds: &[Arc<Seed>],
     parallel: usize,
     keep: bool,
 ) -> Res<Vec<Conn>> {
+    if PROTECT.load(Ordering::Relaxed) {
+        for seed in seeds {
+            protect(url, &seed.id).await?;
+        }
+    }
     let gate = Arc::new(Semaphore::new(parallel));
     let mut tasks = Vec::new();
     for (n, seed) in seeds.iter().enumerate() {
@@ -1293,9 +1345,10 @@ fn parse_args() -> Res<Args> {
                     Some("relay") => vec![Kind::Relay],
                     Some("reference") => vec![Kind::Reference],
                     Some("both") => vec![Kind::Relay, Kind::Reference],
+                    Some("protected") => vec![Kind::Relay, Kind::ProtectedRelay],
                     other => {
                         return Err(error(format!(
-                            "--server relay|reference|both, not {other:?}"
+                            "--server relay|reference|both|protected, not {other:?}"
                         )));
                     }
                 }
@@ -1381,6 +1434,7 @@ async fn run(args: Args) -> Res<Json> {
             let other = wait_quiet(Duration::from_secs(args.quiet_wait)).await;
             // A fresh server for each scenario; dropping it kills it.
             let mut server = Server::start(kind)?;
+            PROTECT.store(kind == Kind::ProtectedRelay, Ordering::Relaxed);
             let outcome = match scenario {
                 "scale" => {
                     run_load(&mut server, kind, plan.scale, args.rounds, plan.leave_wait).await

@@ -146,7 +146,7 @@ fn OwnerLinks(
             return;
         };
         let confirmed = window()
-            .confirm_with_message(&t_string!(i18n, access.delete_confirm))
+            .confirm_with_message(t_string!(i18n, access.delete_confirm))
             .unwrap_or(false);
         if !confirmed {
             return;

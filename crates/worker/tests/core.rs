@@ -1371,12 +1371,7 @@ fn a_group_the_relay_stops_sharing_is_reported_gone_and_kept() {
     world.relay.pump();
     world.drop_connection(0);
     world.settle();
-    assert!(
-        world.tabs[0]
-            .events
-            .iter()
-            .any(|event| *event == Event::Gone { group: id })
-    );
+    assert!(world.tabs[0].events.contains(&Event::Gone { group: id }));
     assert!(member_ids(&world.disk.load(id).hydrate()).contains(&MemberId::from_bits(1)));
 }
 

@@ -4,17 +4,20 @@
 //! presents its capability in the sync URL's query.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use cohort_model::{Action, GroupDoc, GroupId, MemberDraft, MemberId, MemberStatus};
+use cohort_model::{Action, GroupDoc, GroupId, MemberDraft, MemberId};
 use cohort_relay::DiskStore;
 use cohort_sync::automerge::sync::{self, SyncDoc};
 use cohort_sync::automerge::{Automerge, PatchLog};
 use cohort_sync::message::DocMessage;
 use cohort_sync::{DocumentId, Message};
+use common::group_with;
 use harness::{Relay, SyncPeer, js};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -61,21 +64,20 @@ fn new_document() -> DocumentId {
     DocumentId::parse(&GroupId::random().unwrap().to_string()).unwrap()
 }
 
-fn group_with(member: &str) -> GroupDoc {
-    let mut group = GroupDoc::create("Readers", 0).unwrap();
-    let draft = MemberDraft {
-        name: member.into(),
-        status: Some(MemberStatus::Active),
-        ..MemberDraft::default()
-    };
+/// The document with a member added to it, as an organizer's app would add one.
+fn with_member(doc: &Automerge, name: &str, at: i64) -> Automerge {
+    let mut group = GroupDoc::from_automerge(doc.clone()).unwrap();
     group
         .apply(&Action::AddMember {
             id: MemberId::random().unwrap(),
-            draft,
-            at: 0,
+            draft: MemberDraft {
+                name: name.into(),
+                ..MemberDraft::default()
+            },
+            at,
         })
         .unwrap();
-    group
+    group.automerge().clone()
 }
 
 fn has_member(doc: &Automerge, name: &str) -> bool {
@@ -185,18 +187,7 @@ async fn a_read_only_link_syncs_live_and_a_forced_change_reaches_no_peer_and_no_
         .until(PATIENCE, |p| has_member(&p.doc, "Ada"))
         .await
         .unwrap();
-    let mut group = GroupDoc::from_automerge(owner.doc.clone()).unwrap();
-    group
-        .apply(&Action::AddMember {
-            id: MemberId::random().unwrap(),
-            draft: MemberDraft {
-                name: "Bo".into(),
-                ..MemberDraft::default()
-            },
-            at: 1,
-        })
-        .unwrap();
-    owner.doc = group.automerge().clone();
+    owner.doc = with_member(&owner.doc, "Bo", 1);
     owner.sync(PATIENCE).await.unwrap();
     reader
         .until(PATIENCE, |p| has_member(&p.doc, "Bo"))
@@ -225,18 +216,7 @@ async fn a_read_only_link_syncs_live_and_a_forced_change_reaches_no_peer_and_no_
 
     // A change forced through as raw sync data is refused, and the peer is told why.
     let before = reader.doc.get_heads();
-    let mut forced_group = GroupDoc::from_automerge(reader.doc.clone()).unwrap();
-    forced_group
-        .apply(&Action::AddMember {
-            id: MemberId::random().unwrap(),
-            draft: MemberDraft {
-                name: "Eve".into(),
-                ..MemberDraft::default()
-            },
-            at: 2,
-        })
-        .unwrap();
-    let forced_doc = forced_group.automerge().clone();
+    let forced_doc = with_member(&reader.doc, "Eve", 2);
     let mut message = sync::Message::decode(
         &Automerge::new()
             .generate_sync_message(&mut sync::State::new())
@@ -312,18 +292,7 @@ async fn a_revoked_link_is_cut_within_a_second_and_then_learns_nothing() {
     println!("cut {:?} after the revocation", revoked.elapsed());
 
     // The owner's edits go on, and the revoked link hears nothing of them.
-    let mut group = GroupDoc::from_automerge(owner.doc.clone()).unwrap();
-    group
-        .apply(&Action::AddMember {
-            id: MemberId::random().unwrap(),
-            draft: MemberDraft {
-                name: "After".into(),
-                ..MemberDraft::default()
-            },
-            at: 3,
-        })
-        .unwrap();
-    owner.doc = group.automerge().clone();
+    owner.doc = with_member(&owner.doc, "After", 3);
     owner.sync(PATIENCE).await.unwrap();
 
     // A fresh connection with the revoked link: the same answer as for a group that never

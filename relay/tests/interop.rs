@@ -3,12 +3,15 @@
 //! Needs `npm ci` in tests/js, which the README's test command runs.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
-use cohort_model::{Action, GroupDoc, GroupId, MemberDraft, MemberId, MemberStatus};
+use cohort_model::{GroupDoc, GroupId};
 use cohort_sync::DocumentId;
 use cohort_sync::automerge::Automerge;
+use common::group_with;
 use harness::{Relay, SyncPeer, js};
 use serde_json::Value;
 
@@ -33,23 +36,6 @@ async fn js_adds_grace_to_ada(url: &str, doc_url: &str) {
 
 fn has_member(group: &GroupDoc, name: &str) -> bool {
     group.hydrate().members.values().any(|m| m.name == name)
-}
-
-fn group_with(member: &str) -> GroupDoc {
-    let mut group = GroupDoc::create("Readers", 0).unwrap();
-    let draft = MemberDraft {
-        name: member.into(),
-        status: Some(MemberStatus::Active),
-        ..MemberDraft::default()
-    };
-    group
-        .apply(&Action::AddMember {
-            id: MemberId::random().unwrap(),
-            draft,
-            at: 0,
-        })
-        .unwrap();
-    group
 }
 
 #[tokio::test]

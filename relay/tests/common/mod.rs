@@ -1,0 +1,22 @@
+//! What the relay's integration tests share.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use cohort_model::{Action, GroupDoc, MemberDraft, MemberId, MemberStatus};
+
+/// A group named Readers with one active member.
+pub fn group_with(member: &str) -> GroupDoc {
+    let mut group = GroupDoc::create("Readers", 0).unwrap();
+    let draft = MemberDraft {
+        name: member.into(),
+        status: Some(MemberStatus::Active),
+        ..MemberDraft::default()
+    };
+    group
+        .apply(&Action::AddMember {
+            id: MemberId::random().unwrap(),
+            draft,
+            at: 0,
+        })
+        .unwrap();
+    group
+}

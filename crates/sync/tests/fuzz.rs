@@ -51,7 +51,8 @@ enum Step {
         fail: bool,
     },
     Tick(u64),
-    /// Documents 1 and 2 only: the well-behaved peer at the end syncs document 0.
+    /// Document 2 only: the well-behaved peer at the end syncs document 0, and document 1
+    /// keeps the paths the floors below hold as common as they were.
     Protect(u8),
     Grant(usize, u8, bool),
     Delete(u8),
@@ -85,10 +86,13 @@ fn step() -> impl Strategy<Value = Step> {
         1 => connection.clone().prop_map(Step::Leave),
         3 => any::<bool>().prop_map(|fail| Step::FinishWrites { fail }),
         1 => (0..40_000u64).prop_map(Step::Tick),
-        1 => (1..3u8).prop_map(Step::Protect),
-        2 => (connection, document, any::<bool>())
-            .prop_map(|(c, d, edit)| Step::Grant(c, d, edit)),
-        1 => (1..3u8).prop_map(Step::Delete),
+        // Access steps, together as common as one kind of step above, so the others keep
+        // their shares.
+        1 => prop_oneof![
+            1 => Just(Step::Protect(2)),
+            2 => (connection, any::<bool>()).prop_map(|(c, edit)| Step::Grant(c, 2, edit)),
+            1 => Just(Step::Delete(2)),
+        ],
     ]
 }
 

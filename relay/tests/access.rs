@@ -154,6 +154,17 @@ fn stored(data_dir: &Path, document: &DocumentId) -> Option<Automerge> {
     Some(Automerge::load(&bytes).unwrap())
 }
 
+/// A peer with nothing that joins the group through `url` and waits until it has Ada.
+async fn joined(url: &str, name: &str, document: &DocumentId) -> SyncPeer {
+    let mut peer = SyncPeer::connect(url, name, document.clone(), Automerge::new())
+        .await
+        .unwrap();
+    peer.until(PATIENCE, |p| has_member(&p.doc, "Ada"))
+        .await
+        .unwrap();
+    peer
+}
+
 /// What a fresh peer asking for the document hears, and how long it took.
 async fn ask(url: &str, document: &DocumentId) -> (bool, Duration) {
     let started = Instant::now();
@@ -180,13 +191,7 @@ async fn a_read_only_link_syncs_live_and_a_forced_change_reaches_no_peer_and_no_
     let reader_url = sync_url(&relay, &[(&document, &reader_secret)]);
 
     // The reader sees everything, and live.
-    let mut reader = SyncPeer::connect(&reader_url, "reader", document.clone(), Automerge::new())
-        .await
-        .unwrap();
-    reader
-        .until(PATIENCE, |p| has_member(&p.doc, "Ada"))
-        .await
-        .unwrap();
+    let mut reader = joined(&reader_url, "reader", &document).await;
     owner.doc = with_member(&owner.doc, "Bo", 1);
     owner.sync(PATIENCE).await.unwrap();
     reader
@@ -262,13 +267,7 @@ async fn a_revoked_link_is_cut_within_a_second_and_then_learns_nothing() {
     let (secret, link) =
         make_link(&relay, &document, &owner_secret, json!({ "role": "edit" })).await;
     let url = sync_url(&relay, &[(&document, &secret)]);
-    let mut editor = SyncPeer::connect(&url, "editor", document.clone(), Automerge::new())
-        .await
-        .unwrap();
-    editor
-        .until(PATIENCE, |p| has_member(&p.doc, "Ada"))
-        .await
-        .unwrap();
+    let mut editor = joined(&url, "editor", &document).await;
 
     let (status, _, _) = call(
         &relay,
@@ -352,13 +351,7 @@ async fn links_expire_owners_promote_and_one_groups_link_never_opens_another() {
     )
     .await;
     let brief_url = sync_url(&relay, &[(&a, &brief)]);
-    let mut guest = SyncPeer::connect(&brief_url, "guest", a.clone(), Automerge::new())
-        .await
-        .unwrap();
-    guest
-        .until(PATIENCE, |p| has_member(&p.doc, "Ada"))
-        .await
-        .unwrap();
+    let mut guest = joined(&brief_url, "guest", &a).await;
     let cut = tokio::time::timeout(Duration::from_secs(5), async {
         while guest.next_frame().await.is_ok() {}
     })
@@ -436,13 +429,7 @@ async fn a_group_deleted_for_everyone_leaves_the_disk_and_is_answered_as_never_m
     let (owner_secret, _owner) = protected_group(&relay, &document).await;
     let (secret, _) = make_link(&relay, &document, &owner_secret, json!({ "role": "read" })).await;
     let url = sync_url(&relay, &[(&document, &secret)]);
-    let mut reader = SyncPeer::connect(&url, "reader", document.clone(), Automerge::new())
-        .await
-        .unwrap();
-    reader
-        .until(PATIENCE, |p| has_member(&p.doc, "Ada"))
-        .await
-        .unwrap();
+    let mut reader = joined(&url, "reader", &document).await;
     let dir = {
         let id = document.as_str();
         relay.data_dir().join(&id[..2]).join(&id[2..])
@@ -606,18 +593,12 @@ async fn the_admin_lists_and_revokes_links_and_deletes_groups_without_their_secr
         json!({ "role": "read", "label": "volunteers' phones" }),
     )
     .await;
-    let mut reader = SyncPeer::connect(
+    let mut reader = joined(
         &sync_url(&relay, &[(&document, &secret)]),
         "reader",
-        document.clone(),
-        Automerge::new(),
+        &document,
     )
-    .await
-    .unwrap();
-    reader
-        .until(PATIENCE, |p| has_member(&p.doc, "Ada"))
-        .await
-        .unwrap();
+    .await;
 
     let addr = relay
         .url()

@@ -372,6 +372,18 @@ impl Browser {
         Ok(self.wait_for(css).await?.text().await?)
     }
 
+    /// Waits until the first element matching `css` is shown with some text, and returns
+    /// it: for messages the app shows once the worker answers, such as a field's error.
+    pub async fn shown_text(&self, css: &str) -> Result<String> {
+        self.wait_until(&format!(
+            "(() => {{ const el = document.querySelector({css}); \
+             return el && !el.hidden && el.textContent.trim() !== ''; }})()",
+            css = json!(css)
+        ))
+        .await?;
+        self.text_of(css).await
+    }
+
     /// Waits up to [`READY_TIMEOUT`] for an element matching `css`.
     pub async fn wait_for(&self, css: &str) -> Result<fantoccini::elements::Element> {
         Ok(self

@@ -19,7 +19,7 @@ async fn a_group_is_built_through_the_ui_and_survives_a_reload() -> Result<()> {
 
     // A malformed email is refused next to its field, and nothing is stored.
     browser.add_member("Ada Lovelace", "ada@").await?;
-    let error = browser.text_of("#new-email-error").await?;
+    let error = browser.shown_text("#new-email-error").await?;
     assert!(
         error.starts_with("Email “ada@” is not an email address"),
         "{error}"
@@ -48,7 +48,7 @@ async fn a_group_is_built_through_the_ui_and_survives_a_reload() -> Result<()> {
     // An empty name is refused too.
     browser.add_member(" ", "").await?;
     assert_eq!(
-        browser.text_of("#new-name-error").await?,
+        browser.shown_text("#new-name-error").await?,
         "Name is required"
     );
     browser.click("form.add-member button[type=button]").await?;
@@ -77,7 +77,7 @@ async fn a_group_is_built_through_the_ui_and_survives_a_reload() -> Result<()> {
     browser.click("tbody tr th a").await?; // Ada, first by name
     assert_eq!(browser.text_of("main h1").await?, "Ada Lovelace");
     browser.set_value("#m-phone", "call me").await?;
-    let error = browser.text_of("#m-phone-error").await?;
+    let error = browser.shown_text("#m-phone-error").await?;
     assert!(
         error.starts_with("Phone “call me” is not a phone number"),
         "{error}"
@@ -141,7 +141,7 @@ async fn a_group_is_built_through_the_ui_and_survives_a_reload() -> Result<()> {
         .click("form.add-feedback button[type=submit]")
         .await?;
     assert_eq!(
-        browser.text_of("#new-feedback-score-error").await?,
+        browser.shown_text("#new-feedback-score-error").await?,
         "Score must be a whole number from 0 to 10"
     );
     assert_eq!(count(&browser, "li.feedback-item").await?, 0);

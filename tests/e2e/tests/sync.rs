@@ -274,7 +274,7 @@ async fn the_app_syncs_through_the_reference_sync_server() -> Result<()> {
     browser.click("form.relay-form button[type=submit]").await?;
     assert!(
         browser
-            .text_of("#relay-address-error")
+            .shown_text("#relay-address-error")
             .await?
             .contains("is not a relay address")
     );

@@ -155,6 +155,8 @@ fn offline(
         dir: config.data_dir.display().to_string(),
         source,
     };
+    // First, as the relay does: its lock keeps a relay started meanwhile off the directory.
+    let disk = DiskStore::open(&config.data_dir).map_err(data_dir_error)?;
     let store = AccessStore::open(&config.data_dir).map_err(data_dir_error)?;
     let storage = |error: access::AccessError| match error {
         access::AccessError::Storage(error) => AdminError::Storage(error.to_string()),
@@ -170,9 +172,7 @@ fn offline(
         }
         Command::Delete { .. } => {
             store.delete(document).map_err(storage)?;
-            DiskStore::open(&config.data_dir)
-                .and_then(|disk| disk.delete(document))
-                .map_err(data_dir_error)?;
+            disk.delete(document).map_err(data_dir_error)?;
             Vec::new()
         }
     };

@@ -180,10 +180,10 @@ fn compact_one(store: &DiskStore, document: &DocumentId) -> Result<(), CompactEr
         document: document.clone(),
         source,
     };
-    let Some(bytes) = store.load(document).map_err(storage_error)? else {
+    let Some(stored) = store.load(document).map_err(storage_error)? else {
         return Ok(());
     };
-    let whole = Automerge::load(&bytes).map_err(|source| CompactError::Unreadable {
+    let whole = Automerge::load(&stored.bytes).map_err(|source| CompactError::Unreadable {
         document: document.clone(),
         source: Box::new(source),
     })?;

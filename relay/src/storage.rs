@@ -13,6 +13,17 @@
 //! can leave only a torn last record, which was never acknowledged: loading drops it and
 //! truncates the log to its whole records before anything is appended again.
 //!
+//! A record that fails its checksum before the end (the disk damaged it) must not take the
+//! acknowledged records after it along: loading skips to the next record that verifies (its
+//! bytes begin with Automerge's magic and match its checksum), keeps the damaged log aside as
+//! `cohort.log.damaged-<unix seconds>`, writes a new log of the records that verified, and
+//! logs what it skipped. Peers that hold the skipped changes send them again when they sync.
+//!
+//! One process owns a data directory: [`DiskStore::open`] takes an exclusive lock on
+//! `<data>/.lock`, held until the store is dropped, before it clears `.tmp`. A second relay,
+//! or `--compact-and-exit`, on a directory in use is refused instead of unlinking files under
+//! the running one.
+//!
 //! A snapshot is written to `<data>/.tmp/`, fsynced, renamed into place and its directory
 //! fsynced, so after a crash it is either whole or absent. Compaction writes the snapshot first
 //! and only then deletes the files and the log it replaces.
@@ -23,12 +34,17 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use cohort_sync::DocumentId;
+use cohort_sync::hub::Stored;
 use sha2::{Digest, Sha256};
 
 const SNAPSHOT: &str = "snapshot";
 const INCREMENTAL: &str = "incremental";
 const LOG: &str = "cohort.log";
 const TEMPORARY: &str = ".tmp";
+const LOCK: &str = ".lock";
+/// Every Automerge chunk (a change, a bundle, a whole document) begins with these bytes, so a
+/// record's bytes do too: where to look for the next record after a damaged one.
+const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 /// A directory that never exists, in the relay's own.
 const NOTHING: &str = "nothing";
 
@@ -42,11 +58,29 @@ const HEADER_BYTES: usize = LENGTH_BYTES + CHECKSUM_BYTES;
 pub struct DiskStore {
     root: PathBuf,
     next_temporary: AtomicU64,
+    /// The exclusive lock on the directory, released when the store is dropped.
+    _lock: File,
 }
 
 impl DiskStore {
-    /// Opens the data directory, removing temporary files a crash left behind.
+    /// Opens the data directory, removing temporary files a crash left behind. Fails with
+    /// [`io::ErrorKind::WouldBlock`] when another process has it open.
     pub fn open(root: &Path) -> io::Result<Self> {
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(root.join(LOCK))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "another cohort-relay process is using it (stop that one first)",
+                ));
+            }
+            Err(fs::TryLockError::Error(error)) => return Err(error),
+        }
         let temporary = root.join(TEMPORARY);
         if temporary.exists() {
             fs::remove_dir_all(&temporary)?;
@@ -55,6 +89,7 @@ impl DiskStore {
         Ok(Self {
             root: root.to_owned(),
             next_temporary: AtomicU64::new(0),
+            _lock: lock,
         })
     }
 
@@ -66,16 +101,17 @@ impl DiskStore {
 
     /// Everything stored of the document, or `None` if nothing is.
     ///
-    /// A torn record at the end of the log is cut off here, so the caller must not load a
-    /// document while it writes to it (the engine never does).
-    pub fn load(&self, document: &DocumentId) -> io::Result<Option<Vec<u8>>> {
+    /// A torn record at the end of the log is cut off here, and a damaged one before the end
+    /// set aside, so the caller must not load a document while it writes to it (the engine
+    /// never does).
+    pub fn load(&self, document: &DocumentId) -> io::Result<Option<Stored>> {
         self.load_dir(document, &self.dir(document))
     }
 
     /// Looks for a document where none is ever stored, as [`Self::load`] looks for one never
     /// stored: the same work, so a refusal takes as long as the answer for a group that does
     /// not exist.
-    pub fn look_for_nothing(&self, document: &DocumentId) -> io::Result<Option<Vec<u8>>> {
+    pub fn look_for_nothing(&self, document: &DocumentId) -> io::Result<Option<Stored>> {
         self.load_dir(document, &self.root.join(TEMPORARY).join(NOTHING))
     }
 
@@ -93,14 +129,12 @@ impl DiskStore {
         }
     }
 
-    fn load_dir(&self, document: &DocumentId, dir: &Path) -> io::Result<Option<Vec<u8>>> {
+    fn load_dir(&self, document: &DocumentId, dir: &Path) -> io::Result<Option<Stored>> {
         let mut bytes = Vec::new();
-        let mut found = false;
-        for kind in [SNAPSHOT, INCREMENTAL] {
-            for file in list(&dir.join(kind))? {
-                bytes.extend_from_slice(&fs::read(file)?);
-                found = true;
-            }
+        let snapshots = list(&dir.join(SNAPSHOT))?;
+        let incremental = list(&dir.join(INCREMENTAL))?;
+        for file in snapshots.iter().chain(&incremental) {
+            bytes.extend_from_slice(&fs::read(file)?);
         }
         let log = dir.join(LOG);
         let logged = match fs::read(&log) {
@@ -108,19 +142,54 @@ impl DiskStore {
             Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(error) => return Err(error),
         };
-        let whole = read_records(&logged, &mut bytes);
-        if whole < logged.len() {
+        let read = read_records(&logged, &mut bytes);
+        if !read.skipped.is_empty() {
+            let aside = dir.join(format!("{LOG}.damaged-{}", crate::access::unix_now()));
+            tracing::error!(
+                %document,
+                skipped = ?read.skipped,
+                kept = read.records.len(),
+                aside = %aside.display(),
+                "skipped damaged records in a change log; kept the others and set the log aside"
+            );
+            self.replace_log(&log, &aside, &read.records)?;
+        } else if read.end < logged.len() {
             tracing::warn!(
                 %document,
-                kept = whole,
-                dropped = logged.len() - whole,
+                kept = read.end,
+                dropped = logged.len() - read.end,
                 "cut a torn record off the end of a change log"
             );
             let file = OpenOptions::new().write(true).open(&log)?;
-            file.set_len(whole as u64)?;
+            file.set_len(read.end as u64)?;
             file.sync_all()?;
         }
-        Ok((found || whole > 0).then_some(bytes))
+        let files = snapshots.len() + incremental.len();
+        if files == 0 && read.records.is_empty() {
+            return Ok(None);
+        }
+        // A reference server's incremental files are appends not yet compacted, as records are.
+        let appends = u32::try_from(incremental.len() + read.records.len()).unwrap_or(u32::MAX);
+        Ok(Some(Stored { bytes, appends }))
+    }
+
+    /// Moves a damaged log aside and puts a log of its verified records in its place.
+    fn replace_log(&self, log: &Path, aside: &Path, records: &[&[u8]]) -> io::Result<()> {
+        let mut fresh = Vec::new();
+        for bytes in records {
+            fresh.extend_from_slice(&record(bytes)?);
+        }
+        let number = self.next_temporary.fetch_add(1, Ordering::Relaxed);
+        let temporary = self.root.join(TEMPORARY).join(number.to_string());
+        let mut file = File::create(&temporary)?;
+        file.write_all(&fresh)?;
+        file.sync_all()?;
+        fs::rename(log, aside)?;
+        fs::rename(&temporary, log)?;
+        match log.parent() {
+            Some(dir) => sync_dir(dir),
+            None => Ok(()),
+        }
     }
 
     /// Adds changes to what is stored: one record at the end of the document's log, fsynced.
@@ -198,24 +267,55 @@ fn record(bytes: &[u8]) -> io::Result<Vec<u8>> {
     Ok(record)
 }
 
-/// Appends the bytes of the log's whole records to `into`; returns how long they are, up to
-/// the first record that is cut short or does not match its checksum.
-fn read_records(log: &[u8], into: &mut Vec<u8>) -> usize {
+/// What [`read_records`] found in a log.
+struct LogRead<'a> {
+    /// The bytes of each record that verified, in order.
+    records: Vec<&'a [u8]>,
+    /// Where the last record that verified ends.
+    end: usize,
+    /// Stretches skipped between records that verified: damage, not a torn end.
+    skipped: Vec<std::ops::Range<usize>>,
+}
+
+/// Appends the bytes of the log's records that verify to `into`. A record that is cut short
+/// or fails its checksum is skipped up to the next one that verifies; with none after it, it
+/// is a torn end.
+fn read_records<'a>(log: &'a [u8], into: &mut Vec<u8>) -> LogRead<'a> {
+    let mut read = LogRead {
+        records: Vec::new(),
+        end: 0,
+        skipped: Vec::new(),
+    };
     let mut at = 0;
-    while let Some(header) = log.get(at..at + HEADER_BYTES) {
-        let (length, checksum) = header.split_at(LENGTH_BYTES);
-        let length = u32::from_le_bytes([length[0], length[1], length[2], length[3]]) as usize;
-        let start = at + HEADER_BYTES;
-        let Some(bytes) = log.get(start..start.saturating_add(length)) else {
+    while at < log.len() {
+        if let Some(bytes) = record_at(log, at) {
+            into.extend_from_slice(bytes);
+            read.records.push(bytes);
+            at += HEADER_BYTES + bytes.len();
+            read.end = at;
+            continue;
+        }
+        let Some(next) = (at + 1..log.len()).find(|&next| {
+            log.get(next + HEADER_BYTES..next + HEADER_BYTES + CHUNK_MAGIC.len())
+                == Some(&CHUNK_MAGIC[..])
+                && record_at(log, next).is_some()
+        }) else {
             break;
         };
-        if Sha256::digest(bytes)[..CHECKSUM_BYTES] != *checksum {
-            break;
-        }
-        into.extend_from_slice(bytes);
-        at = start + length;
+        read.skipped.push(at..next);
+        at = next;
     }
-    at
+    read
+}
+
+/// The bytes of the record at `at`, if it is whole and matches its checksum.
+fn record_at(log: &[u8], at: usize) -> Option<&[u8]> {
+    let header = log.get(at..at + HEADER_BYTES)?;
+    let (length, checksum) = header.split_at(LENGTH_BYTES);
+    let length = u32::from_le_bytes([length[0], length[1], length[2], length[3]]) as usize;
+    let start = at + HEADER_BYTES;
+    let bytes = log.get(start..start.checked_add(length)?)?;
+    (Sha256::digest(bytes)[..CHECKSUM_BYTES] == *checksum).then_some(bytes)
 }
 
 /// The name automerge-repo gives a chunk: the SHA-256 of its bytes, in hex.
@@ -292,10 +392,10 @@ mod tests {
         assert_eq!(store.load(&document).unwrap(), None);
         store.append(&document, b"one").unwrap();
         store.append(&document, b"two").unwrap();
-        let loaded = store.load(&document).unwrap().unwrap();
+        let loaded = store.load(&document).unwrap().unwrap().bytes;
         assert_eq!(loaded.len(), 6);
         store.compact(&document, b"whole").unwrap();
-        assert_eq!(store.load(&document).unwrap().unwrap(), b"whole");
+        assert_eq!(store.load(&document).unwrap().unwrap().bytes, b"whole");
         let id = document.as_str();
         let path = dir
             .path()
@@ -351,24 +451,92 @@ mod tests {
             .write_all(torn)
             .unwrap();
 
-        assert_eq!(store.load(&document).unwrap().unwrap(), b"onetwo");
+        assert_eq!(store.load(&document).unwrap().unwrap().bytes, b"onetwo");
         assert_eq!(
             fs::metadata(&log).unwrap().len(),
             whole,
             "the torn record is cut off"
         );
         store.append(&document, b"four").unwrap();
-        assert_eq!(store.load(&document).unwrap().unwrap(), b"onetwofour");
+        assert_eq!(store.load(&document).unwrap().unwrap().bytes, b"onetwofour");
     }
 
     #[test]
-    fn a_record_that_fails_its_checksum_ends_the_log() {
+    fn a_damaged_last_record_is_cut_off_as_torn() {
         let (_dir, store, document, log) = two_records();
         let mut bytes = fs::read(&log).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 0xff;
         fs::write(&log, bytes).unwrap();
-        assert_eq!(store.load(&document).unwrap().unwrap(), b"one");
+        assert_eq!(store.load(&document).unwrap().unwrap().bytes, b"one");
+        assert_eq!(fs::read_dir(log.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    /// Bytes that begin as an Automerge chunk does.
+    fn chunk(text: &str) -> Vec<u8> {
+        [&CHUNK_MAGIC[..], text.as_bytes()].concat()
+    }
+
+    /// Damages the second of three records (at `offset` into it) and loads the document.
+    fn damage_the_middle_record(offset: usize) {
+        let (dir, store, document, log) = empty_store(8);
+        for text in ["one", "two", "three"] {
+            store.append(&document, &chunk(text)).unwrap();
+        }
+        let original = fs::read(&log).unwrap();
+        let mut damaged = original.clone();
+        damaged[record(&chunk("one")).unwrap().len() + offset] ^= 0x5a;
+        fs::write(&log, &damaged).unwrap();
+
+        let stored = store.load(&document).unwrap().unwrap();
+        assert_eq!(stored.bytes, [chunk("one"), chunk("three")].concat());
+        assert_eq!(stored.appends, 2);
+        let aside: Vec<PathBuf> = fs::read_dir(log.parent().unwrap())
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| *path != log)
+            .collect();
+        assert_eq!(aside.len(), 1, "the damaged log is kept aside");
+        assert_eq!(fs::read(&aside[0]).unwrap(), damaged);
+
+        // The new log holds the records that verified; appending carries on after them.
+        store.append(&document, &chunk("four")).unwrap();
+        let stored = store.load(&document).unwrap().unwrap();
+        assert_eq!(
+            stored.bytes,
+            [chunk("one"), chunk("three"), chunk("four")].concat()
+        );
+        drop((store, dir));
+    }
+
+    #[test]
+    fn a_damaged_record_before_the_end_keeps_the_records_after_it() {
+        damage_the_middle_record(HEADER_BYTES + 5);
+    }
+
+    #[test]
+    fn a_damaged_length_before_the_end_keeps_the_records_after_it() {
+        damage_the_middle_record(LENGTH_BYTES - 1);
+    }
+
+    #[test]
+    fn a_second_process_cannot_open_a_directory_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = DiskStore::open(dir.path()).unwrap();
+        fs::write(
+            dir.path().join(TEMPORARY).join("0"),
+            b"a snapshot being written",
+        )
+        .unwrap();
+        let error = DiskStore::open(dir.path()).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(
+            fs::read_dir(dir.path().join(TEMPORARY)).unwrap().count(),
+            1,
+            "the running store's temporary files are left alone"
+        );
+        drop(first);
+        DiskStore::open(dir.path()).unwrap();
     }
 
     #[test]
@@ -389,10 +557,13 @@ mod tests {
             fs::write(documents.join(kind).join(content_name(bytes)), bytes).unwrap();
         }
         store.append(&document, b"-ours").unwrap();
-        assert_eq!(store.load(&document).unwrap().unwrap(), b"old-ref-ours");
+        assert_eq!(
+            store.load(&document).unwrap().unwrap().bytes,
+            b"old-ref-ours"
+        );
 
         store.compact(&document, b"new").unwrap();
-        assert_eq!(store.load(&document).unwrap().unwrap(), b"new");
+        assert_eq!(store.load(&document).unwrap().unwrap().bytes, b"new");
         assert!(!log.exists());
         assert_eq!(
             fs::read_dir(documents.join(INCREMENTAL)).unwrap().count(),

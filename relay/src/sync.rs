@@ -23,7 +23,7 @@ use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use cohort_sync::DocumentId;
-use cohort_sync::hub::{self, ConnectionId, Hub, Output, Ticket, Write};
+use cohort_sync::hub::{self, ConnectionId, Hub, Output, Stored, Ticket, Write};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tracing::warn;
@@ -60,7 +60,7 @@ enum Event {
     },
     Frame(ConnectionId, Bytes),
     Closed(ConnectionId),
-    Loaded(DocumentId, Result<Option<Vec<u8>>, String>),
+    Loaded(DocumentId, Result<Option<Stored>, String>),
     Stored(DocumentId, Ticket, Result<(), String>),
     Denied(ConnectionId, DocumentId),
     /// The group was protected (its first owner link is stored).

@@ -150,8 +150,8 @@ async fn make_link(
 
 /// Everything the relay has stored of the document, read with the relay stopped.
 fn stored(data_dir: &Path, document: &DocumentId) -> Option<Automerge> {
-    let bytes = DiskStore::open(data_dir).unwrap().load(document).unwrap()?;
-    Some(Automerge::load(&bytes).unwrap())
+    let stored = DiskStore::open(data_dir).unwrap().load(document).unwrap()?;
+    Some(Automerge::load(&stored.bytes).unwrap())
 }
 
 /// A peer with nothing that joins the group through `url` and waits until it has Ada.

@@ -142,3 +142,28 @@ fn a_missing_data_directory_is_created() {
     let relay = Relay::launch(Path::new(RELAY), app.path()).unwrap();
     assert!(relay.data_dir().is_dir());
 }
+
+#[test]
+fn a_data_directory_in_use_is_refused_to_a_second_process() {
+    let app = app_dir();
+    let relay = Relay::launch(Path::new(RELAY), app.path()).unwrap();
+    let data = relay.data_dir().to_str().unwrap().to_owned();
+    let app_path = app.path().to_str().unwrap();
+    for args in [
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--app-dir",
+            app_path,
+            "--data-dir",
+            &data,
+        ][..],
+        &["--compact-and-exit", "--data-dir", &data],
+    ] {
+        let error = run_failing(app.path(), args);
+        assert!(
+            error.contains("another cohort-relay process is using it"),
+            "{args:?}: {error}"
+        );
+    }
+}

@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet, VecDeque, hash_map::Entry};
 use std::sync::Arc;
 
 use automerge::sync::{self, Capability, SyncDoc};
-use automerge::{Automerge, ChangeHash};
+use automerge::{Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad};
 
 use crate::message::{DocMessage, DocumentId, Ephemeral, Message, PROTOCOL_VERSION};
 use crate::shortcut;
@@ -121,6 +121,16 @@ pub enum Output {
     Delete { document: DocumentId },
 }
 
+/// What storage holds of a document, for [`Hub::loaded`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// Everything stored, in the order it was written.
+    pub bytes: Vec<u8>,
+    /// How many appends were stored since the last compaction: counted from storage, so a
+    /// group edited a few times between loads is still compacted once it has enough.
+    pub appends: u32,
+}
+
 #[derive(Debug)]
 pub enum Write {
     /// Changes to add to what is stored.
@@ -207,6 +217,19 @@ impl Document {
 
     fn busy(&self) -> bool {
         matches!(self.phase, Phase::Loading) || self.writing.is_some()
+    }
+}
+
+/// Loads stored bytes. Changes whose dependencies are missing (storage skipped a damaged
+/// record they build on) wait in the document until a peer sends what they lack, rather than
+/// making the whole document unavailable; bytes that do not parse still fail.
+fn load_stored(bytes: &[u8]) -> Result<Automerge, AutomergeError> {
+    match Automerge::load(bytes) {
+        Err(AutomergeError::MissingDeps) => Automerge::load_with_options(
+            bytes,
+            LoadOptions::new().on_partial_load(OnPartialLoad::Ignore),
+        ),
+        loaded => loaded,
     }
 }
 
@@ -748,22 +771,23 @@ impl Hub {
     pub fn loaded(
         &mut self,
         document: &DocumentId,
-        result: Result<Option<Vec<u8>>, String>,
+        result: Result<Option<Stored>, String>,
         now: u64,
     ) {
         let Some(doc) = self.documents.get_mut(document) else {
             return;
         };
-        let automerge = match result {
-            Ok(None) => Automerge::new(),
-            Ok(Some(bytes)) => match Automerge::load(&bytes) {
-                Ok(automerge) => automerge,
+        let (automerge, appends) = match result {
+            Ok(None) => (Automerge::new(), 0),
+            Ok(Some(stored)) => match load_stored(&stored.bytes) {
+                Ok(automerge) => (automerge, stored.appends),
                 Err(error) => {
                     return self.refuse(document, format!("stored bytes do not load: {error}"));
                 }
             },
             Err(error) => return self.refuse(document, error),
         };
+        doc.appends_since_snapshot = appends;
         doc.saved_heads = automerge.get_heads();
         doc.phase = Phase::Ready(Box::new(automerge));
         self.process(document, now);

@@ -185,8 +185,11 @@ impl Relay {
                     self.inbox.remove(&connection);
                 }
                 hub::Output::Load { document } => {
-                    let bytes = self.disk.get(&document).cloned();
-                    self.hub.loaded(&document, Ok(bytes), self.now);
+                    let stored = self.disk.get(&document).map(|bytes| hub::Stored {
+                        bytes: bytes.clone(),
+                        appends: 0,
+                    });
+                    self.hub.loaded(&document, Ok(stored), self.now);
                 }
                 hub::Output::Store {
                     document,

@@ -58,6 +58,15 @@ pub struct Config {
     /// Largest sync frame in bytes; a larger one closes its connection.
     #[arg(long, env = "COHORT_MAX_FRAME_BYTES", default_value_t = 64 << 20)]
     pub max_frame_bytes: usize,
+    /// Largest ephemeral message (such as presence) forwarded to a group's other peers, in
+    /// bytes; a larger one is dropped and its sender told why.
+    #[arg(long, env = "COHORT_MAX_EPHEMERAL_BYTES", default_value_t = 16 << 10)]
+    pub max_ephemeral_bytes: usize,
+    /// Seconds a connection may go with nothing heard from its peer and none of the relay's
+    /// frames getting through before it is closed (a peer that stopped reading). It is pinged
+    /// at a third of this, so a live but quiet peer always answers in time.
+    #[arg(long, env = "COHORT_STALLED_SECS", default_value_t = 45)]
+    pub stalled_secs: u64,
     /// Most documents one connection may sync.
     #[arg(
         long,
@@ -108,6 +117,7 @@ impl Config {
     fn limits(&self) -> Limits {
         Limits {
             max_connections: self.max_connections,
+            stalled: std::time::Duration::from_secs(self.stalled_secs.max(1)),
             engine: hub::Config {
                 max_frame_bytes: self.max_frame_bytes,
                 max_documents_per_connection: self.max_documents_per_connection,
@@ -116,6 +126,7 @@ impl Config {
                 idle_unload_ms: self.idle_unload_secs.saturating_mul(1_000),
                 join_timeout_ms: self.join_timeout_secs.saturating_mul(1_000),
                 hold_request_ms: self.hold_request_secs.saturating_mul(1_000),
+                max_ephemeral_bytes: self.max_ephemeral_bytes,
                 ..hub::Config::default()
             },
         }

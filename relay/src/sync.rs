@@ -36,15 +36,18 @@ use crate::storage::DiskStore;
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub max_connections: usize,
+    /// How long a connection may go with nothing heard from its peer and none of our frames
+    /// getting through before it is closed.
+    pub stalled: Duration,
     pub engine: hub::Config,
 }
-
-/// How often a connection is pinged; one silent for two of these is closed.
-const PING_EVERY: Duration = Duration::from_secs(30);
 
 /// How many frames may wait to be sent to one connection; a peer that falls this far behind
 /// is too slow to keep and is closed.
 const OUTBOX_FRAMES: usize = 512;
+
+/// How long a closing connection may take to send its close frame to a peer that is slow.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 /// How many document reads and writes run at once: half of the runtime's blocking threads
 /// (`main.rs`), so that a crowd reconnecting after a restart, whose groups are all read at once,
@@ -53,7 +56,7 @@ const STORAGE_JOBS: usize = 4;
 
 enum Event {
     Open {
-        outbox: mpsc::Sender<Outgoing>,
+        peer: Peer,
         id: oneshot::Sender<ConnectionId>,
         capabilities: Vec<Capability>,
         address: IpAddr,
@@ -90,6 +93,26 @@ enum Outgoing {
     Close(String),
 }
 
+/// The engine's way to a connection's task.
+struct Peer {
+    /// Frames, and a close after them, in order.
+    outbox: mpsc::Sender<Outgoing>,
+    /// Closes the connection at once, whatever waits in its outbox: for a peer too slow to
+    /// take its frames, whose outbox is full.
+    cut: oneshot::Sender<String>,
+}
+
+impl Peer {
+    /// Closes the connection after the frames already queued, or at once if none fit.
+    fn close(self, reason: String) {
+        if let Err(mpsc::error::TrySendError::Full(Outgoing::Close(reason))) =
+            self.outbox.try_send(Outgoing::Close(reason))
+        {
+            let _ = self.cut.send(reason);
+        }
+    }
+}
+
 /// The endpoint's shared state: the way to the engine task, and the groups' access.
 #[derive(Clone, Debug)]
 pub struct SyncService {
@@ -123,7 +146,7 @@ impl SyncService {
             deletes: HashMap::new(),
             store: Arc::new(store),
             storage_jobs: Arc::new(Semaphore::new(STORAGE_JOBS)),
-            outboxes: HashMap::new(),
+            peers: HashMap::new(),
             events: events.clone(),
             started: Instant::now(),
             churned: false,
@@ -222,11 +245,12 @@ async fn connection(
 ) {
     let counted = Counted::new(&service.connections);
     let (outbox, mut outgoing) = mpsc::channel(OUTBOX_FRAMES);
+    let (cut, mut cut_off) = oneshot::channel();
     let (id_sender, id) = oneshot::channel();
     if service
         .events
         .send(Event::Open {
-            outbox,
+            peer: Peer { outbox, cut },
             id: id_sender,
             capabilities,
             address,
@@ -238,46 +262,49 @@ async fn connection(
     }
     let Ok(id) = id.await else { return };
     let (mut sink, mut stream) = socket.split();
-    // Pings find connections whose peer vanished without closing them (a laptop lid shut, a
-    // network gone), which would otherwise hold their subscriptions for hours.
+    // A connection is alive while its peer speaks or takes our frames. Pings make a quiet
+    // peer speak; one that neither answers nor reads (a laptop lid shut, a network gone, a
+    // client that stopped reading) is closed, freeing its subscriptions and its slot. The
+    // check runs beside the writer, which such a peer blocks.
+    let stalled = service.limits.stalled;
     let opened = Instant::now();
-    let heard_ms = AtomicU64::new(0);
+    let alive_ms = AtomicU64::new(0);
+    let alive = || {
+        let since_open = u64::try_from(opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        alive_ms.store(since_open, Ordering::Relaxed);
+    };
+    let mut closing = None;
     let writer = async {
-        let mut pings = tokio::time::interval(PING_EVERY);
+        let mut pings = tokio::time::interval(stalled / 3);
         loop {
             let message = tokio::select! {
                 message = outgoing.recv() => message,
                 _ = pings.tick() => {
-                    let silent = opened.elapsed().saturating_sub(Duration::from_millis(heard_ms.load(Ordering::Relaxed)));
-                    if silent > PING_EVERY * 2 || sink.send(WsMessage::Ping(Bytes::new())).await.is_err() {
+                    if sink.send(WsMessage::Ping(Bytes::new())).await.is_err() {
                         break;
                     }
                     continue;
                 }
             };
-            let Some(message) = message else { break };
             match message {
-                Outgoing::Frame(frame) => {
+                Some(Outgoing::Frame(frame)) => {
                     if sink.send(WsMessage::Binary(frame.into())).await.is_err() {
                         break;
                     }
+                    alive();
                 }
-                Outgoing::Close(reason) => {
-                    let frame = CloseFrame {
-                        code: close_code::POLICY,
-                        reason: truncate(&reason).into(),
-                    };
-                    let _ = sink.send(WsMessage::Close(Some(frame))).await;
+                Some(Outgoing::Close(reason)) => {
+                    closing = Some(reason);
                     break;
                 }
+                None => break,
             }
         }
     };
     let events = service.events.clone();
     let reader = async {
         while let Some(Ok(message)) = stream.next().await {
-            let since_open = u64::try_from(opened.elapsed().as_millis()).unwrap_or(u64::MAX);
-            heard_ms.store(since_open, Ordering::Relaxed);
+            alive();
             let frame = match message {
                 WsMessage::Binary(frame) => frame,
                 // The protocol is binary CBOR; text is a malformed frame.
@@ -290,9 +317,30 @@ async fn connection(
             }
         }
     };
-    tokio::select! {
-        () = writer => {}
-        () = reader => {}
+    let watchdog = async {
+        let mut checks = tokio::time::interval(Duration::from_secs(1).min(stalled / 4));
+        loop {
+            checks.tick().await;
+            let last = Duration::from_millis(alive_ms.load(Ordering::Relaxed));
+            if opened.elapsed().saturating_sub(last) > stalled {
+                return format!("nothing heard or taken for {}s", stalled.as_secs());
+            }
+        }
+    };
+    let stall = tokio::select! {
+        () = writer => None,
+        () = reader => None,
+        reason = &mut cut_off => reason.ok(),
+        reason = watchdog => Some(reason),
+    };
+    if let Some(reason) = closing.or(stall) {
+        tracing::info!(?id, %reason, "closing a connection");
+        let frame = CloseFrame {
+            code: close_code::POLICY,
+            reason: truncate(&reason).into(),
+        };
+        // A peer that stopped reading never takes it; the socket is dropped either way.
+        let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(WsMessage::Close(Some(frame)))).await;
     }
     let _ = service.events.send(Event::Closed(id)).await;
     drop(counted);
@@ -333,7 +381,7 @@ struct Engine {
     deletes: HashMap<DocumentId, Vec<oneshot::Sender<Result<(), String>>>>,
     store: Arc<DiskStore>,
     storage_jobs: Arc<Semaphore>,
-    outboxes: HashMap<ConnectionId, mpsc::Sender<Outgoing>>,
+    peers: HashMap<ConnectionId, Peer>,
     events: mpsc::Sender<Event>,
     started: Instant,
     /// Whether documents were loaded or unloaded, or connections closed, since the last tick:
@@ -373,14 +421,14 @@ impl Engine {
         let now = self.now();
         match event {
             Event::Open {
-                outbox,
+                peer,
                 id,
                 capabilities,
                 address,
             } => {
                 let connection = self.hub.connect(now);
                 self.grant(connection, &capabilities, address);
-                self.outboxes.insert(connection, outbox);
+                self.peers.insert(connection, peer);
                 if id.send(connection).is_err() {
                     self.forget(connection);
                     self.hub.disconnect(connection, now);
@@ -454,9 +502,9 @@ impl Engine {
         }
     }
 
-    fn forget(&mut self, connection: ConnectionId) {
-        self.outboxes.remove(&connection);
+    fn forget(&mut self, connection: ConnectionId) -> Option<Peer> {
         self.held.remove(&connection);
+        self.peers.remove(&connection)
     }
 
     /// Closes a connection whose access changed; its peer reconnects with what it still holds.
@@ -486,21 +534,25 @@ impl Engine {
         while let Some(output) = self.hub.poll() {
             match output {
                 Output::Send { connection, frame } => {
-                    let Some(outbox) = self.outboxes.get(&connection) else {
+                    let Some(peer) = self.peers.get(&connection) else {
                         continue;
                     };
-                    if outbox.try_send(Outgoing::Frame(frame)).is_err() {
-                        tracing::info!(?connection, "closed a connection that fell behind");
-                        self.forget(connection);
+                    if peer.outbox.try_send(Outgoing::Frame(frame)).is_err()
+                        && let Some(peer) = self.forget(connection)
+                    {
+                        // Its task may be stuck writing to a peer that stopped reading: cut it
+                        // there, so its slot and buffers are freed now.
+                        let _ = peer.cut.send(format!(
+                            "too slow: {OUTBOX_FRAMES} frames waited for it"
+                        ));
                         let now = self.now();
                         self.hub.disconnect(connection, now);
                     }
                 }
                 Output::Close { connection, reason } => {
                     tracing::info!(?connection, %reason, "closed a connection");
-                    self.held.remove(&connection);
-                    if let Some(outbox) = self.outboxes.remove(&connection) {
-                        let _ = outbox.try_send(Outgoing::Close(reason));
+                    if let Some(peer) = self.forget(connection) {
+                        peer.close(reason);
                     }
                 }
                 Output::Load { document } => self.on_storage(move |store| {

@@ -46,6 +46,9 @@ pub struct Config {
     pub idle_unload_ms: u64,
     /// After how many appended writes a document is compacted into one snapshot.
     pub compact_after_appends: u32,
+    /// Largest ephemeral payload forwarded (presence needs a few hundred bytes); a larger one
+    /// is dropped and its sender told why, once per connection.
+    pub max_ephemeral_bytes: usize,
 }
 
 impl Default for Config {
@@ -60,6 +63,7 @@ impl Default for Config {
             hold_request_ms: 10_000,
             idle_unload_ms: 30_000,
             compact_after_appends: 64,
+            max_ephemeral_bytes: 16 << 10,
         }
     }
 }
@@ -149,6 +153,8 @@ struct Connection {
     grants: HashMap<DocumentId, Access>,
     /// Read-only documents this peer was already told it cannot change.
     told_read_only: HashSet<DocumentId>,
+    /// Whether this peer was already told its ephemeral message was too large.
+    told_ephemeral_limit: bool,
 }
 
 #[derive(Debug)]
@@ -290,6 +296,7 @@ impl Hub {
                 window_count: 0,
                 grants: HashMap::new(),
                 told_read_only: HashSet::new(),
+                told_ephemeral_limit: false,
             },
         );
         id
@@ -743,6 +750,27 @@ impl Hub {
         if !doc.subscribers.contains_key(&connection) {
             return;
         }
+        let Some(state) = self.connections.get_mut(&connection) else {
+            return;
+        };
+        if message.data.len() > self.config.max_ephemeral_bytes {
+            if !std::mem::replace(&mut state.told_ephemeral_limit, true) {
+                let refusal = Message::Error {
+                    message: format!(
+                        "an ephemeral message of {} bytes was not forwarded: the limit is {} bytes",
+                        message.data.len(),
+                        self.config.max_ephemeral_bytes
+                    ),
+                };
+                self.send(connection, &refusal);
+            }
+            return;
+        }
+        // Peers hear who sent it from the relay, not from the sender: nobody speaks as another.
+        let Some(sender) = state.peer_id.clone() else {
+            return;
+        };
+        message.sender_id = sender;
         let targets: Vec<ConnectionId> = doc
             .subscribers
             .keys()

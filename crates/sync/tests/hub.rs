@@ -462,6 +462,61 @@ fn ephemeral_messages_go_to_the_other_subscribers_only_and_are_not_stored() {
 }
 
 #[test]
+fn ephemeral_messages_carry_their_real_sender_and_large_ones_are_dropped() {
+    let mut relay = Relay::new(Config {
+        max_ephemeral_bytes: 100,
+        ..Config::default()
+    });
+    let doc = document(13);
+    let mut alice = Peer::join(&mut relay, "alice");
+    let mut bob = Peer::join(&mut relay, "bob");
+    alice.set("name", "x");
+    alice.send(&mut relay, &doc);
+    bob.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice, &mut bob]);
+    let ephemeral = |sender: &str, data: Vec<u8>| {
+        Message::Ephemeral(Ephemeral {
+            sender_id: sender.to_owned(),
+            target_id: "cohort-relay".to_owned(),
+            document_id: doc.clone(),
+            session_id: "s1".to_owned(),
+            count: 1,
+            data,
+        })
+        .encode()
+    };
+
+    // Alice claims to be bob: the relay says it was alice.
+    relay
+        .hub
+        .receive(alice.connection, &ephemeral("bob", vec![1; 100]), relay.now);
+    relay.pump();
+    let to_bob = relay.take(bob.connection);
+    let Message::Ephemeral(Ephemeral { sender_id, .. }) = Message::decode(&to_bob[0]).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(sender_id, "alice");
+
+    // Over the limit: forwarded to nobody; the sender hears why, once.
+    for _ in 0..2 {
+        relay.hub.receive(
+            alice.connection,
+            &ephemeral("alice", vec![1; 101]),
+            relay.now,
+        );
+        relay.pump();
+    }
+    assert!(relay.take(bob.connection).is_empty());
+    let to_alice = relay.take(alice.connection);
+    assert_eq!(to_alice.len(), 1);
+    let Message::Error { message } = Message::decode(&to_alice[0]).unwrap() else {
+        panic!()
+    };
+    assert!(message.contains("the limit is 100 bytes"), "{message}");
+}
+
+#[test]
 fn a_group_edited_in_short_sessions_is_compacted_too() {
     let mut relay = Relay::new(Config {
         compact_after_appends: 4,

@@ -157,6 +157,15 @@ impl SyncPeer {
         self.until(timeout, Self::is_synced).await
     }
 
+    /// Sends an ephemeral message (as presence is sent) to the document's other peers.
+    pub async fn send_ephemeral(&mut self, count: u64, data: Vec<u8>) -> Result<()> {
+        let frame = self
+            .client
+            .ephemeral(&self.document, "session", count, data)
+            .ok_or_else(|| sync_error("not joined"))?;
+        self.send(frame).await.map(drop)
+    }
+
     /// Sends a raw frame, as a misbehaving peer would.
     pub async fn send_raw(&mut self, frame: Vec<u8>) -> Result<()> {
         self.send(frame).await.map(drop)

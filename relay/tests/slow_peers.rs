@@ -1,0 +1,115 @@
+//! Peers that stop reading: the relay closes them, frees their slots, and keeps serving the
+//! others. Through real WebSockets to the real relay binary.
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use cohort_sync::DocumentId;
+use cohort_sync::automerge::{Automerge, ROOT, transaction::Transactable};
+use harness::{Relay, SyncPeer};
+
+const PATIENCE: Duration = Duration::from_secs(10);
+
+fn set(doc: &mut Automerge, key: &str, value: &str) {
+    let mut tx = doc.transaction();
+    tx.put(ROOT, key, value).unwrap();
+    tx.commit();
+}
+
+/// A document id no other test uses.
+fn new_document(n: u8) -> DocumentId {
+    let mut bytes = [n; 16];
+    bytes[..4].copy_from_slice(&std::process::id().to_le_bytes());
+    DocumentId::from_bytes(bytes)
+}
+
+/// Waits until the relay, full with two connections, accepts a third: the slot a stalled
+/// peer held is free. Meanwhile the organizer keeps editing, and each edit must reach the
+/// relay in time. Returns how long the slot took.
+async fn until_a_slot_is_free(url: &str, organizer: &mut SyncPeer, within: Duration) -> Duration {
+    let started = Instant::now();
+    for edit in 0.. {
+        if tokio_tungstenite::connect_async(url).await.is_ok() {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < within,
+            "the stalled peer's slot was not freed in {within:?}"
+        );
+        set(&mut organizer.doc, "edit", &edit.to_string());
+        organizer.sync(Duration::from_secs(2)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    unreachable!("the loop returns or fails")
+}
+
+/// An honest organizer and a peer that joined the same group and then stopped reading.
+async fn organizer_and_stalled_peer(
+    url: &str,
+    document: &DocumentId,
+    doc: Automerge,
+) -> (SyncPeer, SyncPeer) {
+    let mut organizer = SyncPeer::connect(url, "organizer", document.clone(), doc)
+        .await
+        .unwrap();
+    organizer.sync(PATIENCE).await.unwrap();
+    // It asks for the group, and never reads again.
+    let stalled = SyncPeer::connect(url, "stalled", document.clone(), Automerge::new())
+        .await
+        .unwrap();
+    assert!(
+        tokio_tungstenite::connect_async(url).await.is_err(),
+        "the relay is full"
+    );
+    (organizer, stalled)
+}
+
+/// A peer whose outbox fills (presence sent faster than it reads) is cut at once, not when
+/// it goes quiet for long.
+#[tokio::test]
+async fn a_peer_that_falls_behind_is_closed_and_its_slot_freed() {
+    let relay = Relay::start_with(&["--max-connections=2", "--stalled-secs=600"]).unwrap();
+    let url = relay.sync_url();
+    let document = new_document(1);
+    let mut doc = Automerge::new();
+    set(&mut doc, "name", "Readers");
+    let (mut organizer, _stalled) = organizer_and_stalled_peer(&url, &document, doc).await;
+
+    // About 32 MB of presence: more than the sockets' buffers and the outbox hold.
+    for count in 0..2_000 {
+        organizer
+            .send_ephemeral(count, vec![7; 16 << 10])
+            .await
+            .unwrap();
+        if count % 500 == 0 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+    until_a_slot_is_free(&url, &mut organizer, PATIENCE).await;
+}
+
+/// A peer that stops reading while the relay has frames for it blocks the relay's writes to
+/// it, and sends nothing: it is closed once it has been stalled for `--stalled-secs`, though
+/// its outbox never fills.
+#[tokio::test]
+async fn a_peer_that_stops_reading_is_closed_within_the_stall_limit() {
+    let relay = Relay::start_with(&["--max-connections=2", "--stalled-secs=3"]).unwrap();
+    let url = relay.sync_url();
+    let document = new_document(2);
+    let mut doc = Automerge::new();
+    set(&mut doc, "name", "Readers");
+    let (mut organizer, _stalled) = organizer_and_stalled_peer(&url, &document, doc).await;
+
+    // About 10 MB: more than the sockets' buffers hold, far less than fills the outbox.
+    for count in 0..600 {
+        organizer
+            .send_ephemeral(count, vec![7; 16 << 10])
+            .await
+            .unwrap();
+    }
+    let waited = until_a_slot_is_free(&url, &mut organizer, PATIENCE).await;
+    assert!(
+        waited > Duration::from_secs(2),
+        "cut after {waited:?}: for falling behind, not for stalling"
+    );
+}

@@ -20,6 +20,8 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::serve::ListenerExt;
 use axum::{Json, Router, http::header, middleware, response::IntoResponse, routing::get};
 use clap::Parser;
@@ -32,7 +34,7 @@ pub use access::{AccessStore, LinkInfo, NewLink, Role};
 use app::serve_app;
 use headers::SecurityHeaders;
 pub use storage::DiskStore;
-use sync::{Limits, SyncService, sync_socket};
+use sync::{EngineTask, Limits, SyncService, sync_socket};
 
 /// How the relay is started: every option also reads an environment variable.
 #[derive(Clone, Debug, Parser)]
@@ -208,6 +210,7 @@ fn compact_one(store: &DiskStore, document: &DocumentId) -> Result<(), CompactEr
 pub struct Relay {
     listener: TcpListener,
     router: Router,
+    engine: EngineTask,
 }
 
 impl Relay {
@@ -235,13 +238,17 @@ impl Relay {
                 source,
             })?;
         let guesses = Guesses::new(config.wrong_links_per_address, config.wrong_links_per_group);
-        let sync = SyncService::start(store, access, guesses, config.limits());
+        let (sync, engine) = SyncService::start(store, access, guesses, config.limits());
         let headers = SecurityHeaders::new(&index_html, &config.connect_src);
         let router = router(&config.app_dir)
             .merge(groups::router(sync.clone(), admin_secret))
             .merge(sync_router(sync))
             .layer(middleware::from_fn_with_state(headers, headers::apply));
-        Ok(Self { listener, router })
+        Ok(Self {
+            listener,
+            router,
+            engine,
+        })
     }
 
     /// The address actually bound (differs from the configured one when it asked for port 0).
@@ -251,7 +258,8 @@ impl Relay {
             .expect("a bound TCP listener has a local address")
     }
 
-    /// Serves until `shutdown` resolves, then lets open requests finish.
+    /// Serves until `shutdown` resolves, then lets open requests finish. Fails if the sync
+    /// engine stops (a panic), so the process ends with a failing status.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -268,30 +276,45 @@ impl Relay {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let served = axum::serve(listener, service).with_graceful_shutdown(shutdown);
+        tokio::select! {
+            served = served => served,
+            error = self.engine.stopped() => {
+                tracing::error!(%error, "stopping");
+                Err(error)
+            }
+        }
     }
 }
 
-/// The sync endpoint.
+/// The sync endpoint, and the health check that asks its engine.
 fn sync_router(sync: SyncService) -> Router {
     Router::new()
         .route("/sync", get(sync_socket))
+        .route("/healthz", get(healthz))
         .with_state(sync)
 }
 
 /// The routes that serve the app.
 pub fn router(app_dir: &Path) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .fallback_service(serve_app(app_dir))
+    Router::new().fallback_service(serve_app(app_dir))
 }
 
-async fn healthz() -> impl IntoResponse {
+/// Healthy means the sync engine answers, not only that HTTP does: a supervisor restarts a
+/// relay whose engine is stuck.
+async fn healthz(State(sync): State<SyncService>) -> impl IntoResponse {
+    let (code, status) = if sync.engine_answers().await {
+        (StatusCode::OK, "ok")
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the sync engine does not answer",
+        )
+    };
     (
+        code,
         [(header::CACHE_CONTROL, "no-store")],
-        Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") })),
+        Json(serde_json::json!({ "status": status, "version": env!("CARGO_PKG_VERSION") })),
     )
 }
 

@@ -46,6 +46,9 @@ pub struct Limits {
 /// is too slow to keep and is closed.
 const OUTBOX_FRAMES: usize = 512;
 
+/// How long the engine may take to answer `/healthz` before it is reported stuck.
+const ENGINE_ANSWER: Duration = Duration::from_secs(2);
+
 /// How long a closing connection may take to send its close frame to a peer that is slow.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
@@ -79,6 +82,8 @@ enum Event {
         done: oneshot::Sender<Result<(), String>>,
     },
     Deleted(DocumentId, Result<(), String>),
+    /// Answers once the engine handles it: for `/healthz`.
+    Alive(oneshot::Sender<()>),
 }
 
 /// A grant a connection holds, for cutting it when its link is revoked or expires.
@@ -129,9 +134,39 @@ impl std::fmt::Debug for Event {
     }
 }
 
+/// The engine's task: it ends only if the engine panics, which must end the relay (with a
+/// failing status, for a supervisor to restart it) rather than leave it serving without sync.
+#[derive(Debug)]
+pub struct EngineTask(tokio::task::JoinHandle<()>);
+
+impl EngineTask {
+    /// Waits for the engine to stop, and says why.
+    pub async fn stopped(self) -> std::io::Error {
+        let why = match self.0.await {
+            Ok(()) => "it stopped".to_owned(),
+            Err(error) if error.is_panic() => {
+                let panic = error.into_panic();
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|text| (*text).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                format!("it panicked: {message}")
+            }
+            Err(error) => error.to_string(),
+        };
+        std::io::Error::other(format!("the sync engine failed ({why}); restart the relay"))
+    }
+}
+
 impl SyncService {
     /// Starts the engine task.
-    pub fn start(store: DiskStore, access: AccessStore, guesses: Guesses, limits: Limits) -> Self {
+    pub fn start(
+        store: DiskStore,
+        access: AccessStore,
+        guesses: Guesses,
+        limits: Limits,
+    ) -> (Self, EngineTask) {
         let (events, inbox) = mpsc::channel(4096);
         let mut hub = Hub::new(limits.engine.clone());
         for document in access.protected() {
@@ -151,14 +186,25 @@ impl SyncService {
             started: Instant::now(),
             churned: false,
         };
-        tokio::spawn(engine.run(inbox));
-        Self {
+        let task = EngineTask(tokio::spawn(engine.run(inbox)));
+        let service = Self {
             events,
             connections: Arc::new(AtomicUsize::new(0)),
             limits: Arc::new(limits),
             access,
             guesses,
-        }
+        };
+        (service, task)
+    }
+
+    /// Whether the engine handles events: it answers within [`ENGINE_ANSWER`].
+    pub async fn engine_answers(&self) -> bool {
+        let (answer, answered) = oneshot::channel();
+        tokio::time::timeout(ENGINE_ANSWER, async {
+            self.events.send(Event::Alive(answer)).await.is_ok() && answered.await.is_ok()
+        })
+        .await
+        .unwrap_or(false)
     }
 
     /// Tells the engine the group was just protected.
@@ -454,6 +500,9 @@ impl Engine {
                 self.deletes.entry(document.clone()).or_default().push(done);
                 self.hub.delete(&document);
             }
+            Event::Alive(answer) => {
+                let _ = answer.send(());
+            }
             Event::Deleted(document, result) => {
                 for done in self.deletes.remove(&document).unwrap_or_default() {
                     let _ = done.send(result.clone());
@@ -615,5 +664,38 @@ impl Engine {
                 let _ = events.send(event).await;
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_engine_is_reported_with_its_message() {
+        let task = EngineTask(tokio::spawn(async { panic!("a bug in the engine") }));
+        let error = task.stopped().await.to_string();
+        assert!(
+            error.contains("it panicked: a bug in the engine"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_engine_that_stopped_does_not_answer() {
+        let (events, inbox) = mpsc::channel(1);
+        drop(inbox);
+        let service = SyncService {
+            events,
+            connections: Arc::new(AtomicUsize::new(0)),
+            limits: Arc::new(Limits {
+                max_connections: 1,
+                stalled: Duration::from_secs(1),
+                engine: hub::Config::default(),
+            }),
+            access: Arc::new(AccessStore::open(tempfile::tempdir().unwrap().path()).unwrap()),
+            guesses: Arc::new(Guesses::new(1, 1)),
+        };
+        assert!(!service.engine_answers().await);
     }
 }

@@ -137,13 +137,3 @@ async fn brotli_copies_go_first_to_browsers_that_accept_brotli() {
     let gzipped = get(&app, &format!("/{WASM}"), Some("gzip")).await;
     assert_eq!(header_of(&gzipped, header::CONTENT_ENCODING), "gzip");
 }
-
-#[tokio::test]
-async fn healthz_answers_ok_uncached() {
-    let (_dir, app) = app();
-    let response = get(&app, "/healthz", None).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(header_of(&response, header::CACHE_CONTROL), "no-store");
-    let body: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
-    assert_eq!(body["status"], "ok");
-}

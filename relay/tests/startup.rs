@@ -118,6 +118,7 @@ fn the_relay_serves_the_app_and_health_on_its_printed_address() {
         .to_owned();
     for (path, expected) in [
         ("/healthz", "\"status\":\"ok\""),
+        ("/healthz", "cache-control: no-store"),
         ("/", "<title>Cohort</title>"),
     ] {
         let mut stream = TcpStream::connect(&addr).unwrap();

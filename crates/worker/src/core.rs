@@ -46,6 +46,8 @@ const FEEDBACK_PER_MESSAGE: usize = 2_000;
 const ACTIVITIES_PER_MESSAGE: usize = 100;
 /// A device not heard from for this long has left.
 const PRESENCE_EXPIRES_MS: Millis = 25_000;
+/// A connection that holds this long after its handshake resets the reconnect backoff.
+const CONNECTION_HELD_MS: Millis = 10_000;
 /// The most changes a page of history shows.
 const HISTORY_PAGE: usize = 200;
 
@@ -228,8 +230,10 @@ pub enum Output {
     Disconnect,
     /// Close the socket and try again after a backoff.
     Reconnect,
-    /// The handshake succeeded: the next backoff starts afresh.
-    Joined,
+    /// The connection has held for [`CONNECTION_HELD_MS`] since its handshake: the next
+    /// backoff starts afresh. Not at the handshake: a relay that closes every connection right
+    /// after it would otherwise be tried again at the shortest wait, forever.
+    ConnectionHeld,
     /// Sync through this relay from the next connection on (`None`: the home relay).
     SetRelay(Option<String>),
     Storage(Ticket, StorageOp),
@@ -539,6 +543,8 @@ pub struct Core {
     fetching: Option<Fetching>,
     client: Client,
     connection: Connection,
+    /// When the connection's handshake succeeded, until it has held long enough to count.
+    joined_at: Option<Millis>,
     /// Whether the browser says it is online; while it is not, no reconnecting is tried.
     online: bool,
     /// The open group's sync status; `last_synced_at` is kept current while up to date.
@@ -579,6 +585,7 @@ impl Core {
             fetching: None,
             client: Client::new(format!("cohort-{seed:016x}")),
             connection: Connection::Offline,
+            joined_at: None,
             online: true,
             status: SyncStatus::default(),
             stored_synced_at: None,
@@ -628,6 +635,13 @@ impl Core {
             Input::Retry => {}
             Input::FromTab(message) => self.receive_from_tab(&message),
             Input::Tick => {
+                if self
+                    .joined_at
+                    .is_some_and(|at| self.now.saturating_sub(at) >= CONNECTION_HELD_MS)
+                {
+                    self.joined_at = None;
+                    self.output(Output::ConnectionHeld);
+                }
                 self.announce();
                 self.forget_departed();
                 self.flush();
@@ -1799,19 +1813,21 @@ impl Core {
         self.client.disconnected();
         self.output(Output::Disconnect);
         self.connection = Connection::Offline;
+        self.joined_at = None;
     }
 
     fn disconnected(&mut self) {
         self.client.disconnected();
         self.output(Output::Reconnect);
         self.connection = Connection::Offline;
+        self.joined_at = None;
     }
 
     fn receive_frame(&mut self, frame: &[u8]) {
         match self.client.receive(frame) {
             Ok(Incoming::Joined) => {
-                self.output(Output::Joined);
                 self.connection = Connection::Joined;
+                self.joined_at = Some(self.now);
                 self.send_changes();
                 self.announce();
             }

@@ -190,8 +190,8 @@ impl Link {
         self.failures = 0;
     }
 
-    /// The handshake succeeded: the next drop starts the backoff afresh.
-    pub fn joined(&mut self) {
+    /// The connection held: the next drop starts the backoff afresh.
+    pub fn connection_held(&mut self) {
         self.failures = 0;
     }
 

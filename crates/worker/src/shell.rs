@@ -73,7 +73,7 @@ impl Shell {
                 Output::Connect => self.link.connect(),
                 Output::Disconnect => self.link.disconnect(),
                 Output::Reconnect => self.link.closed(),
-                Output::Joined => self.link.joined(),
+                Output::ConnectionHeld => self.link.connection_held(),
                 Output::SetRelay(url) => self.link.set_url(url),
                 Output::Storage(ticket, op) => {
                     let result = self.storage.run(op).await.map_err(Into::into);

@@ -238,6 +238,8 @@ struct Tab {
     view: Group,
     next_seq: u32,
     now: Millis,
+    /// How many times the connection held long enough to reset the reconnect backoff.
+    backoff_resets: u32,
 }
 
 /// Messages between tabs, in the order sent: (sender, message).
@@ -259,6 +261,7 @@ impl Tab {
             view: Group::default(),
             next_seq: 0,
             now: 1_000,
+            backoff_resets: 0,
         };
         let outputs = tab.core.start(tab.now);
         tab.take(outputs, &mut Channel::new(), 0);
@@ -296,7 +299,8 @@ impl Tab {
                     self.outgoing.clear();
                 }
                 Output::Warn(warning) => self.warnings.push(warning),
-                Output::Joined | Output::SetRelay(_) => {}
+                Output::ConnectionHeld => self.backoff_resets += 1,
+                Output::SetRelay(_) => {}
                 Output::Yield => self.input(Input::Resume, channel, me),
                 Output::Storage(ticket, op) => self.storage.push_back((ticket, op)),
                 Output::SetAccess(query) => self.access = query,
@@ -1391,4 +1395,27 @@ fn a_retry_timer_from_before_a_reconnect_leaves_the_working_connection_alone() {
         !world.tabs[0].wants_connection,
         "a joined connection was dropped for a stale retry"
     );
+}
+
+#[test]
+fn only_a_connection_that_holds_resets_the_reconnect_backoff() {
+    let mut world = World::new(1);
+    let id = world.create(0, "Choir");
+    world.open(0, id);
+    world.settle();
+    // A relay that closes every connection right after the handshake: ticks come and go, the
+    // backoff is never reset, so the retries grow apart.
+    for _ in 0..5 {
+        world.tabs[0].input(Input::Tick, &mut world.channel, 0);
+        world.drop_connection(0);
+        world.settle();
+        assert!(world.tabs[0].connection.is_some(), "joined again");
+    }
+    assert_eq!(world.tabs[0].backoff_resets, 0);
+
+    // A connection that holds resets it, once.
+    world.tabs[0].now += 10_000;
+    world.tabs[0].input(Input::Tick, &mut world.channel, 0);
+    world.tabs[0].input(Input::Tick, &mut world.channel, 0);
+    assert_eq!(world.tabs[0].backoff_resets, 1);
 }

@@ -21,7 +21,8 @@ use std::sync::Arc;
 use automerge::sync::{self, Capability, SyncDoc};
 use automerge::{Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad};
 
-use crate::message::{DocMessage, DocumentId, Ephemeral, Message, PROTOCOL_VERSION};
+use crate::front::{Front, Step};
+use crate::message::{DocMessage, DocumentId, Ephemeral, Message};
 use crate::shortcut;
 
 /// The relay's limits and timings. Times are milliseconds on the clock the relay passes in.
@@ -145,11 +146,9 @@ pub enum Write {
 
 #[derive(Debug)]
 struct Connection {
-    peer_id: Option<String>,
+    front: Front,
     opened_at: u64,
     documents: HashSet<DocumentId>,
-    window_start: u64,
-    window_count: u32,
     grants: HashMap<DocumentId, Access>,
     /// Read-only documents this peer was already told it cannot change.
     told_read_only: HashSet<DocumentId>,
@@ -284,16 +283,25 @@ impl Hub {
     }
 
     pub fn connect(&mut self, now: u64) -> ConnectionId {
+        self.insert_connection(Front::new(now), now)
+    }
+
+    /// A connection whose handshake was done before the hub (by the relay's own [`Front`]),
+    /// with the peer id from its `join`. Give its document messages to
+    /// [`receive_message`](Self::receive_message).
+    pub fn connect_joined(&mut self, peer_id: String, now: u64) -> ConnectionId {
+        self.insert_connection(Front::joined(peer_id, now), now)
+    }
+
+    fn insert_connection(&mut self, front: Front, now: u64) -> ConnectionId {
         let id = ConnectionId(self.next_connection);
         self.next_connection += 1;
         self.connections.insert(
             id,
             Connection {
-                peer_id: None,
+                front,
                 opened_at: now,
                 documents: HashSet::new(),
-                window_start: now,
-                window_count: 0,
                 grants: HashMap::new(),
                 told_read_only: HashSet::new(),
                 told_ephemeral_limit: false,
@@ -432,67 +440,27 @@ impl Hub {
         let Some(state) = self.connections.get_mut(&connection) else {
             return;
         };
-        if frame.len() > self.config.max_frame_bytes {
-            let reason = format!("frame of {} bytes is over the limit", frame.len());
-            return self.close(connection, reason, now);
-        }
-        if now.saturating_sub(state.window_start) >= 1_000 {
-            state.window_start = now;
-            state.window_count = 0;
-        }
-        state.window_count += 1;
-        if state.window_count > self.config.max_messages_per_second {
-            return self.close(connection, "too many messages per second".to_owned(), now);
-        }
-        let joined = state.peer_id.is_some();
-        let message = match Message::decode(frame) {
-            Ok(message) => message,
-            Err(error) => return self.close(connection, error.to_string(), now),
-        };
-        match message {
-            Message::Join {
-                sender_id,
-                protocols,
-                ..
-            } if !joined => {
-                if !protocols
-                    .iter()
-                    .any(|protocol| protocol == PROTOCOL_VERSION)
-                {
-                    self.send(
-                        connection,
-                        &Message::Error {
-                            message: format!("unsupported protocol versions {protocols:?}"),
-                        },
-                    );
-                    return self.close(connection, "no common protocol version".to_owned(), now);
+        match state.front.receive(&self.config, frame, now) {
+            Step::Reply(frame) => self.outputs.push_back(Output::Send { connection, frame }),
+            Step::Route(_, message) => self.receive_message(connection, message, now),
+            Step::Close { reply, reason } => {
+                if let Some(frame) = reply {
+                    self.outputs.push_back(Output::Send { connection, frame });
                 }
-                let reply = Message::Peer {
-                    sender_id: self.config.peer_id.clone(),
-                    target_id: sender_id.clone(),
-                    protocol: PROTOCOL_VERSION.to_owned(),
-                };
-                if let Some(state) = self.connections.get_mut(&connection) {
-                    state.peer_id = Some(sender_id);
-                }
-                self.send(connection, &reply);
+                self.close(connection, reason, now);
             }
-            _ if !joined => self.close(connection, "a message before join".to_owned(), now),
+            Step::Nothing => {}
+        }
+    }
+
+    /// A document message (a request, a sync or an ephemeral message) that a [`Front`] routed
+    /// here; other messages are the front's business and are ignored.
+    pub fn receive_message(&mut self, connection: ConnectionId, message: Message, now: u64) {
+        match message {
             Message::Request(message) => self.doc_message(connection, message, true, now),
             Message::Sync(message) => self.doc_message(connection, message, false, now),
             Message::Ephemeral(message) => self.forward_ephemeral(connection, message),
-            Message::Leave { .. } => self.close(connection, "the peer left".to_owned(), now),
-            Message::HeadsGossip | Message::DocUnavailable { .. } => {}
-            Message::Join { .. } | Message::Peer { .. } => {
-                self.close(connection, "a second handshake".to_owned(), now);
-            }
-            Message::Error { message } => {
-                self.close(
-                    connection,
-                    format!("the peer reported an error: {message}"),
-                    now,
-                );
-            }
+            _ => {}
         }
     }
 
@@ -548,12 +516,8 @@ impl Hub {
         let Some(state) = self.connections.get_mut(&connection) else {
             return;
         };
-        if !state.documents.contains(&document) {
-            if state.documents.len() >= self.config.max_documents_per_connection {
-                return self.close(connection, "too many documents".to_owned(), now);
-            }
-            state.documents.insert(document.clone());
-        }
+        // The front limits how many documents a connection names.
+        state.documents.insert(document.clone());
         let doc = match self.documents.entry(document.clone()) {
             Entry::Occupied(entry) => entry.into_mut(),
             Entry::Vacant(entry) => {
@@ -710,7 +674,7 @@ impl Hub {
             let Some(peer) = self
                 .connections
                 .get(connection)
-                .and_then(|c| c.peer_id.clone())
+                .and_then(|c| c.front.peer_id().map(str::to_owned))
             else {
                 continue;
             };
@@ -731,7 +695,7 @@ impl Hub {
         let Some(peer) = self
             .connections
             .get(&connection)
-            .and_then(|c| c.peer_id.clone())
+            .and_then(|c| c.front.peer_id().map(str::to_owned))
         else {
             return;
         };
@@ -767,7 +731,7 @@ impl Hub {
             return;
         }
         // Peers hear who sent it from the relay, not from the sender: nobody speaks as another.
-        let Some(sender) = state.peer_id.clone() else {
+        let Some(sender) = state.front.peer_id().map(str::to_owned) else {
             return;
         };
         message.sender_id = sender;
@@ -781,7 +745,7 @@ impl Hub {
             let Some(peer) = self
                 .connections
                 .get(&target)
-                .and_then(|c| c.peer_id.clone())
+                .and_then(|c| c.front.peer_id().map(str::to_owned))
             else {
                 continue;
             };
@@ -893,7 +857,7 @@ impl Hub {
             .connections
             .iter()
             .filter(|(_, c)| {
-                c.peer_id.is_none()
+                !c.front.is_joined()
                     && now.saturating_sub(c.opened_at) >= self.config.join_timeout_ms
             })
             .map(|(id, _)| *id)

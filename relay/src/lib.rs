@@ -54,6 +54,9 @@ pub struct Config {
     /// Directory of the built app (Trunk's output, with index.html).
     #[arg(long, env = "COHORT_APP_DIR", default_value = "dist")]
     pub app_dir: PathBuf,
+    /// Threads that run the connections and the sync engine's shards; default: one per core.
+    #[arg(long, env = "COHORT_THREADS")]
+    pub threads: Option<usize>,
     /// Most sync connections open at once; more are refused with 503.
     #[arg(long, env = "COHORT_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
@@ -115,10 +118,22 @@ pub struct Config {
     pub command: Option<admin::Command>,
 }
 
+/// Shards of the sync engine per thread: more than one, so that a shard busy with one large
+/// group holds up few others, and few enough that idle shards cost nothing to speak of.
+const SHARDS_PER_THREAD: usize = 4;
+
 impl Config {
+    /// The threads to run on: `--threads`, or one per core.
+    pub fn threads(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+            .max(1)
+    }
+
     fn limits(&self) -> Limits {
         Limits {
             max_connections: self.max_connections,
+            shards: self.threads() * SHARDS_PER_THREAD,
             stalled: std::time::Duration::from_secs(self.stalled_secs.max(1)),
             engine: hub::Config {
                 max_frame_bytes: self.max_frame_bytes,

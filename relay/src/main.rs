@@ -11,16 +11,25 @@ use tracing_subscriber::EnvFilter;
 /// thread that allocates keeps a heap of its own after it is done.
 const BLOCKING_THREADS: usize = 8;
 
-/// One thread runs the sockets and the engine; blocking work has its own threads. The engine is
-/// one task whatever the runtime, and with a second worker thread every frame woke the other
-/// thread: 5–10% more CPU per edit and a heap more (`docs/perf.md`).
+/// `--threads` threads run the sockets and the engine's shards (one per core by default);
+/// blocking work has its own threads. With one thread the runtime is the current-thread one,
+/// which does without the wake-ups between threads.
 fn main() -> ExitCode {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let config = Config::parse();
+    let mut builder = match config.threads() {
+        1 => tokio::runtime::Builder::new_current_thread(),
+        threads => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(threads);
+            builder
+        }
+    };
+    let runtime = builder
         .enable_all()
         .max_blocking_threads(BLOCKING_THREADS)
         .build();
     match runtime {
-        Ok(runtime) => runtime.block_on(run()),
+        Ok(runtime) => runtime.block_on(run(config)),
         Err(error) => {
             eprintln!("error: cannot start the runtime: {error}");
             ExitCode::FAILURE
@@ -28,8 +37,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run() -> ExitCode {
-    let config = Config::parse();
+async fn run(config: Config) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("COHORT_LOG").unwrap_or_else(|_| EnvFilter::new("info")),

@@ -1,8 +1,12 @@
 //! `/sync`: the automerge-repo WebSocket endpoint, driving the sans-IO engine with tokio.
 //!
-//! One task owns the engine ([`Hub`]); each connection has a task that turns frames into
-//! events and the engine's frames back into WebSocket messages. Reads and writes of documents
-//! run on the blocking pool and report back as events.
+//! The documents are split into shards by id, each a task that owns a [`Hub`] for its
+//! documents, so that loading, saving or first-syncing one large group holds up only its
+//! shard, and the shards run on all the runtime's threads. Each connection has a task that
+//! does the handshake and the per-connection limits itself ([`Front`]), hands each document
+//! message to its document's shard (registering with a shard the first time), and turns the
+//! shards' frames back into WebSocket messages. Reads and writes of documents run on the
+//! blocking pool and report back to their shard as events.
 //!
 //! A connection presents its capabilities in the URL's query (`/sync?access=<document>.<secret>`,
 //! repeated), the one place any automerge-repo client can put them: the JS client takes the
@@ -12,7 +16,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -22,8 +26,9 @@ use axum::extract::ws::{
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use cohort_sync::DocumentId;
+use cohort_sync::front::{Front, Step};
 use cohort_sync::hub::{self, ConnectionId, Hub, Output, Stored, Ticket, Write};
+use cohort_sync::{DocumentId, Message};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tracing::warn;
@@ -36,6 +41,8 @@ use crate::storage::DiskStore;
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub max_connections: usize,
+    /// How many engine shards the documents are split into.
+    pub shards: usize,
     /// How long a connection may go with nothing heard from its peer and none of our frames
     /// getting through before it is closed.
     pub stalled: Duration,
@@ -58,13 +65,17 @@ const CLOSE_WAIT: Duration = Duration::from_secs(1);
 const STORAGE_JOBS: usize = 4;
 
 enum Event {
+    /// A connection names a document of this shard for the first time.
     Open {
         peer: Peer,
+        /// The peer id from its `join`.
+        peer_id: String,
         id: oneshot::Sender<ConnectionId>,
+        /// The capabilities it presented for this shard's documents.
         capabilities: Vec<Capability>,
         address: IpAddr,
     },
-    Frame(ConnectionId, Bytes),
+    Message(ConnectionId, Message),
     Closed(ConnectionId),
     Loaded(DocumentId, Result<Option<Stored>, String>),
     Stored(DocumentId, Ticket, Result<(), String>),
@@ -98,13 +109,13 @@ enum Outgoing {
     Close(String),
 }
 
-/// The engine's way to a connection's task.
+/// A shard's way to a connection's task.
 struct Peer {
     /// Frames, and a close after them, in order.
     outbox: mpsc::Sender<Outgoing>,
     /// Closes the connection at once, whatever waits in its outbox: for a peer too slow to
     /// take its frames, whose outbox is full.
-    cut: oneshot::Sender<String>,
+    cut: mpsc::Sender<String>,
 }
 
 impl Peer {
@@ -113,15 +124,34 @@ impl Peer {
         if let Err(mpsc::error::TrySendError::Full(Outgoing::Close(reason))) =
             self.outbox.try_send(Outgoing::Close(reason))
         {
-            let _ = self.cut.send(reason);
+            let _ = self.cut.try_send(reason);
         }
     }
 }
 
-/// The endpoint's shared state: the way to the engine task, and the groups' access.
+/// How a connection ends: quietly (its socket broke or its peer closed it), or closed by the
+/// relay with a reason, after a last frame for the peer if there is one.
+enum Ending {
+    Quietly,
+    Close {
+        reply: Option<Vec<u8>>,
+        reason: String,
+    },
+}
+
+impl Ending {
+    fn close(reason: String) -> Self {
+        Self::Close {
+            reply: None,
+            reason,
+        }
+    }
+}
+
+/// The endpoint's shared state: the way to each shard's task, and the groups' access.
 #[derive(Clone, Debug)]
 pub struct SyncService {
-    events: mpsc::Sender<Event>,
+    shards: Arc<[mpsc::Sender<Event>]>,
     connections: Arc<AtomicUsize>,
     limits: Arc<Limits>,
     pub access: Arc<AccessStore>,
@@ -134,15 +164,16 @@ impl std::fmt::Debug for Event {
     }
 }
 
-/// The engine's task: it ends only if the engine panics, which must end the relay (with a
+/// The shards' tasks: one ends only if its engine panics, which must end the relay (with a
 /// failing status, for a supervisor to restart it) rather than leave it serving without sync.
 #[derive(Debug)]
-pub struct EngineTask(tokio::task::JoinHandle<()>);
+pub struct EngineTask(Vec<tokio::task::JoinHandle<()>>);
 
 impl EngineTask {
-    /// Waits for the engine to stop, and says why.
+    /// Waits for a shard to stop, and says why.
     pub async fn stopped(self) -> std::io::Error {
-        let why = match self.0.await {
+        let (ended, ..) = futures_util::future::select_all(self.0).await;
+        let why = match ended {
             Ok(()) => "it stopped".to_owned(),
             Err(error) if error.is_panic() => {
                 let panic = error.into_panic();
@@ -160,68 +191,87 @@ impl EngineTask {
 }
 
 impl SyncService {
-    /// Starts the engine task.
+    /// Starts the shards' tasks.
     pub fn start(
         store: DiskStore,
         access: AccessStore,
         guesses: Guesses,
         limits: Limits,
     ) -> (Self, EngineTask) {
-        let (events, inbox) = mpsc::channel(4096);
-        let mut hub = Hub::new(limits.engine.clone());
-        for document in access.protected() {
-            hub.protect(document, 0);
-        }
+        let shard_count = limits.shards.max(1);
         let (access, guesses) = (Arc::new(access), Arc::new(guesses));
-        let engine = Engine {
-            hub,
-            access: access.clone(),
-            guesses: guesses.clone(),
-            held: HashMap::new(),
-            deletes: HashMap::new(),
-            store: Arc::new(store),
-            storage_jobs: Arc::new(Semaphore::new(STORAGE_JOBS)),
-            peers: HashMap::new(),
-            events: events.clone(),
-            started: Instant::now(),
-            churned: false,
-        };
-        let task = EngineTask(tokio::spawn(engine.run(inbox)));
+        let (store, storage_jobs) = (Arc::new(store), Arc::new(Semaphore::new(STORAGE_JOBS)));
+        let protected = access.protected();
+        let mut shards = Vec::with_capacity(shard_count);
+        let mut tasks = Vec::with_capacity(shard_count);
+        for shard in 0..shard_count {
+            let (events, inbox) = mpsc::channel(4096);
+            let mut hub = Hub::new(limits.engine.clone());
+            for document in &protected {
+                if shard_of(document, shard_count) == shard {
+                    hub.protect(document.clone(), 0);
+                }
+            }
+            let engine = Engine {
+                hub,
+                access: access.clone(),
+                guesses: guesses.clone(),
+                held: HashMap::new(),
+                deletes: HashMap::new(),
+                store: store.clone(),
+                storage_jobs: storage_jobs.clone(),
+                peers: HashMap::new(),
+                events: events.clone(),
+                started: Instant::now(),
+                churned: false,
+            };
+            tasks.push(tokio::spawn(engine.run(inbox)));
+            shards.push(events);
+        }
         let service = Self {
-            events,
+            shards: shards.into(),
             connections: Arc::new(AtomicUsize::new(0)),
             limits: Arc::new(limits),
             access,
             guesses,
         };
-        (service, task)
+        (service, EngineTask(tasks))
     }
 
-    /// Whether the engine handles events: it answers within [`ENGINE_ANSWER`].
+    /// The shard that holds the document.
+    fn shard(&self, document: &DocumentId) -> &mpsc::Sender<Event> {
+        &self.shards[shard_of(document, self.shards.len())]
+    }
+
+    /// Whether every shard handles events: each answers within [`ENGINE_ANSWER`].
     pub async fn engine_answers(&self) -> bool {
-        let (answer, answered) = oneshot::channel();
-        tokio::time::timeout(ENGINE_ANSWER, async {
-            self.events.send(Event::Alive(answer)).await.is_ok() && answered.await.is_ok()
-        })
-        .await
-        .unwrap_or(false)
+        let asks = self.shards.iter().map(|shard| async move {
+            let (answer, answered) = oneshot::channel();
+            shard.send(Event::Alive(answer)).await.is_ok() && answered.await.is_ok()
+        });
+        tokio::time::timeout(ENGINE_ANSWER, futures_util::future::join_all(asks))
+            .await
+            .is_ok_and(|answers| answers.into_iter().all(|answered| answered))
     }
 
     /// Tells the engine the group was just protected.
     pub async fn protected(&self, document: DocumentId) {
-        let _ = self.events.send(Event::Protected(document)).await;
+        let _ = self.shard(&document).send(Event::Protected(document)).await;
     }
 
     /// Tells the engine a link was just revoked.
     pub async fn revoked(&self, document: DocumentId, link: String) {
-        let _ = self.events.send(Event::Revoked { document, link }).await;
+        let _ = self
+            .shard(&document)
+            .send(Event::Revoked { document, link })
+            .await;
     }
 
     /// Deletes the group's stored files once no write of it is in flight (the group must be
     /// marked deleted in the access store first).
     pub async fn delete(&self, document: DocumentId) -> Result<(), String> {
         let (done, result) = oneshot::channel();
-        self.events
+        self.shard(&document)
             .send(Event::Delete { document, done })
             .await
             .map_err(|_| "the sync engine stopped".to_owned())?;
@@ -229,6 +279,18 @@ impl SyncService {
             .await
             .unwrap_or_else(|_| Err("the sync engine stopped".to_owned()))
     }
+}
+
+/// The shard of a document: a hash of its id (random, so any hash spreads them evenly).
+fn shard_of(document: &DocumentId, shards: usize) -> usize {
+    // FNV-1a: stable across runs and platforms, unlike the standard library's hasher.
+    let hash = document
+        .as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    (hash % shards as u64) as usize
 }
 
 /// The capabilities in a `/sync` query: every `access=` value that reads as one. Others are
@@ -291,35 +353,21 @@ async fn connection(
 ) {
     let counted = Counted::new(&service.connections);
     let (outbox, mut outgoing) = mpsc::channel(OUTBOX_FRAMES);
-    let (cut, mut cut_off) = oneshot::channel();
-    let (id_sender, id) = oneshot::channel();
-    if service
-        .events
-        .send(Event::Open {
-            peer: Peer { outbox, cut },
-            id: id_sender,
-            capabilities,
-            address,
-        })
-        .await
-        .is_err()
-    {
-        return;
-    }
-    let Ok(id) = id.await else { return };
+    let (cut, mut cut_off) = mpsc::channel(1);
     let (mut sink, mut stream) = socket.split();
     // A connection is alive while its peer speaks or takes our frames. Pings make a quiet
     // peer speak; one that neither answers nor reads (a laptop lid shut, a network gone, a
     // client that stopped reading) is closed, freeing its subscriptions and its slot. The
     // check runs beside the writer, which such a peer blocks.
-    let stalled = service.limits.stalled;
+    let limits = service.limits.clone();
+    let stalled = limits.stalled;
     let opened = Instant::now();
+    let since_open = || u64::try_from(opened.elapsed().as_millis()).unwrap_or(u64::MAX);
     let alive_ms = AtomicU64::new(0);
-    let alive = || {
-        let since_open = u64::try_from(opened.elapsed().as_millis()).unwrap_or(u64::MAX);
-        alive_ms.store(since_open, Ordering::Relaxed);
-    };
-    let mut closing = None;
+    let alive = || alive_ms.store(since_open(), Ordering::Relaxed);
+    let joined = AtomicBool::new(false);
+    // The shards this connection registered with, and its id in each.
+    let mut registered: Vec<Option<ConnectionId>> = vec![None; service.shards.len()];
     let writer = async {
         let mut pings = tokio::time::interval(stalled / 3);
         loop {
@@ -327,7 +375,7 @@ async fn connection(
                 message = outgoing.recv() => message,
                 _ = pings.tick() => {
                     if sink.send(WsMessage::Ping(Bytes::new())).await.is_err() {
-                        break;
+                        return Ending::Quietly;
                     }
                     continue;
                 }
@@ -335,20 +383,17 @@ async fn connection(
             match message {
                 Some(Outgoing::Frame(frame)) => {
                     if sink.send(WsMessage::Binary(frame.into())).await.is_err() {
-                        break;
+                        return Ending::Quietly;
                     }
                     alive();
                 }
-                Some(Outgoing::Close(reason)) => {
-                    closing = Some(reason);
-                    break;
-                }
-                None => break,
+                Some(Outgoing::Close(reason)) => return Ending::close(reason),
+                None => return Ending::Quietly,
             }
         }
     };
-    let events = service.events.clone();
     let reader = async {
+        let mut front = Front::new(0);
         while let Some(Ok(message)) = stream.next().await {
             alive();
             let frame = match message {
@@ -358,11 +403,53 @@ async fn connection(
                 WsMessage::Close(_) => break,
                 WsMessage::Ping(_) | WsMessage::Pong(_) => continue,
             };
-            if events.send(Event::Frame(id, frame)).await.is_err() {
+            let (document, message) = match front.receive(&limits.engine, &frame, since_open()) {
+                Step::Route(document, message) => (document, message),
+                Step::Reply(reply) => {
+                    joined.store(true, Ordering::Relaxed);
+                    if outbox.try_send(Outgoing::Frame(reply)).is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                Step::Close { reply, reason } => return Ending::Close { reply, reason },
+                Step::Nothing => continue,
+            };
+            let index = shard_of(&document, service.shards.len());
+            let shard = &service.shards[index];
+            let id = match registered[index] {
+                Some(id) => id,
+                None => {
+                    let (id_sender, id) = oneshot::channel();
+                    let open = Event::Open {
+                        peer: Peer {
+                            outbox: outbox.clone(),
+                            cut: cut.clone(),
+                        },
+                        peer_id: front.peer_id().unwrap_or_default().to_owned(),
+                        id: id_sender,
+                        capabilities: capabilities
+                            .iter()
+                            .filter(|c| shard_of(&c.document, service.shards.len()) == index)
+                            .cloned()
+                            .collect(),
+                        address,
+                    };
+                    if shard.send(open).await.is_err() {
+                        break;
+                    }
+                    let Ok(id) = id.await else { break };
+                    registered[index] = Some(id);
+                    id
+                }
+            };
+            if shard.send(Event::Message(id, message)).await.is_err() {
                 break;
             }
         }
+        Ending::Quietly
     };
+    let join_timeout = Duration::from_millis(limits.engine.join_timeout_ms);
     let watchdog = async {
         let mut checks = tokio::time::interval(Duration::from_secs(1).min(stalled / 4));
         loop {
@@ -371,24 +458,37 @@ async fn connection(
             if opened.elapsed().saturating_sub(last) > stalled {
                 return format!("nothing heard or taken for {}s", stalled.as_secs());
             }
+            if !joined.load(Ordering::Relaxed) && opened.elapsed() >= join_timeout {
+                return "no join in time".to_owned();
+            }
         }
     };
-    let stall = tokio::select! {
-        () = writer => None,
-        () = reader => None,
-        reason = &mut cut_off => reason.ok(),
-        reason = watchdog => Some(reason),
+    let ending = tokio::select! {
+        ending = writer => ending,
+        ending = reader => ending,
+        Some(reason) = cut_off.recv() => Ending::close(reason),
+        reason = watchdog => Ending::close(reason),
     };
-    if let Some(reason) = closing.or(stall) {
-        tracing::info!(?id, %reason, "closing a connection");
+    if let Ending::Close { reply, reason } = ending {
+        tracing::info!(%address, %reason, "closing a connection");
         let frame = CloseFrame {
             code: close_code::POLICY,
             reason: truncate(&reason).into(),
         };
-        // A peer that stopped reading never takes it; the socket is dropped either way.
-        let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(WsMessage::Close(Some(frame)))).await;
+        // A peer that stopped reading never takes them; the socket is dropped either way.
+        let _ = tokio::time::timeout(CLOSE_WAIT, async {
+            if let Some(reply) = reply {
+                sink.send(WsMessage::Binary(reply.into())).await?;
+            }
+            sink.send(WsMessage::Close(Some(frame))).await
+        })
+        .await;
     }
-    let _ = service.events.send(Event::Closed(id)).await;
+    for (shard, id) in service.shards.iter().zip(registered) {
+        if let Some(id) = id {
+            let _ = shard.send(Event::Closed(id)).await;
+        }
+    }
     drop(counted);
 }
 
@@ -468,11 +568,12 @@ impl Engine {
         match event {
             Event::Open {
                 peer,
+                peer_id,
                 id,
                 capabilities,
                 address,
             } => {
-                let connection = self.hub.connect(now);
+                let connection = self.hub.connect_joined(peer_id, now);
                 self.grant(connection, &capabilities, address);
                 self.peers.insert(connection, peer);
                 if id.send(connection).is_err() {
@@ -508,7 +609,9 @@ impl Engine {
                     let _ = done.send(result.clone());
                 }
             }
-            Event::Frame(connection, frame) => self.hub.receive(connection, &frame, now),
+            Event::Message(connection, message) => {
+                self.hub.receive_message(connection, message, now);
+            }
             Event::Closed(connection) => {
                 self.churned = true;
                 self.forget(connection);
@@ -591,7 +694,7 @@ impl Engine {
                     {
                         // Its task may be stuck writing to a peer that stopped reading: cut it
                         // there, so its slot and buffers are freed now.
-                        let _ = peer.cut.send(format!(
+                        let _ = peer.cut.try_send(format!(
                             "too slow: {OUTBOX_FRAMES} frames waited for it"
                         ));
                         let now = self.now();
@@ -673,7 +776,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_engine_is_reported_with_its_message() {
-        let task = EngineTask(tokio::spawn(async { panic!("a bug in the engine") }));
+        let task = EngineTask(vec![
+            tokio::spawn(std::future::pending()),
+            tokio::spawn(async { panic!("a bug in the engine") }),
+        ]);
         let error = task.stopped().await.to_string();
         assert!(
             error.contains("it panicked: a bug in the engine"),
@@ -686,10 +792,11 @@ mod tests {
         let (events, inbox) = mpsc::channel(1);
         drop(inbox);
         let service = SyncService {
-            events,
+            shards: vec![events].into(),
             connections: Arc::new(AtomicUsize::new(0)),
             limits: Arc::new(Limits {
                 max_connections: 1,
+                shards: 1,
                 stalled: Duration::from_secs(1),
                 engine: hub::Config::default(),
             }),

@@ -34,7 +34,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use cohort_sync::DocumentId;
-use cohort_sync::hub::Stored;
 use sha2::{Digest, Sha256};
 
 const SNAPSHOT: &str = "snapshot";
@@ -53,6 +52,17 @@ const NOTHING: &str = "nothing";
 const LENGTH_BYTES: usize = 4;
 const CHECKSUM_BYTES: usize = 8;
 const HEADER_BYTES: usize = LENGTH_BYTES + CHECKSUM_BYTES;
+
+/// Everything stored of a document.
+#[derive(Debug, PartialEq, Eq)]
+pub struct StoredBytes {
+    /// Snapshots, incremental files and log records, in that order.
+    pub bytes: Vec<u8>,
+    /// Appends since the last snapshot: log records and the reference server's incremental
+    /// files, so a group edited a few times between loads is still compacted once it has
+    /// enough.
+    pub appends: u32,
+}
 
 #[derive(Debug)]
 pub struct DiskStore {
@@ -104,14 +114,14 @@ impl DiskStore {
     /// A torn record at the end of the log is cut off here, and a damaged one before the end
     /// set aside, so the caller must not load a document while it writes to it (the engine
     /// never does).
-    pub fn load(&self, document: &DocumentId) -> io::Result<Option<Stored>> {
+    pub fn load(&self, document: &DocumentId) -> io::Result<Option<StoredBytes>> {
         self.load_dir(document, &self.dir(document))
     }
 
     /// Looks for a document where none is ever stored, as [`Self::load`] looks for one never
     /// stored: the same work, so a refusal takes as long as the answer for a group that does
     /// not exist.
-    pub fn look_for_nothing(&self, document: &DocumentId) -> io::Result<Option<Stored>> {
+    pub fn look_for_nothing(&self, document: &DocumentId) -> io::Result<Option<StoredBytes>> {
         self.load_dir(document, &self.root.join(TEMPORARY).join(NOTHING))
     }
 
@@ -129,7 +139,7 @@ impl DiskStore {
         }
     }
 
-    fn load_dir(&self, document: &DocumentId, dir: &Path) -> io::Result<Option<Stored>> {
+    fn load_dir(&self, document: &DocumentId, dir: &Path) -> io::Result<Option<StoredBytes>> {
         let mut bytes = Vec::new();
         let snapshots = list(&dir.join(SNAPSHOT))?;
         let incremental = list(&dir.join(INCREMENTAL))?;
@@ -170,7 +180,7 @@ impl DiskStore {
         }
         // A reference server's incremental files are appends not yet compacted, as records are.
         let appends = u32::try_from(incremental.len() + read.records.len()).unwrap_or(u32::MAX);
-        Ok(Some(Stored { bytes, appends }))
+        Ok(Some(StoredBytes { bytes, appends }))
     }
 
     /// Moves a damaged log aside and puts a log of its verified records in its place.

@@ -707,11 +707,23 @@ impl Engine {
                         peer.close(reason);
                     }
                 }
+                // Loaded here, beside the engine: a large group takes seconds.
                 Output::Load { document } => self.on_storage(move |store| {
-                    let result = store.load(&document).map_err(|error| {
+                    let result = match store.load(&document) {
+                        Ok(None) => Ok(None),
+                        Ok(Some(stored)) => hub::load_stored(&stored.bytes)
+                            .map(|loaded| {
+                                Some(Stored {
+                                    document: loaded,
+                                    appends: stored.appends,
+                                })
+                            })
+                            .map_err(|error| format!("stored bytes do not load: {error}")),
+                        Err(error) => Err(error.to_string()),
+                    };
+                    if let Err(error) = &result {
                         tracing::error!(%document, %error, "cannot read a document");
-                        error.to_string()
-                    });
+                    }
                     Event::Loaded(document, result)
                 }),
                 Output::Store {

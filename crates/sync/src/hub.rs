@@ -126,11 +126,12 @@ pub enum Output {
     Delete { document: DocumentId },
 }
 
-/// What storage holds of a document, for [`Hub::loaded`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What storage holds of a document, loaded, for [`Hub::loaded`]. Loading a large document
+/// takes long (about 0.7 s per MB), so the relay does it beside the engine, with
+/// [`load_stored`].
+#[derive(Debug)]
 pub struct Stored {
-    /// Everything stored, in the order it was written.
-    pub bytes: Vec<u8>,
+    pub document: Automerge,
     /// How many appends were stored since the last compaction: counted from storage, so a
     /// group edited a few times between loads is still compacted once it has enough.
     pub appends: u32,
@@ -228,7 +229,7 @@ impl Document {
 /// Loads stored bytes. Changes whose dependencies are missing (storage skipped a damaged
 /// record they build on) wait in the document until a peer sends what they lack, rather than
 /// making the whole document unavailable; bytes that do not parse still fail.
-fn load_stored(bytes: &[u8]) -> Result<Automerge, AutomergeError> {
+pub fn load_stored(bytes: &[u8]) -> Result<Automerge, AutomergeError> {
     match Automerge::load(bytes) {
         Err(AutomergeError::MissingDeps) => Automerge::load_with_options(
             bytes,
@@ -771,12 +772,7 @@ impl Hub {
         };
         let (automerge, appends) = match result {
             Ok(None) => (Automerge::new(), 0),
-            Ok(Some(stored)) => match load_stored(&stored.bytes) {
-                Ok(automerge) => (automerge, stored.appends),
-                Err(error) => {
-                    return self.refuse(document, format!("stored bytes do not load: {error}"));
-                }
-            },
+            Ok(Some(stored)) => (stored.document, stored.appends),
             Err(error) => return self.refuse(document, error),
         };
         doc.appends_since_snapshot = appends;

@@ -6,7 +6,9 @@ use std::collections::{HashMap, HashSet};
 use cohort_sync::automerge::sync::{self, SyncDoc};
 use cohort_sync::automerge::{Automerge, PatchLog, ROOT, ReadDoc, transaction::Transactable};
 use cohort_sync::client::{Client, Incoming};
-use cohort_sync::hub::{Access, Config, ConnectionId, Hub, Output, Stored, Ticket, Write};
+use cohort_sync::hub::{
+    Access, Config, ConnectionId, Hub, Output, Stored, Ticket, Write, load_stored,
+};
 use cohort_sync::message::{DocMessage, Ephemeral};
 use cohort_sync::{DocumentId, Message};
 
@@ -54,7 +56,7 @@ impl Relay {
                 Output::Load { document } => {
                     self.loads += 1;
                     let stored = self.disk.get(&document).map(|chunks| Stored {
-                        bytes: chunks.concat(),
+                        document: load_stored(&chunks.concat()).unwrap(),
                         appends: (chunks.len() - usize::from(self.compacted.contains(&document)))
                             as u32,
                     });

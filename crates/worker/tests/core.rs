@@ -186,7 +186,7 @@ impl Relay {
                 }
                 hub::Output::Load { document } => {
                     let stored = self.disk.get(&document).map(|bytes| hub::Stored {
-                        bytes: bytes.clone(),
+                        document: hub::load_stored(bytes).unwrap(),
                         appends: 0,
                     });
                     self.hub.loaded(&document, Ok(stored), self.now);

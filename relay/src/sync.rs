@@ -77,7 +77,8 @@ enum Event {
     },
     Message(ConnectionId, Message),
     Closed(ConnectionId),
-    Loaded(DocumentId, Result<Option<Stored>, String>),
+    /// Boxed: a loaded document is large, and events are moved through channels.
+    Loaded(DocumentId, Box<Result<Option<Stored>, String>>),
     Stored(DocumentId, Ticket, Result<(), String>),
     Denied(ConnectionId, DocumentId),
     /// The group was protected (its first owner link is stored).
@@ -619,7 +620,7 @@ impl Engine {
             }
             Event::Loaded(document, result) => {
                 self.churned = true;
-                self.hub.loaded(&document, result, now);
+                self.hub.loaded(&document, *result, now);
             }
             Event::Stored(document, ticket, result) => {
                 self.hub.stored(&document, ticket, result, now)
@@ -724,7 +725,7 @@ impl Engine {
                     if let Err(error) = &result {
                         tracing::error!(%document, %error, "cannot read a document");
                     }
-                    Event::Loaded(document, result)
+                    Event::Loaded(document, Box::new(result))
                 }),
                 Output::Store {
                     document,

@@ -6,9 +6,12 @@
 //!
 //! Usage: `bench-sync [--quick] [--server relay|reference|both|protected] [--only SCENARIO,...]
 //! [--rounds N] [--quiet-wait SECONDS]` with scenarios `scale`, `scale2`, `crowd-slow`,
-//! `crowd`, `join`, `wire`. `--rounds` repeats the load scenarios' join, write and leave on one server (to see
+//! `crowd`, `join`, `wire`, `big`. `--rounds` repeats the load scenarios' join, write and leave on one server (to see
 //! whether memory comes back); before each scenario the benchmark waits up to `--quiet-wait`
 //! seconds (default 120) for other processes to stop using the CPU.
+//!
+//! `--server threads` runs the relay on one thread (`--threads 1`, `relay-1-thread` in the
+//! output) and on all the machine's cores, to measure what the engine's shards gain.
 //!
 //! `--server protected` runs the relay twice, as it is and with every group protected (each
 //! connection presenting an edit capability for its group in its URL), to measure what the
@@ -69,6 +72,8 @@ fn bench_micros() -> u64 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Relay,
+    /// The relay with `--threads 1`: its shards on one thread.
+    RelayOneThread,
     /// The relay with every group protected before it is seeded.
     ProtectedRelay,
     Reference,
@@ -78,6 +83,7 @@ impl Kind {
     fn name(self) -> &'static str {
         match self {
             Kind::Relay => "relay",
+            Kind::RelayOneThread => "relay-1-thread",
             Kind::ProtectedRelay => "relay-protected",
             Kind::Reference => "reference",
         }
@@ -103,7 +109,7 @@ struct Server {
 impl Server {
     fn start(kind: Kind) -> Res<Self> {
         match kind {
-            Kind::Relay | Kind::ProtectedRelay => {
+            Kind::Relay | Kind::RelayOneThread | Kind::ProtectedRelay => {
                 // The relay wants an app to serve; this benchmark never asks for it, so a
                 // stand-in does (and a rebuild of dist/ meanwhile cannot get in the way).
                 let app = harness::temp_dir("cohort-bench-app-")?;
@@ -112,12 +118,15 @@ impl Server {
                     "<!doctype html><title>bench</title>",
                 )?;
                 let idle = IDLE_UNLOAD_SECS.to_string();
-                let args = [
+                let mut args = vec![
                     "--max-connections",
                     "20000",
                     "--idle-unload-secs",
                     idle.as_str(),
                 ];
+                if kind == Kind::RelayOneThread {
+                    args.extend(["--threads", "1"]);
+                }
                 let relay = harness::Relay::launch_with(&harness::relay_bin()?, app.path(), &args)?;
                 let pid = relay
                     .pid()
@@ -1209,6 +1218,125 @@ async fn run_wire(server: &mut Server, kind: Kind, group: Arc<Seed>) -> Res<Json
 }
 
 // ---------------------------------------------------------------------------------------------
+// Scenario 6: a large group loads and first-syncs while small groups keep editing.
+
+/// The small groups' edits for `duration`: each writer edits every 100 ms and its reader
+/// records each edit's latency. Returns the latencies (µs).
+async fn edit_small_groups(pairs: &mut [(Conn, Conn)], duration: Duration) -> Res<Vec<u32>> {
+    let deadline = tokio::time::Instant::now() + duration;
+    let runs = pairs
+        .iter_mut()
+        .enumerate()
+        .map(|(n, (writer, reader))| async move {
+            let mut ticks = tokio::time::interval(Duration::from_millis(100));
+            let mut seq = 0_u64;
+            reader.latencies.clear();
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep_until(deadline) => break,
+                    _ = ticks.tick() => {
+                        writer.edit(format!("{EDIT_PREFIX}small{n}:{seq}")).await?;
+                        seq += 1;
+                    }
+                    frame = writer.next_frame() => {
+                        writer.handle(&frame?)?;
+                        writer.flush().await?;
+                    }
+                    frame = reader.next_frame() => {
+                        reader.handle(&frame?)?;
+                        reader.flush().await?;
+                    }
+                }
+            }
+            Ok::<_, Error>(std::mem::take(&mut reader.latencies))
+        });
+    let mut latencies = Vec::new();
+    for result in futures_util::future::join_all(runs).await {
+        latencies.extend(result?);
+    }
+    latencies.sort_unstable();
+    Ok(latencies)
+}
+
+fn latency_figures(sorted: &[u32]) -> Json {
+    json!({
+        "edits": sorted.len(),
+        "p50_ms": percentile(sorted, 0.5),
+        "p95_ms": percentile(sorted, 0.95),
+        "p99_ms": percentile(sorted, 0.99),
+        "max_ms": percentile(sorted, 1.0),
+    })
+}
+
+async fn run_big(
+    server: &mut Server,
+    kind: Kind,
+    big: Arc<Seed>,
+    small: &[Arc<Seed>],
+) -> Res<Json> {
+    idle_baseline(server).await;
+    let limit = Duration::from_secs(300);
+    put_documents(&server.url, std::slice::from_ref(&big), 1, false).await?;
+    put_documents(&server.url, small, 8, false).await?;
+    let mut pairs = Vec::new();
+    for (n, seed) in small.iter().enumerate() {
+        let mut pair = Vec::new();
+        for (role, track) in [("writer", false), ("reader", true)] {
+            let name = format!("{role}-{n}");
+            let mut conn =
+                Conn::open(&server.url, name, seed.id.clone(), seed.doc.clone(), track).await?;
+            conn.until(limit, |c| synced_at(c, &seed.heads)).await?;
+            pair.push(conn);
+        }
+        let reader = pair.pop().ok_or_else(|| error("no reader"))?;
+        let writer = pair.pop().ok_or_else(|| error("no writer"))?;
+        pairs.push((writer, reader));
+    }
+    // Nobody syncs the large group now: the relay unloads it, so the peer below makes it load.
+    tokio::time::sleep(Duration::from_secs(IDLE_UNLOAD_SECS + 3)).await;
+    let idle = edit_small_groups(&mut pairs, Duration::from_secs(5)).await?;
+
+    // A peer with nothing asks for the large group; the server loads it and sends it whole.
+    // The peer takes the bytes but does not apply them: that is the client's work, not the
+    // server's, and it would take this machine's other core from the server.
+    let started = Instant::now();
+    let (url, id) = (server.url.clone(), big.id.clone());
+    let fetch = tokio::spawn(async move {
+        let mut fresh = Conn::open(&url, "fresh".to_owned(), id, Automerge::new(), false).await?;
+        let mut received = 0;
+        while received < BIG_FRAME {
+            received = fresh.next_frame().await?.len();
+        }
+        let elapsed = started.elapsed();
+        fresh.close().await;
+        Ok::<_, Error>((elapsed, received))
+    });
+    let mut during = Vec::new();
+    while !fetch.is_finished() && started.elapsed() < limit {
+        during.extend(edit_small_groups(&mut pairs, Duration::from_millis(500)).await?);
+    }
+    let (first_sync, frame) = fetch.await??;
+    during.sort_unstable();
+    for (writer, reader) in pairs {
+        writer.close().await;
+        reader.close().await;
+    }
+    let (idle_figures, during_figures) = (latency_figures(&idle), latency_figures(&during));
+    let result = json!({
+        "group_bytes": big.doc.save().len(),
+        "small_groups": small.len(),
+        "first_sync_ms": first_sync.as_secs_f64() * 1000.0,
+        "first_sync_frame_bytes": frame,
+        "idle": idle_figures,
+        "during": during_figures,
+        "p95_during_over_idle": percentile(&during, 0.95) / percentile(&idle, 0.95),
+        "max_during_over_idle_p95": percentile(&during, 1.0) / percentile(&idle, 0.95),
+    });
+    eprintln!("[{}] big: {result}", kind.name());
+    Ok(result)
+}
+
+// ---------------------------------------------------------------------------------------------
 // The run and the table.
 
 #[derive(Clone, Copy, Debug)]
@@ -1222,6 +1350,10 @@ struct Plan {
     join_group: (usize, usize),
     /// Members of the group whose first sync is measured.
     wire_members: usize,
+    /// Members and feedback of the large group that loads while small ones edit.
+    big_group: (usize, usize),
+    /// The small groups edited meanwhile.
+    small_groups: usize,
     leave_wait: Duration,
 }
 
@@ -1278,6 +1410,8 @@ fn plan(quick: bool) -> Plan {
             join_clients: 15,
             join_group: (1_000, 700),
             wire_members: 1_000,
+            big_group: (10_000, 20_000),
+            small_groups: 4,
             leave_wait: Duration::from_secs(IDLE_UNLOAD_SECS + 3),
         }
     } else {
@@ -1300,6 +1434,8 @@ fn plan(quick: bool) -> Plan {
             join_clients: 150,
             join_group: (10_000, 7_000),
             wire_members: 10_000,
+            big_group: (100_000, 200_000),
+            small_groups: 10,
             leave_wait: Duration::from_secs(2 * IDLE_UNLOAD_SECS),
         }
     }
@@ -1346,9 +1482,10 @@ fn parse_args() -> Res<Args> {
                     Some("reference") => vec![Kind::Reference],
                     Some("both") => vec![Kind::Relay, Kind::Reference],
                     Some("protected") => vec![Kind::Relay, Kind::ProtectedRelay],
+                    Some("threads") => vec![Kind::RelayOneThread, Kind::Relay],
                     other => {
                         return Err(error(format!(
-                            "--server relay|reference|both|protected, not {other:?}"
+                            "--server relay|reference|both|protected|threads, not {other:?}"
                         )));
                     }
                 }
@@ -1364,7 +1501,7 @@ fn parse_args() -> Res<Args> {
             }
             other => {
                 return Err(error(format!(
-                    "unknown argument {other}; usage: bench-sync [--quick] [--server relay|reference|both] [--only scale,scale2,crowd-slow,crowd,join,wire] [--rounds N] [--quiet-wait SECONDS]"
+                    "unknown argument {other}; usage: bench-sync [--quick] [--server relay|reference|both] [--only scale,scale2,crowd-slow,crowd,join,wire,big] [--rounds N] [--quiet-wait SECONDS]"
                 )));
             }
         }
@@ -1423,11 +1560,27 @@ async fn run(args: Args) -> Res<Json> {
         wire_group.doc.save().len()
     );
 
+    let (big_group, small_groups) = if wanted("big") {
+        let started = Instant::now();
+        let big = Arc::new(seed(2_000, plan.big_group.0, plan.big_group.1)?);
+        let small: Vec<Arc<Seed>> = (0..plan.small_groups)
+            .map(|n| seed(3_000 + n as u64, 50, 20).map(Arc::new))
+            .collect::<Res<_>>()?;
+        eprintln!(
+            "large group made in {:.1} s: {} bytes",
+            started.elapsed().as_secs_f64(),
+            big.doc.save().len()
+        );
+        (Some(big), small)
+    } else {
+        (None, Vec::new())
+    };
+
     let mut results = serde_json::Map::new();
     for kind in &args.servers {
         let kind = *kind;
         let mut figures = serde_json::Map::new();
-        for scenario in ["scale", "scale2", "crowd-slow", "crowd", "join", "wire"] {
+        for scenario in ["scale", "scale2", "crowd-slow", "crowd", "join", "wire", "big"] {
             if !wanted(scenario) {
                 continue;
             }
@@ -1453,6 +1606,10 @@ async fn run(args: Args) -> Res<Json> {
                     let group = join_group.clone();
                     run_join(&mut server, kind, plan.join_clients, group, plan.leave_wait).await
                 }
+                "big" => match &big_group {
+                    Some(big) => run_big(&mut server, kind, big.clone(), &small_groups).await,
+                    None => Err(error("no large group")),
+                },
                 _ => run_wire(&mut server, kind, wire_group.clone()).await,
             };
             match outcome {
@@ -1666,6 +1823,30 @@ fn table(report: &Json) -> String {
         (
             "wire: first sync of the group, received (B)",
             "wire.first_sync.received",
+            "{:.0}",
+            "",
+        ),
+        (
+            "big: other groups' edit latency p95, idle (ms)",
+            "big.idle.p95_ms",
+            "{:.1}",
+            "",
+        ),
+        (
+            "big: the same while the large group loads and first-syncs (ms)",
+            "big.during.p95_ms",
+            "{:.1}",
+            "",
+        ),
+        (
+            "big: p95 while loading ÷ p95 idle",
+            "big.p95_during_over_idle",
+            "{:.2}",
+            "≤ 2 (relay)",
+        ),
+        (
+            "big: time to the large group's first sync (ms)",
+            "big.first_sync_ms",
             "{:.0}",
             "",
         ),

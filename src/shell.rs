@@ -246,6 +246,7 @@ fn SyncStatus() -> impl IntoView {
         let status = app.sync.get();
         let last = match (status.state, status.last_synced_at) {
             (SyncState::UpToDate, _) => t_string!(i18n, shell.sync_all).to_owned(),
+            (SyncState::ServerHas, _) => t_string!(i18n, shell.sync_server_has).to_owned(),
             (_, Some(at)) => t_string!(i18n, shell.sync_last, when = synced_when(at)),
             (_, None) => t_string!(i18n, shell.sync_never).to_owned(),
         };

@@ -270,6 +270,7 @@ pub fn sync_state(locale: Locale, state: SyncState) -> &'static str {
         SyncState::Connecting => td_string!(locale, sync_state.connecting),
         SyncState::Syncing => td_string!(locale, sync_state.syncing),
         SyncState::UpToDate => td_string!(locale, sync_state.up_to_date),
+        SyncState::ServerHas => td_string!(locale, sync_state.server_has),
     }
 }
 

@@ -242,6 +242,7 @@ impl Relay {
         prepare_data_dir(&config.data_dir).map_err(data_dir_error)?;
         let store = DiskStore::open(&config.data_dir).map_err(data_dir_error)?;
         let access = AccessStore::open(&config.data_dir).map_err(data_dir_error)?;
+        let storage_id = storage::storage_id(&config.data_dir).map_err(data_dir_error)?;
         let admin_secret = admin::secret(&config.data_dir).map_err(data_dir_error)?;
         let index_html = fs::read_to_string(&index).map_err(|_| StartError::AppMissing {
             index: index.clone(),
@@ -253,7 +254,9 @@ impl Relay {
                 source,
             })?;
         let guesses = Guesses::new(config.wrong_links_per_address, config.wrong_links_per_group);
-        let (sync, engine) = SyncService::start(store, access, guesses, config.limits());
+        let mut limits = config.limits();
+        limits.engine.storage_id = Some(storage_id);
+        let (sync, engine) = SyncService::start(store, access, guesses, limits);
         let headers = SecurityHeaders::new(&index_html, &config.connect_src);
         let router = router(&config.app_dir)
             .merge(groups::router(sync.clone(), admin_secret))

@@ -41,6 +41,7 @@ const INCREMENTAL: &str = "incremental";
 const LOG: &str = "cohort.log";
 const TEMPORARY: &str = ".tmp";
 const LOCK: &str = ".lock";
+const STORAGE_ID: &str = ".storage-id";
 /// Every Automerge chunk (a change, a bundle, a whole document) begins with these bytes, so a
 /// record's bytes do too: where to look for the next record after a damaged one.
 const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
@@ -264,6 +265,37 @@ impl DiskStore {
         }
         Ok(())
     }
+}
+
+/// The data directory's storage id, which the relay announces in its handshake as
+/// automerge-repo does (`peerMetadata.storageId`), so a JS application learns what this
+/// storage holds of a document (`getSyncInfo`). A random version 4 UUID, made the first time
+/// and kept in `<data>/.storage-id`: the same across restarts, new for a new directory.
+pub fn storage_id(root: &Path) -> io::Result<String> {
+    let path = root.join(STORAGE_ID);
+    match fs::read_to_string(&path) {
+        Ok(id) => return Ok(id.trim().to_owned()),
+        Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+        Err(_) => {}
+    }
+    let hex = crate::access::random_hex(16)?;
+    let variant = ["8", "9", "a", "b"][usize::from(hex.as_bytes()[16] % 4)];
+    let id = format!(
+        "{}-{}-4{}-{variant}{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..32]
+    );
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    file.write_all(id.as_bytes())?;
+    file.sync_all()?;
+    sync_dir(root)?;
+    Ok(id)
 }
 
 /// One log record: header, then the bytes.
@@ -527,6 +559,18 @@ mod tests {
     #[test]
     fn a_damaged_length_before_the_end_keeps_the_records_after_it() {
         damage_the_middle_record(LENGTH_BYTES - 1);
+    }
+
+    #[test]
+    fn the_storage_id_is_a_uuid_kept_across_restarts_and_new_for_a_new_directory() {
+        let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let id = storage_id(first.path()).unwrap();
+        assert_eq!(storage_id(first.path()).unwrap(), id);
+        assert_ne!(storage_id(second.path()).unwrap(), id);
+        let groups: Vec<usize> = id.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12], "{id}");
+        assert_eq!(&id[14..15], "4", "version 4: {id}");
+        assert!("89ab".contains(&id[19..20]), "variant: {id}");
     }
 
     #[test]

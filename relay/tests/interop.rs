@@ -61,6 +61,70 @@ async fn the_reference_js_client_and_cohort_edit_one_group_through_the_relay() {
     .unwrap();
 }
 
+/// The relay announces a storage id kept in its data directory, so the JS client keeps what
+/// the relay holds of a group (`getSyncInfo`): after its edit, the relay's storage has the
+/// client's heads, on disk. A new data directory is a new storage.
+#[tokio::test]
+async fn the_js_client_learns_what_the_relays_storage_holds() {
+    let mut relay = Relay::start().unwrap();
+    let url = relay.sync_url();
+    let group = group_with("Ada");
+    let document = DocumentId::parse(&GroupId::random().unwrap().to_string()).unwrap();
+    let mut ours = SyncPeer::connect(&url, "cohort", document.clone(), group.automerge().clone())
+        .await
+        .unwrap();
+    ours.sync(Duration::from_secs(10)).await.unwrap();
+    ours.close().await.unwrap();
+    let lines = js_client(&[
+        "--url",
+        &url,
+        "--doc",
+        &document.url(),
+        "--add-member",
+        "Grace",
+        "--sync-info",
+    ])
+    .await;
+    let info = &lines[1]["sync_info"];
+    let storage_id = std::fs::read_to_string(relay.data_dir().join(".storage-id")).unwrap();
+    assert_eq!(info["storage_id"], storage_id.as_str());
+    assert_eq!(info["last_heads"], info["heads"]);
+
+    // What the relay has on disk is what the client was told it has.
+    relay.kill();
+    let stored = cohort_relay::DiskStore::open(relay.data_dir())
+        .unwrap()
+        .load(&document)
+        .unwrap()
+        .unwrap();
+    let mut heads: Vec<String> = Automerge::load(&stored.bytes)
+        .unwrap()
+        .get_heads()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    heads.sort();
+    let mut told: Vec<String> = serde_json::from_value(info["heads_hex"].clone()).unwrap();
+    told.sort();
+    assert_eq!(heads, told);
+
+    // The same storage after a restart; another for a new data directory.
+    relay.restart().unwrap();
+    let again = js_client(&[
+        "--url",
+        &relay.sync_url(),
+        "--doc",
+        &document.url(),
+        "--sync-info",
+    ])
+    .await;
+    assert_eq!(again[0]["sync_info"]["storage_id"], storage_id.as_str());
+    relay.restart_empty().unwrap();
+    let url = relay.sync_url();
+    let fresh = js_client(&["--url", &url, "--create", "--sync-info"]).await;
+    assert_ne!(fresh[1]["sync_info"]["storage_id"], storage_id.as_str());
+}
+
 #[tokio::test]
 async fn the_relay_serves_what_the_reference_sync_server_stored() {
     let server = js::ReferenceServer::start().unwrap();

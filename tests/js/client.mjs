@@ -1,5 +1,5 @@
 // client.mjs --url ws://127.0.0.1:P/ (--doc automerge:XXXX | --create)
-//            [--add-member NAME] [--wait-member NAME] [--print] [--timeout-ms 20000]
+//            [--add-member NAME] [--wait-member NAME] [--print] [--sync-info] [--timeout-ms 20000]
 //
 // A JavaScript automerge-repo 2.x peer of a Cohort group document (schema: docs/schema.md),
 // talking to a sync server over WebSocket. It has no storage: everything it reads comes from the
@@ -11,6 +11,9 @@
 //   --add-member NAME   adds an active member       {"added": "<id>"}
 //   --wait-member NAME  waits for a member by name  {"seen": "<id>"}
 //   --print             the document as JSON        {"doc": {...}}   (timestamps as ms numbers)
+//   --sync-info         waits until the server's storage id (from its handshake) has this
+//                       repo's heads in getSyncInfo  {"sync_info": {"storage_id", "last_heads",
+//                       "heads", "heads_hex"}}
 // Exit code 0 on success; on failure (including --timeout-ms for the whole run) exit code 1
 // and one line `error: ...` on stderr.
 
@@ -18,7 +21,7 @@ import { parseArgs } from "node:util"
 import { randomBytes } from "node:crypto"
 import { Repo, isValidAutomergeUrl } from "@automerge/automerge-repo"
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
-import { ImmutableString, isImmutableString, Counter } from "@automerge/automerge"
+import { ImmutableString, isImmutableString, Counter, getHeads } from "@automerge/automerge"
 
 // Library diagnostics (console.log) go to stderr: stdout carries only our JSON lines.
 console.log = (...a) => console.error(...a)
@@ -26,7 +29,7 @@ console.info = (...a) => console.error(...a)
 
 const USAGE =
   "usage: client.mjs --url WS_URL (--doc automerge:ID | --create) [--add-member NAME] " +
-  "[--wait-member NAME] [--print] [--timeout-ms MS]"
+  "[--wait-member NAME] [--print] [--sync-info] [--timeout-ms MS]"
 
 const repos = new Set()
 let phase = "starting"
@@ -67,6 +70,7 @@ try {
       "wait-member": { type: "string" },
       "timeout-ms": { type: "string", default: "20000" },
       print: { type: "boolean", default: false },
+      "sync-info": { type: "boolean", default: false },
     },
     strict: true,
   }).values
@@ -86,8 +90,8 @@ const timeoutMs = Number(args["timeout-ms"])
 if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
   fail(`--timeout-ms must be a positive integer, got ${args["timeout-ms"]}`)
 }
-if (!args.create && !args.print && args["add-member"] === undefined && args["wait-member"] === undefined) {
-  fail(`nothing to do: give --print, --add-member or --wait-member (${USAGE})`)
+if (!args.create && !args.print && !args["sync-info"] && args["add-member"] === undefined && args["wait-member"] === undefined) {
+  fail(`nothing to do: give --print, --sync-info, --add-member or --wait-member (${USAGE})`)
 }
 
 // One deadline for the whole run; the message names the step that was under way.
@@ -234,6 +238,32 @@ if (args["wait-member"] !== undefined) {
 
 if (args.print) {
   emit({ doc: toPlain(handle.doc()) })
+}
+
+if (args["sync-info"]) {
+  const server = repo.peers[0]
+  const storageId = repo.getStorageIdOfPeer(server)
+  if (!storageId) fail(`the server ${server} announced no storage id in its handshake`)
+  phase = `waiting for the sync info of storage ${storageId} to reach this repo's heads`
+  const same = (a, b) => a && b && a.length === b.length && a.every(h => b.includes(h))
+  await new Promise(resolve => {
+    const check = () => {
+      if (same(handle.getSyncInfo(storageId)?.lastHeads, handle.heads())) {
+        handle.off("remote-heads", check)
+        resolve()
+      }
+    }
+    handle.on("remote-heads", check)
+    check()
+  })
+  emit({
+    sync_info: {
+      storage_id: storageId,
+      last_heads: handle.getSyncInfo(storageId).lastHeads,
+      heads: handle.heads(),
+      heads_hex: getHeads(handle.doc()),
+    },
+  })
 }
 
 phase = "shutting down"

@@ -410,8 +410,11 @@ pub enum SyncState {
     Connecting,
     /// Connected, with changes on their way one way or the other.
     Syncing,
-    /// The relay has everything this device has.
+    /// The relay has everything this device has, on disk.
     UpToDate,
+    /// A server that is not Cohort's relay has everything this device has: it says it has
+    /// it, but does not promise it is on disk.
+    ServerHas,
 }
 
 impl SyncState {
@@ -422,6 +425,7 @@ impl SyncState {
             Self::Connecting => "connecting",
             Self::Syncing => "syncing",
             Self::UpToDate => "synced",
+            Self::ServerHas => "server-has",
         }
     }
 
@@ -431,6 +435,7 @@ impl SyncState {
             Self::Connecting => "Connecting…",
             Self::Syncing => "Syncing…",
             Self::UpToDate => "Up to date",
+            Self::ServerHas => "On the server",
         }
     }
 }

@@ -123,6 +123,17 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A text string, or `None` for `null` or `undefined` (what JavaScript writes for a field
+    /// it has no value for, such as the storage id of a peer without storage).
+    pub fn optional_text(&mut self) -> Result<Option<&'a str>, CborError> {
+        let start = self.pos;
+        if let (SIMPLE, 22 | 23) = self.head()? {
+            return Ok(None);
+        }
+        self.pos = start;
+        self.text().map(Some)
+    }
+
     pub fn bytes(&mut self) -> Result<&'a [u8], CborError> {
         match self.head()? {
             (BYTES, info) if info != INDEFINITE => {

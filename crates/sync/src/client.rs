@@ -47,6 +47,8 @@ pub enum ClientError {
 pub struct Client {
     peer_id: String,
     relay_id: Option<String>,
+    /// Whether the relay said it acknowledges only what it has on disk.
+    relay_durable: bool,
     documents: HashMap<DocumentId, sync::State>,
 }
 
@@ -55,6 +57,7 @@ impl Client {
         Self {
             peer_id,
             relay_id: None,
+            relay_durable: false,
             documents: HashMap::new(),
         }
     }
@@ -73,6 +76,12 @@ impl Client {
         .encode()
     }
 
+    /// Whether the relay acknowledges a change only once it has it on disk (Cohort's relay
+    /// says so in the handshake; another automerge-repo server promises only that it has it).
+    pub fn relay_is_durable(&self) -> bool {
+        self.relay_durable
+    }
+
     pub fn is_joined(&self) -> bool {
         self.relay_id.is_some()
     }
@@ -81,6 +90,7 @@ impl Client {
     /// both sides had), so the next connection sends what the relay may lack.
     pub fn disconnected(&mut self) {
         self.relay_id = None;
+        self.relay_durable = false;
         for state in self.documents.values_mut() {
             *state = sync::State::decode(&state.encode()).unwrap_or_default();
         }
@@ -95,8 +105,11 @@ impl Client {
         let message = Message::decode(frame)?;
         if self.relay_id.is_none() {
             return match message {
-                Message::Peer { sender_id, .. } => {
+                Message::Peer {
+                    sender_id, durable, ..
+                } => {
                     self.relay_id = Some(sender_id);
+                    self.relay_durable = durable;
                     Ok(Incoming::Joined)
                 }
                 Message::Error { message } => Err(ClientError::Relay(message)),

@@ -104,10 +104,13 @@ impl Front {
                         reason: "no common protocol version".to_owned(),
                     };
                 }
+                // A hub acknowledges a change only once it is stored.
                 let reply = Message::Peer {
                     sender_id: config.peer_id.clone(),
                     target_id: sender_id.clone(),
                     protocol: PROTOCOL_VERSION.to_owned(),
+                    storage_id: config.storage_id.clone(),
+                    durable: true,
                 };
                 self.peer_id = Some(sender_id);
                 Step::Reply(reply.encode())

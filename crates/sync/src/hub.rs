@@ -47,6 +47,9 @@ pub struct Config {
     pub idle_unload_ms: u64,
     /// After how many appended writes a document is compacted into one snapshot.
     pub compact_after_appends: u32,
+    /// The storage id announced in the handshake (automerge-repo's `peerMetadata.storageId`):
+    /// stable for as long as the storage is the same.
+    pub storage_id: Option<String>,
     /// Largest ephemeral payload forwarded (presence needs a few hundred bytes); a larger one
     /// is dropped and its sender told why, once per connection.
     pub max_ephemeral_bytes: usize,
@@ -65,6 +68,7 @@ impl Default for Config {
             idle_unload_ms: 30_000,
             compact_after_appends: 64,
             max_ephemeral_bytes: 16 << 10,
+            storage_id: None,
         }
     }
 }
@@ -650,6 +654,11 @@ impl Hub {
         // for the document were told it is unavailable.
         let heads = automerge.get_heads();
         let has_changes = !heads.is_empty();
+        // Automerge's message is a function of the document and the peer's sync state, and
+        // the peers that were in sync before a change are all in the same state: each state
+        // seen here, with what Automerge made of it, so the message is built once for them
+        // all (200 writers on one group: once per write rather than 200 times).
+        let mut built: HashMap<sync::State, (sync::State, Option<Vec<u8>>)> = HashMap::new();
         for (connection, state) in &mut doc.subscribers {
             // Those never heard from yet get their reply when their message is applied.
             if !owed.contains(connection)
@@ -667,8 +676,18 @@ impl Hub {
             } else if shortcut::nothing_to_send(automerge, &heads, state) {
                 continue;
             } else {
-                match automerge.generate_sync_message(state) {
-                    Some(message) => message.encode(),
+                let (after, data) = match built.entry(state.clone()) {
+                    Entry::Occupied(entry) => entry.into_mut(),
+                    Entry::Vacant(entry) => {
+                        let data = automerge
+                            .generate_sync_message(state)
+                            .map(|message| message.encode());
+                        entry.insert((state.clone(), data))
+                    }
+                };
+                state.clone_from(after);
+                match data {
+                    Some(data) => data.clone(),
                     None => continue,
                 }
             };

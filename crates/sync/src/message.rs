@@ -71,6 +71,12 @@ pub enum Message {
         sender_id: String,
         target_id: String,
         protocol: String,
+        /// The answering peer's storage id (`peerMetadata.storageId`), if it stores documents:
+        /// automerge-repo keeps what each storage id has of a document (`getSyncInfo`).
+        storage_id: Option<String>,
+        /// Whether it acknowledges a change only once it has the change on disk
+        /// (`peerMetadata.cohortDurable`, which only Cohort's relay sends).
+        durable: bool,
     },
     Leave {
         sender_id: String,
@@ -163,6 +169,8 @@ impl Message {
                 sender_id,
                 target_id,
                 protocol,
+                storage_id,
+                durable,
             } => {
                 writer
                     .map(5)
@@ -172,7 +180,18 @@ impl Message {
                     .text(sender_id);
                 writer.text("targetId").text(target_id);
                 writer.text("selectedProtocolVersion").text(protocol);
-                write_metadata(&mut writer, false);
+                let entries = 1 + usize::from(storage_id.is_some()) + usize::from(*durable);
+                writer
+                    .text("peerMetadata")
+                    .map(entries)
+                    .text("isEphemeral")
+                    .bool(false);
+                if let Some(storage_id) = storage_id {
+                    writer.text("storageId").text(storage_id);
+                }
+                if *durable {
+                    writer.text("cohortDurable").bool(true);
+                }
             }
             Self::Leave { sender_id } => {
                 writer
@@ -272,6 +291,8 @@ struct Fields {
     protocols: Option<Vec<String>>,
     selected_protocol: Option<String>,
     ephemeral: bool,
+    storage_id: Option<String>,
+    durable: bool,
     message: Option<String>,
     session_id: Option<String>,
     count: Option<u64>,
@@ -302,6 +323,14 @@ impl Fields {
                     self.ephemeral = reader.bool()?;
                     Ok(())
                 }
+                "storageId" => {
+                    self.storage_id = reader.optional_text()?.map(str::to_owned);
+                    Ok(())
+                }
+                "cohortDurable" => {
+                    self.durable = reader.bool()?;
+                    Ok(())
+                }
                 _ => reader.skip(),
             })?,
             _ => reader.skip()?,
@@ -323,6 +352,8 @@ impl Fields {
                 protocol: self
                     .selected_protocol
                     .ok_or(DecodeError::Missing("version"))?,
+                storage_id: self.storage_id,
+                durable: self.durable,
             },
             "leave" => Message::Leave {
                 sender_id: self.sender_id.unwrap_or_default(),
@@ -388,6 +419,15 @@ mod tests {
                 sender_id: "r".into(),
                 target_id: "a".into(),
                 protocol: "1".into(),
+                storage_id: None,
+                durable: false,
+            },
+            Message::Peer {
+                sender_id: "r".into(),
+                target_id: "a".into(),
+                protocol: "1".into(),
+                storage_id: Some("7d9c0f2a-0000-4000-8000-000000000001".into()),
+                durable: true,
             },
             Message::Leave {
                 sender_id: "a".into(),
@@ -424,6 +464,39 @@ mod tests {
         for message in messages {
             assert_eq!(Message::decode(&message.encode()), Ok(message));
         }
+    }
+
+    #[test]
+    fn a_javascript_join_without_a_storage_id_reads() {
+        // What automerge-repo's client without storage sends: `storageId: undefined`.
+        let mut frame = vec![0xa4];
+        for (key, value) in [("type", "join"), ("senderId", "peer-1")] {
+            frame.push(0x60 + key.len() as u8);
+            frame.extend_from_slice(key.as_bytes());
+            frame.push(0x60 + value.len() as u8);
+            frame.extend_from_slice(value.as_bytes());
+        }
+        frame.push(0x78);
+        frame.push(25);
+        frame.extend_from_slice(b"supportedProtocolVersions");
+        frame.extend_from_slice(&[0x81, 0x61, b'1']);
+        frame.push(0x6c);
+        frame.extend_from_slice(b"peerMetadata");
+        frame.push(0xa2);
+        frame.push(0x69);
+        frame.extend_from_slice(b"storageId");
+        frame.push(0xf7);
+        frame.push(0x6b);
+        frame.extend_from_slice(b"isEphemeral");
+        frame.push(0xf4);
+        assert_eq!(
+            Message::decode(&frame).unwrap(),
+            Message::Join {
+                sender_id: "peer-1".into(),
+                protocols: vec!["1".into()],
+                ephemeral: false,
+            }
+        );
     }
 
     #[test]

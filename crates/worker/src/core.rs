@@ -2120,26 +2120,28 @@ impl Core {
             Connection::Connecting => SyncState::Connecting,
             Connection::Joined => match &self.open {
                 Some(open)
-                    if self
+                    if !self
                         .client
                         .is_synced(&document_id(open.id), open.doc.automerge()) =>
                 {
-                    SyncState::UpToDate
+                    SyncState::Syncing
                 }
-                Some(_) => SyncState::Syncing,
                 None if self.fetching.is_some() => SyncState::Syncing,
-                None => SyncState::UpToDate,
+                // In sync: "up to date" only with a relay that promises it is on disk.
+                _ if self.client.relay_is_durable() => SyncState::UpToDate,
+                _ => SyncState::ServerHas,
             },
         };
+        let in_sync = matches!(state, SyncState::UpToDate | SyncState::ServerHas);
         let before = self.status;
         self.status.state = state;
         let open = self.open.as_ref().map(|open| open.id);
-        if open.is_some() && state == SyncState::UpToDate {
+        if open.is_some() && in_sync {
             self.status.last_synced_at = Some(self.now);
         }
         // While up to date the page shows no time, so only a change of state is news.
         if state != before.state
-            || (state != SyncState::UpToDate && self.status.last_synced_at != before.last_synced_at)
+            || (!in_sync && self.status.last_synced_at != before.last_synced_at)
         {
             self.post(Event::Sync(self.status));
         }

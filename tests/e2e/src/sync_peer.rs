@@ -8,6 +8,7 @@ use cohort_sync::automerge::{Automerge, PatchLog};
 use cohort_sync::client::{Client, Incoming};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Bytes, Message as WsMessage};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -43,8 +44,12 @@ impl SyncPeer {
         document: DocumentId,
         doc: Automerge,
     ) -> Result<Self> {
-        // Nagle off, as a browser's WebSocket has it.
-        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+        // Nagle off, as a browser's WebSocket has it; frames as large as the relay allows (a
+        // large group's first sync), where tungstenite's default stops at 16 MiB.
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(64 << 20))
+            .max_frame_size(Some(64 << 20));
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
             .await
             .map_err(sync_error)?;
         let client = Client::new(name.to_owned());

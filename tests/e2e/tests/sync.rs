@@ -229,12 +229,17 @@ async fn two_tabs_see_each_others_changes_without_the_relay() -> Result<()> {
 
 /// The app and the reference JavaScript client edit one group through `sync_url`: the JS
 /// client reads the group the app created, adds a member following docs/schema.md, and the
-/// app shows it.
-async fn app_and_js_client_share_a_group(browser: &Browser, sync_url: &str) -> Result<()> {
+/// app shows it. `in_sync` is the state the app shows once the server has the group:
+/// `synced` (on disk) only with Cohort's relay.
+async fn app_and_js_client_share_a_group(
+    browser: &Browser,
+    sync_url: &str,
+    in_sync: &str,
+) -> Result<()> {
     let group = browser.create_group("Readers").await?;
     browser.add_member("Ada", "ada@example.org").await?;
     browser.wait_for_members(&["Ada"]).await?;
-    browser.wait_for_sync_state("synced").await?;
+    browser.wait_for_sync_state(in_sync).await?;
     let doc_url = format!("automerge:{}", group.trim_start_matches("/g/"));
     let lines = js::client(&[
         "--url",
@@ -256,7 +261,7 @@ async fn the_reference_js_client_edits_a_group_made_in_the_app() -> Result<()> {
     let relay = Relay::start()?;
     let browser = Browser::launch(Viewport::Desktop).await?;
     browser.goto(relay.url()).await?;
-    app_and_js_client_share_a_group(&browser, &relay.sync_url()).await?;
+    app_and_js_client_share_a_group(&browser, &relay.sync_url(), "synced").await?;
     browser.close().await
 }
 
@@ -280,7 +285,9 @@ async fn the_app_syncs_through_the_reference_sync_server() -> Result<()> {
     );
     browser.fill("#relay-address", &server.url()).await?;
     browser.click("form.relay-form button[type=submit]").await?;
-    app_and_js_client_share_a_group(&browser, &server.url()).await?;
+    // The reference server says it has the group, not that it is on disk.
+    app_and_js_client_share_a_group(&browser, &server.url(), "server-has").await?;
+    assert_eq!(browser.text_of(".sync-label").await?, "On the server");
     // It kept nothing on our relay: the group went through the reference server only.
     let document_dirs = std::fs::read_dir(relay.data_dir())
         .map(|entries| {

@@ -10,6 +10,7 @@
 //! whether memory comes back); before each scenario the benchmark waits up to `--quiet-wait`
 //! seconds (default 120) for other processes to stop using the CPU.
 //!
+//! `--server all` runs the three: the relay on one thread, on all cores, and the reference.
 //! `--server threads` runs the relay on one thread (`--threads 1`, `relay-1-thread` in the
 //! output) and on all the machine's cores, to measure what the engine's shards gain.
 //!
@@ -1483,9 +1484,10 @@ fn parse_args() -> Res<Args> {
                     Some("both") => vec![Kind::Relay, Kind::Reference],
                     Some("protected") => vec![Kind::Relay, Kind::ProtectedRelay],
                     Some("threads") => vec![Kind::RelayOneThread, Kind::Relay],
+                    Some("all") => vec![Kind::RelayOneThread, Kind::Relay, Kind::Reference],
                     other => {
                         return Err(error(format!(
-                            "--server relay|reference|both|protected|threads, not {other:?}"
+                            "--server relay|reference|both|protected|threads|all, not {other:?}"
                         )));
                     }
                 }
@@ -1580,7 +1582,15 @@ async fn run(args: Args) -> Res<Json> {
     for kind in &args.servers {
         let kind = *kind;
         let mut figures = serde_json::Map::new();
-        for scenario in ["scale", "scale2", "crowd-slow", "crowd", "join", "wire", "big"] {
+        for scenario in [
+            "scale",
+            "scale2",
+            "crowd-slow",
+            "crowd",
+            "join",
+            "wire",
+            "big",
+        ] {
             if !wanted(scenario) {
                 continue;
             }

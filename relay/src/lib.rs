@@ -72,6 +72,13 @@ pub struct Config {
     /// at a third of this, so a live but quiet peer always answers in time.
     #[arg(long, env = "COHORT_STALLED_SECS", default_value_t = 45)]
     pub stalled_secs: u64,
+    /// Most bytes one group may take on disk; a change past it is refused, its senders told
+    /// why (they keep it), and tried again later. Default: no limit.
+    #[arg(long, env = "COHORT_MAX_GROUP_BYTES")]
+    pub max_group_bytes: Option<u64>,
+    /// Most bytes all groups together may take on disk, as for `--max-group-bytes`.
+    #[arg(long, env = "COHORT_MAX_STORAGE_BYTES")]
+    pub max_storage_bytes: Option<u64>,
     /// Most documents one connection may sync.
     #[arg(
         long,
@@ -240,7 +247,13 @@ impl Relay {
             source,
         };
         prepare_data_dir(&config.data_dir).map_err(data_dir_error)?;
-        let store = DiskStore::open(&config.data_dir).map_err(data_dir_error)?;
+        let quotas = storage::Quotas {
+            per_document: config.max_group_bytes,
+            total: config.max_storage_bytes,
+        };
+        let store = DiskStore::open(&config.data_dir)
+            .and_then(|store| store.with_quotas(quotas))
+            .map_err(data_dir_error)?;
         let access = AccessStore::open(&config.data_dir).map_err(data_dir_error)?;
         let storage_id = storage::storage_id(&config.data_dir).map_err(data_dir_error)?;
         let admin_secret = admin::secret(&config.data_dir).map_err(data_dir_error)?;

@@ -65,10 +65,25 @@ pub struct StoredBytes {
     pub appends: u32,
 }
 
+/// Limits on what the relay stores, in bytes; none by default. A write past one fails with
+/// [`io::ErrorKind::QuotaExceeded`] and stores nothing: the engine tells the group's peers why,
+/// they keep their changes, and it tries again later. Compaction is always allowed (it
+/// shrinks a group), and so is deleting.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Quotas {
+    /// What one group may take: its snapshots, incremental files and log.
+    pub per_document: Option<u64>,
+    /// What all groups together may take.
+    pub total: Option<u64>,
+}
+
 #[derive(Debug)]
 pub struct DiskStore {
     root: PathBuf,
     next_temporary: AtomicU64,
+    quotas: Quotas,
+    /// Bytes the groups take, counted at open when there is a total quota, then kept.
+    used: AtomicU64,
     /// The exclusive lock on the directory, released when the store is dropped.
     _lock: File,
 }
@@ -100,8 +115,46 @@ impl DiskStore {
         Ok(Self {
             root: root.to_owned(),
             next_temporary: AtomicU64::new(0),
+            quotas: Quotas::default(),
+            used: AtomicU64::new(0),
             _lock: lock,
         })
+    }
+
+    /// The same store, refusing writes past these quotas.
+    pub fn with_quotas(mut self, quotas: Quotas) -> io::Result<Self> {
+        if quotas.total.is_some() {
+            let mut used = 0;
+            for (_, first_dir) in subdirectories(&self.root)? {
+                for (_, dir) in subdirectories(&first_dir)? {
+                    used += document_bytes(&dir)?;
+                }
+            }
+            self.used = AtomicU64::new(used);
+        }
+        self.quotas = quotas;
+        Ok(self)
+    }
+
+    /// Fails if `more` bytes for the document in `dir` would pass a quota.
+    fn check_quotas(&self, dir: &Path, more: u64) -> io::Result<()> {
+        let over = |what: &str, limit: u64| {
+            Err(io::Error::new(
+                io::ErrorKind::QuotaExceeded,
+                format!("{what} would pass its quota of {} KiB", limit / 1024),
+            ))
+        };
+        if let Some(limit) = self.quotas.per_document
+            && document_bytes(dir)? + more > limit
+        {
+            return over("the group", limit);
+        }
+        if let Some(limit) = self.quotas.total
+            && self.used.load(Ordering::Relaxed) + more > limit
+        {
+            return over("the relay's storage", limit);
+        }
+        Ok(())
     }
 
     fn dir(&self, document: &DocumentId) -> PathBuf {
@@ -129,11 +182,16 @@ impl DiskStore {
     /// Removes everything stored of the document, durably.
     pub fn delete(&self, document: &DocumentId) -> io::Result<()> {
         let dir = self.dir(document);
+        let freed = document_bytes(&dir)?;
         match fs::remove_dir_all(&dir) {
             Ok(()) => {}
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(error) => return Err(error),
         }
+        self.used.fetch_sub(
+            freed.min(self.used.load(Ordering::Relaxed)),
+            Ordering::Relaxed,
+        );
         match dir.parent() {
             Some(parent) => sync_dir(parent),
             None => Ok(()),
@@ -206,6 +264,9 @@ impl DiskStore {
     /// Adds changes to what is stored: one record at the end of the document's log, fsynced.
     pub fn append(&self, document: &DocumentId, changes: &[u8]) -> io::Result<()> {
         let dir = self.dir(document);
+        let record = record(changes)?;
+        let length = record.len() as u64;
+        self.check_quotas(&dir, length)?;
         let log = dir.join(LOG);
         // The log usually exists: one open, no checks first.
         let (mut file, created) = match OpenOptions::new().append(true).open(&log) {
@@ -217,11 +278,12 @@ impl DiskStore {
             }
             Err(error) => return Err(error),
         };
-        file.write_all(&record(changes)?)?;
+        file.write_all(&record)?;
         file.sync_data()?;
         if created {
             sync_dir(&dir)?;
         }
+        self.used.fetch_add(length, Ordering::Relaxed);
         Ok(())
     }
 
@@ -251,6 +313,7 @@ impl DiskStore {
         if log.exists() {
             replaced.push(log);
         }
+        let freed = document_bytes(&dir)?;
         create_dir_durably(&snapshots)?;
         let number = self.next_temporary.fetch_add(1, Ordering::Relaxed);
         let temporary = self.root.join(TEMPORARY).join(number.to_string());
@@ -263,8 +326,25 @@ impl DiskStore {
         for file in replaced.into_iter().filter(|file| *file != kept) {
             fs::remove_file(file)?;
         }
+        let used = self.used.load(Ordering::Relaxed) + whole.len() as u64;
+        self.used
+            .store(used.saturating_sub(freed), Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// The bytes a document's directory holds: snapshots, incremental files and log.
+fn document_bytes(dir: &Path) -> io::Result<u64> {
+    let mut bytes = 0;
+    let log = dir.join(LOG);
+    let files = list(&dir.join(SNAPSHOT))?
+        .into_iter()
+        .chain(list(&dir.join(INCREMENTAL))?)
+        .chain(log.is_file().then_some(log));
+    for file in files {
+        bytes += fs::metadata(file)?.len();
+    }
+    Ok(bytes)
 }
 
 /// The data directory's storage id, which the relay announces in its handshake as
@@ -571,6 +651,52 @@ mod tests {
         assert_eq!(groups, [8, 4, 4, 4, 12], "{id}");
         assert_eq!(&id[14..15], "4", "version 4: {id}");
         assert!("89ab".contains(&id[19..20]), "variant: {id}");
+    }
+
+    #[test]
+    fn writes_past_a_quota_are_refused_and_store_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let record_bytes = (HEADER_BYTES + 100) as u64;
+        let store = DiskStore::open(dir.path())
+            .unwrap()
+            .with_quotas(Quotas {
+                per_document: Some(2 * record_bytes),
+                total: Some(3 * record_bytes),
+            })
+            .unwrap();
+        let (a, b) = (
+            DocumentId::from_bytes([9; 16]),
+            DocumentId::from_bytes([10; 16]),
+        );
+        store.append(&a, &[1; 100]).unwrap();
+        store.append(&a, &[2; 100]).unwrap();
+        let error = store.append(&a, &[3; 100]).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::QuotaExceeded);
+        assert!(
+            error.to_string().contains("the group would pass"),
+            "{error}"
+        );
+        assert_eq!(store.load(&a).unwrap().unwrap().bytes.len(), 200);
+        // Compaction shrinks a group, so it is allowed, and frees room.
+        store.compact(&a, &[4; 50]).unwrap();
+        store.append(&a, &[5; 100]).unwrap();
+        // All groups together: a takes 50 + 112, b may take one record, not two.
+        store.append(&b, &[6; 100]).unwrap();
+        let error = store.append(&b, &[7; 100]).unwrap_err();
+        assert!(error.to_string().contains("the relay's storage"), "{error}");
+        // Deleting frees room too; the total is counted again when the store opens.
+        store.delete(&a).unwrap();
+        store.append(&b, &[7; 100]).unwrap();
+        drop(store);
+        let store = DiskStore::open(dir.path())
+            .unwrap()
+            .with_quotas(Quotas {
+                per_document: None,
+                total: Some(3 * record_bytes),
+            })
+            .unwrap();
+        store.append(&a, &[8; 100]).unwrap();
+        assert!(store.append(&a, &[8; 100]).is_err());
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub enum Incoming {
         sender_id: String,
         data: Vec<u8>,
     },
+    /// The relay says why it did not take something (a change it cannot store now, a change
+    /// to a read-only group). Informational: a relay that ends the connection closes it.
+    RelayError(String),
     /// Nothing to do.
     Nothing,
 }
@@ -137,7 +140,7 @@ impl Client {
                 sender_id,
                 data,
             },
-            Message::Error { message } => return Err(ClientError::Relay(message)),
+            Message::Error { message } => Incoming::RelayError(message),
             _ => Incoming::Nothing,
         })
     }

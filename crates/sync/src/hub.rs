@@ -50,6 +50,9 @@ pub struct Config {
     /// The storage id announced in the handshake (automerge-repo's `peerMetadata.storageId`):
     /// stable for as long as the storage is the same.
     pub storage_id: Option<String>,
+    /// How long after a failed write (a full disk, a quota) the document is loaded again and
+    /// its peers asked for what it lacks; doubled after each failure in a row, up to 64 times.
+    pub write_retry_ms: u64,
     /// Largest ephemeral payload forwarded (presence needs a few hundred bytes); a larger one
     /// is dropped and its sender told why, once per connection.
     pub max_ephemeral_bytes: usize,
@@ -68,6 +71,7 @@ impl Default for Config {
             idle_unload_ms: 30_000,
             compact_after_appends: 64,
             max_ephemeral_bytes: 16 << 10,
+            write_retry_ms: 5_000,
             storage_id: None,
         }
     }
@@ -165,6 +169,10 @@ struct Connection {
 enum Phase {
     Loading,
     Ready(Box<Automerge>),
+    /// A write failed at this time: what was not stored left memory, messages for the document
+    /// are dropped, and after `write_retry_ms` it is loaded again and every subscriber synced
+    /// afresh. The peers still hold the changes, and send them again then.
+    Unstored(u64),
 }
 
 /// A message that waits until its document is loaded or written.
@@ -199,6 +207,10 @@ struct Document {
     idle_since: Option<u64>,
     /// Deleted for everyone while a write was in flight: the delete is given once it ends.
     deleting: bool,
+    /// Loaded again after a failed write: every subscriber is sent a sync message once it is.
+    resync: bool,
+    /// Writes that failed in a row: each doubles the wait before the next try.
+    failed_writes: u32,
 }
 
 #[derive(Debug)]
@@ -222,6 +234,8 @@ impl Document {
             first_sync: None,
             idle_since: Some(now),
             deleting: false,
+            resync: false,
+            failed_writes: 0,
         }
     }
 
@@ -532,7 +546,7 @@ impl Hub {
                 entry.insert(Document::new(Phase::Loading, now))
             }
         };
-        doc.subscribers.entry(connection).or_insert_with(|| {
+        let state = doc.subscribers.entry(connection).or_insert_with(|| {
             if read_only {
                 sync::State::new_read_only()
             } else {
@@ -540,6 +554,15 @@ impl Hub {
             }
         });
         doc.idle_since = None;
+        if matches!(doc.phase, Phase::Unstored(_)) {
+            // Dropped: the peer is synced afresh once the document is loaded again, and asked
+            // then to resend what it sent (which it can, if its messages say it understands).
+            if let Some(flags) = sync_message.flags {
+                state.their_capabilities = Some(shortcut::capabilities(flags));
+            }
+            state.needs_reset = true;
+            return;
+        }
         let waiting_here = doc
             .waiting
             .iter()
@@ -797,6 +820,10 @@ impl Hub {
         doc.appends_since_snapshot = appends;
         doc.saved_heads = automerge.get_heads();
         doc.phase = Phase::Ready(Box::new(automerge));
+        if std::mem::take(&mut doc.resync) {
+            doc.owed_reply.extend(doc.subscribers.keys().copied());
+            self.reply(document, false);
+        }
         self.process(document, now);
     }
 
@@ -829,9 +856,10 @@ impl Hub {
             return;
         }
         if let Err(error) = result {
-            return self.refuse(document, error);
+            return self.unstore(document, error, now);
         }
         doc.saved_heads = heads;
+        doc.failed_writes = 0;
         doc.appends_since_snapshot = if compact {
             0
         } else {
@@ -847,8 +875,52 @@ impl Hub {
         }
     }
 
-    /// The document cannot be read or written: drop it from memory, with what is not stored
-    /// (its senders were never told the relay has it), and tell its peers it is unavailable.
+    /// A write failed: drop from memory what is not stored (its senders were never told the
+    /// relay has it), tell the subscribers why, and start their sync afresh once the document
+    /// is loaded again ([`Phase::Unstored`]). Each sync state keeps what the peer has and can
+    /// do, and asks it to resend what it sent before (Automerge's sync reset): the peer keeps
+    /// its changes, and nobody reconnects.
+    fn unstore(&mut self, document: &DocumentId, reason: String, now: u64) {
+        let Some(doc) = self.documents.get_mut(document) else {
+            return;
+        };
+        doc.phase = Phase::Unstored(now);
+        doc.failed_writes = doc.failed_writes.saturating_add(1);
+        doc.waiting.clear();
+        doc.owed_reply.clear();
+        doc.first_sync = None;
+        for state in doc.subscribers.values_mut() {
+            let mut fresh = if state.read_only {
+                sync::State::new_read_only()
+            } else {
+                sync::State::new()
+            };
+            // What the peer has is still true; what the relay sent or shared may name changes
+            // it no longer has.
+            fresh.their_capabilities = state.their_capabilities.take();
+            fresh.their_heads = state.their_heads.take();
+            fresh.their_have = state.their_have.take();
+            fresh.their_need = state.their_need.take();
+            fresh.needs_reset = true;
+            *state = fresh;
+        }
+        let refusal = Message::Error {
+            message: format!(
+                "the relay cannot store {document} now ({reason}); your changes are kept on \
+                 your device and sent again when it can"
+            ),
+        };
+        let subscribers: Vec<ConnectionId> = doc.subscribers.keys().copied().collect();
+        for connection in subscribers {
+            self.send(connection, &refusal);
+        }
+        self.outputs.push_back(Output::Refused {
+            document: document.clone(),
+            reason,
+        });
+    }
+
+    /// The document cannot be read: drop it from memory and tell its peers it is unavailable.
     fn refuse(&mut self, document: &DocumentId, reason: String) {
         let Some(doc) = self.documents.remove(document) else {
             return;
@@ -883,8 +955,19 @@ impl Hub {
         // One pass over the documents: idle ones leave memory, and requests held too long are
         // let go (whoever announced the changes is not sending them).
         let (idle_ms, hold_ms) = (self.config.idle_unload_ms, self.config.hold_request_ms);
+        let retry_ms = self.config.write_retry_ms;
         let mut expired = Vec::new();
         self.documents.retain(|id, doc| {
+            if let Phase::Unstored(since) = doc.phase
+                && now.saturating_sub(since)
+                    >= retry_ms << doc.failed_writes.saturating_sub(1).min(6)
+            {
+                doc.phase = Phase::Loading;
+                doc.resync = true;
+                self.outputs.push_back(Output::Load {
+                    document: id.clone(),
+                });
+            }
             doc.held_requests.retain(|connection, since| {
                 let keep = now.saturating_sub(*since) < hold_ms;
                 if !keep {
@@ -914,7 +997,6 @@ impl Hub {
     }
 }
 
-/// Whether a table of this capacity, holding `len`, is worth shrinking.
 /// Whether a subscriber other than `asker` has told the relay it holds changes.
 fn announced_heads(subscribers: &HashMap<ConnectionId, sync::State>, asker: ConnectionId) -> bool {
     subscribers.iter().any(|(connection, state)| {
@@ -922,6 +1004,7 @@ fn announced_heads(subscribers: &HashMap<ConnectionId, sync::State>, asker: Conn
     })
 }
 
+/// Whether a table of this capacity, holding `len`, is worth shrinking.
 fn mostly_empty(len: usize, capacity: usize) -> bool {
     capacity > 64 && len * 4 < capacity
 }

@@ -23,11 +23,7 @@ pub(crate) fn receive_acknowledgement(
     }
     state.in_flight = false;
     if let Some(flags) = message.flags {
-        let mut capabilities = vec![Capability::MessageV2];
-        if flags.contains(MessageFlags::SUPPORTS_SYNC_RESET) {
-            capabilities.push(Capability::SyncReset);
-        }
-        state.their_capabilities = Some(capabilities);
+        state.their_capabilities = Some(capabilities(flags));
         state.peer_read_only = flags.contains(MessageFlags::READ_ONLY);
     }
     // Every hash sent is in the document, so the peer, which has its heads, has them all.
@@ -38,6 +34,16 @@ pub(crate) fn receive_acknowledgement(
     state.their_heads = Some(message.heads);
     state.their_need = Some(message.need);
     Ok(())
+}
+
+/// What a peer whose message has these flags can do, as `receive_sync_message` records it.
+pub(crate) fn capabilities(flags: MessageFlags) -> Vec<Capability> {
+    // Only a peer that speaks the second message version sends flags.
+    let mut capabilities = vec![Capability::MessageV2];
+    if flags.contains(MessageFlags::SUPPORTS_SYNC_RESET) {
+        capabilities.push(Capability::SyncReset);
+    }
+    capabilities
 }
 
 /// Whether `generate_sync_message` would return `None`: the peer has the document's heads,

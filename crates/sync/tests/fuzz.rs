@@ -343,6 +343,11 @@ fn run_case(steps: &[Step], reached: &Reached) -> Result<(), TestCaseError> {
     // A well-behaved peer still syncs a document the fuzzed peers touched. (What it reaches
     // does not count.)
     let reached = &Reached::default();
+    // A document whose writes failed is loaded again after a while, longer after each failure
+    // in a row: let the longest pass.
+    let now = now + (hub.config().write_retry_ms << 6);
+    hub.tick(now);
+    pump(&mut hub, &mut writes, &mut inbox, reached, &allowed, now);
     let document = document_id(0);
     let good = hub.connect(now);
     let mut client = Client::new("good".into());

@@ -18,6 +18,8 @@ struct Relay {
     disk: HashMap<DocumentId, Vec<Vec<u8>>>,
     /// Documents whose first chunk on disk is a snapshot.
     compacted: HashSet<DocumentId>,
+    /// Every write fails while set.
+    disk_full: bool,
     pending_writes: Vec<(DocumentId, Ticket, Write)>,
     inbox: HashMap<ConnectionId, Vec<Vec<u8>>>,
     closed: HashMap<ConnectionId, String>,
@@ -33,6 +35,7 @@ impl Relay {
             hub: Hub::new(config),
             disk: HashMap::new(),
             compacted: HashSet::new(),
+            disk_full: false,
             pending_writes: Vec::new(),
             inbox: HashMap::new(),
             closed: HashMap::new(),
@@ -83,6 +86,11 @@ impl Relay {
     fn finish_writes(&mut self) {
         while !self.pending_writes.is_empty() {
             for (document, ticket, write) in std::mem::take(&mut self.pending_writes) {
+                if self.disk_full {
+                    let full = Err("No space left on device".to_owned());
+                    self.hub.stored(&document, ticket, full, self.now);
+                    continue;
+                }
                 let chunks = self.disk.entry(document.clone()).or_default();
                 match write {
                     Write::Append(bytes) => chunks.push(bytes),
@@ -156,6 +164,7 @@ impl Peer {
                     self.send(relay, &document);
                 }
                 Incoming::Unavailable(_) => self.unavailable = true,
+                Incoming::RelayError(message) => self.errors.push(message),
                 _ => {}
             }
         }
@@ -249,7 +258,7 @@ fn the_sender_hears_the_relay_has_a_change_only_once_it_is_stored() {
 }
 
 #[test]
-fn a_failed_write_is_never_acknowledged_and_the_document_is_refused() {
+fn a_failed_write_is_never_acknowledged_and_its_peer_is_told_why() {
     let mut relay = Relay::new(Config::default());
     let doc = document(3);
     let mut alice = Peer::join(&mut relay, "alice");
@@ -266,13 +275,9 @@ fn a_failed_write_is_never_acknowledged_and_the_document_is_refused() {
     relay.pump();
     assert_eq!(relay.refused, ["No space left on device"]);
     alice.read(&mut relay);
-    assert!(alice.unavailable, "the peer is told");
+    assert!(alice.errors[0].contains("No space left on device"));
+    assert!(!alice.unavailable, "the group is not gone");
     assert!(!alice.client.is_synced(&doc, &alice.doc));
-    assert_eq!(
-        relay.hub.document_count(),
-        0,
-        "nothing unstored stays in memory"
-    );
 }
 
 #[test]
@@ -516,6 +521,100 @@ fn ephemeral_messages_carry_their_real_sender_and_large_ones_are_dropped() {
         panic!()
     };
     assert!(message.contains("the limit is 100 bytes"), "{message}");
+}
+
+#[test]
+fn after_a_failed_write_the_peers_keep_their_changes_and_the_relay_takes_them_when_it_can() {
+    let mut relay = Relay::new(Config {
+        write_retry_ms: 1_000,
+        ..Config::default()
+    });
+    let doc = document(14);
+    let mut alice = Peer::join(&mut relay, "alice");
+    let mut bob = Peer::join(&mut relay, "bob");
+    alice.set("name", "Readers");
+    alice.send(&mut relay, &doc);
+    bob.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice, &mut bob]);
+
+    // The disk is full: alice's change is not stored, and both hear why, once.
+    relay.disk_full = true;
+    alice.set("name", "Writers");
+    alice.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice, &mut bob]);
+    for peer in [&alice, &bob] {
+        assert_eq!(peer.errors.len(), 1, "{:?}", peer.errors);
+        assert!(
+            peer.errors[0].contains("No space left"),
+            "{:?}",
+            peer.errors
+        );
+        assert!(!peer.unavailable, "the group is not gone");
+    }
+    assert!(!alice.client.is_synced(&doc, &alice.doc));
+    assert_eq!(bob.get("name").as_deref(), Some("Readers"));
+    // Until the retry, nothing goes back and forth, and nobody is disconnected.
+    alice.set("name", "Writers, still");
+    alice.send(&mut relay, &doc);
+    relay.now += 999;
+    relay.hub.tick(relay.now);
+    relay.pump();
+    assert!(relay.take(alice.connection).is_empty());
+    assert!(relay.take(bob.connection).is_empty());
+    assert!(relay.closed.is_empty(), "{:?}", relay.closed);
+
+    // There is room again: at the retry the relay asks, alice resends, everyone has it.
+    relay.disk_full = false;
+    relay.now += 1;
+    relay.hub.tick(relay.now);
+    relay.pump();
+    settle(&mut relay, &mut [&mut alice, &mut bob]);
+    assert!(alice.client.is_synced(&doc, &alice.doc));
+    assert_eq!(bob.get("name").as_deref(), Some("Writers, still"));
+    let stored = Automerge::load(&relay.disk[&doc].concat()).unwrap();
+    assert_eq!(stored.get_heads(), alice.doc.get_heads());
+    assert!(relay.closed.is_empty());
+}
+
+#[test]
+fn peers_in_sync_are_sent_each_change_once() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(15);
+    let mut peers: Vec<Peer> = (0..5)
+        .map(|n| Peer::join(&mut relay, &format!("peer{n}")))
+        .collect();
+    // A history long enough that two changes are not worth sending the whole document for.
+    for n in 0..20 {
+        peers[0].set("name", &format!("Readers {n}"));
+    }
+    for peer in &mut peers {
+        peer.send(&mut relay, &doc);
+    }
+    settle(&mut relay, &mut peers.iter_mut().collect::<Vec<_>>());
+    // Two changes stored one after the other, before the others answer the first: each peer
+    // gets each change once (the second message only the second change).
+    for edit in 0..2 {
+        peers[0].set("edit", &edit.to_string());
+        peers[0].send(&mut relay, &doc);
+        relay.finish_writes();
+        peers[0].read(&mut relay);
+    }
+    for peer in &peers[1..] {
+        let changes: Vec<usize> = relay.inbox[&peer.connection]
+            .iter()
+            .map(|frame| {
+                let Message::Sync(message) = Message::decode(frame).unwrap() else {
+                    panic!("a sync message")
+                };
+                sync::Message::decode(&message.data).unwrap().changes.len()
+            })
+            .collect();
+        assert_eq!(changes, [1, 1], "{}", peer.client.peer_id());
+    }
+    settle(&mut relay, &mut peers.iter_mut().collect::<Vec<_>>());
+    for peer in &peers[1..] {
+        assert_eq!(peer.get("edit").as_deref(), Some("1"));
+    }
 }
 
 #[test]

@@ -1838,6 +1838,8 @@ impl Core {
             }) => self.heard_from(&document, sender_id, &data),
             Ok(Incoming::Sync { document, message }) => self.receive_sync(&document, message),
             Ok(Incoming::Unavailable(document)) => self.unavailable(&document),
+            // The connection stays: what the relay did not take is sent again when it asks.
+            Ok(Incoming::RelayError(message)) => self.warn(format!("the relay: {message}")),
             Ok(Incoming::Nothing) => {}
             Err(error) => {
                 self.warn(format!("sync: {error}; reconnecting"));

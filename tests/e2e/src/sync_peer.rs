@@ -26,6 +26,8 @@ pub struct SyncPeer {
     pub doc: Automerge,
     /// Whether the relay said nobody has the document.
     pub unavailable: bool,
+    /// What the relay said it did not take, and why (its `error` messages).
+    pub relay_errors: Vec<String>,
     /// Bytes of the frames received and sent, and how many frames were received.
     pub bytes_in: u64,
     pub bytes_out: u64,
@@ -59,6 +61,7 @@ impl SyncPeer {
             document,
             doc,
             unavailable: false,
+            relay_errors: Vec::new(),
             bytes_in: 0,
             bytes_out: 0,
             frames_in: 0,
@@ -123,6 +126,7 @@ impl SyncPeer {
                     .map_err(sync_error)?;
             }
             Incoming::Unavailable(document) if document == self.document => self.unavailable = true,
+            Incoming::RelayError(message) => self.relay_errors.push(message),
             _ => {}
         }
         Ok(())

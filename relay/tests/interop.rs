@@ -34,6 +34,17 @@ async fn js_adds_grace_to_ada(url: &str, doc_url: &str) {
     assert_eq!(js::member_names(&lines[1]["doc"]), ["Ada", "Grace"]);
 }
 
+/// A new group with Ada, put on the relay at `url` by a Cohort peer, still connected.
+async fn cohort_puts_ada(url: &str) -> (DocumentId, SyncPeer) {
+    let group = group_with("Ada");
+    let document = DocumentId::parse(&GroupId::random().unwrap().to_string()).unwrap();
+    let mut ours = SyncPeer::connect(url, "cohort", document.clone(), group.automerge().clone())
+        .await
+        .unwrap();
+    ours.sync(Duration::from_secs(10)).await.unwrap();
+    (document, ours)
+}
+
 fn has_member(group: &GroupDoc, name: &str) -> bool {
     group.hydrate().members.values().any(|m| m.name == name)
 }
@@ -42,12 +53,7 @@ fn has_member(group: &GroupDoc, name: &str) -> bool {
 async fn the_reference_js_client_and_cohort_edit_one_group_through_the_relay() {
     let relay = Relay::start().unwrap();
     let url = relay.sync_url();
-    let group = group_with("Ada");
-    let document = DocumentId::parse(&GroupId::random().unwrap().to_string()).unwrap();
-    let mut ours = SyncPeer::connect(&url, "cohort", document.clone(), group.automerge().clone())
-        .await
-        .unwrap();
-    ours.sync(Duration::from_secs(10)).await.unwrap();
+    let (document, mut ours) = cohort_puts_ada(&url).await;
 
     // JS reads the group Cohort wrote, and adds a member following docs/schema.md.
     let doc_url = document.url();
@@ -68,12 +74,7 @@ async fn the_reference_js_client_and_cohort_edit_one_group_through_the_relay() {
 async fn the_js_client_learns_what_the_relays_storage_holds() {
     let mut relay = Relay::start().unwrap();
     let url = relay.sync_url();
-    let group = group_with("Ada");
-    let document = DocumentId::parse(&GroupId::random().unwrap().to_string()).unwrap();
-    let mut ours = SyncPeer::connect(&url, "cohort", document.clone(), group.automerge().clone())
-        .await
-        .unwrap();
-    ours.sync(Duration::from_secs(10)).await.unwrap();
+    let (document, ours) = cohort_puts_ada(&url).await;
     ours.close().await.unwrap();
     let lines = js_client(&[
         "--url",

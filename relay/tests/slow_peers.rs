@@ -43,12 +43,14 @@ async fn until_a_slot_is_free(url: &str, organizer: &mut SyncPeer, within: Durat
     unreachable!("the loop returns or fails")
 }
 
-/// An honest organizer and a peer that joined the same group and then stopped reading.
-async fn organizer_and_stalled_peer(
-    url: &str,
-    document: &DocumentId,
-    doc: Automerge,
-) -> (SyncPeer, SyncPeer) {
+/// A relay full with two connections: an honest organizer, and a peer that joined the same
+/// group and then stopped reading.
+async fn organizer_and_stalled_peer(args: &[&str], n: u8) -> (Relay, SyncPeer, SyncPeer) {
+    let relay = Relay::start_with(&[&["--max-connections=2"], args].concat()).unwrap();
+    let url = &relay.sync_url();
+    let document = new_document(n);
+    let mut doc = Automerge::new();
+    set(&mut doc, "name", "Readers");
     let mut organizer = SyncPeer::connect(url, "organizer", document.clone(), doc)
         .await
         .unwrap();
@@ -61,31 +63,32 @@ async fn organizer_and_stalled_peer(
         tokio_tungstenite::connect_async(url).await.is_err(),
         "the relay is full"
     );
-    (organizer, stalled)
+    (relay, organizer, stalled)
+}
+
+/// Presence of 16 KiB from the organizer, `count` times, within the relay's messages per
+/// second.
+async fn presence(organizer: &mut SyncPeer, count: u64) {
+    for n in 0..count {
+        organizer
+            .send_ephemeral(n, vec![7; 16 << 10])
+            .await
+            .unwrap();
+        if n % 500 == 499 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
 }
 
 /// A peer whose outbox fills (presence sent faster than it reads) is cut at once, not when
 /// it goes quiet for long.
 #[tokio::test]
 async fn a_peer_that_falls_behind_is_closed_and_its_slot_freed() {
-    let relay = Relay::start_with(&["--max-connections=2", "--stalled-secs=600"]).unwrap();
-    let url = relay.sync_url();
-    let document = new_document(1);
-    let mut doc = Automerge::new();
-    set(&mut doc, "name", "Readers");
-    let (mut organizer, _stalled) = organizer_and_stalled_peer(&url, &document, doc).await;
-
+    let (relay, mut organizer, _stalled) =
+        organizer_and_stalled_peer(&["--stalled-secs=600"], 1).await;
     // About 32 MB of presence: more than the sockets' buffers and the outbox hold.
-    for count in 0..2_000 {
-        organizer
-            .send_ephemeral(count, vec![7; 16 << 10])
-            .await
-            .unwrap();
-        if count % 500 == 0 {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-    }
-    until_a_slot_is_free(&url, &mut organizer, PATIENCE).await;
+    presence(&mut organizer, 2_000).await;
+    until_a_slot_is_free(&relay.sync_url(), &mut organizer, PATIENCE).await;
 }
 
 /// A peer that stops reading while the relay has frames for it blocks the relay's writes to
@@ -93,21 +96,11 @@ async fn a_peer_that_falls_behind_is_closed_and_its_slot_freed() {
 /// its outbox never fills.
 #[tokio::test]
 async fn a_peer_that_stops_reading_is_closed_within_the_stall_limit() {
-    let relay = Relay::start_with(&["--max-connections=2", "--stalled-secs=3"]).unwrap();
-    let url = relay.sync_url();
-    let document = new_document(2);
-    let mut doc = Automerge::new();
-    set(&mut doc, "name", "Readers");
-    let (mut organizer, _stalled) = organizer_and_stalled_peer(&url, &document, doc).await;
-
+    let (relay, mut organizer, _stalled) =
+        organizer_and_stalled_peer(&["--stalled-secs=3"], 2).await;
     // About 10 MB: more than the sockets' buffers hold, far less than fills the outbox.
-    for count in 0..600 {
-        organizer
-            .send_ephemeral(count, vec![7; 16 << 10])
-            .await
-            .unwrap();
-    }
-    let waited = until_a_slot_is_free(&url, &mut organizer, PATIENCE).await;
+    presence(&mut organizer, 600).await;
+    let waited = until_a_slot_is_free(&relay.sync_url(), &mut organizer, PATIENCE).await;
     assert!(
         waited > Duration::from_secs(2),
         "cut after {waited:?}: for falling behind, not for stalling"

@@ -197,6 +197,17 @@ fn settle(relay: &mut Relay, peers: &mut [&mut Peer]) {
     panic!("the peers never settled");
 }
 
+/// Alice and bob, both in sync with the relay on `doc`, which alice named.
+fn two_in_sync(relay: &mut Relay, doc: &DocumentId) -> (Peer, Peer) {
+    let mut alice = Peer::join(relay, "alice");
+    let mut bob = Peer::join(relay, "bob");
+    alice.set("name", "Readers");
+    alice.send(relay, doc);
+    bob.send(relay, doc);
+    settle(relay, &mut [&mut alice, &mut bob]);
+    (alice, bob)
+}
+
 fn document(n: u8) -> DocumentId {
     DocumentId::from_bytes([n; 16])
 }
@@ -475,12 +486,7 @@ fn ephemeral_messages_carry_their_real_sender_and_large_ones_are_dropped() {
         ..Config::default()
     });
     let doc = document(13);
-    let mut alice = Peer::join(&mut relay, "alice");
-    let mut bob = Peer::join(&mut relay, "bob");
-    alice.set("name", "x");
-    alice.send(&mut relay, &doc);
-    bob.send(&mut relay, &doc);
-    settle(&mut relay, &mut [&mut alice, &mut bob]);
+    let (alice, bob) = two_in_sync(&mut relay, &doc);
     let ephemeral = |sender: &str, data: Vec<u8>| {
         Message::Ephemeral(Ephemeral {
             sender_id: sender.to_owned(),
@@ -530,12 +536,7 @@ fn after_a_failed_write_the_peers_keep_their_changes_and_the_relay_takes_them_wh
         ..Config::default()
     });
     let doc = document(14);
-    let mut alice = Peer::join(&mut relay, "alice");
-    let mut bob = Peer::join(&mut relay, "bob");
-    alice.set("name", "Readers");
-    alice.send(&mut relay, &doc);
-    bob.send(&mut relay, &doc);
-    settle(&mut relay, &mut [&mut alice, &mut bob]);
+    let (mut alice, mut bob) = two_in_sync(&mut relay, &doc);
 
     // The disk is full: alice's change is not stored, and both hear why, once.
     relay.disk_full = true;

@@ -6,8 +6,7 @@
 //! at `--addr`, so a revocation cuts open connections at once. When no relay answers there, the
 //! command changes the data directory itself (the next relay to start reads it).
 
-use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 use std::time::Duration;
 
@@ -56,21 +55,7 @@ pub enum AdminError {
 
 /// The admin secret, made on the relay's first start.
 pub fn secret(data_dir: &Path) -> io::Result<String> {
-    let path = data_dir.join(SECRET_FILE);
-    match fs::read_to_string(&path) {
-        Ok(secret) => return Ok(secret.trim().to_owned()),
-        Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
-        Err(_) => {}
-    }
-    let secret = access::random_hex(32)?;
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&path)?;
-    file.write_all(secret.as_bytes())?;
-    file.sync_all()?;
-    Ok(secret)
+    crate::storage::kept_or_made(&data_dir.join(SECRET_FILE), || access::random_hex(32))
 }
 
 /// Runs the command; what it prints on success.

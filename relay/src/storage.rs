@@ -182,7 +182,7 @@ impl DiskStore {
     /// Removes everything stored of the document, durably.
     pub fn delete(&self, document: &DocumentId) -> io::Result<()> {
         let dir = self.dir(document);
-        let freed = document_bytes(&dir)?;
+        let freed = self.counted_bytes(&document_files(&dir)?)?;
         match fs::remove_dir_all(&dir) {
             Ok(()) => {}
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -248,11 +248,7 @@ impl DiskStore {
         for bytes in records {
             fresh.extend_from_slice(&record(bytes)?);
         }
-        let number = self.next_temporary.fetch_add(1, Ordering::Relaxed);
-        let temporary = self.root.join(TEMPORARY).join(number.to_string());
-        let mut file = File::create(&temporary)?;
-        file.write_all(&fresh)?;
-        file.sync_all()?;
+        let temporary = self.write_temporary(&fresh)?;
         fs::rename(log, aside)?;
         fs::rename(&temporary, log)?;
         match log.parent() {
@@ -307,19 +303,10 @@ impl DiskStore {
     pub fn compact(&self, document: &DocumentId, whole: &[u8]) -> io::Result<()> {
         let dir = self.dir(document);
         let snapshots = dir.join(SNAPSHOT);
-        let mut replaced = list(&snapshots)?;
-        replaced.extend(list(&dir.join(INCREMENTAL))?);
-        let log = dir.join(LOG);
-        if log.exists() {
-            replaced.push(log);
-        }
-        let freed = document_bytes(&dir)?;
+        let replaced = document_files(&dir)?;
+        let freed = self.counted_bytes(&replaced)?;
         create_dir_durably(&snapshots)?;
-        let number = self.next_temporary.fetch_add(1, Ordering::Relaxed);
-        let temporary = self.root.join(TEMPORARY).join(number.to_string());
-        let mut file = File::create(&temporary)?;
-        file.write_all(whole)?;
-        file.sync_all()?;
+        let temporary = self.write_temporary(whole)?;
         let kept = snapshots.join(content_name(whole));
         fs::rename(&temporary, &kept)?;
         sync_dir(&snapshots)?;
@@ -333,18 +320,47 @@ impl DiskStore {
     }
 }
 
-/// The bytes a document's directory holds: snapshots, incremental files and log.
-fn document_bytes(dir: &Path) -> io::Result<u64> {
-    let mut bytes = 0;
-    let log = dir.join(LOG);
-    let files = list(&dir.join(SNAPSHOT))?
-        .into_iter()
-        .chain(list(&dir.join(INCREMENTAL))?)
-        .chain(log.is_file().then_some(log));
-    for file in files {
-        bytes += fs::metadata(file)?.len();
+impl DiskStore {
+    /// Writes bytes to a new file in `.tmp/`, fsynced, for renaming into place.
+    fn write_temporary(&self, bytes: &[u8]) -> io::Result<PathBuf> {
+        let number = self.next_temporary.fetch_add(1, Ordering::Relaxed);
+        let temporary = self.root.join(TEMPORARY).join(number.to_string());
+        let mut file = File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        Ok(temporary)
     }
-    Ok(bytes)
+
+    /// The bytes these files hold when the total is counted (a total quota), else nothing:
+    /// without one, compaction and deletion need not read their sizes.
+    fn counted_bytes(&self, files: &[PathBuf]) -> io::Result<u64> {
+        if self.quotas.total.is_none() {
+            return Ok(0);
+        }
+        bytes_of(files)
+    }
+}
+
+/// A document's files: snapshots, incremental files and log.
+fn document_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files = list(&dir.join(SNAPSHOT))?;
+    files.extend(list(&dir.join(INCREMENTAL))?);
+    let log = dir.join(LOG);
+    if log.is_file() {
+        files.push(log);
+    }
+    Ok(files)
+}
+
+fn bytes_of(files: &[PathBuf]) -> io::Result<u64> {
+    files
+        .iter()
+        .try_fold(0, |bytes, file| Ok(bytes + fs::metadata(file)?.len()))
+}
+
+/// The bytes a document's directory holds.
+fn document_bytes(dir: &Path) -> io::Result<u64> {
+    bytes_of(&document_files(dir)?)
 }
 
 /// The data directory's storage id, which the relay announces in its handshake as
@@ -352,30 +368,43 @@ fn document_bytes(dir: &Path) -> io::Result<u64> {
 /// storage holds of a document (`getSyncInfo`). A random version 4 UUID, made the first time
 /// and kept in `<data>/.storage-id`: the same across restarts, new for a new directory.
 pub fn storage_id(root: &Path) -> io::Result<String> {
-    let path = root.join(STORAGE_ID);
-    match fs::read_to_string(&path) {
-        Ok(id) => return Ok(id.trim().to_owned()),
+    kept_or_made(&root.join(STORAGE_ID), || {
+        let hex = crate::access::random_hex(16)?;
+        let variant = ["8", "9", "a", "b"][usize::from(hex.as_bytes()[16] % 4)];
+        Ok(format!(
+            "{}-{}-4{}-{variant}{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[13..16],
+            &hex[17..20],
+            &hex[20..32]
+        ))
+    })
+}
+
+/// The text kept in a file of the data directory, or, the first time, `make`'s, written
+/// readable by the relay's user only and fsynced with its directory before it is used.
+pub(crate) fn kept_or_made(
+    path: &Path,
+    make: impl FnOnce() -> io::Result<String>,
+) -> io::Result<String> {
+    match fs::read_to_string(path) {
+        Ok(text) => return Ok(text.trim().to_owned()),
         Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
         Err(_) => {}
     }
-    let hex = crate::access::random_hex(16)?;
-    let variant = ["8", "9", "a", "b"][usize::from(hex.as_bytes()[16] % 4)];
-    let id = format!(
-        "{}-{}-4{}-{variant}{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[13..16],
-        &hex[17..20],
-        &hex[20..32]
-    );
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
-    file.write_all(id.as_bytes())?;
+    let text = make()?;
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
     file.sync_all()?;
-    sync_dir(root)?;
-    Ok(id)
+    if let Some(dir) = path.parent() {
+        sync_dir(dir)?;
+    }
+    Ok(text)
 }
 
 /// One log record: header, then the bytes.

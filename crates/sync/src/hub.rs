@@ -699,18 +699,19 @@ impl Hub {
             } else if shortcut::nothing_to_send(automerge, &heads, state) {
                 continue;
             } else {
-                let (after, data) = match built.entry(state.clone()) {
-                    Entry::Occupied(entry) => entry.into_mut(),
-                    Entry::Vacant(entry) => {
-                        let data = automerge
-                            .generate_sync_message(state)
-                            .map(|message| message.encode());
-                        entry.insert((state.clone(), data))
-                    }
+                let data = if let Some((after, data)) = built.get(state) {
+                    state.clone_from(after);
+                    data.clone()
+                } else {
+                    let before = state.clone();
+                    let data = automerge
+                        .generate_sync_message(state)
+                        .map(|message| message.encode());
+                    built.insert(before, (state.clone(), data.clone()));
+                    data
                 };
-                state.clone_from(after);
                 match data {
-                    Some(data) => data.clone(),
+                    Some(data) => data,
                     None => continue,
                 }
             };

@@ -13,6 +13,7 @@ mod headers;
 mod memory;
 mod storage;
 mod sync;
+mod tls;
 
 use std::{
     fs, io,
@@ -22,7 +23,7 @@ use std::{
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::serve::ListenerExt;
+use axum::serve::{Listener, ListenerExt};
 use axum::{Json, Router, http::header, middleware, response::IntoResponse, routing::get};
 use clap::Parser;
 use cohort_sync::automerge::{Automerge, AutomergeError};
@@ -35,6 +36,8 @@ use app::serve_app;
 use headers::SecurityHeaders;
 pub use storage::DiskStore;
 use sync::{EngineTask, Limits, SyncService, sync_socket};
+pub use tls::TlsError;
+use tls::TlsListener;
 
 /// How the relay is started: every option also reads an environment variable.
 #[derive(Clone, Debug, Parser)]
@@ -54,6 +57,14 @@ pub struct Config {
     /// Directory of the built app (Trunk's output, with index.html).
     #[arg(long, env = "COHORT_APP_DIR", default_value = "dist")]
     pub app_dir: PathBuf,
+    /// PEM certificate chain to serve HTTPS and WSS with, instead of plain HTTP; needs
+    /// --tls-key. Browsers give the app its offline copy and install only over HTTPS (or on
+    /// localhost).
+    #[arg(long, env = "COHORT_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "COHORT_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Threads that run the connections and the sync engine's shards; default: one per core.
     #[arg(long, env = "COHORT_THREADS")]
     pub threads: Option<usize>,
@@ -167,6 +178,8 @@ pub enum StartError {
     AppMissing { index: PathBuf },
     #[error("the data directory {dir} is not usable: {source}; choose another with --data-dir")]
     DataDir { dir: PathBuf, source: io::Error },
+    #[error("{0}; give a PEM certificate chain with --tls-cert and its private key with --tls-key")]
+    Tls(#[from] TlsError),
     #[error(
         "cannot listen on {addr}: {source}; is another relay running? choose another with --addr"
     )]
@@ -231,6 +244,7 @@ fn compact_one(store: &DiskStore, document: &DocumentId) -> Result<(), CompactEr
 #[derive(Debug)]
 pub struct Relay {
     listener: TcpListener,
+    tls: Option<std::sync::Arc<tokio_rustls::rustls::ServerConfig>>,
     router: Router,
     engine: EngineTask,
 }
@@ -245,6 +259,10 @@ impl Relay {
         let data_dir_error = |source| StartError::DataDir {
             dir: config.data_dir.clone(),
             source,
+        };
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
+            _ => None,
         };
         prepare_data_dir(&config.data_dir).map_err(data_dir_error)?;
         let quotas = storage::Quotas {
@@ -277,6 +295,7 @@ impl Relay {
             .layer(middleware::from_fn_with_state(headers, headers::apply));
         Ok(Self {
             listener,
+            tls,
             router,
             engine,
         })
@@ -289,31 +308,66 @@ impl Relay {
             .expect("a bound TCP listener has a local address")
     }
 
+    /// Where browsers find the app: `https://` when the relay has a certificate.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}/", self.local_addr())
+    }
+
     /// Serves until `shutdown` resolves, then lets open requests finish. Fails if the sync
     /// engine stops (a panic), so the process ends with a failing status.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> io::Result<()> {
-        tracing::info!(addr = %self.local_addr(), "serving");
-        // Small frames go out at once: without TCP_NODELAY, a frame written while the
-        // previous one is unacknowledged waits for the peer's delayed ACK (up to 40 ms).
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::warn!(%error, "cannot set TCP_NODELAY on a connection");
+        tracing::info!(url = %self.url(), "serving");
+        let Self {
+            listener,
+            tls,
+            router,
+            engine,
+        } = self;
+        match tls {
+            Some(config) => {
+                let listener =
+                    TlsListener::new(listener, config)?.tap_io(|tls| set_nodelay(tls.get_ref().0));
+                serve_on(listener, router, engine, shutdown).await
             }
-        });
-        // Wrong capabilities are counted per address.
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, service).with_graceful_shutdown(shutdown);
-        tokio::select! {
-            served = served => served,
-            error = self.engine.stopped() => {
-                tracing::error!(%error, "stopping");
-                Err(error)
+            None => {
+                let listener = listener.tap_io(|tcp| set_nodelay(tcp));
+                serve_on(listener, router, engine, shutdown).await
             }
+        }
+    }
+}
+
+/// Small frames go out at once: without TCP_NODELAY, a frame written while the previous one is
+/// unacknowledged waits for the peer's delayed ACK (up to 40 ms).
+fn set_nodelay(tcp: &tokio::net::TcpStream) {
+    if let Err(error) = tcp.set_nodelay(true) {
+        tracing::warn!(%error, "cannot set TCP_NODELAY on a connection");
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown`, or fails when the sync engine stops.
+async fn serve_on<L>(
+    listener: L,
+    router: Router,
+    engine: EngineTask,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()>
+where
+    L: Listener<Addr = SocketAddr>,
+    for<'a> SocketAddr: axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
+    // Wrong capabilities are counted per address.
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown);
+    tokio::select! {
+        served = served => served,
+        error = engine.stopped() => {
+            tracing::error!(%error, "stopping");
+            Err(error)
         }
     }
 }

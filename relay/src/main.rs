@@ -69,7 +69,7 @@ async fn run(config: Config) -> ExitCode {
         }
     };
     // The one line a person (or a test harness) reads to know where to go.
-    println!("Cohort is running at http://{}/", relay.local_addr());
+    println!("Cohort is running at {}", relay.url());
     match relay.serve(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -222,9 +222,14 @@ impl Relay {
         &self.url
     }
 
-    /// The relay's sync endpoint, e.g. `ws://127.0.0.1:41234/sync`.
+    /// The relay's sync endpoint, e.g. `ws://127.0.0.1:41234/sync` (`wss://` over TLS).
     pub fn sync_url(&self) -> String {
-        format!("{}sync", self.url.replacen("http://", "ws://", 1))
+        let url = match self.url.split_once("://") {
+            Some(("https", rest)) => format!("wss://{rest}"),
+            Some((_, rest)) => format!("ws://{rest}"),
+            None => self.url.clone(),
+        };
+        format!("{url}sync")
     }
 }
 

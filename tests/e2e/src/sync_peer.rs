@@ -7,6 +7,7 @@ use cohort_sync::DocumentId;
 use cohort_sync::automerge::{Automerge, PatchLog};
 use cohort_sync::client::{Client, Incoming};
 use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Bytes, Message as WsMessage};
@@ -14,13 +15,12 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::{HarnessError, Result};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// A peer syncing one document with a relay.
+/// A peer syncing one document with a relay, over a plain TCP connection unless made with
+/// [`SyncPeer::connect_over`] (a TLS stream, say).
 #[derive(Debug)]
-pub struct SyncPeer {
+pub struct SyncPeer<S = MaybeTlsStream<TcpStream>> {
     client: Client,
-    socket: Socket,
+    socket: WebSocketStream<S>,
     document: DocumentId,
     /// The peer's copy of the document.
     pub doc: Automerge,
@@ -38,6 +38,14 @@ fn sync_error(what: impl std::fmt::Display) -> HarnessError {
     HarnessError::Sync(what.to_string())
 }
 
+/// Frames as large as the relay allows (a large group's first sync), where tungstenite's
+/// default stops at 16 MiB.
+fn socket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(64 << 20))
+        .max_frame_size(Some(64 << 20))
+}
+
 impl SyncPeer {
     /// Connects, does the handshake and sends the document's first sync message.
     pub async fn connect(
@@ -46,14 +54,37 @@ impl SyncPeer {
         document: DocumentId,
         doc: Automerge,
     ) -> Result<Self> {
-        // Nagle off, as a browser's WebSocket has it; frames as large as the relay allows (a
-        // large group's first sync), where tungstenite's default stops at 16 MiB.
-        let config = WebSocketConfig::default()
-            .max_message_size(Some(64 << 20))
-            .max_frame_size(Some(64 << 20));
-        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
-            .await
-            .map_err(sync_error)?;
+        // Nagle off, as a browser's WebSocket has it.
+        let (socket, _) =
+            tokio_tungstenite::connect_async_with_config(url, Some(socket_config()), true)
+                .await
+                .map_err(sync_error)?;
+        Self::joined(socket, name, document, doc).await
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> SyncPeer<S> {
+    /// As [`SyncPeer::connect`], over a stream already connected to the relay.
+    pub async fn connect_over(
+        stream: S,
+        url: &str,
+        name: &str,
+        document: DocumentId,
+        doc: Automerge,
+    ) -> Result<Self> {
+        let (socket, _) =
+            tokio_tungstenite::client_async_with_config(url, stream, Some(socket_config()))
+                .await
+                .map_err(sync_error)?;
+        Self::joined(socket, name, document, doc).await
+    }
+
+    async fn joined(
+        socket: WebSocketStream<S>,
+        name: &str,
+        document: DocumentId,
+        doc: Automerge,
+    ) -> Result<Self> {
         let client = Client::new(name.to_owned());
         let mut peer = Self {
             client,

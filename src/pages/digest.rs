@@ -140,10 +140,7 @@ pub fn DigestPage() -> impl IntoView {
             error.set(Some(Notice::NoRandom.into()));
             return;
         };
-        let promise = window()
-            .navigator()
-            .clipboard()
-            .write_text(&text.get_untracked());
+        let copy = super::copy_to_clipboard(&text.get_untracked());
         let action = Action::RecordDigest {
             id,
             from: draft.from,
@@ -153,7 +150,7 @@ pub fn DigestPage() -> impl IntoView {
             at: now(),
         };
         leptos::task::spawn_local(async move {
-            let copied = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
+            let copied = copy.await;
             app.apply_then(action, error, move || shared.set(Some(copied)));
         });
     };

@@ -1042,11 +1042,8 @@ fn CopySummary(
     };
     let copy = move |_| {
         if let Some(text) = summary() {
-            let clipboard = window().navigator().clipboard();
-            let promise = clipboard.write_text(&text);
-            leptos::task::spawn_local(async move {
-                copied.set(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok());
-            });
+            let copy = super::copy_to_clipboard(&text);
+            leptos::task::spawn_local(async move { copied.set(copy.await) });
         }
     };
     view! {

@@ -44,6 +44,22 @@ use leptos_router::components::A;
 use crate::i18n::{Locale, t, t_string, use_i18n};
 use crate::sections::Section;
 
+/// Copies `text` to the clipboard; the future says whether the browser let it. The write starts
+/// at once, while the click that asked for it still counts as the user's. A page that is not a
+/// secure context (a relay on a LAN address over plain HTTP) has no clipboard at all.
+pub fn copy_to_clipboard(text: &str) -> impl Future<Output = bool> + 'static {
+    let navigator = window().navigator();
+    let has_clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into())
+        .is_ok_and(|clipboard| !clipboard.is_undefined());
+    let written = has_clipboard.then(|| navigator.clipboard().write_text(text));
+    async move {
+        match written {
+            Some(promise) => wasm_bindgen_futures::JsFuture::from(promise).await.is_ok(),
+            None => false,
+        }
+    }
+}
+
 /// Shown for any address the app does not know.
 #[component]
 pub fn NotFound() -> impl IntoView {

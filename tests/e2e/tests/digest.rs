@@ -81,6 +81,16 @@ async fn a_digest_is_drafted_copied_and_the_next_has_only_what_is_new() -> Resul
     browser
         .wait_until("document.querySelector('#digest-text')?.value.includes('Welcome to our new members: Ben!')")
         .await?;
+
+    // A page that is not a secure context (a LAN relay over plain HTTP) has no clipboard: the
+    // digest is still marked as shared, and the organizer is told to copy it by hand.
+    browser
+        .eval("void Object.defineProperty(Navigator.prototype, 'clipboard', { get: () => undefined })")
+        .await?;
+    browser.click(".share-digest").await?;
+    browser
+        .wait_until("document.querySelector('.shared')?.textContent.includes('copy it by hand')")
+        .await?;
     assert_eq!(browser.console_errors().await?, Vec::<String>::new());
     browser.close().await
 }

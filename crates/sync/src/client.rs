@@ -162,7 +162,7 @@ impl Client {
     pub fn outgoing(&mut self, document: &DocumentId, doc: &Automerge) -> Option<Vec<u8>> {
         let relay_id = self.relay_id.clone()?;
         let state = self.documents.entry(document.clone()).or_default();
-        let data = doc.generate_sync_message(state)?.encode();
+        let data = crate::shortcut::generate_sync_message(doc, state)?.encode();
         let message = DocMessage {
             sender_id: self.peer_id.clone(),
             target_id: relay_id,

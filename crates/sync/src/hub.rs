@@ -704,8 +704,7 @@ impl Hub {
                     data.clone()
                 } else {
                     let before = state.clone();
-                    let data = automerge
-                        .generate_sync_message(state)
+                    let data = shortcut::generate_sync_message(automerge, state)
                         .map(|message| message.encode());
                     built.insert(before, (state.clone(), data.clone()));
                     data

@@ -118,6 +118,9 @@ struct Peer {
     unavailable: bool,
     /// What the relay reported as errors.
     errors: Vec<String>,
+    /// Bytes of the frames sent and read.
+    bytes_out: usize,
+    bytes_in: usize,
 }
 
 impl Peer {
@@ -132,6 +135,8 @@ impl Peer {
             doc: Automerge::new(),
             unavailable: false,
             errors: Vec::new(),
+            bytes_out: 0,
+            bytes_in: 0,
         };
         peer.read(relay);
         assert!(peer.client.is_joined());
@@ -140,6 +145,7 @@ impl Peer {
 
     fn send(&mut self, relay: &mut Relay, document: &DocumentId) {
         if let Some(frame) = self.client.outgoing(document, &self.doc) {
+            self.bytes_out += frame.len();
             relay.hub.receive(self.connection, &frame, relay.now);
             relay.pump();
         }
@@ -149,6 +155,7 @@ impl Peer {
     fn read(&mut self, relay: &mut Relay) -> usize {
         let frames = relay.take(self.connection);
         for frame in &frames {
+            self.bytes_in += frame.len();
             let incoming = match self.client.receive(frame) {
                 Ok(incoming) => incoming,
                 Err(error) => {
@@ -615,6 +622,56 @@ fn peers_in_sync_are_sent_each_change_once() {
     settle(&mut relay, &mut peers.iter_mut().collect::<Vec<_>>());
     for peer in &peers[1..] {
         assert_eq!(peer.get("edit").as_deref(), Some("1"));
+    }
+}
+
+/// A group made in one large change (as an import makes it): Automerge would send the whole
+/// document again for the first edit after it, both from the editing peer and from the relay.
+#[test]
+fn the_first_edit_of_a_group_made_in_one_change_costs_what_any_edit_costs() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(1);
+    let mut alice = Peer::join(&mut relay, "alice");
+    let mut tx = alice.doc.transaction();
+    for n in 0..2_000 {
+        tx.put(
+            ROOT,
+            format!("member {n}"),
+            format!("Member number {n}, m{n}@example.org"),
+        )
+        .unwrap();
+    }
+    tx.commit();
+    alice.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice]);
+    let mut bob = Peer::join(&mut relay, "bob");
+    bob.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice, &mut bob]);
+    let whole = bob.bytes_in;
+    assert!(whole > 10_000, "the group is {whole} bytes");
+
+    for (n, editor) in ["alice", "bob", "alice"].into_iter().enumerate() {
+        let (alice_before, bob_before) = (
+            alice.bytes_out + alice.bytes_in,
+            bob.bytes_out + bob.bytes_in,
+        );
+        let peer = if editor == "alice" {
+            &mut alice
+        } else {
+            &mut bob
+        };
+        peer.set("member 7", &format!("edit {n}"));
+        peer.send(&mut relay, &doc);
+        settle(&mut relay, &mut [&mut alice, &mut bob]);
+        assert_eq!(alice.get("member 7"), Some(format!("edit {n}")));
+        assert_eq!(bob.get("member 7"), Some(format!("edit {n}")));
+        let alice_link = alice.bytes_out + alice.bytes_in - alice_before;
+        let bob_link = bob.bytes_out + bob.bytes_in - bob_before;
+        assert!(
+            alice_link < 2_000 && bob_link < 2_000,
+            "edit {n} by {editor}: {alice_link} bytes on alice's link, {bob_link} on bob's \
+             (the group is {whole})"
+        );
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::process::Guarded;
-use crate::{HarnessError, Result, temp_dir, workspace_root};
+use crate::{HarnessError, Result, SlowLink, temp_dir, workspace_root};
 
 /// `tests/js`, once `npm ci` has installed the reference packages there.
 pub fn js_dir() -> Result<PathBuf> {
@@ -53,6 +53,77 @@ pub async fn client(args: &[&str]) -> Result<Vec<Value>> {
                 .map_err(|e| HarnessError::Sync(format!("client.mjs printed {line:?}: {e}")))
         })
         .collect()
+}
+
+/// One step of `two-on-links.mjs`: its time, and the bytes each peer's link carried during it
+/// (to the relay, from the relay).
+#[derive(Clone, Debug)]
+pub struct LinkStep {
+    pub step: String,
+    pub ms: f64,
+    pub a: (u64, u64),
+    pub b: (u64, u64),
+}
+
+impl LinkStep {
+    /// Every byte the step moved, over both links and both ways.
+    pub fn total(&self) -> u64 {
+        self.a.0 + self.a.1 + self.b.0 + self.b.1
+    }
+}
+
+/// Runs `two-on-links.mjs` (see its header) with peer A on link `a` and peer B on link `b`,
+/// and returns its steps with what each link carried during each.
+pub async fn two_on_links(a: &SlowLink, b: &SlowLink, args: &[&str]) -> Result<Vec<LinkStep>> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+    let mut child = tokio::process::Command::new("node")
+        .arg("two-on-links.mjs")
+        .args(["--a", &a.sync_url(), "--b", &b.sync_url()])
+        .args(args)
+        .current_dir(js_dir()?)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|source| HarnessError::Spawn {
+            program: "node two-on-links.mjs".into(),
+            source,
+        })?;
+    let broken = |what: &str| HarnessError::Sync(format!("two-on-links.mjs: {what}"));
+    let stdout = child.stdout.take().ok_or_else(|| broken("no stdout"))?;
+    let mut stderr = child.stderr.take().ok_or_else(|| broken("no stderr"))?;
+    let diagnostics = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text).await;
+        text
+    });
+    let mut lines = BufReader::new(stdout).lines();
+    let mut steps = Vec::new();
+    let (mut last_a, mut last_b) = (a.carried(), b.carried());
+    while let Some(line) = lines
+        .next_line()
+        .await
+        .map_err(|e| broken(&e.to_string()))?
+    {
+        let (now_a, now_b) = (a.carried(), b.carried());
+        let value: Value =
+            serde_json::from_str(&line).map_err(|e| broken(&format!("{line:?}: {e}")))?;
+        steps.push(LinkStep {
+            step: value["step"].as_str().unwrap_or_default().to_owned(),
+            ms: value["ms"].as_f64().unwrap_or_default(),
+            a: (now_a.0 - last_a.0, now_a.1 - last_a.1),
+            b: (now_b.0 - last_b.0, now_b.1 - last_b.1),
+        });
+        (last_a, last_b) = (now_a, now_b);
+    }
+    let status = child.wait().await.map_err(|e| broken(&e.to_string()))?;
+    if !status.success() {
+        let stderr = diagnostics.await.unwrap_or_default();
+        let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(broken(&format!("failed:\n{}", tail.join("\n"))));
+    }
+    Ok(steps)
 }
 
 /// The names of the members of a group document printed by `client.mjs --print`, sorted.

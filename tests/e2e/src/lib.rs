@@ -16,6 +16,7 @@
 //! ```
 
 pub mod js;
+mod link;
 mod process;
 mod sync_peer;
 
@@ -30,6 +31,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+pub use link::{Shape, SlowLink};
 use process::Guarded;
 pub use sync_peer::SyncPeer;
 

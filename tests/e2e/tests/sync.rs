@@ -312,3 +312,99 @@ async fn the_app_syncs_through_the_reference_sync_server() -> Result<()> {
         .await?;
     browser.close().await
 }
+
+/// Two organizers, each syncing through a slow link (400 kbit/s each way, 400 ms round trip),
+/// over a 2,000-member group made in one import. Edits one made offline reach the other as
+/// edits: before, both the app (to the relay) and the relay (to the other organizer) sent the
+/// whole group in their place, as Automerge does when the changes to send are more than a
+/// third of the document's changes, counted and not weighed.
+#[tokio::test]
+async fn over_slow_links_edits_made_offline_move_as_edits_and_not_as_the_group() -> Result<()> {
+    use cohort_model::{Action, GroupDoc, GroupId, MemberDraft, MemberId};
+    use cohort_sync::DocumentId;
+    use harness::{Shape, SlowLink, SyncPeer};
+
+    let relay = Relay::start_with(&["--connect-src=ws://127.0.0.1:*"])?;
+    let fail = |e: &dyn std::fmt::Display| harness::HarnessError::Answer(e.to_string());
+    let mut group = GroupDoc::create("Venue", 0).map_err(|e| fail(&e))?;
+    let import: Vec<Action> = (0..2_000)
+        .map(|n| {
+            Ok(Action::AddMember {
+                id: MemberId::random().map_err(|e| fail(&e))?,
+                draft: MemberDraft {
+                    name: format!("Member {n}"),
+                    email: format!("member{n}@example.org"),
+                    ..MemberDraft::default()
+                },
+                at: 0,
+            })
+        })
+        .collect::<Result<_>>()?;
+    group.apply_all(&import).map_err(|e| fail(&e))?;
+    let id = GroupId::random().map_err(|e| fail(&e))?.to_string();
+    let document = DocumentId::parse(&id).map_err(|e| fail(&e))?;
+    let mut importer = SyncPeer::connect(
+        &relay.sync_url(),
+        "importer",
+        document,
+        group.automerge().clone(),
+    )
+    .await?;
+    importer.sync(std::time::Duration::from_secs(20)).await?;
+    importer.close().await?;
+
+    let target = relay
+        .url()
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let mut organizers = Vec::new();
+    for _ in 0..2 {
+        let link = SlowLink::to(target, Shape::VENUE).await?;
+        let browser = Browser::launch(Viewport::Desktop).await?;
+        browser.goto(relay.url()).await?;
+        browser.fill("#relay-address", &link.sync_url()).await?;
+        browser.click("form.relay-form button[type=submit]").await?;
+        browser
+            .goto(&format!("{}g/{id}/members", relay.url()))
+            .await?;
+        organizers.push((browser, link));
+    }
+    for (browser, _) in &organizers {
+        browser.wait_for(".group-name").await?;
+        browser.wait_for_sync_state("synced").await?;
+    }
+    let (ann, ann_link) = &organizers[0];
+    let (bo, bo_link) = &organizers[1];
+    let group_bytes = bo_link.carried().1;
+
+    ann.set_offline(true).await?;
+    ann.wait_for_sync_state("offline").await?;
+    // Four edits to a group of six changes (five make a group, one the import): more than a
+    // third of its changes.
+    let late = ["Late 1", "Late 2", "Late 3", "Late 4"];
+    for name in late {
+        ann.add_member(name, "").await?;
+    }
+    let before = (ann_link.carried(), bo_link.carried());
+    ann.set_offline(false).await?;
+    let all_late: Vec<String> = late.iter().map(|name| member_row(name)).collect();
+    bo.wait_until(&all_late.join(" && ")).await?;
+    ann.wait_for_sync_state("synced").await?;
+    let (ann_after, bo_after) = (ann_link.carried(), bo_link.carried());
+    let ann_bytes = ann_after.0 - before.0.0 + ann_after.1 - before.0.1;
+    let bo_bytes = bo_after.0 - before.1.0 + bo_after.1 - before.1.1;
+    eprintln!(
+        "the group: {group_bytes} bytes to the second organizer; four offline edits: \
+         {ann_bytes} bytes on the editor's link, {bo_bytes} on the other's"
+    );
+    assert!(group_bytes > 50_000, "the group took {group_bytes} bytes");
+    assert!(
+        ann_bytes < 20_000 && bo_bytes < 20_000,
+        "four edits took {ann_bytes} bytes on the editor's link and {bo_bytes} on the other's \
+         (the group is {group_bytes})"
+    );
+    for (browser, _) in organizers {
+        browser.close().await?;
+    }
+    Ok(())
+}

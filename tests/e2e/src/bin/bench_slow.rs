@@ -1,100 +1,17 @@
 //! The slow-link benchmark: Cohort over a link of 400 kbit/s each way with 400 ms of round
 //! trip, from the release app and relay. A first visit to a shared group in a fresh browser,
 //! a repeat visit (the service worker's), and one field edited on the slow link reaching a
-//! second browser on a fast one. Prints JSON for `docs/perf.md`. Run it with
-//! `scripts/bench slow`.
+//! second browser on a fast one. Then two reference JS clients, each on a slow link of its own,
+//! meeting over a 2,000-member group through the relay and, side by side, through the
+//! reference sync server: the first sync, and edits taking turns, with their bytes on each link.
+//! Prints JSON for `docs/perf.md`. Run it with `scripts/bench slow`.
 //!
-//! The link is a proxy in front of the relay, not Chromium's network emulation: that applies
-//! to the page's own requests only, not to its workers' (the wasm the storage worker loads, the
-//! sync WebSocket) nor to the service worker's, which a slow link slows all the same.
+//! The link is the harness's `SlowLink`, a proxy in front of the relay.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use harness::{Browser, HarnessError, Relay, Result, Viewport};
+use harness::{Browser, HarnessError, Relay, Result, Shape, SlowLink, Viewport, js};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-
-/// 400 kbit/s in bytes per second, and the round trip, as the issue sets the link.
-const BYTES_PER_SECOND: f64 = 400_000.0 / 8.0;
-const ROUND_TRIP_MS: f64 = 400.0;
-
-/// One direction of the link: shared by every connection, as one line to the venue is.
-#[derive(Clone)]
-struct Direction {
-    /// When the link is next free to carry a byte.
-    free_at: Arc<Mutex<Instant>>,
-}
-
-impl Direction {
-    fn new() -> Self {
-        Self {
-            free_at: Arc::new(Mutex::new(Instant::now())),
-        }
-    }
-
-    /// When `bytes` sent now arrive: after the link has carried what was queued before them and
-    /// them, plus half the round trip.
-    fn arrival(&self, bytes: usize) -> Instant {
-        let mut free_at = self
-            .free_at
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let start = (*free_at).max(Instant::now());
-        *free_at = start + Duration::from_secs_f64(bytes as f64 / BYTES_PER_SECOND);
-        *free_at + Duration::from_secs_f64(ROUND_TRIP_MS / 2000.0)
-    }
-}
-
-/// Carries bytes from `from` to `to` as the link does.
-async fn carry(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    link: Direction,
-) {
-    let (queue, mut queued) = tokio::sync::mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
-    let writer = tokio::spawn(async move {
-        while let Some((at, bytes)) = queued.recv().await {
-            tokio::time::sleep_until(at.into()).await;
-            if to.write_all(&bytes).await.is_err() {
-                return;
-            }
-        }
-        let _ = to.shutdown().await;
-    });
-    let mut buffer = vec![0; 16 * 1024];
-    while let Ok(n) = from.read(&mut buffer).await {
-        if n == 0 || queue.send((link.arrival(n), buffer[..n].to_vec())).is_err() {
-            break;
-        }
-    }
-    drop(queue);
-    let _ = writer.await;
-}
-
-/// A proxy on loopback in front of `target`, as slow as the link; its address.
-async fn slow_link_to(target: &str) -> Result<String> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(HarnessError::TempDir)?;
-    let address = listener.local_addr().map_err(HarnessError::TempDir)?;
-    let target = target.to_owned();
-    let (down, up) = (Direction::new(), Direction::new());
-    tokio::spawn(async move {
-        while let Ok((browser, _)) = listener.accept().await {
-            let Ok(relay) = TcpStream::connect(&target).await else {
-                continue;
-            };
-            let _ = (browser.set_nodelay(true), relay.set_nodelay(true));
-            let (browser_read, browser_write) = browser.into_split();
-            let (relay_read, relay_write) = relay.into_split();
-            tokio::spawn(carry(browser_read, relay_write, up.clone()));
-            tokio::spawn(carry(relay_read, browser_write, down.clone()));
-        }
-    });
-    Ok(format!("http://{address}/"))
-}
 
 /// Milliseconds from navigation start to a User Timing mark, once it is there.
 async fn mark(browser: &Browser, name: &str) -> Result<f64> {
@@ -139,6 +56,26 @@ async fn visit(browser: &Browser, url: &str) -> Result<Value> {
     }))
 }
 
+/// Two reference JS clients on slow links of their own, meeting through the server at `target`
+/// (`host:port`): each step's time and the bytes each link carried.
+async fn two_js_clients(target: &str) -> Result<Value> {
+    let a = SlowLink::to(target, Shape::VENUE).await?;
+    let b = SlowLink::to(target, Shape::VENUE).await?;
+    let steps = js::two_on_links(&a, &b, &["--members", "2000", "--edits", "3"]).await?;
+    Ok(steps
+        .iter()
+        .map(|step| {
+            json!({
+                "step": step.step,
+                "ms": step.ms.round(),
+                "a_up": step.a.0, "a_down": step.a.1,
+                "b_up": step.b.0, "b_down": step.b.1,
+                "bytes": step.total(),
+            })
+        })
+        .collect())
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let relay = Relay::start()?;
@@ -160,8 +97,8 @@ async fn main() -> Result<()> {
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_owned();
-    let slow_origin = slow_link_to(&relay_address).await?;
-    let url = format!("{slow_origin}{}/members", &group[1..]);
+    let link = SlowLink::to(&relay_address, Shape::VENUE).await?;
+    let url = format!("{}{}/members", link.url(), &group[1..]);
 
     let slow = Browser::launch(Viewport::Phone).await?;
     let first = visit(&slow, &url).await?;
@@ -182,11 +119,27 @@ async fn main() -> Result<()> {
     let edit = started.elapsed().as_secs_f64() * 1000.0;
     eprintln!("edit reached the other browser in {edit:.0} ms");
 
+    let address = |url: &str| {
+        url.trim_start_matches("ws://")
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned()
+    };
+    let through_relay = two_js_clients(&address(relay.url())).await?;
+    eprintln!("two JS clients through the relay: {through_relay}");
+    let reference = js::ReferenceServer::start()?;
+    let through_reference = two_js_clients(&address(&reference.url())).await?;
+    eprintln!("two JS clients through the reference server: {through_reference}");
+
     let report = json!({
-        "link": { "kbit_per_second": BYTES_PER_SECOND * 8.0 / 1000.0, "round_trip_ms": ROUND_TRIP_MS },
+        "link": {
+            "kbit_per_second": Shape::VENUE.bytes_per_second * 8.0 / 1000.0,
+            "round_trip_ms": Shape::VENUE.one_way.as_secs_f64() * 2000.0,
+        },
         "first_visit": first,
         "repeat_visit": repeat,
         "edit_to_other_browser_ms": edit,
+        "two_js_clients": { "relay": through_relay, "reference": through_reference },
     });
     println!(
         "{}",

@@ -23,6 +23,13 @@ pub fn js_dir() -> Result<PathBuf> {
     }
 }
 
+/// The last lines of a script's stderr: they say why it failed (an `error: ...` line), after
+/// the library's diagnostics.
+fn last_lines(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
 /// Runs `client.mjs` with these arguments (see its header) and returns its JSON lines.
 pub async fn client(args: &[&str]) -> Result<Vec<Value>> {
     let output = tokio::process::Command::new("node")
@@ -37,13 +44,10 @@ pub async fn client(args: &[&str]) -> Result<Vec<Value>> {
             source,
         })?;
     if !output.status.success() {
-        // Its last lines say why (an `error: ...` line); the library's diagnostics come first.
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
         return Err(HarnessError::Sync(format!(
             "client.mjs {args:?} failed:\n{}",
-            tail.join("\n")
+            last_lines(&stderr)
         )));
     }
     String::from_utf8_lossy(&output.stdout)
@@ -119,9 +123,7 @@ pub async fn two_on_links(a: &SlowLink, b: &SlowLink, args: &[&str]) -> Result<V
     let status = child.wait().await.map_err(|e| broken(&e.to_string()))?;
     if !status.success() {
         let stderr = diagnostics.await.unwrap_or_default();
-        let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Err(broken(&format!("failed:\n{}", tail.join("\n"))));
+        return Err(broken(&format!("failed:\n{}", last_lines(&stderr))));
     }
     Ok(steps)
 }

@@ -4,9 +4,10 @@
 //! figures `docs/perf.md` records, as a table and as JSON. Run it with `scripts/bench sync`
 //! (release builds).
 //!
-//! Usage: `bench-sync [--quick] [--server relay|reference|both|protected] [--only SCENARIO,...]
-//! [--rounds N] [--quiet-wait SECONDS]` with scenarios `scale`, `scale2`, `crowd-slow`,
-//! `crowd`, `join`, `wire`, `big`. `--rounds` repeats the load scenarios' join, write and leave on one server (to see
+//! Usage: `bench-sync [--quick] [--server relay|reference|both|protected|threads|all]
+//! [--only SCENARIO,...] [--rounds N] [--quiet-wait SECONDS]` with scenarios `scale`, `scale2`,
+//! `busy` (what a server delivers per second when 200 groups edit faster than it keeps up),
+//! `crowd-slow`, `crowd`, `join`, `wire`, `big`. `--rounds` repeats the load scenarios' join, write and leave on one server (to see
 //! whether memory comes back); before each scenario the benchmark waits up to `--quiet-wait`
 //! seconds (default 120) for other processes to stop using the CPU.
 //!
@@ -1343,6 +1344,9 @@ async fn run_big(
 #[derive(Clone, Copy, Debug)]
 struct Plan {
     scale: Load,
+    /// Many groups, each with two organizers editing faster than a server can keep up with:
+    /// what the server delivers per second, on one thread and on more.
+    busy: Load,
     scale2: Load,
     crowd: Load,
     crowd_slow: Load,
@@ -1379,8 +1383,25 @@ fn plan(quick: bool) -> Plan {
         duration: Duration::from_secs(15),
         opening: 64,
     };
+    let busy = Load {
+        name: "busy",
+        connections: 400,
+        documents: 200,
+        hot_documents: 200,
+        writers_per_document: 2,
+        period: Duration::from_millis(40),
+        duration: Duration::from_secs(15),
+        opening: 64,
+    };
     if quick {
         Plan {
+            busy: Load {
+                connections: 40,
+                documents: 20,
+                hot_documents: 20,
+                duration: Duration::from_secs(5),
+                ..busy
+            },
             scale: Load {
                 connections: 100,
                 documents: 20,
@@ -1418,6 +1439,7 @@ fn plan(quick: bool) -> Plan {
     } else {
         Plan {
             scale,
+            busy,
             scale2: Load {
                 name: "scale2",
                 connections: 2_000,
@@ -1503,7 +1525,7 @@ fn parse_args() -> Res<Args> {
             }
             other => {
                 return Err(error(format!(
-                    "unknown argument {other}; usage: bench-sync [--quick] [--server relay|reference|both] [--only scale,scale2,crowd-slow,crowd,join,wire,big] [--rounds N] [--quiet-wait SECONDS]"
+                    "unknown argument {other}; usage: bench-sync [--quick] [--server relay|reference|both] [--only scale,scale2,busy,crowd-slow,crowd,join,wire,big] [--rounds N] [--quiet-wait SECONDS]"
                 )));
             }
         }
@@ -1585,6 +1607,7 @@ async fn run(args: Args) -> Res<Json> {
         for scenario in [
             "scale",
             "scale2",
+            "busy",
             "crowd-slow",
             "crowd",
             "join",
@@ -1607,6 +1630,9 @@ async fn run(args: Args) -> Res<Json> {
                 }
                 "crowd" => {
                     run_load(&mut server, kind, plan.crowd, args.rounds, plan.leave_wait).await
+                }
+                "busy" => {
+                    run_load(&mut server, kind, plan.busy, args.rounds, plan.leave_wait).await
                 }
                 "crowd-slow" => {
                     let load = plan.crowd_slow;
@@ -1696,6 +1722,30 @@ fn table(report: &Json) -> String {
             "scale: delivered edits per second",
             "scale.delivered_per_s",
             "{:.0}",
+            "",
+        ),
+        (
+            "busy: delivered edits per second",
+            "busy.delivered_per_s",
+            "{:.0}",
+            "",
+        ),
+        (
+            "busy: server CPU (% of one core)",
+            "busy.server_cpu_percent",
+            "{:.0}",
+            "",
+        ),
+        (
+            "busy: load client CPU (% of one core)",
+            "busy.client_cpu_percent",
+            "{:.0}",
+            "",
+        ),
+        (
+            "busy: edit-to-peer p99 (ms)",
+            "busy.latency_p99_ms",
+            "{:.1}",
             "",
         ),
         (

@@ -233,3 +233,63 @@ async fn the_relay_survives_bad_frames_and_a_connection_flood() {
         .await
         .unwrap();
 }
+
+/// A group of `bytes` random bytes (which nothing compresses), put on the relay at `url` by a
+/// peer that is still connected.
+async fn peer_with_bytes(url: &str, name: &str, bytes: usize) -> SyncPeer {
+    let mut noise = vec![0; bytes];
+    getrandom::fill(&mut noise).unwrap();
+    let mut doc = Automerge::new();
+    let mut tx = doc.transaction();
+    tx.put(ROOT, "noise", noise).unwrap();
+    tx.commit();
+    let peer = SyncPeer::connect(url, name, new_document(), doc).await;
+    peer.unwrap()
+}
+
+/// A write the relay refuses (its disk quota is full) is taken once there is room again, on
+/// the same connection: the peer is told why, keeps its change, and is acknowledged when the
+/// relay, retrying by itself, can store it. Nobody reconnects.
+#[tokio::test]
+async fn a_refused_write_is_stored_once_there_is_room_without_a_reconnect() {
+    let relay = Relay::start_with(&["--max-storage-bytes=60000"]).unwrap();
+    let url = relay.sync_url();
+    let mut filler = peer_with_bytes(&url, "filler", 40_000).await;
+    filler.sync(PATIENCE).await.unwrap();
+    let mut ann = peer_with_bytes(&url, "ann", 30_000).await;
+    ann.until(PATIENCE, |peer| !peer.relay_errors.is_empty())
+        .await
+        .unwrap();
+    assert!(
+        ann.relay_errors[0].contains("quota"),
+        "{:?}",
+        ann.relay_errors
+    );
+    assert!(!ann.is_synced());
+
+    // The person running the relay makes room: the filler's group is deleted.
+    let addr = relay
+        .url()
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let output = std::process::Command::new(harness::relay_bin().unwrap())
+        .arg(format!("--addr={addr}"))
+        .arg("--data-dir")
+        .arg(relay.data_dir())
+        .args(["delete", &filler.document().to_string()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+
+    // The relay tries again by itself (after 5 s) and asks for what it lacks.
+    ann.until(Duration::from_secs(30), SyncPeer::is_synced)
+        .await
+        .unwrap();
+    let mut reader = SyncPeer::connect(&url, "bo", ann.document(), Automerge::new())
+        .await
+        .unwrap();
+    reader
+        .until(PATIENCE, |peer| peer.doc.get_heads() == ann.doc.get_heads())
+        .await
+        .unwrap();
+}

@@ -173,6 +173,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SyncPeer<S> {
         Ok(())
     }
 
+    /// The document this peer syncs.
+    pub fn document(&self) -> DocumentId {
+        self.document.clone()
+    }
+
     /// Whether the relay has acknowledged everything this peer has.
     pub fn is_synced(&self) -> bool {
         self.client.is_synced(&self.document, &self.doc)

@@ -26,7 +26,7 @@ use axum::extract::ws::{
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use cohort_sync::front::{Front, Step};
+use cohort_sync::front::{Front, Joined, Step};
 use cohort_sync::hub::{self, ConnectionId, Hub, Output, Stored, Ticket, Write};
 use cohort_sync::{DocumentId, Message};
 use futures_util::{SinkExt, StreamExt};
@@ -68,8 +68,8 @@ enum Event {
     /// A connection names a document of this shard for the first time.
     Open {
         peer: Peer,
-        /// The peer id from its `join`.
-        peer_id: String,
+        /// Who joined: its peer id, storage id and heads subscriptions so far.
+        joined: Joined,
         id: oneshot::Sender<ConnectionId>,
         /// The capabilities it presented for this shard's documents.
         capabilities: Vec<Capability>,
@@ -207,7 +207,16 @@ impl SyncService {
         let mut tasks = Vec::with_capacity(shard_count);
         for shard in 0..shard_count {
             let (events, inbox) = mpsc::channel(4096);
-            let mut hub = Hub::new(limits.engine.clone());
+            let started = Instant::now();
+            let clock_epoch_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| {
+                    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+                });
+            let mut hub = Hub::new(hub::Config {
+                clock_epoch_ms,
+                ..limits.engine.clone()
+            });
             for document in &protected {
                 if shard_of(document, shard_count) == shard {
                     hub.protect(document.clone(), 0);
@@ -223,7 +232,7 @@ impl SyncService {
                 storage_jobs: storage_jobs.clone(),
                 peers: HashMap::new(),
                 events: events.clone(),
-                started: Instant::now(),
+                started,
                 churned: false,
             };
             tasks.push(tokio::spawn(engine.run(inbox)));
@@ -415,6 +424,20 @@ async fn connection(
                 }
                 Step::Close { reply, reason } => return Ending::Close { reply, reason },
                 Step::Nothing => continue,
+                Step::Everywhere(message) => {
+                    // Shards the connection reaches later learn it from `joined`.
+                    for (shard, id) in service.shards.iter().zip(&registered) {
+                        if let Some(id) = id
+                            && shard
+                                .send(Event::Message(*id, message.clone()))
+                                .await
+                                .is_err()
+                        {
+                            break;
+                        }
+                    }
+                    continue;
+                }
             };
             let index = shard_of(&document, service.shards.len());
             let shard = &service.shards[index];
@@ -427,7 +450,7 @@ async fn connection(
                             outbox: outbox.clone(),
                             cut: cut.clone(),
                         },
-                        peer_id: front.peer_id().unwrap_or_default().to_owned(),
+                        joined: front.peer().cloned().unwrap_or_default(),
                         id: id_sender,
                         capabilities: capabilities
                             .iter()
@@ -569,12 +592,12 @@ impl Engine {
         match event {
             Event::Open {
                 peer,
-                peer_id,
+                joined,
                 id,
                 capabilities,
                 address,
             } => {
-                let connection = self.hub.connect_joined(peer_id, now);
+                let connection = self.hub.connect_joined(joined, now);
                 self.grant(connection, &capabilities, address);
                 self.peers.insert(connection, peer);
                 if id.send(connection).is_err() {

@@ -349,3 +349,20 @@ async fn over_slow_links_an_edit_moves_the_edit_and_not_the_group() {
         }
     }
 }
+
+/// automerge-repo's remote heads gossip through the relay: a reference JS client that asked to
+/// hear of another one's storage id (`Repo.subscribeToRemotes`) learns, through the relay, what
+/// that storage peer has of their document: at once when it asks, and after each change.
+#[tokio::test]
+async fn a_js_client_hears_through_the_relay_what_another_storage_peer_has() {
+    let relay = Relay::start().unwrap();
+    let url = relay.sync_url();
+    let lines = js::script("remote-heads.mjs", &["--url", &url])
+        .await
+        .unwrap();
+    let steps: Vec<&str> = lines
+        .iter()
+        .filter_map(|line| line["step"].as_str())
+        .collect();
+    assert_eq!(steps, ["subscribed", "edited"]);
+}

@@ -123,14 +123,22 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A text string, or `None` for `null` or `undefined` (what JavaScript writes for a field
-    /// it has no value for, such as the storage id of a peer without storage).
-    pub fn optional_text(&mut self) -> Result<Option<&'a str>, CborError> {
+    /// Reads a `null` or `undefined` (what JavaScript writes for a field it has no value for,
+    /// such as the storage id of a peer without storage) if that is what comes next.
+    pub fn absent(&mut self) -> Result<bool, CborError> {
         let start = self.pos;
         if let (SIMPLE, 22 | 23) = self.head()? {
-            return Ok(None);
+            return Ok(true);
         }
         self.pos = start;
+        Ok(false)
+    }
+
+    /// A text string, or `None` for `null` or `undefined`.
+    pub fn optional_text(&mut self) -> Result<Option<&'a str>, CborError> {
+        if self.absent()? {
+            return Ok(None);
+        }
         self.text().map(Some)
     }
 

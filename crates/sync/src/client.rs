@@ -75,6 +75,7 @@ impl Client {
             sender_id: self.peer_id.clone(),
             protocols: vec![PROTOCOL_VERSION.to_owned()],
             ephemeral: true,
+            storage_id: None,
         }
         .encode()
     }

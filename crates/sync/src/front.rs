@@ -6,10 +6,13 @@
 //! before them instead, in the connection's own task: the connection is handshaken and limited
 //! once, and each document message goes to the hub that holds its document.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use crate::hub::Config;
 use crate::message::{DocumentId, Message, PROTOCOL_VERSION};
+
+/// Most storage ids one connection may ask to hear the heads of; more are ignored.
+pub const MAX_HEADS_SUBSCRIPTIONS: usize = 64;
 
 /// What to do with a frame from the peer.
 #[derive(Debug, PartialEq)]
@@ -18,6 +21,9 @@ pub enum Step {
     Reply(Vec<u8>),
     /// Give this message to the hub that holds the document.
     Route(DocumentId, Message),
+    /// Give this message to every hub that has the connection: which storage ids' heads the
+    /// peer wants to hear of (what it adds is only what was taken under the limit).
+    Everywhere(Message),
     /// Send `reply`, if any, then close the connection for `reason`.
     Close {
         reply: Option<Vec<u8>>,
@@ -27,10 +33,45 @@ pub enum Step {
     Nothing,
 }
 
+/// Who a joined peer is, as every hub that has its connection needs to know.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Joined {
+    /// The peer id from its `join`.
+    pub peer_id: String,
+    /// Its storage id, if it stores documents (not an ephemeral peer).
+    pub storage_id: Option<String>,
+    /// The storage ids whose heads it asked to hear of (`remote-subscription-change`).
+    pub heads_subscriptions: BTreeSet<String>,
+}
+
+impl Joined {
+    /// Applies a `remote-subscription-change`: returns the ids added (under the limit) and
+    /// removed, as they now stand.
+    pub fn change_subscriptions(
+        &mut self,
+        add: Vec<String>,
+        remove: Vec<String>,
+    ) -> (Vec<String>, Vec<String>) {
+        let removed: Vec<String> = remove
+            .into_iter()
+            .filter(|id| self.heads_subscriptions.remove(id))
+            .collect();
+        let added = add
+            .into_iter()
+            .filter(|id| {
+                self.heads_subscriptions.contains(id)
+                    || (self.heads_subscriptions.len() < MAX_HEADS_SUBSCRIPTIONS
+                        && self.heads_subscriptions.insert(id.clone()))
+            })
+            .collect();
+        (added, removed)
+    }
+}
+
 /// One connection's handshake and limits.
 #[derive(Debug)]
 pub struct Front {
-    peer_id: Option<String>,
+    joined: Option<Joined>,
     window_start: u64,
     window_count: u32,
     documents: HashSet<DocumentId>,
@@ -40,28 +81,38 @@ impl Front {
     /// A connection opened at `now`, not joined yet.
     pub fn new(now: u64) -> Self {
         Self {
-            peer_id: None,
+            joined: None,
             window_start: now,
             window_count: 0,
             documents: HashSet::new(),
         }
     }
 
-    /// A connection whose peer already joined as `peer_id`.
-    pub fn joined(peer_id: String, now: u64) -> Self {
+    /// A connection whose peer already joined.
+    pub fn joined(peer: Joined, now: u64) -> Self {
         Self {
-            peer_id: Some(peer_id),
+            joined: Some(peer),
             ..Self::new(now)
         }
     }
 
     /// The peer's id from its `join`, once it has joined.
     pub fn peer_id(&self) -> Option<&str> {
-        self.peer_id.as_deref()
+        self.joined.as_ref().map(|joined| joined.peer_id.as_str())
+    }
+
+    /// Who the peer is, once it has joined.
+    pub fn peer(&self) -> Option<&Joined> {
+        self.joined.as_ref()
+    }
+
+    /// As [`peer`](Self::peer), to apply what the peer changes of its subscriptions.
+    pub fn peer_mut(&mut self) -> Option<&mut Joined> {
+        self.joined.as_mut()
     }
 
     pub fn is_joined(&self) -> bool {
-        self.peer_id.is_some()
+        self.joined.is_some()
     }
 
     /// A frame arrived from the peer at `now`.
@@ -90,7 +141,8 @@ impl Front {
             Message::Join {
                 sender_id,
                 protocols,
-                ..
+                ephemeral,
+                storage_id,
             } if !joined => {
                 if !protocols
                     .iter()
@@ -112,7 +164,11 @@ impl Front {
                     storage_id: config.storage_id.clone(),
                     durable: true,
                 };
-                self.peer_id = Some(sender_id);
+                self.joined = Some(Joined {
+                    peer_id: sender_id,
+                    storage_id: storage_id.filter(|_| !ephemeral),
+                    heads_subscriptions: BTreeSet::new(),
+                });
                 Step::Reply(reply.encode())
             }
             _ if !joined => close("a message before join".to_owned()),
@@ -130,7 +186,28 @@ impl Front {
                 Step::Route(ephemeral.document_id.clone(), message)
             }
             Message::Leave { .. } => close("the peer left".to_owned()),
-            Message::HeadsGossip | Message::DocUnavailable { .. } => Step::Nothing,
+            Message::RemoteSubscriptionChange {
+                sender_id,
+                target_id,
+                add,
+                remove,
+            } => {
+                let Some(peer) = self.joined.as_mut() else {
+                    return Step::Nothing;
+                };
+                let (add, remove) = peer.change_subscriptions(add, remove);
+                Step::Everywhere(Message::RemoteSubscriptionChange {
+                    sender_id,
+                    target_id,
+                    add,
+                    remove,
+                })
+            }
+            // Only about a document the peer syncs: its hub knows who else may hear of it.
+            Message::RemoteHeadsChanged {
+                ref document_id, ..
+            } if self.documents.contains(document_id) => Step::Route(document_id.clone(), message),
+            Message::RemoteHeadsChanged { .. } | Message::DocUnavailable { .. } => Step::Nothing,
             Message::Join { .. } | Message::Peer { .. } => close("a second handshake".to_owned()),
             Message::Error { message } => close(format!("the peer reported an error: {message}")),
         }

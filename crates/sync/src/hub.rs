@@ -21,8 +21,8 @@ use std::sync::Arc;
 use automerge::sync::{self, Capability, SyncDoc};
 use automerge::{Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad};
 
-use crate::front::{Front, Step};
-use crate::message::{DocMessage, DocumentId, Ephemeral, Message};
+use crate::front::{Front, Joined, Step};
+use crate::message::{DocMessage, DocumentId, Ephemeral, Message, RemoteHeads, encode_head};
 use crate::shortcut;
 
 /// The relay's limits and timings. Times are milliseconds on the clock the relay passes in.
@@ -56,6 +56,9 @@ pub struct Config {
     /// Largest ephemeral payload forwarded (presence needs a few hundred bytes); a larger one
     /// is dropped and its sender told why, once per connection.
     pub max_ephemeral_bytes: usize,
+    /// Milliseconds since the Unix epoch at the clock's zero: the heads gossiped to peers
+    /// (`remote-heads-changed`) carry wall-clock times, which automerge-repo compares.
+    pub clock_epoch_ms: u64,
 }
 
 impl Default for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             max_ephemeral_bytes: 16 << 10,
             write_retry_ms: 5_000,
             storage_id: None,
+            clock_epoch_ms: 0,
         }
     }
 }
@@ -211,6 +215,9 @@ struct Document {
     resync: bool,
     /// Writes that failed in a row: each doubles the wait before the next try.
     failed_writes: u32,
+    /// What each storage peer that synced the document (or that a peer gossiped of) last had
+    /// of it, by storage id: told to the subscribers who asked to hear of that storage id.
+    remote_heads: HashMap<String, RemoteHeads>,
 }
 
 #[derive(Debug)]
@@ -236,12 +243,21 @@ impl Document {
             deleting: false,
             resync: false,
             failed_writes: 0,
+            remote_heads: HashMap::new(),
         }
     }
 
     fn busy(&self) -> bool {
         matches!(self.phase, Phase::Loading) || self.writing.is_some()
     }
+}
+
+/// Whether the connection's peer asked to hear of this storage id's heads.
+fn asks_for(connection: &Connection, storage_id: &str) -> bool {
+    connection
+        .front
+        .peer()
+        .is_some_and(|peer| peer.heads_subscriptions.contains(storage_id))
 }
 
 /// Loads stored bytes. Changes whose dependencies are missing (storage skipped a damaged
@@ -306,10 +322,9 @@ impl Hub {
     }
 
     /// A connection whose handshake was done before the hub (by the relay's own [`Front`]),
-    /// with the peer id from its `join`. Give its document messages to
-    /// [`receive_message`](Self::receive_message).
-    pub fn connect_joined(&mut self, peer_id: String, now: u64) -> ConnectionId {
-        self.insert_connection(Front::joined(peer_id, now), now)
+    /// with who joined. Give its messages to [`receive_message`](Self::receive_message).
+    pub fn connect_joined(&mut self, peer: Joined, now: u64) -> ConnectionId {
+        self.insert_connection(Front::joined(peer, now), now)
     }
 
     fn insert_connection(&mut self, front: Front, now: u64) -> ConnectionId {
@@ -461,7 +476,9 @@ impl Hub {
         };
         match state.front.receive(&self.config, frame, now) {
             Step::Reply(frame) => self.outputs.push_back(Output::Send { connection, frame }),
-            Step::Route(_, message) => self.receive_message(connection, message, now),
+            Step::Route(_, message) | Step::Everywhere(message) => {
+                self.receive_message(connection, message, now);
+            }
             Step::Close { reply, reason } => {
                 if let Some(frame) = reply {
                     self.outputs.push_back(Output::Send { connection, frame });
@@ -472,15 +489,169 @@ impl Hub {
         }
     }
 
-    /// A document message (a request, a sync or an ephemeral message) that a [`Front`] routed
-    /// here; other messages are the front's business and are ignored.
+    /// A message that a [`Front`] routed here (a request, a sync, an ephemeral message, heads
+    /// gossip about a document) or gave every hub (a change of heads subscriptions); other
+    /// messages are the front's business and are ignored.
     pub fn receive_message(&mut self, connection: ConnectionId, message: Message, now: u64) {
         match message {
             Message::Request(message) => self.doc_message(connection, message, true, now),
             Message::Sync(message) => self.doc_message(connection, message, false, now),
             Message::Ephemeral(message) => self.forward_ephemeral(connection, message),
+            Message::RemoteSubscriptionChange { add, remove, .. } => {
+                self.change_subscriptions(connection, add, remove);
+            }
+            Message::RemoteHeadsChanged {
+                document_id,
+                new_heads,
+                ..
+            } => self.gossiped_heads(connection, &document_id, new_heads),
             _ => {}
         }
+    }
+
+    /// A peer changed which storage ids' heads it hears of: it is told at once what the
+    /// documents it syncs here are known to have at the ones it added.
+    fn change_subscriptions(
+        &mut self,
+        connection: ConnectionId,
+        add: Vec<String>,
+        remove: Vec<String>,
+    ) {
+        let Some(peer) = self
+            .connections
+            .get_mut(&connection)
+            .and_then(|c| c.front.peer_mut())
+        else {
+            return;
+        };
+        let (added, _) = peer.change_subscriptions(add, remove);
+        let known: Vec<(DocumentId, RemoteHeads)> = self
+            .documents
+            .iter()
+            .filter(|(_, doc)| doc.subscribers.contains_key(&connection))
+            .flat_map(|(id, doc)| {
+                added
+                    .iter()
+                    .filter_map(|storage| doc.remote_heads.get(storage))
+                    .map(|heads| (id.clone(), heads.clone()))
+            })
+            .collect();
+        for (document, heads) in known {
+            self.tell_heads(connection, &document, heads);
+        }
+    }
+
+    /// Heads a peer gossiped of a document it syncs here: the newer ones, of storage ids some
+    /// subscriber asked to hear of, are kept and passed on.
+    fn gossiped_heads(
+        &mut self,
+        connection: ConnectionId,
+        document: &DocumentId,
+        new_heads: Vec<RemoteHeads>,
+    ) {
+        /// A document has a few heads; a peer sending more is not describing one.
+        const MAX_HEADS: usize = 64;
+        let connections = &self.connections;
+        let Some(doc) = self.documents.get_mut(document) else {
+            return;
+        };
+        if !doc.subscribers.contains_key(&connection) {
+            return;
+        }
+        let mut accepted = Vec::new();
+        for heads in new_heads {
+            let newer = doc
+                .remote_heads
+                .get(&heads.storage_id)
+                .is_none_or(|known| known.timestamp < heads.timestamp);
+            let asked = connections.values().any(|c| asks_for(c, &heads.storage_id));
+            if newer && asked && heads.heads.len() <= MAX_HEADS {
+                doc.remote_heads
+                    .insert(heads.storage_id.clone(), heads.clone());
+                accepted.push(heads);
+            }
+        }
+        for heads in accepted {
+            self.heads_changed(document, Some(connection), heads);
+        }
+    }
+
+    /// Tells every subscriber of `document` (but `from`) that asked to hear of the storage id.
+    fn heads_changed(
+        &mut self,
+        document: &DocumentId,
+        from: Option<ConnectionId>,
+        heads: RemoteHeads,
+    ) {
+        let Some(doc) = self.documents.get(document) else {
+            return;
+        };
+        let listeners: Vec<ConnectionId> = doc
+            .subscribers
+            .keys()
+            .copied()
+            .filter(|c| Some(*c) != from)
+            .filter(|c| {
+                self.connections
+                    .get(c)
+                    .is_some_and(|c| asks_for(c, &heads.storage_id))
+            })
+            .collect();
+        for listener in listeners {
+            self.tell_heads(listener, document, heads.clone());
+        }
+    }
+
+    /// A peer told what it has of the document: if it stores documents, that is kept as what
+    /// its storage id has, and told to the subscribers who asked to hear of it.
+    fn storage_peer_has(
+        &mut self,
+        document: &DocumentId,
+        connection: ConnectionId,
+        heads: &[ChangeHash],
+        now: u64,
+    ) {
+        let Some(storage_id) = self
+            .connections
+            .get(&connection)
+            .and_then(|c| c.front.peer()?.storage_id.clone())
+        else {
+            return;
+        };
+        let Some(doc) = self.documents.get_mut(document) else {
+            return;
+        };
+        // automerge-repo keeps only heads newer than those it has: two in one millisecond
+        // must still be two times.
+        let timestamp = (self.config.clock_epoch_ms + now).max(
+            doc.remote_heads
+                .get(&storage_id)
+                .map_or(0, |known| known.timestamp + 1),
+        );
+        let heads = RemoteHeads {
+            storage_id: storage_id.clone(),
+            heads: heads.iter().map(|hash| encode_head(&hash.0)).collect(),
+            timestamp,
+        };
+        doc.remote_heads.insert(storage_id, heads.clone());
+        self.heads_changed(document, Some(connection), heads);
+    }
+
+    fn tell_heads(&mut self, connection: ConnectionId, document: &DocumentId, heads: RemoteHeads) {
+        let Some(peer) = self
+            .connections
+            .get(&connection)
+            .and_then(|c| c.front.peer_id().map(str::to_owned))
+        else {
+            return;
+        };
+        let message = Message::RemoteHeadsChanged {
+            sender_id: self.config.peer_id.clone(),
+            target_id: peer,
+            document_id: document.clone(),
+            new_heads: vec![heads],
+        };
+        self.send(connection, &message);
     }
 
     fn send(&mut self, connection: ConnectionId, message: &Message) {
@@ -537,6 +708,22 @@ impl Hub {
         };
         // The front limits how many documents a connection names.
         state.documents.insert(document.clone());
+        // A new subscriber hears at once what it asked to hear of storage peers' heads.
+        let known: Vec<RemoteHeads> = match (
+            self.documents.get(&document),
+            self.connections.get(&connection),
+        ) {
+            (Some(doc), Some(asker)) if !doc.subscribers.contains_key(&connection) => doc
+                .remote_heads
+                .values()
+                .filter(|heads| asks_for(asker, &heads.storage_id))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
+        for heads in known {
+            self.tell_heads(connection, &document, heads);
+        }
         let doc = match self.documents.entry(document.clone()) {
             Entry::Occupied(entry) => entry.into_mut(),
             Entry::Vacant(entry) => {
@@ -600,10 +787,13 @@ impl Hub {
         let mut heads = before.clone();
         let mut refused = Vec::new();
         let mut unavailable = Vec::new();
+        // The heads each peer now has, where its message told something new.
+        let mut heard = Vec::new();
         for waiting in std::mem::take(&mut doc.waiting) {
             let Some(state) = doc.subscribers.get_mut(&waiting.connection) else {
                 continue;
             };
+            let their_heads_before = state.their_heads.clone();
             let received = match shortcut::receive_acknowledgement(&heads, state, waiting.message) {
                 Ok(()) => Ok(()),
                 Err(message) => {
@@ -615,6 +805,11 @@ impl Hub {
             if let Err(error) = received {
                 refused.push((waiting.connection, error.to_string()));
                 continue;
+            }
+            if let Some(their_heads) = &state.their_heads
+                && state.their_heads != their_heads_before
+            {
+                heard.push((waiting.connection, their_heads.clone()));
             }
             if waiting.request && heads.is_empty() {
                 if announced_heads(&doc.subscribers, waiting.connection) {
@@ -655,6 +850,9 @@ impl Hub {
                 format!("a sync message for {document} was refused: {error}"),
                 now,
             );
+        }
+        for (connection, heads) in heard {
+            self.storage_peer_has(document, connection, &heads, now);
         }
         if !changed {
             self.reply(document, false);

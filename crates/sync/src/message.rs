@@ -65,6 +65,9 @@ pub enum Message {
         sender_id: String,
         protocols: Vec<String>,
         ephemeral: bool,
+        /// The joining peer's storage id (`peerMetadata.storageId`), if it stores documents:
+        /// peers that subscribe to it hear of its heads (`remote-heads-changed`).
+        storage_id: Option<String>,
     },
     /// The answer to `join`: the handshake is done.
     Peer {
@@ -95,9 +98,36 @@ pub enum Message {
     },
     /// Data for the document's other peers, such as presence; never stored.
     Ephemeral(Ephemeral),
-    /// Gossip about other peers' heads (`remote-subscription-change`,
-    /// `remote-heads-changed`), which a relay without storage ids has no use for.
-    HeadsGossip,
+    /// `remote-subscription-change`: the storage ids whose heads the sender wants to hear of
+    /// (`Repo.subscribeToRemotes`), added and removed.
+    RemoteSubscriptionChange {
+        sender_id: String,
+        target_id: String,
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+    /// `remote-heads-changed`: what storage peers hold of a document.
+    RemoteHeadsChanged {
+        sender_id: String,
+        target_id: String,
+        document_id: DocumentId,
+        new_heads: Vec<RemoteHeads>,
+    },
+}
+
+/// The heads one storage peer has of a document, and when that was learned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteHeads {
+    pub storage_id: String,
+    /// Change hashes in base58check, as automerge-repo writes heads in URLs.
+    pub heads: Vec<String>,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: u64,
+}
+
+/// A change hash as automerge-repo 2.x writes heads (`encodeHeads`): base58check.
+pub fn encode_head(hash: &[u8; 32]) -> String {
+    bs58::encode(hash).with_check().into_string()
 }
 
 /// A `request` or `sync` message.
@@ -150,6 +180,7 @@ impl Message {
                 sender_id,
                 protocols,
                 ephemeral,
+                storage_id,
             } => {
                 writer
                     .map(4)
@@ -163,7 +194,7 @@ impl Message {
                 for protocol in protocols {
                     writer.text(protocol);
                 }
-                write_metadata(&mut writer, *ephemeral);
+                write_metadata(&mut writer, *ephemeral, storage_id.as_deref());
             }
             Self::Peer {
                 sender_id,
@@ -225,8 +256,50 @@ impl Message {
                 writer.text("documentId").text(document_id.as_str());
             }
             Self::Ephemeral(message) => message.write(&mut writer),
-            Self::HeadsGossip => {
-                writer.map(1).text("type").text("remote-heads-changed");
+            Self::RemoteSubscriptionChange {
+                sender_id,
+                target_id,
+                add,
+                remove,
+            } => {
+                writer
+                    .map(5)
+                    .text("type")
+                    .text("remote-subscription-change");
+                writer
+                    .text("senderId")
+                    .text(sender_id)
+                    .text("targetId")
+                    .text(target_id);
+                for (key, ids) in [("add", add), ("remove", remove)] {
+                    writer.text(key).array(ids.len());
+                    for id in ids {
+                        writer.text(id);
+                    }
+                }
+            }
+            Self::RemoteHeadsChanged {
+                sender_id,
+                target_id,
+                document_id,
+                new_heads,
+            } => {
+                writer.map(5).text("type").text("remote-heads-changed");
+                writer
+                    .text("senderId")
+                    .text(sender_id)
+                    .text("targetId")
+                    .text(target_id);
+                writer.text("documentId").text(document_id.as_str());
+                writer.text("newHeads").map(new_heads.len());
+                for remote in new_heads {
+                    writer.text(&remote.storage_id).map(2).text("heads");
+                    writer.array(remote.heads.len());
+                    for head in &remote.heads {
+                        writer.text(head);
+                    }
+                    writer.text("timestamp").uint(remote.timestamp);
+                }
             }
         }
         writer.into_bytes()
@@ -272,12 +345,15 @@ impl Ephemeral {
     }
 }
 
-fn write_metadata(writer: &mut Writer, ephemeral: bool) {
+fn write_metadata(writer: &mut Writer, ephemeral: bool, storage_id: Option<&str>) {
     writer
         .text("peerMetadata")
-        .map(1)
+        .map(1 + usize::from(storage_id.is_some()))
         .text("isEphemeral")
         .bool(ephemeral);
+    if let Some(storage_id) = storage_id {
+        writer.text("storageId").text(storage_id);
+    }
 }
 
 /// The fields of any message, as read from the map.
@@ -296,6 +372,46 @@ struct Fields {
     message: Option<String>,
     session_id: Option<String>,
     count: Option<u64>,
+    add: Vec<String>,
+    remove: Vec<String>,
+    new_heads: Vec<RemoteHeads>,
+}
+
+/// An array of text strings; none for `null` or `undefined` (automerge-repo sends
+/// `remove: undefined` when it only adds).
+fn texts(reader: &mut Reader<'_>) -> Result<Vec<String>, CborError> {
+    let mut texts = Vec::new();
+    if reader.absent()? {
+        return Ok(texts);
+    }
+    reader.array(|reader| {
+        texts.push(reader.text()?.to_owned());
+        Ok(())
+    })?;
+    Ok(texts)
+}
+
+/// `newHeads`: storage id → `{ heads, timestamp }`.
+fn new_heads(reader: &mut Reader<'_>) -> Result<Vec<RemoteHeads>, CborError> {
+    let mut all = Vec::new();
+    reader.map(|reader, storage_id| {
+        let mut remote = RemoteHeads {
+            storage_id: storage_id.to_owned(),
+            heads: Vec::new(),
+            timestamp: 0,
+        };
+        reader.map(|reader, key| {
+            match key {
+                "heads" => remote.heads = texts(reader)?,
+                "timestamp" => remote.timestamp = reader.uint()?,
+                _ => reader.skip()?,
+            }
+            Ok(())
+        })?;
+        all.push(remote);
+        Ok(())
+    })?;
+    Ok(all)
 }
 
 impl Fields {
@@ -310,14 +426,10 @@ impl Fields {
             "message" => self.message = Some(reader.text()?.to_owned()),
             "sessionId" => self.session_id = Some(reader.text()?.to_owned()),
             "count" => self.count = Some(reader.uint()?),
-            "supportedProtocolVersions" => {
-                let mut protocols = Vec::new();
-                reader.array(|reader| {
-                    protocols.push(reader.text()?.to_owned());
-                    Ok(())
-                })?;
-                self.protocols = Some(protocols);
-            }
+            "supportedProtocolVersions" => self.protocols = Some(texts(reader)?),
+            "add" => self.add = texts(reader)?,
+            "remove" => self.remove = texts(reader)?,
+            "newHeads" => self.new_heads = new_heads(reader)?,
             "peerMetadata" => reader.map(|reader, key| match key {
                 "isEphemeral" => {
                     self.ephemeral = reader.bool()?;
@@ -345,6 +457,7 @@ impl Fields {
                 sender_id: self.sender_id.ok_or(DecodeError::Missing("senderId"))?,
                 protocols: self.protocols.unwrap_or_default(),
                 ephemeral: self.ephemeral,
+                storage_id: self.storage_id,
             },
             "peer" => Message::Peer {
                 sender_id: self.sender_id.ok_or(DecodeError::Missing("senderId"))?,
@@ -376,7 +489,18 @@ impl Fields {
                 sender_id: self.sender_id.unwrap_or_default(),
                 target_id: self.target_id.unwrap_or_default(),
             }),
-            "remote-subscription-change" | "remote-heads-changed" => Message::HeadsGossip,
+            "remote-subscription-change" => Message::RemoteSubscriptionChange {
+                sender_id: self.sender_id.unwrap_or_default(),
+                target_id: self.target_id.unwrap_or_default(),
+                add: self.add,
+                remove: self.remove,
+            },
+            "remote-heads-changed" => Message::RemoteHeadsChanged {
+                document_id: self.document_id()?,
+                sender_id: self.sender_id.unwrap_or_default(),
+                target_id: self.target_id.unwrap_or_default(),
+                new_heads: self.new_heads,
+            },
             _ => return Err(DecodeError::UnknownType(kind)),
         })
     }
@@ -414,6 +538,29 @@ mod tests {
                 sender_id: "a".into(),
                 protocols: vec![PROTOCOL_VERSION.into()],
                 ephemeral: true,
+                storage_id: None,
+            },
+            Message::Join {
+                sender_id: "b".into(),
+                protocols: vec![PROTOCOL_VERSION.into()],
+                ephemeral: false,
+                storage_id: Some("0f4e".into()),
+            },
+            Message::RemoteSubscriptionChange {
+                sender_id: "a".into(),
+                target_id: "r".into(),
+                add: vec!["0f4e".into(), "77aa".into()],
+                remove: vec!["1234".into()],
+            },
+            Message::RemoteHeadsChanged {
+                sender_id: "r".into(),
+                target_id: "a".into(),
+                document_id: doc(),
+                new_heads: vec![RemoteHeads {
+                    storage_id: "0f4e".into(),
+                    heads: vec![encode_head(&[3; 32])],
+                    timestamp: 1_764_547_200_000,
+                }],
             },
             Message::Peer {
                 sender_id: "r".into(),
@@ -495,6 +642,34 @@ mod tests {
                 sender_id: "peer-1".into(),
                 protocols: vec!["1".into()],
                 ephemeral: false,
+                storage_id: None,
+            }
+        );
+    }
+
+    #[test]
+    fn a_javascript_subscription_change_that_only_adds_reads() {
+        // automerge-repo sends `remove: undefined` when it only adds.
+        let mut writer = Writer::default();
+        writer
+            .map(4)
+            .text("type")
+            .text("remote-subscription-change")
+            .text("senderId")
+            .text("peer-1")
+            .text("add")
+            .array(1)
+            .text("0f4e")
+            .text("remove");
+        let mut frame = writer.into_bytes();
+        frame.push(0xf7);
+        assert_eq!(
+            Message::decode(&frame).unwrap(),
+            Message::RemoteSubscriptionChange {
+                sender_id: "peer-1".into(),
+                target_id: String::new(),
+                add: vec!["0f4e".into()],
+                remove: vec![],
             }
         );
     }

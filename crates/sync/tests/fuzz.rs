@@ -199,6 +199,7 @@ fn frame(step: &Step, peer: &Peer) -> Option<Vec<u8>> {
             sender_id: peer.name(),
             protocols: vec!["1".into()],
             ephemeral: true,
+            storage_id: None,
         },
         Step::RandomSync {
             document,

@@ -9,7 +9,7 @@ use cohort_sync::client::{Client, Incoming};
 use cohort_sync::hub::{
     Access, Config, ConnectionId, Hub, Output, Stored, Ticket, Write, load_stored,
 };
-use cohort_sync::message::{DocMessage, Ephemeral};
+use cohort_sync::message::{DocMessage, Ephemeral, RemoteHeads, encode_head};
 use cohort_sync::{DocumentId, Message};
 
 /// A hub with storage that holds writes until told to finish them.
@@ -121,13 +121,31 @@ struct Peer {
     /// Bytes of the frames sent and read.
     bytes_out: usize,
     bytes_in: usize,
+    /// What the relay told of storage peers' heads (`remote-heads-changed`).
+    gossip: Vec<(DocumentId, RemoteHeads)>,
 }
 
 impl Peer {
     fn join(relay: &mut Relay, name: &str) -> Self {
+        let join = Client::new(name.to_owned()).join();
+        Self::join_with(relay, name, &join)
+    }
+
+    /// A peer that stores documents: its storage id is in its `join`.
+    fn join_storing(relay: &mut Relay, name: &str, storage_id: &str) -> Self {
+        let join = Message::Join {
+            sender_id: name.to_owned(),
+            protocols: vec!["1".into()],
+            ephemeral: false,
+            storage_id: Some(storage_id.to_owned()),
+        };
+        Self::join_with(relay, name, &join.encode())
+    }
+
+    fn join_with(relay: &mut Relay, name: &str, join: &[u8]) -> Self {
         let connection = relay.hub.connect(relay.now);
         let client = Client::new(name.to_owned());
-        relay.hub.receive(connection, &client.join(), relay.now);
+        relay.hub.receive(connection, join, relay.now);
         relay.pump();
         let mut peer = Self {
             client,
@@ -137,6 +155,7 @@ impl Peer {
             errors: Vec::new(),
             bytes_out: 0,
             bytes_in: 0,
+            gossip: Vec::new(),
         };
         peer.read(relay);
         assert!(peer.client.is_joined());
@@ -156,6 +175,18 @@ impl Peer {
         let frames = relay.take(self.connection);
         for frame in &frames {
             self.bytes_in += frame.len();
+            if let Ok(Message::RemoteHeadsChanged {
+                document_id,
+                new_heads,
+                ..
+            }) = Message::decode(frame)
+            {
+                self.gossip.extend(
+                    new_heads
+                        .into_iter()
+                        .map(|heads| (document_id.clone(), heads)),
+                );
+            }
             let incoming = match self.client.receive(frame) {
                 Ok(incoming) => incoming,
                 Err(error) => {
@@ -623,6 +654,100 @@ fn peers_in_sync_are_sent_each_change_once() {
     for peer in &peers[1..] {
         assert_eq!(peer.get("edit").as_deref(), Some("1"));
     }
+}
+
+/// The heads of `doc` as automerge-repo 2.x writes them.
+fn encoded_heads(doc: &Automerge) -> Vec<String> {
+    doc.get_heads()
+        .iter()
+        .map(|hash| encode_head(&hash.0))
+        .collect()
+}
+
+/// What automerge-repo 2.x does with `enableRemoteHeadsGossiping`: a peer that asked to hear of
+/// a storage id is told what that storage peer has of the documents it syncs, at once and after
+/// each change; nobody else is, and only subscribers of a document may gossip about it.
+#[test]
+fn subscribers_hear_what_a_storage_peer_has_of_their_documents() {
+    let mut relay = Relay::new(Config {
+        clock_epoch_ms: 1_764_547_200_000,
+        ..Config::default()
+    });
+    let doc = document(9);
+    let mut store = Peer::join_storing(&mut relay, "store", "storage-1");
+    let mut watcher = Peer::join(&mut relay, "watcher");
+    let mut other = Peer::join(&mut relay, "other");
+    store.set("name", "Readers");
+    for peer in [&mut store, &mut watcher, &mut other] {
+        peer.send(&mut relay, &doc);
+    }
+    settle(&mut relay, &mut [&mut store, &mut watcher, &mut other]);
+    assert!(watcher.gossip.is_empty());
+
+    // Asking tells the watcher at once what storage-1 has.
+    let subscribe = Message::RemoteSubscriptionChange {
+        sender_id: "watcher".into(),
+        target_id: "cohort-relay".into(),
+        add: vec!["storage-1".into()],
+        remove: vec![],
+    };
+    relay
+        .hub
+        .receive(watcher.connection, &subscribe.encode(), relay.now);
+    relay.pump();
+    watcher.read(&mut relay);
+    let (told_doc, told) = watcher.gossip.pop().unwrap();
+    assert_eq!(told_doc, doc);
+    assert_eq!(told.storage_id, "storage-1");
+    assert_eq!(told.heads, encoded_heads(&store.doc));
+    assert!(told.timestamp >= 1_764_547_200_000);
+
+    // A change by the storage peer: the watcher hears its new heads; the peer that did not
+    // ask hears nothing of them.
+    store.set("name", "Book club");
+    store.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut store, &mut watcher, &mut other]);
+    let (_, latest) = watcher.gossip.last().unwrap().clone();
+    assert_eq!(latest.heads, encoded_heads(&store.doc));
+    assert!(latest.timestamp > told.timestamp);
+    assert!(other.gossip.is_empty());
+
+    // Gossip from a subscriber of the document is passed on if it is newer; from a peer that
+    // does not sync the document, or older, it is not.
+    let gossip = |timestamp| Message::RemoteHeadsChanged {
+        sender_id: "x".into(),
+        target_id: "cohort-relay".into(),
+        document_id: doc.clone(),
+        new_heads: vec![RemoteHeads {
+            storage_id: "storage-1".into(),
+            heads: vec![encode_head(&[5; 32])],
+            timestamp,
+        }],
+    };
+    let stranger = Peer::join(&mut relay, "stranger");
+    let heard = watcher.gossip.len();
+    for (from, timestamp) in [
+        (stranger.connection, latest.timestamp + 10),
+        (other.connection, latest.timestamp - 1),
+    ] {
+        relay
+            .hub
+            .receive(from, &gossip(timestamp).encode(), relay.now);
+        relay.pump();
+    }
+    watcher.read(&mut relay);
+    assert_eq!(watcher.gossip.len(), heard);
+    relay.hub.receive(
+        other.connection,
+        &gossip(latest.timestamp + 10).encode(),
+        relay.now,
+    );
+    relay.pump();
+    watcher.read(&mut relay);
+    assert_eq!(
+        watcher.gossip.last().unwrap().1.heads,
+        [encode_head(&[5; 32])]
+    );
 }
 
 /// A group made in one large change (as an import makes it): Automerge would send the whole

@@ -32,21 +32,28 @@ fn last_lines(stderr: &str) -> String {
 
 /// Runs `client.mjs` with these arguments (see its header) and returns its JSON lines.
 pub async fn client(args: &[&str]) -> Result<Vec<Value>> {
+    let mut args = args.to_vec();
+    args.extend(["--timeout-ms", "20000"]);
+    script("client.mjs", &args).await
+}
+
+/// Runs a script of `tests/js` with these arguments (see its header) and returns its JSON
+/// lines.
+pub async fn script(name: &str, args: &[&str]) -> Result<Vec<Value>> {
     let output = tokio::process::Command::new("node")
-        .arg("client.mjs")
+        .arg(name)
         .args(args)
-        .args(["--timeout-ms", "20000"])
         .current_dir(js_dir()?)
         .output()
         .await
         .map_err(|source| HarnessError::Spawn {
-            program: "node client.mjs".into(),
+            program: format!("node {name}"),
             source,
         })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(HarnessError::Sync(format!(
-            "client.mjs {args:?} failed:\n{}",
+            "{name} {args:?} failed:\n{}",
             last_lines(&stderr)
         )));
     }
@@ -54,7 +61,7 @@ pub async fn client(args: &[&str]) -> Result<Vec<Value>> {
         .lines()
         .map(|line| {
             serde_json::from_str(line)
-                .map_err(|e| HarnessError::Sync(format!("client.mjs printed {line:?}: {e}")))
+                .map_err(|e| HarnessError::Sync(format!("{name} printed {line:?}: {e}")))
         })
         .collect()
 }

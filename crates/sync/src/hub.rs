@@ -894,7 +894,9 @@ impl Hub {
                 state.sent_hashes.extend(first.hashes.iter().copied());
                 state.in_flight = true;
                 first.data.to_vec()
-            } else if shortcut::nothing_to_send(automerge, &heads, state) {
+            } else if shortcut::nothing_to_send(automerge, &heads, state)
+                || awaits_whole_document(state)
+            {
                 continue;
             } else {
                 let data = if let Some((after, data)) = built.get(state) {
@@ -1205,6 +1207,14 @@ fn announced_heads(subscribers: &HashMap<ConnectionId, sync::State>, asker: Conn
 /// Whether a table of this capacity, holding `len`, is worth shrinking.
 fn mostly_empty(len: usize, capacity: usize) -> bool {
     capacity > 64 && len * 4 < capacity
+}
+
+/// Whether the peer was sent the whole document and has not answered yet. Automerge would send
+/// it the whole document again for every change meanwhile (it still has nothing, as far as the
+/// relay knows): a peer that stopped reading a large group cost a full save per change. What
+/// changed reaches it in the answer to its reply.
+fn awaits_whole_document(state: &sync::State) -> bool {
+    state.in_flight && state.have_responded && state.their_heads.as_deref() == Some(&[])
 }
 
 /// Whether the peer has nothing and can take the whole document in one message: the case the

@@ -656,6 +656,31 @@ fn peers_in_sync_are_sent_each_change_once() {
     }
 }
 
+/// A peer that asked for a group, was sent all of it, and has not answered (it stopped reading)
+/// is not sent the whole group again for every change meanwhile; once it answers, it gets what
+/// changed.
+#[test]
+fn a_peer_that_has_not_answered_the_whole_document_is_not_sent_it_again() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(4);
+    let mut alice = Peer::join(&mut relay, "alice");
+    alice.set("name", "Readers");
+    alice.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice]);
+    let mut bob = Peer::join(&mut relay, "bob");
+    bob.send(&mut relay, &doc);
+    relay.finish_writes();
+    for n in 0..5 {
+        alice.set("name", &format!("Readers {n}"));
+        alice.send(&mut relay, &doc);
+        settle(&mut relay, &mut [&mut alice]);
+    }
+    let waiting = relay.inbox.get(&bob.connection).map_or(0, Vec::len);
+    assert_eq!(waiting, 1, "bob was sent the whole group {waiting} times");
+    settle(&mut relay, &mut [&mut alice, &mut bob]);
+    assert_eq!(bob.get("name").as_deref(), Some("Readers 4"));
+}
+
 /// The heads of `doc` as automerge-repo 2.x writes them.
 fn encoded_heads(doc: &Automerge) -> Vec<String> {
     doc.get_heads()

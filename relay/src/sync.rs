@@ -19,18 +19,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::ws::{
-    CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade, close_code,
-};
-use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::StatusCode;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cohort_sync::front::{Front, Joined, Step};
 use cohort_sync::hub::{self, ConnectionId, Hub, Output, Stored, Ticket, Write};
 use cohort_sync::{DocumentId, Message};
 use futures_util::{SinkExt, StreamExt};
+use hyper_util::rt::TokioIo;
 use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tracing::warn;
 
 use crate::access::{AccessStore, Capability, Check, Guesses, unix_now};
@@ -55,6 +59,11 @@ const OUTBOX_FRAMES: usize = 512;
 
 /// How long the engine may take to answer `/healthz` before it is reported stuck.
 const ENGINE_ANSWER: Duration = Duration::from_secs(2);
+
+/// Frames larger than this go out in fragments of this size (one WebSocket message). A
+/// WebSocket's write buffer keeps the capacity of the largest frame it ever wrote, so a
+/// connection sent a 20 MB group in one frame kept 20 MB for as long as it stayed open.
+const FRAGMENT_BYTES: usize = 256 << 10;
 
 /// How long a closing connection may take to send its close frame to a peer that is slow.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
@@ -315,12 +324,33 @@ fn capabilities(query: Option<&str>) -> Vec<Capability> {
 }
 
 /// The `/sync` route: upgrades to a WebSocket unless the relay is full.
+///
+/// The upgrade is done here over tokio-tungstenite rather than by axum's `WebSocketUpgrade`,
+/// whose messages cannot be sent in fragments (see [`FRAGMENT_BYTES`]).
 pub async fn sync_socket(
     State(service): State<SyncService>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(query): RawQuery,
-    upgrade: WebSocketUpgrade,
+    mut request: Request,
 ) -> Response {
+    let Some(accept) = websocket_accept(request.headers()) else {
+        return (
+            StatusCode::UPGRADE_REQUIRED,
+            [(header::UPGRADE, "websocket")],
+            "/sync speaks the automerge-repo protocol over a WebSocket",
+        )
+            .into_response();
+    };
+    let Some(upgrade) = request
+        .extensions_mut()
+        .remove::<hyper::upgrade::OnUpgrade>()
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "this connection cannot be upgraded",
+        )
+            .into_response();
+    };
     let capabilities = capabilities(query.as_deref());
     if capabilities.len() > service.limits.engine.max_documents_per_connection {
         return (StatusCode::BAD_REQUEST, "too many capabilities").into_response();
@@ -345,18 +375,84 @@ pub async fn sync_socket(
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
     }
     let max_frame = service.limits.engine.max_frame_bytes;
-    upgrade
-        // Small buffers: most frames are a few hundred bytes, and memory per connection is
-        // what limits how many organizers one relay serves.
+    // Small buffers: most frames are a few hundred bytes, and memory per connection is what
+    // limits how many organizers one relay serves.
+    let config = WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(0)
-        .max_message_size(max_frame)
-        .max_frame_size(max_frame)
-        .on_upgrade(move |socket| connection(socket, service, capabilities, address))
+        .max_message_size(Some(max_frame))
+        .max_frame_size(Some(max_frame));
+    tokio::spawn(async move {
+        match upgrade.await {
+            Ok(upgraded) => {
+                let socket = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(config),
+                )
+                .await;
+                connection(socket, service, capabilities, address).await;
+            }
+            Err(error) => tracing::debug!(%address, %error, "a WebSocket upgrade failed"),
+        }
+    });
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = response.headers_mut();
+    headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    response
+}
+
+/// The `Sec-WebSocket-Accept` answering a valid WebSocket upgrade request (RFC 6455, 4.2.1).
+fn websocket_accept(headers: &HeaderMap) -> Option<HeaderValue> {
+    let has_token = |name, token: &str| {
+        headers.get_all(name).iter().any(|value| {
+            value.to_str().is_ok_and(|value| {
+                value
+                    .split(',')
+                    .any(|part| part.trim().eq_ignore_ascii_case(token))
+            })
+        })
+    };
+    let version_13 = headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .is_some_and(|version| version == "13");
+    if !(has_token(header::CONNECTION, "upgrade")
+        && has_token(header::UPGRADE, "websocket")
+        && version_13)
+    {
+        return None;
+    }
+    let key = headers.get(header::SEC_WEBSOCKET_KEY)?;
+    HeaderValue::from_str(&derive_accept_key(key.as_bytes())).ok()
+}
+
+/// Sends one frame of the protocol, in fragments if it is large; `taken` after each.
+async fn send_frame<S>(sink: &mut S, frame: Vec<u8>, taken: impl Fn()) -> Result<(), S::Error>
+where
+    S: futures_util::Sink<WsMessage> + Unpin,
+{
+    if frame.len() <= FRAGMENT_BYTES {
+        sink.send(WsMessage::Binary(frame.into())).await?;
+        taken();
+        return Ok(());
+    }
+    let frame = Bytes::from(frame);
+    let last = (frame.len() - 1) / FRAGMENT_BYTES;
+    for (n, start) in (0..frame.len()).step_by(FRAGMENT_BYTES).enumerate() {
+        let piece = frame.slice(start..(start + FRAGMENT_BYTES).min(frame.len()));
+        let opcode = OpCode::Data(if n == 0 { Data::Binary } else { Data::Continue });
+        sink.send(WsMessage::Frame(Frame::message(piece, opcode, n == last)))
+            .await?;
+        taken();
+    }
+    Ok(())
 }
 
 async fn connection(
-    socket: WebSocket,
+    socket: WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>,
     service: SyncService,
     capabilities: Vec<Capability>,
     address: IpAddr,
@@ -392,10 +488,9 @@ async fn connection(
             };
             match message {
                 Some(Outgoing::Frame(frame)) => {
-                    if sink.send(WsMessage::Binary(frame.into())).await.is_err() {
+                    if send_frame(&mut sink, frame, alive).await.is_err() {
                         return Ending::Quietly;
                     }
-                    alive();
                 }
                 Some(Outgoing::Close(reason)) => return Ending::close(reason),
                 None => return Ending::Quietly,
@@ -411,7 +506,7 @@ async fn connection(
                 // The protocol is binary CBOR; text is a malformed frame.
                 WsMessage::Text(text) => Bytes::copy_from_slice(text.as_bytes()),
                 WsMessage::Close(_) => break,
-                WsMessage::Ping(_) | WsMessage::Pong(_) => continue,
+                WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => continue,
             };
             let (document, message) = match front.receive(&limits.engine, &frame, since_open()) {
                 Step::Route(document, message) => (document, message),
@@ -496,7 +591,7 @@ async fn connection(
     if let Ending::Close { reply, reason } = ending {
         tracing::info!(%address, %reason, "closing a connection");
         let frame = CloseFrame {
-            code: close_code::POLICY,
+            code: CloseCode::Policy,
             reason: truncate(&reason).into(),
         };
         // A peer that stopped reading never takes them; the socket is dropped either way.

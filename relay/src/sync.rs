@@ -116,6 +116,11 @@ struct Held {
 
 enum Outgoing {
     Frame(Vec<u8>),
+    /// A frame of `head` and then `body`, which other frames share.
+    Shared {
+        head: Vec<u8>,
+        body: Arc<[u8]>,
+    },
     Close(String),
 }
 
@@ -429,24 +434,37 @@ fn websocket_accept(headers: &HeaderMap) -> Option<HeaderValue> {
     HeaderValue::from_str(&derive_accept_key(key.as_bytes())).ok()
 }
 
-/// Sends one frame of the protocol, in fragments if it is large; `taken` after each.
-async fn send_frame<S>(sink: &mut S, frame: Vec<u8>, taken: impl Fn()) -> Result<(), S::Error>
+/// Sends one frame of the protocol, `head` and then `body`, in fragments if it is large (or
+/// has a head: the body is shared with other frames and never copied to join it); `taken`
+/// after each fragment.
+async fn send_frame<S>(
+    sink: &mut S,
+    head: Bytes,
+    body: Bytes,
+    taken: impl Fn(),
+) -> Result<(), S::Error>
 where
     S: futures_util::Sink<WsMessage> + Unpin,
 {
-    if frame.len() <= FRAGMENT_BYTES {
-        sink.send(WsMessage::Binary(frame.into())).await?;
+    if head.is_empty() && body.len() <= FRAGMENT_BYTES {
+        sink.send(WsMessage::Binary(body)).await?;
         taken();
         return Ok(());
     }
-    let frame = Bytes::from(frame);
-    let last = (frame.len() - 1) / FRAGMENT_BYTES;
-    for (n, start) in (0..frame.len()).step_by(FRAGMENT_BYTES).enumerate() {
-        let piece = frame.slice(start..(start + FRAGMENT_BYTES).min(frame.len()));
-        let opcode = OpCode::Data(if n == 0 { Data::Binary } else { Data::Continue });
-        sink.send(WsMessage::Frame(Frame::message(piece, opcode, n == last)))
+    let pieces = std::iter::once(head).filter(|head| !head.is_empty()).chain(
+        (0..body.len())
+            .step_by(FRAGMENT_BYTES)
+            .map(|start| body.slice(start..(start + FRAGMENT_BYTES).min(body.len()))),
+    );
+    let mut pieces = pieces.peekable();
+    let mut first = true;
+    while let Some(piece) = pieces.next() {
+        let opcode = OpCode::Data(if first { Data::Binary } else { Data::Continue });
+        let last = pieces.peek().is_none();
+        sink.send(WsMessage::Frame(Frame::message(piece, opcode, last)))
             .await?;
         taken();
+        first = false;
     }
     Ok(())
 }
@@ -488,7 +506,19 @@ async fn connection(
             };
             match message {
                 Some(Outgoing::Frame(frame)) => {
-                    if send_frame(&mut sink, frame, alive).await.is_err() {
+                    if send_frame(&mut sink, Bytes::new(), frame.into(), alive)
+                        .await
+                        .is_err()
+                    {
+                        return Ending::Quietly;
+                    }
+                }
+                Some(Outgoing::Shared { head, body }) => {
+                    let body = Bytes::from_owner(body);
+                    if send_frame(&mut sink, head.into(), body, alive)
+                        .await
+                        .is_err()
+                    {
                         return Ending::Quietly;
                     }
                 }
@@ -801,25 +831,35 @@ impl Engine {
         }
     }
 
+    /// Queues a frame for a connection; one whose outbox is full is cut.
+    fn send(&mut self, connection: ConnectionId, frame: Outgoing) {
+        let Some(peer) = self.peers.get(&connection) else {
+            return;
+        };
+        if peer.outbox.try_send(frame).is_err()
+            && let Some(peer) = self.forget(connection)
+        {
+            // Its task may be stuck writing to a peer that stopped reading: cut it there, so
+            // its slot and buffers are freed now.
+            let _ = peer
+                .cut
+                .try_send(format!("too slow: {OUTBOX_FRAMES} frames waited for it"));
+            let now = self.now();
+            self.hub.disconnect(connection, now);
+        }
+    }
+
     fn run_outputs(&mut self) {
         while let Some(output) = self.hub.poll() {
             match output {
                 Output::Send { connection, frame } => {
-                    let Some(peer) = self.peers.get(&connection) else {
-                        continue;
-                    };
-                    if peer.outbox.try_send(Outgoing::Frame(frame)).is_err()
-                        && let Some(peer) = self.forget(connection)
-                    {
-                        // Its task may be stuck writing to a peer that stopped reading: cut it
-                        // there, so its slot and buffers are freed now.
-                        let _ = peer.cut.try_send(format!(
-                            "too slow: {OUTBOX_FRAMES} frames waited for it"
-                        ));
-                        let now = self.now();
-                        self.hub.disconnect(connection, now);
-                    }
+                    self.send(connection, Outgoing::Frame(frame));
                 }
+                Output::SendShared {
+                    connection,
+                    head,
+                    body,
+                } => self.send(connection, Outgoing::Shared { head, body }),
                 Output::Close { connection, reason } => {
                     tracing::info!(?connection, %reason, "closed a connection");
                     if let Some(peer) = self.forget(connection) {

@@ -352,8 +352,14 @@ impl Writer {
     }
 
     pub fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
-        self.head(BYTES, bytes.len() as u64);
+        self.bytes_header(bytes.len());
         self.out.extend_from_slice(bytes);
+        self
+    }
+
+    /// The start of a byte string of `len` bytes, which the caller sends after these.
+    pub fn bytes_header(&mut self, len: usize) -> &mut Self {
+        self.head(BYTES, len as u64);
         self
     }
 

@@ -22,7 +22,9 @@ use automerge::sync::{self, Capability, SyncDoc};
 use automerge::{Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad};
 
 use crate::front::{Front, Joined, Step};
-use crate::message::{DocMessage, DocumentId, Ephemeral, Message, RemoteHeads, encode_head};
+use crate::message::{
+    DocMessage, DocumentId, Ephemeral, Message, RemoteHeads, encode_head, sync_head,
+};
 use crate::shortcut;
 
 /// The relay's limits and timings. Times are milliseconds on the clock the relay passes in.
@@ -106,6 +108,14 @@ pub enum Output {
         connection: ConnectionId,
         frame: Vec<u8>,
     },
+    /// Send `head` and then `body` as one frame: a message whose data is shared by many
+    /// frames (the first sync of a document, the same for every peer that has nothing), so
+    /// that a crowd joining a large group holds one copy of it, not one each.
+    SendShared {
+        connection: ConnectionId,
+        head: Vec<u8>,
+        body: Arc<[u8]>,
+    },
     /// Close the connection; the engine has already forgotten it.
     Close {
         connection: ConnectionId,
@@ -136,6 +146,22 @@ pub enum Output {
     /// The document was deleted for everyone: remove what is stored of it. Given once no write
     /// of it is in flight.
     Delete { document: DocumentId },
+}
+
+impl Output {
+    /// The connection and the whole frame, if this output sends one: for a peer that takes
+    /// frames whole rather than in parts (tests, and any simple adapter).
+    pub fn whole_frame(&self) -> Option<(ConnectionId, Vec<u8>)> {
+        match self {
+            Self::Send { connection, frame } => Some((*connection, frame.clone())),
+            Self::SendShared {
+                connection,
+                head,
+                body,
+            } => Some((*connection, [head.as_slice(), body].concat())),
+            _ => None,
+        }
+    }
 }
 
 /// What storage holds of a document, loaded, for [`Hub::loaded`]. Loading a large document
@@ -893,7 +919,7 @@ impl Hub {
                 state.last_sent_heads.clone_from(&first.heads);
                 state.sent_hashes.extend(first.hashes.iter().copied());
                 state.in_flight = true;
-                first.data.to_vec()
+                Body::Shared(first.data.clone())
             } else if shortcut::nothing_to_send(automerge, &heads, state)
                 || awaits_whole_document(state)
             {
@@ -910,7 +936,7 @@ impl Hub {
                     data
                 };
                 match data {
-                    Some(data) => data,
+                    Some(data) => Body::Owned(data),
                     None => continue,
                 }
             };
@@ -921,16 +947,24 @@ impl Hub {
             else {
                 continue;
             };
-            let message = Message::Sync(DocMessage {
-                sender_id: self.config.peer_id.clone(),
-                target_id: peer,
-                document_id: document.clone(),
-                data,
-            });
-            self.outputs.push_back(Output::Send {
-                connection: *connection,
-                frame: message.encode(),
-            });
+            let output = match data {
+                Body::Owned(data) => Output::Send {
+                    connection: *connection,
+                    frame: Message::Sync(DocMessage {
+                        sender_id: self.config.peer_id.clone(),
+                        target_id: peer,
+                        document_id: document.clone(),
+                        data,
+                    })
+                    .encode(),
+                },
+                Body::Shared(data) => Output::SendShared {
+                    connection: *connection,
+                    head: sync_head(&self.config.peer_id, &peer, document, data.len()),
+                    body: data,
+                },
+            };
+            self.outputs.push_back(output);
         }
     }
 
@@ -1207,6 +1241,13 @@ fn announced_heads(subscribers: &HashMap<ConnectionId, sync::State>, asker: Conn
 /// Whether a table of this capacity, holding `len`, is worth shrinking.
 fn mostly_empty(len: usize, capacity: usize) -> bool {
     capacity > 64 && len * 4 < capacity
+}
+
+/// A sync message's data: built for one peer, or the first sync shared by every peer with
+/// nothing.
+enum Body {
+    Owned(Vec<u8>),
+    Shared(Arc<[u8]>),
 }
 
 /// Whether the peer was sent the whole document and has not answered yet. Automerge would send

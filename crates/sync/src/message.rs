@@ -314,16 +314,44 @@ impl Message {
     }
 }
 
+/// The bytes of a `sync` message up to its data, which follows them: the message is these
+/// bytes and then `data_len` bytes of data, so that one copy of a large body can follow many
+/// heads.
+pub fn sync_head(
+    sender_id: &str,
+    target_id: &str,
+    document_id: &DocumentId,
+    data_len: usize,
+) -> Vec<u8> {
+    let mut writer = Writer::default();
+    DocMessage::write_head("sync", sender_id, target_id, document_id, &mut writer);
+    writer.bytes_header(data_len);
+    writer.into_bytes()
+}
+
 impl DocMessage {
     fn write(&self, kind: &str, writer: &mut Writer) {
+        let (sender, target) = (&self.sender_id, &self.target_id);
+        Self::write_head(kind, sender, target, &self.document_id, writer);
+        writer.bytes(&self.data);
+    }
+
+    /// Everything but the data, whose key is last.
+    fn write_head(
+        kind: &str,
+        sender_id: &str,
+        target_id: &str,
+        document_id: &DocumentId,
+        writer: &mut Writer,
+    ) {
         writer.map(5).text("type").text(kind);
         writer
             .text("senderId")
-            .text(&self.sender_id)
+            .text(sender_id)
             .text("targetId")
-            .text(&self.target_id);
-        writer.text("documentId").text(self.document_id.as_str());
-        writer.text("data").bytes(&self.data);
+            .text(target_id);
+        writer.text("documentId").text(document_id.as_str());
+        writer.text("data");
     }
 }
 
@@ -645,6 +673,21 @@ mod tests {
                 storage_id: None,
             }
         );
+    }
+
+    #[test]
+    fn a_sync_head_and_its_data_are_the_sync_message() {
+        for len in [0, 23, 24, 255, 256, 65_536, 70_000] {
+            let message = DocMessage {
+                sender_id: "r".into(),
+                target_id: "peer-1".into(),
+                document_id: doc(),
+                data: vec![5; len],
+            };
+            let mut frame = sync_head("r", "peer-1", &doc(), len);
+            frame.extend_from_slice(&message.data);
+            assert_eq!(frame, Message::Sync(message).encode(), "{len} bytes");
+        }
     }
 
     #[test]

@@ -144,20 +144,17 @@ struct Allowed {
 
 impl Allowed {
     fn check(&self, output: &Output) {
-        match output {
-            Output::Send { connection, frame } => {
-                if let Ok(Message::Sync(DocMessage { document_id, .. })) = Message::decode(frame) {
-                    assert!(
-                        !self.protected.contains(&document_id)
-                            || self.grants.contains(&(*connection, document_id.clone())),
-                        "{document_id} reached {connection:?} without a grant"
-                    );
-                }
-            }
-            Output::Store { document, .. } | Output::Load { document } => {
-                assert!(!self.deleted.contains(document), "{document} came back");
-            }
-            _ => {}
+        if let Some((connection, frame)) = output.whole_frame()
+            && let Ok(Message::Sync(DocMessage { document_id, .. })) = Message::decode(&frame)
+        {
+            assert!(
+                !self.protected.contains(&document_id)
+                    || self.grants.contains(&(connection, document_id.clone())),
+                "{document_id} reached {connection:?} without a grant"
+            );
+        }
+        if let Output::Store { document, .. } | Output::Load { document } = output {
+            assert!(!self.deleted.contains(document), "{document} came back");
         }
     }
 }
@@ -181,7 +178,11 @@ fn pump(
                 reached.storage.set(true);
                 writes.push((document, ticket));
             }
-            Output::Send { connection, frame } => inbox.entry(connection).or_default().push(frame),
+            Output::Send { .. } | Output::SendShared { .. } => {
+                if let Some((connection, frame)) = output.whole_frame() {
+                    inbox.entry(connection).or_default().push(frame);
+                }
+            }
             Output::Close { .. } => reached.closed.set(true),
             Output::Refused { .. } => reached.refused.set(true),
             Output::Deny {

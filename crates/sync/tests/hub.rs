@@ -49,10 +49,12 @@ impl Relay {
     /// Runs the hub's outputs; loads answer at once, writes wait for `finish_writes`.
     fn pump(&mut self) {
         while let Some(output) = self.hub.poll() {
+            if let Some((connection, frame)) = output.whole_frame() {
+                self.inbox.entry(connection).or_default().push(frame);
+                continue;
+            }
             match output {
-                Output::Send { connection, frame } => {
-                    self.inbox.entry(connection).or_default().push(frame)
-                }
+                Output::Send { .. } | Output::SendShared { .. } => {}
                 Output::Close { connection, reason } => {
                     self.closed.insert(connection, reason);
                 }

@@ -177,10 +177,12 @@ impl Relay {
 
     fn pump(&mut self) {
         while let Some(output) = self.hub.poll() {
+            if let Some((connection, frame)) = output.whole_frame() {
+                self.inbox.entry(connection).or_default().push(frame);
+                continue;
+            }
             match output {
-                hub::Output::Send { connection, frame } => {
-                    self.inbox.entry(connection).or_default().push(frame)
-                }
+                hub::Output::Send { .. } | hub::Output::SendShared { .. } => {}
                 hub::Output::Close { connection, .. } => {
                     self.inbox.remove(&connection);
                 }

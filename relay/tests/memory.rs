@@ -2,10 +2,13 @@
 //! the real relay binary, reading its resident memory from /proc.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::Duration;
 
 use cohort_sync::DocumentId;
-use cohort_sync::automerge::{Automerge, ROOT, transaction::Transactable};
+use cohort_sync::automerge::Automerge;
+use common::noise_group;
 use harness::{Relay, SyncPeer};
 
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -20,17 +23,6 @@ fn status_kib(pid: u32, field: &str) -> u64 {
         .unwrap()
 }
 
-/// A group of `bytes` random bytes (which nothing compresses).
-fn large_group(bytes: usize) -> Automerge {
-    let mut noise = vec![0; bytes];
-    getrandom::fill(&mut noise).unwrap();
-    let mut doc = Automerge::new();
-    let mut tx = doc.transaction();
-    tx.put(ROOT, "noise", noise).unwrap();
-    tx.commit();
-    doc
-}
-
 /// Forty peers fetch a 4 MB group and stay connected: once each has it, the relay keeps
 /// kilobytes for each, not a copy of the group (a WebSocket's write buffer keeps the capacity
 /// of the largest frame it wrote).
@@ -42,7 +34,7 @@ async fn peers_that_fetched_a_large_group_cost_kilobytes_once_idle() {
     let url = relay.sync_url();
     let pid = relay.pid().unwrap();
     let document = DocumentId::from_bytes([0x4d; 16]);
-    let mut owner = SyncPeer::connect(&url, "owner", document.clone(), large_group(GROUP))
+    let mut owner = SyncPeer::connect(&url, "owner", document.clone(), noise_group(GROUP))
         .await
         .unwrap();
     owner.sync(PATIENCE).await.unwrap();

@@ -1,6 +1,8 @@
 //! The relay's sync endpoint, through real WebSockets to the real relay binary.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::Duration;
 
 use cohort_sync::DocumentId;
@@ -237,12 +239,7 @@ async fn the_relay_survives_bad_frames_and_a_connection_flood() {
 /// A group of `bytes` random bytes (which nothing compresses), put on the relay at `url` by a
 /// peer that is still connected.
 async fn peer_with_bytes(url: &str, name: &str, bytes: usize) -> SyncPeer {
-    let mut noise = vec![0; bytes];
-    getrandom::fill(&mut noise).unwrap();
-    let mut doc = Automerge::new();
-    let mut tx = doc.transaction();
-    tx.put(ROOT, "noise", noise).unwrap();
-    tx.commit();
+    let doc = common::noise_group(bytes);
     let peer = SyncPeer::connect(url, name, new_document(), doc).await;
     peer.unwrap()
 }

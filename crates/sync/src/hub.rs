@@ -278,6 +278,16 @@ impl Document {
     }
 }
 
+/// The peer id its connection joined with, to address a message to it.
+fn peer_id_of(
+    connections: &HashMap<ConnectionId, Connection>,
+    connection: &ConnectionId,
+) -> Option<String> {
+    connections
+        .get(connection)
+        .and_then(|c| c.front.peer_id().map(str::to_owned))
+}
+
 /// Whether the connection's peer asked to hear of this storage id's heads.
 fn asks_for(connection: &Connection, storage_id: &str) -> bool {
     connection
@@ -590,7 +600,12 @@ impl Hub {
                 .remote_heads
                 .get(&heads.storage_id)
                 .is_none_or(|known| known.timestamp < heads.timestamp);
-            let asked = connections.values().any(|c| asks_for(c, &heads.storage_id));
+            // Only the document's subscribers can be told, so only they are asked.
+            let asked = doc.subscribers.keys().any(|c| {
+                connections
+                    .get(c)
+                    .is_some_and(|c| asks_for(c, &heads.storage_id))
+            });
             if newer && asked && heads.heads.len() <= MAX_HEADS {
                 doc.remote_heads
                     .insert(heads.storage_id.clone(), heads.clone());
@@ -664,11 +679,7 @@ impl Hub {
     }
 
     fn tell_heads(&mut self, connection: ConnectionId, document: &DocumentId, heads: RemoteHeads) {
-        let Some(peer) = self
-            .connections
-            .get(&connection)
-            .and_then(|c| c.front.peer_id().map(str::to_owned))
-        else {
+        let Some(peer) = peer_id_of(&self.connections, &connection) else {
             return;
         };
         let message = Message::RemoteHeadsChanged {
@@ -819,7 +830,13 @@ impl Hub {
             let Some(state) = doc.subscribers.get_mut(&waiting.connection) else {
                 continue;
             };
-            let their_heads_before = state.their_heads.clone();
+            // Only a storage peer's heads are told on: the app's peers are ephemeral, and pay
+            // nothing here.
+            let their_heads_before = self
+                .connections
+                .get(&waiting.connection)
+                .and_then(|c| c.front.peer()?.storage_id.as_ref())
+                .map(|_| state.their_heads.clone());
             let received = match shortcut::receive_acknowledgement(&heads, state, waiting.message) {
                 Ok(()) => Ok(()),
                 Err(message) => {
@@ -832,8 +849,8 @@ impl Hub {
                 refused.push((waiting.connection, error.to_string()));
                 continue;
             }
-            if let Some(their_heads) = &state.their_heads
-                && state.their_heads != their_heads_before
+            if let (Some(before), Some(their_heads)) = (&their_heads_before, &state.their_heads)
+                && before.as_ref() != Some(their_heads)
             {
                 heard.push((waiting.connection, their_heads.clone()));
             }
@@ -940,11 +957,7 @@ impl Hub {
                     None => continue,
                 }
             };
-            let Some(peer) = self
-                .connections
-                .get(connection)
-                .and_then(|c| c.front.peer_id().map(str::to_owned))
-            else {
+            let Some(peer) = peer_id_of(&self.connections, connection) else {
                 continue;
             };
             let output = match data {
@@ -969,11 +982,7 @@ impl Hub {
     }
 
     fn send_unavailable(&mut self, connection: ConnectionId, document: &DocumentId) {
-        let Some(peer) = self
-            .connections
-            .get(&connection)
-            .and_then(|c| c.front.peer_id().map(str::to_owned))
-        else {
+        let Some(peer) = peer_id_of(&self.connections, &connection) else {
             return;
         };
         let message = Message::DocUnavailable {
@@ -1019,11 +1028,7 @@ impl Hub {
             .filter(|other| *other != connection)
             .collect();
         for target in targets {
-            let Some(peer) = self
-                .connections
-                .get(&target)
-                .and_then(|c| c.front.peer_id().map(str::to_owned))
-            else {
+            let Some(peer) = peer_id_of(&self.connections, &target) else {
                 continue;
             };
             message.target_id = peer;

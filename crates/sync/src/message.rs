@@ -247,12 +247,7 @@ impl Message {
                 target_id,
                 document_id,
             } => {
-                writer.map(4).text("type").text("doc-unavailable");
-                writer
-                    .text("senderId")
-                    .text(sender_id)
-                    .text("targetId")
-                    .text(target_id);
+                write_envelope(&mut writer, 4, "doc-unavailable", sender_id, target_id);
                 writer.text("documentId").text(document_id.as_str());
             }
             Self::Ephemeral(message) => message.write(&mut writer),
@@ -262,15 +257,8 @@ impl Message {
                 add,
                 remove,
             } => {
-                writer
-                    .map(5)
-                    .text("type")
-                    .text("remote-subscription-change");
-                writer
-                    .text("senderId")
-                    .text(sender_id)
-                    .text("targetId")
-                    .text(target_id);
+                let kind = "remote-subscription-change";
+                write_envelope(&mut writer, 5, kind, sender_id, target_id);
                 for (key, ids) in [("add", add), ("remove", remove)] {
                     writer.text(key).array(ids.len());
                     for id in ids {
@@ -284,12 +272,7 @@ impl Message {
                 document_id,
                 new_heads,
             } => {
-                writer.map(5).text("type").text("remote-heads-changed");
-                writer
-                    .text("senderId")
-                    .text(sender_id)
-                    .text("targetId")
-                    .text(target_id);
+                write_envelope(&mut writer, 5, "remote-heads-changed", sender_id, target_id);
                 writer.text("documentId").text(document_id.as_str());
                 writer.text("newHeads").map(new_heads.len());
                 for remote in new_heads {
@@ -344,12 +327,7 @@ impl DocMessage {
         document_id: &DocumentId,
         writer: &mut Writer,
     ) {
-        writer.map(5).text("type").text(kind);
-        writer
-            .text("senderId")
-            .text(sender_id)
-            .text("targetId")
-            .text(target_id);
+        write_envelope(writer, 5, kind, sender_id, target_id);
         writer.text("documentId").text(document_id.as_str());
         writer.text("data");
     }
@@ -357,12 +335,7 @@ impl DocMessage {
 
 impl Ephemeral {
     fn write(&self, writer: &mut Writer) {
-        writer.map(7).text("type").text("ephemeral");
-        writer
-            .text("senderId")
-            .text(&self.sender_id)
-            .text("targetId")
-            .text(&self.target_id);
+        write_envelope(writer, 7, "ephemeral", &self.sender_id, &self.target_id);
         writer.text("documentId").text(self.document_id.as_str());
         writer
             .text("sessionId")
@@ -371,6 +344,22 @@ impl Ephemeral {
             .uint(self.count);
         writer.text("data").bytes(&self.data);
     }
+}
+
+/// A message map of `entries` entries, with its type, sender and target written.
+fn write_envelope(
+    writer: &mut Writer,
+    entries: usize,
+    kind: &str,
+    sender_id: &str,
+    target_id: &str,
+) {
+    writer.map(entries).text("type").text(kind);
+    writer
+        .text("senderId")
+        .text(sender_id)
+        .text("targetId")
+        .text(target_id);
 }
 
 fn write_metadata(writer: &mut Writer, ephemeral: bool, storage_id: Option<&str>) {

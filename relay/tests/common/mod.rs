@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, dead_code)]
 
 use cohort_model::{Action, GroupDoc, MemberDraft, MemberId, MemberStatus};
+use cohort_sync::automerge::{Automerge, ROOT, transaction::Transactable};
 
 /// A group named Readers with one active member.
 pub fn group_with(member: &str) -> GroupDoc {
@@ -19,4 +20,15 @@ pub fn group_with(member: &str) -> GroupDoc {
         })
         .unwrap();
     group
+}
+
+/// A group of `bytes` random bytes, which nothing compresses.
+pub fn noise_group(bytes: usize) -> Automerge {
+    let mut noise = vec![0; bytes];
+    getrandom::fill(&mut noise).unwrap();
+    let mut doc = Automerge::new();
+    let mut tx = doc.transaction();
+    tx.put(ROOT, "noise", noise).unwrap();
+    tx.commit();
+    doc
 }

@@ -100,6 +100,20 @@ pub struct Config {
     /// Most frames one connection may send per second.
     #[arg(long, env = "COHORT_MAX_MESSAGES_PER_SECOND", default_value_t = 2_000)]
     pub max_messages_per_second: u32,
+    /// Most bytes of one connection's frames read per second; a connection that sends faster
+    /// is read more slowly (nothing is lost), so it cannot take the relay's cores or memory.
+    #[arg(long, env = "COHORT_MAX_BYTES_PER_SECOND", default_value_t = 8 << 20)]
+    pub max_bytes_per_second: u64,
+    /// Most bytes that may wait to be sent to one connection beyond the frame it is taking; a
+    /// connection that falls further behind is closed (it syncs again when it reconnects),
+    /// and ephemeral messages such as presence are skipped for it instead.
+    #[arg(long, env = "COHORT_MAX_BYTES_IN_FLIGHT", default_value_t = 16 << 20)]
+    pub max_bytes_in_flight: usize,
+    /// Most bytes waiting to be sent to all connections together (a message shared by many
+    /// connections counts once). Past it, a connection that is sent more is closed until the
+    /// relay catches up (it reconnects and syncs), and ephemeral messages are skipped.
+    #[arg(long, env = "COHORT_MAX_PENDING_OUTPUT_BYTES", default_value_t = 256 << 20)]
+    pub max_pending_output_bytes: usize,
     /// Most messages of one connection that may wait for one document's load or write; more
     /// close the connection.
     #[arg(long, env = "COHORT_MAX_WAITING_PER_DOCUMENT", default_value_t = 64)]
@@ -153,10 +167,13 @@ impl Config {
             max_connections: self.max_connections,
             shards: self.threads() * SHARDS_PER_THREAD,
             stalled: std::time::Duration::from_secs(self.stalled_secs.max(1)),
+            max_bytes_in_flight: self.max_bytes_in_flight,
+            max_pending_output_bytes: self.max_pending_output_bytes,
             engine: hub::Config {
                 max_frame_bytes: self.max_frame_bytes,
                 max_documents_per_connection: self.max_documents_per_connection,
                 max_messages_per_second: self.max_messages_per_second,
+                max_bytes_per_second: self.max_bytes_per_second,
                 max_waiting_per_document: self.max_waiting_per_document,
                 idle_unload_ms: self.idle_unload_secs.saturating_mul(1_000),
                 join_timeout_ms: self.join_timeout_secs.saturating_mul(1_000),

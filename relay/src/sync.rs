@@ -23,7 +23,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cohort_sync::front::{Front, Joined, Step};
+use cohort_sync::front::{ByteRate, Front, Joined, Step};
 use cohort_sync::hub::{self, ConnectionId, Hub, Output, Stored, Ticket, Write};
 use cohort_sync::{DocumentId, Message};
 use futures_util::{SinkExt, StreamExt};
@@ -50,12 +50,20 @@ pub struct Limits {
     /// How long a connection may go with nothing heard from its peer and none of our frames
     /// getting through before it is closed.
     pub stalled: Duration,
+    /// Most bytes that may wait in one connection's outbox (see [`Outbox::push`]).
+    pub max_bytes_in_flight: usize,
+    /// Most bytes waiting to be sent to all connections (see [`OutputBudget`]).
+    pub max_pending_output_bytes: usize,
     pub engine: hub::Config,
 }
 
 /// How many frames may wait to be sent to one connection; a peer that falls this far behind
 /// is too slow to keep and is closed.
 const OUTBOX_FRAMES: usize = 512;
+
+/// Frames up to this size are sent as one piece even when their head and body are apart: a
+/// copy this small costs less than a second fragment on the wire.
+const JOIN_BYTES: usize = 64 << 10;
 
 /// How long the engine may take to answer `/healthz` before it is reported stuck.
 const ENGINE_ANSWER: Duration = Duration::from_secs(2);
@@ -114,20 +122,134 @@ struct Held {
     expires_at: Option<u64>,
 }
 
+/// One frame of the protocol to send: `head` and then `body`. Their bytes are counted against
+/// the relay's [`OutputBudget`] until the last frame holding them is sent; a body shared by
+/// many frames (a change for every peer in sync, a group's first sync, an ephemeral message)
+/// is one allocation, counted once.
+struct Queued {
+    head: Bytes,
+    body: Bytes,
+}
+
+impl Queued {
+    fn len(&self) -> usize {
+        self.head.len() + self.body.len()
+    }
+}
+
 enum Outgoing {
-    Frame(Vec<u8>),
-    /// A frame of `head` and then `body`, which other frames share.
-    Shared {
-        head: Vec<u8>,
-        body: Arc<[u8]>,
-    },
+    Send(Queued),
     Close(String),
+}
+
+/// A connection's queue of frames, and the bytes waiting in it.
+#[derive(Clone)]
+struct Outbox {
+    frames: mpsc::Sender<Outgoing>,
+    /// Bytes queued and not yet taken by the connection's writer.
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
+}
+
+impl Outbox {
+    /// Queues a frame, or says why not: more than [`OUTBOX_FRAMES`] frames, or more than the
+    /// connection's limit in bytes, would wait. A frame always fits when nothing waits, so a
+    /// frame larger than the limit (a large group's first sync) is sent to a peer keeping up.
+    /// An ephemeral frame has half of each, so that presence never fills the room a change
+    /// needs.
+    fn push(&self, frame: Queued, ephemeral: bool) -> Result<(), String> {
+        let len = frame.len();
+        let share = if ephemeral { 2 } else { 1 };
+        let waiting = self.waiting.fetch_add(len, Ordering::Relaxed);
+        let refusal = if waiting > 0 && waiting + len > self.max_waiting / share {
+            Some(format!("too slow: {waiting} bytes waited for it"))
+        } else if ephemeral && self.frames.capacity() < OUTBOX_FRAMES / 2 {
+            Some("too slow: half its frames waited".to_owned())
+        } else {
+            self.frames
+                .try_send(Outgoing::Send(frame))
+                .err()
+                .map(|_| format!("too slow: {OUTBOX_FRAMES} frames waited for it"))
+        };
+        if refusal.is_some() {
+            self.waiting.fetch_sub(len, Ordering::Relaxed);
+        }
+        refusal.map_or(Ok(()), Err)
+    }
+
+    /// The writer took a frame off the queue.
+    fn taken(&self, frame: &Queued) {
+        self.waiting.fetch_sub(frame.len(), Ordering::Relaxed);
+    }
+}
+
+/// The bytes waiting to be sent to all connections, and their limit: what the relay holds for
+/// peers slower than its writers is bounded as a whole, whatever the number of connections.
+#[derive(Debug)]
+pub struct OutputBudget {
+    used: AtomicUsize,
+    limit: usize,
+}
+
+/// Bytes counted in an [`OutputBudget`] until dropped (once sent to every peer they were for).
+struct Pending<T: AsRef<[u8]>> {
+    bytes: T,
+    budget: Arc<OutputBudget>,
+}
+
+impl<T: AsRef<[u8]>> AsRef<[u8]> for Pending<T> {
+    fn as_ref(&self) -> &[u8] {
+        self.bytes.as_ref()
+    }
+}
+
+impl<T: AsRef<[u8]>> Drop for Pending<T> {
+    fn drop(&mut self) {
+        self.budget
+            .used
+            .fetch_sub(self.bytes.as_ref().len(), Ordering::Relaxed);
+    }
+}
+
+impl OutputBudget {
+    fn new(limit: usize) -> Arc<Self> {
+        Arc::new(Self {
+            used: AtomicUsize::new(0),
+            limit,
+        })
+    }
+
+    /// Counts `bytes` as waiting, if they fit (or nothing else waits, so that one message
+    /// larger than the budget still goes out when the relay is idle).
+    fn take<T>(self: &Arc<Self>, bytes: T) -> Option<Bytes>
+    where
+        T: AsRef<[u8]> + Send + 'static,
+    {
+        let len = bytes.as_ref().len();
+        let used = self.used.fetch_add(len, Ordering::Relaxed);
+        if used > 0 && used + len > self.limit {
+            self.used.fetch_sub(len, Ordering::Relaxed);
+            return None;
+        }
+        Some(Bytes::from_owner(Pending {
+            bytes,
+            budget: self.clone(),
+        }))
+    }
+
+    /// Why a frame did not fit.
+    fn refusal(&self) -> String {
+        format!(
+            "the relay has too much to send ({} MiB waiting); reconnect later",
+            self.limit >> 20
+        )
+    }
 }
 
 /// A shard's way to a connection's task.
 struct Peer {
     /// Frames, and a close after them, in order.
-    outbox: mpsc::Sender<Outgoing>,
+    outbox: Outbox,
     /// Closes the connection at once, whatever waits in its outbox: for a peer too slow to
     /// take its frames, whose outbox is full.
     cut: mpsc::Sender<String>,
@@ -137,7 +259,7 @@ impl Peer {
     /// Closes the connection after the frames already queued, or at once if none fit.
     fn close(self, reason: String) {
         if let Err(mpsc::error::TrySendError::Full(Outgoing::Close(reason))) =
-            self.outbox.try_send(Outgoing::Close(reason))
+            self.outbox.frames.try_send(Outgoing::Close(reason))
         {
             let _ = self.cut.try_send(reason);
         }
@@ -168,6 +290,7 @@ impl Ending {
 pub struct SyncService {
     shards: Arc<[mpsc::Sender<Event>]>,
     connections: Arc<AtomicUsize>,
+    output: Arc<OutputBudget>,
     limits: Arc<Limits>,
     pub access: Arc<AccessStore>,
     pub guesses: Arc<Guesses>,
@@ -217,6 +340,7 @@ impl SyncService {
         let (access, guesses) = (Arc::new(access), Arc::new(guesses));
         let (store, storage_jobs) = (Arc::new(store), Arc::new(Semaphore::new(STORAGE_JOBS)));
         let protected = access.protected();
+        let output = OutputBudget::new(limits.max_pending_output_bytes);
         let mut shards = Vec::with_capacity(shard_count);
         let mut tasks = Vec::with_capacity(shard_count);
         for shard in 0..shard_count {
@@ -245,6 +369,7 @@ impl SyncService {
                 store: store.clone(),
                 storage_jobs: storage_jobs.clone(),
                 peers: HashMap::new(),
+                output: output.clone(),
                 events: events.clone(),
                 started,
                 churned: false,
@@ -255,6 +380,7 @@ impl SyncService {
         let service = Self {
             shards: shards.into(),
             connections: Arc::new(AtomicUsize::new(0)),
+            output,
             limits: Arc::new(limits),
             access,
             guesses,
@@ -434,18 +560,19 @@ fn websocket_accept(headers: &HeaderMap) -> Option<HeaderValue> {
     HeaderValue::from_str(&derive_accept_key(key.as_bytes())).ok()
 }
 
-/// Sends one frame of the protocol, `head` and then `body`, in fragments if it is large (or
-/// has a head: the body is shared with other frames and never copied to join it); `taken`
-/// after each fragment.
-async fn send_frame<S>(
-    sink: &mut S,
-    head: Bytes,
-    body: Bytes,
-    taken: impl Fn(),
-) -> Result<(), S::Error>
+/// Sends one frame of the protocol, `head` and then `body`: in one piece if it is small, else
+/// in fragments (a large body is shared with other frames and never copied to join its head);
+/// `taken` after each piece.
+async fn send_frame<S>(sink: &mut S, frame: Queued, taken: impl Fn()) -> Result<(), S::Error>
 where
     S: futures_util::Sink<WsMessage> + Unpin,
 {
+    let Queued { head, body } = frame;
+    let (head, body) = if !head.is_empty() && head.len() + body.len() <= JOIN_BYTES {
+        (Bytes::new(), Bytes::from([head, body].concat()))
+    } else {
+        (head, body)
+    };
     if head.is_empty() && body.len() <= FRAGMENT_BYTES {
         sink.send(WsMessage::Binary(body)).await?;
         taken();
@@ -476,7 +603,12 @@ async fn connection(
     address: IpAddr,
 ) {
     let counted = Counted::new(&service.connections);
-    let (outbox, mut outgoing) = mpsc::channel(OUTBOX_FRAMES);
+    let (frames, mut outgoing) = mpsc::channel(OUTBOX_FRAMES);
+    let outbox = Outbox {
+        frames,
+        waiting: Arc::new(AtomicUsize::new(0)),
+        max_waiting: service.limits.max_bytes_in_flight,
+    };
     let (cut, mut cut_off) = mpsc::channel(1);
     let (mut sink, mut stream) = socket.split();
     // A connection is alive while its peer speaks or takes our frames. Pings make a quiet
@@ -505,20 +637,9 @@ async fn connection(
                 }
             };
             match message {
-                Some(Outgoing::Frame(frame)) => {
-                    if send_frame(&mut sink, Bytes::new(), frame.into(), alive)
-                        .await
-                        .is_err()
-                    {
-                        return Ending::Quietly;
-                    }
-                }
-                Some(Outgoing::Shared { head, body }) => {
-                    let body = Bytes::from_owner(body);
-                    if send_frame(&mut sink, head.into(), body, alive)
-                        .await
-                        .is_err()
-                    {
+                Some(Outgoing::Send(frame)) => {
+                    outbox.taken(&frame);
+                    if send_frame(&mut sink, frame, alive).await.is_err() {
                         return Ending::Quietly;
                     }
                 }
@@ -529,7 +650,17 @@ async fn connection(
     };
     let reader = async {
         let mut front = Front::new(0);
-        while let Some(Ok(message)) = stream.next().await {
+        let mut rate = ByteRate::new(limits.engine.max_bytes_per_second, 0);
+        let mut wait = Duration::ZERO;
+        loop {
+            // A peer over its rate is not read until it is back under (its socket fills, and
+            // it waits on its side).
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            let Some(Ok(message)) = stream.next().await else {
+                break;
+            };
             alive();
             let frame = match message {
                 WsMessage::Binary(frame) => frame,
@@ -538,12 +669,20 @@ async fn connection(
                 WsMessage::Close(_) => break,
                 WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => continue,
             };
+            wait = Duration::from_millis(rate.read(frame.len(), since_open()));
             let (document, message) = match front.receive(&limits.engine, &frame, since_open()) {
                 Step::Route(document, message) => (document, message),
                 Step::Reply(reply) => {
                     joined.store(true, Ordering::Relaxed);
-                    if outbox.try_send(Outgoing::Frame(reply)).is_err() {
-                        break;
+                    let Some(body) = service.output.take(reply) else {
+                        return Ending::close(service.output.refusal());
+                    };
+                    let reply = Queued {
+                        head: Bytes::new(),
+                        body,
+                    };
+                    if let Err(reason) = outbox.push(reply, false) {
+                        return Ending::close(reason);
                     }
                     continue;
                 }
@@ -677,6 +816,7 @@ struct Engine {
     store: Arc<DiskStore>,
     storage_jobs: Arc<Semaphore>,
     peers: HashMap<ConnectionId, Peer>,
+    output: Arc<OutputBudget>,
     events: mpsc::Sender<Event>,
     started: Instant,
     /// Whether documents were loaded or unloaded, or connections closed, since the last tick:
@@ -831,35 +971,65 @@ impl Engine {
         }
     }
 
-    /// Queues a frame for a connection; one whose outbox is full is cut.
-    fn send(&mut self, connection: ConnectionId, frame: Outgoing) {
+    /// Queues a frame for a connection, its bytes counted against the relay's budget; `body`
+    /// is the bytes for the body, taken from the budget once for all the frames that share
+    /// it. A frame that does not fit is skipped if it is ephemeral; otherwise its connection is
+    /// cut (it syncs again when it reconnects).
+    fn send(
+        &mut self,
+        connection: ConnectionId,
+        head: Vec<u8>,
+        body: Option<Bytes>,
+        ephemeral: bool,
+    ) {
         let Some(peer) = self.peers.get(&connection) else {
             return;
         };
-        if peer.outbox.try_send(frame).is_err()
+        let frame = body
+            .zip(self.output.take(head))
+            .map(|(body, head)| Queued { head, body });
+        let refusal = match frame {
+            Some(frame) => peer.outbox.push(frame, ephemeral).err(),
+            None => Some(self.output.refusal()),
+        };
+        if let Some(reason) = refusal
+            && !ephemeral
             && let Some(peer) = self.forget(connection)
         {
             // Its task may be stuck writing to a peer that stopped reading: cut it there, so
             // its slot and buffers are freed now.
-            let _ = peer
-                .cut
-                .try_send(format!("too slow: {OUTBOX_FRAMES} frames waited for it"));
+            let _ = peer.cut.try_send(reason);
             let now = self.now();
             self.hub.disconnect(connection, now);
         }
     }
 
     fn run_outputs(&mut self) {
+        // The body last sent, as the hub gave it and as counted in the budget: the hub gives a
+        // shared body to each of its peers in a row.
+        let mut last_body: Option<(Arc<[u8]>, Option<Bytes>)> = None;
         while let Some(output) = self.hub.poll() {
             match output {
                 Output::Send { connection, frame } => {
-                    self.send(connection, Outgoing::Frame(frame));
+                    let body = self.output.take(frame);
+                    self.send(connection, Vec::new(), body, false);
                 }
                 Output::SendShared {
                     connection,
                     head,
                     body,
-                } => self.send(connection, Outgoing::Shared { head, body }),
+                    ephemeral,
+                } => {
+                    let counted = match &last_body {
+                        Some((last, counted)) if Arc::ptr_eq(last, &body) => counted.clone(),
+                        _ => {
+                            let counted = self.output.take(body.clone());
+                            last_body = Some((body, counted.clone()));
+                            counted
+                        }
+                    };
+                    self.send(connection, head, counted, ephemeral);
+                }
                 Output::Close { connection, reason } => {
                     tracing::info!(?connection, %reason, "closed a connection");
                     if let Some(peer) = self.forget(connection) {
@@ -958,6 +1128,53 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_output_budget_holds_bytes_until_every_frame_sharing_them_is_dropped() {
+        let budget = OutputBudget::new(100);
+        let shared = budget.take(vec![0; 60]).unwrap();
+        let for_another_peer = shared.clone();
+        assert!(budget.take(vec![0; 50]).is_none(), "110 bytes of 100");
+        let small = budget.take(vec![0; 40]).unwrap();
+        drop(shared);
+        assert!(
+            budget.take(vec![0; 1]).is_none(),
+            "still sent to another peer"
+        );
+        drop((for_another_peer, small));
+        assert_eq!(budget.used.load(Ordering::Relaxed), 0);
+        // One message larger than the budget goes out when nothing else waits.
+        assert!(budget.take(vec![0; 1_000]).is_some());
+    }
+
+    #[test]
+    fn an_outbox_takes_a_large_frame_when_empty_and_refuses_to_fall_further_behind() {
+        let (frames, mut queued) = mpsc::channel(OUTBOX_FRAMES);
+        let outbox = Outbox {
+            frames,
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting: 100,
+        };
+        let frame = |len: usize| Queued {
+            head: Bytes::from(vec![0; 10]),
+            body: Bytes::from(vec![0; len - 10]),
+        };
+        outbox.push(frame(500), false).unwrap();
+        let refusal = outbox.push(frame(20), false).unwrap_err();
+        assert!(refusal.contains("500 bytes waited"), "{refusal}");
+        let Some(Outgoing::Send(taken)) = queued.try_recv().ok() else {
+            panic!("the first frame was queued");
+        };
+        outbox.taken(&taken);
+        outbox.push(frame(40), true).unwrap();
+        assert!(
+            outbox.push(frame(20), true).is_err(),
+            "presence: 60 bytes of 50"
+        );
+        outbox.push(frame(60), false).unwrap();
+        assert!(outbox.push(frame(20), false).is_err(), "120 bytes of 100");
+        assert_eq!(outbox.waiting.load(Ordering::Relaxed), 100);
+    }
+
     #[tokio::test]
     async fn an_engine_that_stopped_does_not_answer() {
         let (events, inbox) = mpsc::channel(1);
@@ -965,10 +1182,13 @@ mod tests {
         let service = SyncService {
             shards: vec![events].into(),
             connections: Arc::new(AtomicUsize::new(0)),
+            output: OutputBudget::new(1),
             limits: Arc::new(Limits {
                 max_connections: 1,
                 shards: 1,
                 stalled: Duration::from_secs(1),
+                max_bytes_in_flight: 1,
+                max_pending_output_bytes: 1,
                 engine: hub::Config::default(),
             }),
             access: Arc::new(AccessStore::open(tempfile::tempdir().unwrap().path()).unwrap()),

@@ -43,7 +43,7 @@ async fn until_a_slot_is_free(url: &str, organizer: &mut SyncPeer, within: Durat
     unreachable!("the loop returns or fails")
 }
 
-/// A relay full with two connections: an honest organizer, and a peer that joined the same
+/// A relay full with two connections: an honest organizer, and a peer that synced the same
 /// group and then stopped reading.
 async fn organizer_and_stalled_peer(args: &[&str], n: u8) -> (Relay, SyncPeer, SyncPeer) {
     let relay = Relay::start_with(&[&["--max-connections=2"], args].concat()).unwrap();
@@ -55,8 +55,14 @@ async fn organizer_and_stalled_peer(args: &[&str], n: u8) -> (Relay, SyncPeer, S
         .await
         .unwrap();
     organizer.sync(PATIENCE).await.unwrap();
-    // It asks for the group, and never reads again.
-    let stalled = SyncPeer::connect(url, "stalled", document.clone(), Automerge::new())
+    // It syncs the group, and never reads again.
+    let mut stalled = SyncPeer::connect(url, "stalled", document.clone(), Automerge::new())
+        .await
+        .unwrap();
+    stalled
+        .until(PATIENCE, |peer| {
+            peer.doc.get_heads() == organizer.doc.get_heads()
+        })
         .await
         .unwrap();
     assert!(
@@ -80,15 +86,48 @@ async fn presence(organizer: &mut SyncPeer, count: u64) {
     }
 }
 
-/// A peer whose outbox fills (presence sent faster than it reads) is cut at once, not when
-/// it goes quiet for long.
+/// A peer that falls further behind than the bytes it may have waiting (edits made faster
+/// than it reads) is cut at once, not when it goes quiet for long.
 #[tokio::test]
 async fn a_peer_that_falls_behind_is_closed_and_its_slot_freed() {
     let (relay, mut organizer, _stalled) =
-        organizer_and_stalled_peer(&["--stalled-secs=600"], 1).await;
+        organizer_and_stalled_peer(&["--stalled-secs=600", "--max-bytes-in-flight=1048576"], 1)
+            .await;
+    // 24 MB of edits: more than the sockets' buffers and the 1 MiB the relay keeps for it.
+    for edit in 0..24 {
+        let mut noise = vec![0; 1 << 20];
+        getrandom::fill(&mut noise).unwrap();
+        let mut tx = organizer.doc.transaction();
+        tx.put(ROOT, format!("noise-{edit}"), noise).unwrap();
+        tx.commit();
+        organizer.sync(PATIENCE).await.unwrap();
+    }
+    until_a_slot_is_free(&relay.sync_url(), &mut organizer, PATIENCE).await;
+}
+
+/// Presence is skipped for a peer that is behind, rather than queued or held against it: a
+/// phone on a weak link is not cut because others' presence came faster than it reads, and it
+/// still gets every edit once it reads again.
+#[tokio::test]
+async fn a_peer_behind_on_presence_misses_presence_and_keeps_its_edits() {
+    let (_relay, mut organizer, mut behind) =
+        organizer_and_stalled_peer(&["--stalled-secs=600"], 3).await;
     // About 32 MB of presence: more than the sockets' buffers and the outbox hold.
     presence(&mut organizer, 2_000).await;
-    until_a_slot_is_free(&relay.sync_url(), &mut organizer, PATIENCE).await;
+    set(&mut organizer.doc, "name", "Writers");
+    organizer.sync(PATIENCE).await.unwrap();
+    let frames_before = behind.frames_in;
+    behind
+        .until(PATIENCE, |peer| {
+            peer.doc.get_heads() == organizer.doc.get_heads()
+        })
+        .await
+        .unwrap();
+    let presence_heard = behind.frames_in - frames_before - 1;
+    assert!(
+        presence_heard < 2_000,
+        "all {presence_heard} presence messages waited for it"
+    );
 }
 
 /// A peer that stops reading while the relay has frames for it blocks the relay's writes to

@@ -213,3 +213,76 @@ impl Front {
         }
     }
 }
+
+/// How fast a connection's frames are read: a bucket of a second's worth of bytes, refilled
+/// as time passes. A frame read when the bucket is short leaves a debt, and the next frame is
+/// read only once it is paid: a client writing as fast as it can is slowed to the rate (its
+/// socket is not read meanwhile, so it waits on its own side) rather than cut, and loses
+/// nothing. One frame larger than the bucket is still read, then paid for by waiting.
+#[derive(Debug)]
+pub struct ByteRate {
+    per_second: u64,
+    /// Bytes that may still be read now; negative while a debt is being paid.
+    balance: i64,
+    last: u64,
+}
+
+impl ByteRate {
+    /// A full bucket of `per_second` bytes at `now` (milliseconds).
+    pub fn new(per_second: u64, now: u64) -> Self {
+        let per_second = per_second.max(1);
+        Self {
+            per_second,
+            balance: i64::try_from(per_second).unwrap_or(i64::MAX),
+            last: now,
+        }
+    }
+
+    /// A frame of `bytes` was read at `now`: how many milliseconds to wait before reading the
+    /// next one.
+    pub fn read(&mut self, bytes: usize, now: u64) -> u64 {
+        let rate = i128::from(self.per_second);
+        let refill = i128::from(now.saturating_sub(self.last)) * rate / 1_000;
+        self.last = now;
+        let balance = (i128::from(self.balance) + refill).min(rate) - bytes as i128;
+        self.balance = i64::try_from(balance).unwrap_or(i64::MIN);
+        if balance >= 0 {
+            0
+        } else {
+            // Rounded up, so the debt is paid when the wait ends.
+            u64::try_from((-balance * 1_000 + rate - 1) / rate).unwrap_or(u64::MAX)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ByteRate;
+
+    #[test]
+    fn frames_within_a_second_s_worth_are_read_at_once() {
+        let mut rate = ByteRate::new(1_000, 0);
+        assert_eq!(rate.read(400, 0), 0);
+        assert_eq!(rate.read(600, 0), 0);
+        // The bucket refills with time: 500 ms later there are 500 bytes again.
+        assert_eq!(rate.read(500, 500), 0);
+    }
+
+    #[test]
+    fn reading_past_the_rate_waits_until_the_debt_is_paid() {
+        let mut rate = ByteRate::new(1_000, 0);
+        assert_eq!(rate.read(1_000, 0), 0);
+        assert_eq!(rate.read(250, 0), 250);
+        // Waiting as told pays the debt, and no more is owed.
+        assert_eq!(rate.read(0, 250), 0);
+        // A frame of ten seconds' worth is read, and paid for with nine more seconds.
+        assert_eq!(rate.read(10_000, 1_250), 9_000);
+    }
+
+    #[test]
+    fn an_idle_connection_saves_up_no_more_than_a_second() {
+        let mut rate = ByteRate::new(1_000, 0);
+        assert_eq!(rate.read(0, 60_000), 0);
+        assert_eq!(rate.read(2_000, 60_000), 1_000);
+    }
+}

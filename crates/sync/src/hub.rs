@@ -38,6 +38,9 @@ pub struct Config {
     pub max_documents_per_connection: usize,
     /// How many frames one connection may send in one second.
     pub max_messages_per_second: u32,
+    /// How many bytes of one connection's frames are read in one second; see
+    /// [`ByteRate`](crate::front::ByteRate).
+    pub max_bytes_per_second: u64,
     /// How many of a connection's messages may wait for one document's load or write.
     pub max_waiting_per_document: usize,
     /// How long a new connection has to send `join`.
@@ -70,6 +73,7 @@ impl Default for Config {
             max_frame_bytes: 64 << 20,
             max_documents_per_connection: 256,
             max_messages_per_second: 2_000,
+            max_bytes_per_second: 8 << 20,
             max_waiting_per_document: 64,
             join_timeout_ms: 10_000,
             hold_request_ms: 10_000,
@@ -109,12 +113,16 @@ pub enum Output {
         frame: Vec<u8>,
     },
     /// Send `head` and then `body` as one frame: a message whose data is shared by many
-    /// frames (the first sync of a document, the same for every peer that has nothing), so
-    /// that a crowd joining a large group holds one copy of it, not one each.
+    /// frames (the first sync of a document, the same for every peer that has nothing; a
+    /// change, the same for every peer that was in sync; an ephemeral message), so that a
+    /// crowd holds one copy of it, not one each.
     SendShared {
         connection: ConnectionId,
         head: Vec<u8>,
         body: Arc<[u8]>,
+        /// An ephemeral message: nothing depends on its arrival, so a connection that is
+        /// behind may go without it rather than queue it.
+        ephemeral: bool,
     },
     /// Close the connection; the engine has already forgotten it.
     Close {
@@ -158,6 +166,7 @@ impl Output {
                 connection,
                 head,
                 body,
+                ..
             } => Some((*connection, [head.as_slice(), body].concat())),
             _ => None,
         }
@@ -922,7 +931,7 @@ impl Hub {
         // the peers that were in sync before a change are all in the same state: each state
         // seen here, with what Automerge made of it, so the message is built once for them
         // all (200 writers on one group: once per write rather than 200 times).
-        let mut built: HashMap<sync::State, (sync::State, Option<Vec<u8>>)> = HashMap::new();
+        let mut built: HashMap<sync::State, Built> = HashMap::new();
         for (connection, state) in &mut doc.subscribers {
             // Those never heard from yet get their reply when their message is applied.
             if !owed.contains(connection)
@@ -936,7 +945,7 @@ impl Hub {
                 state.last_sent_heads.clone_from(&first.heads);
                 state.sent_hashes.extend(first.hashes.iter().copied());
                 state.in_flight = true;
-                Body::Shared(first.data.clone())
+                first.data.clone()
             } else if shortcut::nothing_to_send(automerge, &heads, state)
                 || awaits_whole_document(state)
             {
@@ -948,36 +957,24 @@ impl Hub {
                 } else {
                     let before = state.clone();
                     let data = shortcut::generate_sync_message(automerge, state)
-                        .map(|message| message.encode());
+                        .map(|message| Arc::from(message.encode()));
                     built.insert(before, (state.clone(), data.clone()));
                     data
                 };
                 match data {
-                    Some(data) => Body::Owned(data),
+                    Some(data) => data,
                     None => continue,
                 }
             };
             let Some(peer) = peer_id_of(&self.connections, connection) else {
                 continue;
             };
-            let output = match data {
-                Body::Owned(data) => Output::Send {
-                    connection: *connection,
-                    frame: Message::Sync(DocMessage {
-                        sender_id: self.config.peer_id.clone(),
-                        target_id: peer,
-                        document_id: document.clone(),
-                        data,
-                    })
-                    .encode(),
-                },
-                Body::Shared(data) => Output::SendShared {
-                    connection: *connection,
-                    head: sync_head(&self.config.peer_id, &peer, document, data.len()),
-                    body: data,
-                },
-            };
-            self.outputs.push_back(output);
+            self.outputs.push_back(Output::SendShared {
+                connection: *connection,
+                head: sync_head(&self.config.peer_id, &peer, document, data.len()),
+                body: data,
+                ephemeral: false,
+            });
         }
     }
 
@@ -1027,15 +1024,19 @@ impl Hub {
             .copied()
             .filter(|other| *other != connection)
             .collect();
+        // One copy of the data for all of them: a thousand subscribers of a 16 KiB message
+        // would otherwise hold 16 MB.
+        let body: Arc<[u8]> = Arc::from(message.data.as_slice());
         for target in targets {
             let Some(peer) = peer_id_of(&self.connections, &target) else {
                 continue;
             };
             message.target_id = peer;
-            let frame = Message::Ephemeral(message.clone()).encode();
-            self.outputs.push_back(Output::Send {
+            self.outputs.push_back(Output::SendShared {
                 connection: target,
-                frame,
+                head: message.head(),
+                body: body.clone(),
+                ephemeral: true,
             });
         }
     }
@@ -1250,10 +1251,8 @@ fn mostly_empty(len: usize, capacity: usize) -> bool {
 
 /// A sync message's data: built for one peer, or the first sync shared by every peer with
 /// nothing.
-enum Body {
-    Owned(Vec<u8>),
-    Shared(Arc<[u8]>),
-}
+/// What Automerge made of a sync state: the state after, and the message, if any.
+type Built = (sync::State, Option<Arc<[u8]>>);
 
 /// Whether the peer was sent the whole document and has not answered yet. Automerge would send
 /// it the whole document again for every change meanwhile (it still has nothing, as far as the

@@ -335,6 +335,12 @@ impl DocMessage {
 
 impl Ephemeral {
     fn write(&self, writer: &mut Writer) {
+        self.write_head(writer);
+        writer.bytes(&self.data);
+    }
+
+    /// Everything but the data, whose key is last.
+    fn write_head(&self, writer: &mut Writer) {
         write_envelope(writer, 7, "ephemeral", &self.sender_id, &self.target_id);
         writer.text("documentId").text(self.document_id.as_str());
         writer
@@ -342,7 +348,16 @@ impl Ephemeral {
             .text(&self.session_id)
             .text("count")
             .uint(self.count);
-        writer.text("data").bytes(&self.data);
+        writer.text("data");
+    }
+
+    /// The bytes of this message up to its data, which follows them: one copy of the data can
+    /// follow the head of each peer it is sent to.
+    pub fn head(&self) -> Vec<u8> {
+        let mut writer = Writer::default();
+        self.write_head(&mut writer);
+        writer.bytes_header(self.data.len());
+        writer.into_bytes()
     }
 }
 
@@ -676,6 +691,23 @@ mod tests {
             let mut frame = sync_head("r", "peer-1", &doc(), len);
             frame.extend_from_slice(&message.data);
             assert_eq!(frame, Message::Sync(message).encode(), "{len} bytes");
+        }
+    }
+
+    #[test]
+    fn an_ephemeral_head_and_its_data_are_the_ephemeral_message() {
+        for len in [0, 23, 24, 16 << 10] {
+            let message = Ephemeral {
+                sender_id: "peer-2".into(),
+                target_id: "peer-1".into(),
+                document_id: doc(),
+                session_id: "session".into(),
+                count: 7,
+                data: vec![5; len],
+            };
+            let mut frame = message.head();
+            frame.extend_from_slice(&message.data);
+            assert_eq!(frame, Message::Ephemeral(message).encode(), "{len} bytes");
         }
     }
 

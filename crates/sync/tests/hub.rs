@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use cohort_sync::automerge::sync::{self, SyncDoc};
 use cohort_sync::automerge::{Automerge, PatchLog, ROOT, ReadDoc, transaction::Transactable};
@@ -26,6 +27,8 @@ struct Relay {
     refused: Vec<String>,
     deleted: Vec<DocumentId>,
     loads: usize,
+    /// The shared bodies sent, in order: to whom, and whether ephemeral.
+    shared: Vec<(ConnectionId, Arc<[u8]>, bool)>,
     now: u64,
 }
 
@@ -42,6 +45,7 @@ impl Relay {
             refused: Vec::new(),
             deleted: Vec::new(),
             loads: 0,
+            shared: Vec::new(),
             now: 0,
         }
     }
@@ -49,6 +53,15 @@ impl Relay {
     /// Runs the hub's outputs; loads answer at once, writes wait for `finish_writes`.
     fn pump(&mut self) {
         while let Some(output) = self.hub.poll() {
+            if let Output::SendShared {
+                connection,
+                body,
+                ephemeral,
+                ..
+            } = &output
+            {
+                self.shared.push((*connection, body.clone(), *ephemeral));
+            }
             if let Some((connection, frame)) = output.whole_frame() {
                 self.inbox.entry(connection).or_default().push(frame);
                 continue;
@@ -517,6 +530,55 @@ fn ephemeral_messages_go_to_the_other_subscribers_only_and_are_not_stored() {
     assert!(relay.take(alice.connection).is_empty());
     assert!(relay.take(carol.connection).is_empty());
     assert_eq!(relay.disk[&doc].len(), writes_before);
+}
+
+#[test]
+fn a_change_and_an_ephemeral_message_are_one_copy_for_all_the_peers_they_go_to() {
+    let mut relay = Relay::new(Config::default());
+    let doc = document(14);
+    let mut alice = Peer::join(&mut relay, "alice");
+    let mut readers: Vec<Peer> = ["bob", "carol", "dan"]
+        .into_iter()
+        .map(|name| Peer::join(&mut relay, name))
+        .collect();
+    alice.set("name", "Readers");
+    alice.send(&mut relay, &doc);
+    for reader in &mut readers {
+        reader.send(&mut relay, &doc);
+    }
+    let mut everyone: Vec<&mut Peer> = std::iter::once(&mut alice)
+        .chain(readers.iter_mut())
+        .collect();
+    settle(&mut relay, &mut everyone);
+    let reader_ids: Vec<ConnectionId> = readers.iter().map(|peer| peer.connection).collect();
+    // The body sent to each reader, and whether it was sent as ephemeral.
+    let bodies_to_readers = |relay: &mut Relay| {
+        let sent: Vec<_> = std::mem::take(&mut relay.shared)
+            .into_iter()
+            .filter(|(connection, ..)| reader_ids.contains(connection))
+            .collect();
+        assert_eq!(sent.len(), reader_ids.len(), "one frame to each reader");
+        assert!(
+            sent.windows(2)
+                .all(|pair| Arc::ptr_eq(&pair[0].1, &pair[1].1) && pair[0].2 == pair[1].2),
+            "one body for all"
+        );
+        sent[0].2
+    };
+
+    alice.set("name", "Writers");
+    relay.shared.clear();
+    alice.send(&mut relay, &doc);
+    relay.finish_writes();
+    assert!(!bodies_to_readers(&mut relay), "a change is not ephemeral");
+
+    let frame = alice
+        .client
+        .ephemeral(&doc, "s1", 1, vec![7; 1_000])
+        .unwrap();
+    relay.hub.receive(alice.connection, &frame, relay.now);
+    relay.pump();
+    assert!(bodies_to_readers(&mut relay), "presence is ephemeral");
 }
 
 #[test]

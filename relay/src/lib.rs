@@ -11,6 +11,7 @@ mod app;
 mod groups;
 mod headers;
 mod memory;
+pub mod open_files;
 mod storage;
 mod sync;
 mod tls;

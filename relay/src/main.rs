@@ -3,13 +3,17 @@
 use std::{io::IsTerminal, process::ExitCode};
 
 use clap::Parser;
-use cohort_relay::{Config, Relay, admin, compact_all};
+use cohort_relay::{Config, Relay, admin, compact_all, open_files};
 use tracing_subscriber::EnvFilter;
 
 /// Threads for blocking work: document reads and writes (a few at once, see `sync.rs`) and
 /// static files. Tokio's default of 512 let a crowd's reconnection start hundreds, and each
 /// thread that allocates keeps a heap of its own after it is done.
 const BLOCKING_THREADS: usize = 8;
+
+/// Open files the relay needs beside its connections' sockets: the app's files being served,
+/// the groups being read and written, the log and the lock.
+const SPARE_FILES: u64 = 256;
 
 /// `--threads` threads run the sockets and the engine's shards (one per core by default);
 /// blocking work has its own threads. With one thread the runtime is the current-thread one,
@@ -60,6 +64,16 @@ async fn run(config: Config) -> ExitCode {
                 ExitCode::FAILURE
             }
         };
+    }
+    match open_files::raise_limit() {
+        Ok(limit) if limit < config.max_connections as u64 + SPARE_FILES => tracing::warn!(
+            limit,
+            "too few open files for --max-connections={}: raise `ulimit -n` or lower \
+             --max-connections",
+            config.max_connections
+        ),
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "cannot read the limit on open files"),
     }
     let relay = match Relay::bind(&config).await {
         Ok(relay) => relay,

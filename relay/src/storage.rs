@@ -63,6 +63,9 @@ pub struct StoredBytes {
     /// files, so a group edited a few times between loads is still compacted once it has
     /// enough.
     pub appends: u32,
+    /// The bytes of those appends, and of the snapshots before them.
+    pub appended_bytes: u64,
+    pub snapshot_bytes: u64,
 }
 
 /// Limits on what the relay stores, in bytes; none by default. A write past one fails with
@@ -202,8 +205,12 @@ impl DiskStore {
         let mut bytes = Vec::new();
         let snapshots = list(&dir.join(SNAPSHOT))?;
         let incremental = list(&dir.join(INCREMENTAL))?;
-        for file in snapshots.iter().chain(&incremental) {
+        let mut snapshot_bytes = 0;
+        for (n, file) in snapshots.iter().chain(&incremental).enumerate() {
             bytes.extend_from_slice(&fs::read(file)?);
+            if n + 1 == snapshots.len() {
+                snapshot_bytes = bytes.len() as u64;
+            }
         }
         let log = dir.join(LOG);
         let logged = match fs::read(&log) {
@@ -239,7 +246,12 @@ impl DiskStore {
         }
         // A reference server's incremental files are appends not yet compacted, as records are.
         let appends = u32::try_from(incremental.len() + read.records.len()).unwrap_or(u32::MAX);
-        Ok(Some(StoredBytes { bytes, appends }))
+        Ok(Some(StoredBytes {
+            appended_bytes: bytes.len() as u64 - snapshot_bytes,
+            snapshot_bytes,
+            bytes,
+            appends,
+        }))
     }
 
     /// Moves a damaged log aside and puts a log of its verified records in its place.
@@ -547,6 +559,13 @@ mod tests {
         assert_eq!(loaded.len(), 6);
         store.compact(&document, b"whole").unwrap();
         assert_eq!(store.load(&document).unwrap().unwrap().bytes, b"whole");
+        store.append(&document, b"three").unwrap();
+        let stored = store.load(&document).unwrap().unwrap();
+        assert_eq!(
+            (stored.appends, stored.appended_bytes, stored.snapshot_bytes),
+            (1, 5, 5),
+            "one append of 5 bytes after a snapshot of 5"
+        );
         let id = document.as_str();
         let path = dir
             .path()

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -221,20 +221,25 @@ impl OutputBudget {
 
     /// Counts `bytes` as waiting, if they fit (or nothing else waits, so that one message
     /// larger than the budget still goes out when the relay is idle).
-    fn take<T>(self: &Arc<Self>, bytes: T) -> Option<Bytes>
-    where
-        T: AsRef<[u8]> + Send + 'static,
-    {
+    fn reserve<T: AsRef<[u8]>>(self: &Arc<Self>, bytes: T) -> Option<Pending<T>> {
         let len = bytes.as_ref().len();
         let used = self.used.fetch_add(len, Ordering::Relaxed);
         if used > 0 && used + len > self.limit {
             self.used.fetch_sub(len, Ordering::Relaxed);
             return None;
         }
-        Some(Bytes::from_owner(Pending {
+        Some(Pending {
             bytes,
             budget: self.clone(),
-        }))
+        })
+    }
+
+    /// As [`reserve`](Self::reserve), as bytes to send.
+    fn take<T>(self: &Arc<Self>, bytes: T) -> Option<Bytes>
+    where
+        T: AsRef<[u8]> + Send + 'static,
+    {
+        self.reserve(bytes).map(Bytes::from_owner)
     }
 
     /// Why a frame did not fit.
@@ -243,6 +248,15 @@ impl OutputBudget {
             "the relay has too much to send ({} MiB waiting); reconnect later",
             self.limit >> 20
         )
+    }
+}
+
+/// A body shared by many frames, counted in the budget once for as long as any of them waits.
+struct SharedBody(Arc<Pending<Arc<[u8]>>>);
+
+impl AsRef<[u8]> for SharedBody {
+    fn as_ref(&self) -> &[u8] {
+        self.0.bytes.as_ref()
     }
 }
 
@@ -370,6 +384,7 @@ impl SyncService {
                 storage_jobs: storage_jobs.clone(),
                 peers: HashMap::new(),
                 output: output.clone(),
+                shared: HashMap::new(),
                 events: events.clone(),
                 started,
                 churned: false,
@@ -817,6 +832,8 @@ struct Engine {
     storage_jobs: Arc<Semaphore>,
     peers: HashMap<ConnectionId, Peer>,
     output: Arc<OutputBudget>,
+    /// The shared bodies counted in the budget, by address, while frames holding them wait.
+    shared: HashMap<usize, Weak<Pending<Arc<[u8]>>>>,
     events: mpsc::Sender<Event>,
     started: Instant,
     /// Whether documents were loaded or unloaded, or connections closed, since the last tick:
@@ -840,6 +857,7 @@ impl Engine {
                 _ = ticks.tick() => {
                     let now = self.now();
                     self.cut_expired(now);
+                    self.shared.retain(|_, body| body.strong_count() > 0);
                     let documents = self.hub.document_count();
                     self.hub.tick(now);
                     self.churned |= self.hub.document_count() < documents;
@@ -1004,10 +1022,24 @@ impl Engine {
         }
     }
 
+    /// A body the hub shares among frames, as bytes to send: counted in the budget the first
+    /// time, and while any frame holding it waits, shared by later frames without counting it
+    /// again (a thousand peers asking for a large group at their own pace).
+    fn shared_body(&mut self, body: Arc<[u8]>) -> Option<Bytes> {
+        // Its address names it while it lives, and a body still waiting is alive.
+        let address = Arc::as_ptr(&body).cast::<u8>() as usize;
+        let counted = match self.shared.get(&address).and_then(Weak::upgrade) {
+            Some(counted) => counted,
+            None => {
+                let counted = Arc::new(self.output.reserve(body)?);
+                self.shared.insert(address, Arc::downgrade(&counted));
+                counted
+            }
+        };
+        Some(Bytes::from_owner(SharedBody(counted)))
+    }
+
     fn run_outputs(&mut self) {
-        // The body last sent, as the hub gave it and as counted in the budget: the hub gives a
-        // shared body to each of its peers in a row.
-        let mut last_body: Option<(Arc<[u8]>, Option<Bytes>)> = None;
         while let Some(output) = self.hub.poll() {
             match output {
                 Output::Send { connection, frame } => {
@@ -1020,15 +1052,8 @@ impl Engine {
                     body,
                     ephemeral,
                 } => {
-                    let counted = match &last_body {
-                        Some((last, counted)) if Arc::ptr_eq(last, &body) => counted.clone(),
-                        _ => {
-                            let counted = self.output.take(body.clone());
-                            last_body = Some((body, counted.clone()));
-                            counted
-                        }
-                    };
-                    self.send(connection, head, counted, ephemeral);
+                    let body = self.shared_body(body);
+                    self.send(connection, head, body, ephemeral);
                 }
                 Output::Close { connection, reason } => {
                     tracing::info!(?connection, %reason, "closed a connection");
@@ -1045,6 +1070,8 @@ impl Engine {
                                 Some(Stored {
                                     document: loaded,
                                     appends: stored.appends,
+                                    appended_bytes: stored.appended_bytes,
+                                    snapshot_bytes: stored.snapshot_bytes,
                                 })
                             })
                             .map_err(|error| format!("stored bytes do not load: {error}")),

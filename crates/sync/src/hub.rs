@@ -50,7 +50,8 @@ pub struct Config {
     pub hold_request_ms: u64,
     /// How long a document nobody is subscribed to stays in memory.
     pub idle_unload_ms: u64,
-    /// After how many appended writes a document is compacted into one snapshot.
+    /// After how many appended writes a document is compacted into one snapshot, once they
+    /// also hold as many bytes as the snapshot (see [`Document::compacts`]).
     pub compact_after_appends: u32,
     /// The storage id announced in the handshake (automerge-repo's `peerMetadata.storageId`):
     /// stable for as long as the storage is the same.
@@ -179,9 +180,13 @@ impl Output {
 #[derive(Debug)]
 pub struct Stored {
     pub document: Automerge,
-    /// How many appends were stored since the last compaction: counted from storage, so a
-    /// group edited a few times between loads is still compacted once it has enough.
+    /// How many appends were stored since the last compaction, and their bytes: counted from
+    /// storage, so a group edited a few times between loads is still compacted once it has
+    /// enough.
     pub appends: u32,
+    pub appended_bytes: u64,
+    /// The bytes of the last compaction's snapshot.
+    pub snapshot_bytes: u64,
 }
 
 #[derive(Debug)]
@@ -227,9 +232,13 @@ struct Document {
     phase: Phase,
     subscribers: HashMap<ConnectionId, sync::State>,
     saved_heads: Vec<ChangeHash>,
-    /// The write in flight: its ticket, the heads it stores, and whether it is a snapshot.
-    writing: Option<(Ticket, Vec<ChangeHash>, bool)>,
+    /// The write in flight: its ticket, the heads it stores, whether it is a snapshot, and
+    /// its bytes.
+    writing: Option<(Ticket, Vec<ChangeHash>, bool, u64)>,
     appends_since_snapshot: u32,
+    /// The bytes of those appends, and of the snapshot before them.
+    appended_bytes: u64,
+    snapshot_bytes: u64,
     waiting: VecDeque<Waiting>,
     /// Connections owed a reply once the document is stored.
     owed_reply: HashSet<ConnectionId>,
@@ -270,6 +279,8 @@ impl Document {
             saved_heads: Vec::new(),
             writing: None,
             appends_since_snapshot: 0,
+            appended_bytes: 0,
+            snapshot_bytes: 0,
             waiting: VecDeque::new(),
             owed_reply: HashSet::new(),
             held_requests: HashMap::new(),
@@ -284,6 +295,17 @@ impl Document {
 
     fn busy(&self) -> bool {
         matches!(self.phase, Phase::Loading) || self.writing.is_some()
+    }
+
+    /// Whether the next write is the whole document: after `after_appends` appends, once they
+    /// hold half as many bytes as the snapshot they follow, so that compactions, each of which
+    /// writes the whole group, cost in proportion to what was written (a client writing a group
+    /// fast in large edits had it saved whole every 64 edits, a cost that grew with the
+    /// group). Small edits to a large group wait for at most 16 times as many appends.
+    fn compacts(&self, after_appends: u32) -> bool {
+        self.appends_since_snapshot >= after_appends
+            && (self.appended_bytes.saturating_mul(2) >= self.snapshot_bytes
+                || self.appends_since_snapshot >= after_appends.saturating_mul(16))
     }
 }
 
@@ -825,6 +847,7 @@ impl Hub {
         if doc.busy() || doc.waiting.is_empty() {
             return;
         }
+        let compact = doc.compacts(self.config.compact_after_appends);
         let Phase::Ready(automerge) = &mut doc.phase else {
             return;
         };
@@ -846,6 +869,7 @@ impl Hub {
                 .get(&waiting.connection)
                 .and_then(|c| c.front.peer()?.storage_id.as_ref())
                 .map(|_| state.their_heads.clone());
+            let told = state.last_sent_heads.clone();
             let received = match shortcut::receive_acknowledgement(&heads, state, waiting.message) {
                 Ok(()) => Ok(()),
                 Err(message) => {
@@ -854,6 +878,13 @@ impl Hub {
                     received
                 }
             };
+            // Automerge counts a peer that sends the relay's own heads as told them, though no
+            // message of the relay said so. A peer that sent changes without waiting, and then
+            // those heads, before the relay had stored them, would never hear that the relay has
+            // them: the relay's heads are told to a peer only by a message that carries them.
+            if state.last_sent_heads == heads && told != heads && !heads.is_empty() {
+                state.last_sent_heads = told;
+            }
             if let Err(error) = received {
                 refused.push((waiting.connection, error.to_string()));
                 continue;
@@ -880,13 +911,13 @@ impl Hub {
         if changed {
             let ticket = Ticket(self.next_ticket);
             self.next_ticket += 1;
-            let compact = doc.appends_since_snapshot >= self.config.compact_after_appends;
             let write = if compact {
                 Write::Compact(automerge.save())
             } else {
                 Write::Append(automerge.save_after(&doc.saved_heads))
             };
-            doc.writing = Some((ticket, heads, compact));
+            let (Write::Compact(bytes) | Write::Append(bytes)) = &write;
+            doc.writing = Some((ticket, heads, compact, bytes.len() as u64));
             self.outputs.push_back(Output::Store {
                 document: document.clone(),
                 ticket,
@@ -1052,12 +1083,20 @@ impl Hub {
         let Some(doc) = self.documents.get_mut(document) else {
             return;
         };
-        let (automerge, appends) = match result {
-            Ok(None) => (Automerge::new(), 0),
-            Ok(Some(stored)) => (stored.document, stored.appends),
+        let stored = match result {
+            Ok(None) => Stored {
+                document: Automerge::new(),
+                appends: 0,
+                appended_bytes: 0,
+                snapshot_bytes: 0,
+            },
+            Ok(Some(stored)) => stored,
             Err(error) => return self.refuse(document, error),
         };
-        doc.appends_since_snapshot = appends;
+        let automerge = stored.document;
+        doc.appends_since_snapshot = stored.appends;
+        doc.appended_bytes = stored.appended_bytes;
+        doc.snapshot_bytes = stored.snapshot_bytes;
         doc.saved_heads = automerge.get_heads();
         doc.phase = Phase::Ready(Box::new(automerge));
         if std::mem::take(&mut doc.resync) {
@@ -1085,7 +1124,7 @@ impl Hub {
         {
             return;
         }
-        let Some((_, heads, compact)) = doc.writing.take() else {
+        let Some((_, heads, compact, bytes)) = doc.writing.take() else {
             return;
         };
         if doc.deleting {
@@ -1100,11 +1139,14 @@ impl Hub {
         }
         doc.saved_heads = heads;
         doc.failed_writes = 0;
-        doc.appends_since_snapshot = if compact {
-            0
+        if compact {
+            doc.appends_since_snapshot = 0;
+            doc.appended_bytes = 0;
+            doc.snapshot_bytes = bytes;
         } else {
-            doc.appends_since_snapshot + 1
-        };
+            doc.appends_since_snapshot += 1;
+            doc.appended_bytes += bytes;
+        }
         self.reply(document, true);
         self.process(document, now);
         if let Some(doc) = self.documents.get_mut(document)
@@ -1249,8 +1291,6 @@ fn mostly_empty(len: usize, capacity: usize) -> bool {
     capacity > 64 && len * 4 < capacity
 }
 
-/// A sync message's data: built for one peer, or the first sync shared by every peer with
-/// nothing.
 /// What Automerge made of a sync state: the state after, and the message, if any.
 type Built = (sync::State, Option<Arc<[u8]>>);
 

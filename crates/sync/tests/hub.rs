@@ -73,10 +73,15 @@ impl Relay {
                 }
                 Output::Load { document } => {
                     self.loads += 1;
-                    let stored = self.disk.get(&document).map(|chunks| Stored {
-                        document: load_stored(&chunks.concat()).unwrap(),
-                        appends: (chunks.len() - usize::from(self.compacted.contains(&document)))
-                            as u32,
+                    let stored = self.disk.get(&document).map(|chunks| {
+                        let snapshots = usize::from(self.compacted.contains(&document));
+                        let bytes = |chunks: &[Vec<u8>]| chunks.iter().map(Vec::len).sum::<usize>();
+                        Stored {
+                            document: load_stored(&chunks.concat()).unwrap(),
+                            appends: (chunks.len() - snapshots) as u32,
+                            appended_bytes: bytes(&chunks[snapshots..]) as u64,
+                            snapshot_bytes: bytes(&chunks[..snapshots]) as u64,
+                        }
                     });
                     self.hub.loaded(&document, Ok(stored), self.now);
                 }
@@ -917,6 +922,69 @@ fn a_group_edited_in_short_sessions_is_compacted_too() {
     );
 }
 
+/// `len` letters that do not compress (Automerge deflates what it saves).
+fn noise(len: usize, seed: u64) -> String {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(b'a' + (state % 26) as u8)
+        })
+        .collect()
+}
+
+#[test]
+fn compaction_waits_for_appends_worth_half_the_snapshot() {
+    let mut relay = Relay::new(Config {
+        compact_after_appends: 4,
+        idle_unload_ms: 1,
+        ..Config::default()
+    });
+    let doc = document(15);
+    let mut alice = Peer::join(&mut relay, "alice");
+    let edit = |alice: &mut Peer, relay: &mut Relay, value: &str| {
+        alice.set("n", value);
+        alice.send(relay, &doc);
+        settle(relay, &mut [alice]);
+    };
+    // A large group, compacted once its first appends are in.
+    edit(&mut alice, &mut relay, &noise(100_000, 1));
+    for n in 0..4 {
+        edit(&mut alice, &mut relay, &n.to_string());
+    }
+    assert_eq!(relay.disk[&doc].len(), 1, "compacted");
+    // Small edits wait: four appends of a few bytes are no reason to write 100 KB again, and
+    // neither are sixty-four. Counted from storage, so an unload does not reset it.
+    for n in 0..64 {
+        edit(&mut alice, &mut relay, &n.to_string());
+        if n == 30 {
+            relay.hub.disconnect(alice.connection, relay.now);
+            relay.now += 1;
+            relay.hub.tick(relay.now);
+            assert_eq!(relay.hub.document_count(), 0, "unloaded");
+            alice = Peer::join(&mut relay, "alice-again");
+            alice.send(&mut relay, &doc);
+            settle(&mut relay, &mut [&mut alice]);
+        }
+    }
+    assert_eq!(relay.disk[&doc].len(), 65, "not compacted");
+    // Sixty-four appends are enough, whatever their size.
+    edit(&mut alice, &mut relay, "last");
+    assert_eq!(relay.disk[&doc].len(), 1, "compacted after 64");
+    // Large edits are compacted as soon as they are worth half the snapshot.
+    let mut writes = 0;
+    while writes == 0 || relay.disk[&doc].len() > 1 {
+        writes += 1;
+        edit(&mut alice, &mut relay, &noise(20_000, writes));
+    }
+    assert!(
+        (5..16).contains(&writes),
+        "compacted by the {writes}th write of 20 KB"
+    );
+}
+
 #[test]
 fn stored_changes_missing_what_they_build_on_load_and_are_completed_by_a_peer() {
     let mut relay = Relay::new(Config::default());
@@ -1286,4 +1354,47 @@ fn a_group_deleted_for_everyone_is_gone_and_cannot_be_written_again() {
     settle(&mut relay, &mut [&mut again]);
     assert!(again.unavailable);
     assert!(!relay.disk.contains_key(&doc), "nobody can write it again");
+}
+
+/// A peer that sends its changes as it makes them, without waiting for the relay, and reads
+/// the relay's answers only now and then (the app typing into a large group while the relay's
+/// writes are slow), hears in the end that the relay has stored everything: whatever the order
+/// of its changes, its answers and the relay's writes.
+#[test]
+fn a_peer_sending_without_waiting_hears_that_the_relay_stored_everything() {
+    for seed in 1..200_u64 {
+        let mut random = seed;
+        let mut next = move |n: u64| {
+            random ^= random << 13;
+            random ^= random >> 7;
+            random ^= random << 17;
+            random % n
+        };
+        let mut relay = Relay::new(Config::default());
+        let doc = document(16);
+        let mut alice = Peer::join(&mut relay, "alice");
+        alice.send(&mut relay, &doc);
+        for edit in 0..40 {
+            match next(4) {
+                0 | 1 => {
+                    alice.set("n", &edit.to_string());
+                    alice.send(&mut relay, &doc);
+                }
+                2 => {
+                    // One round of writes finishes; those it makes wait.
+                    for (document, ticket, write) in std::mem::take(&mut relay.pending_writes) {
+                        let (Write::Append(bytes) | Write::Compact(bytes)) = write;
+                        relay.disk.entry(document.clone()).or_default().push(bytes);
+                        relay.hub.stored(&document, ticket, Ok(()), relay.now);
+                    }
+                    relay.pump();
+                }
+                _ => {
+                    alice.read(&mut relay);
+                }
+            }
+        }
+        settle(&mut relay, &mut [&mut alice]);
+        assert!(alice.client.is_synced(&doc, &alice.doc), "seed {seed}");
+    }
 }

@@ -190,6 +190,8 @@ impl Relay {
                     let stored = self.disk.get(&document).map(|bytes| hub::Stored {
                         document: hub::load_stored(bytes).unwrap(),
                         appends: 0,
+                        appended_bytes: 0,
+                        snapshot_bytes: 0,
                     });
                     self.hub.loaded(&document, Ok(stored), self.now);
                 }

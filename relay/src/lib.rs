@@ -79,6 +79,10 @@ pub struct Config {
     /// bytes; a larger one is dropped and its sender told why.
     #[arg(long, env = "COHORT_MAX_EPHEMERAL_BYTES", default_value_t = 16 << 10)]
     pub max_ephemeral_bytes: usize,
+    /// Most ephemeral messages of one connection forwarded per second; the others are dropped
+    /// and the sender told why (each goes to every peer of the group).
+    #[arg(long, env = "COHORT_MAX_EPHEMERAL_PER_SECOND", default_value_t = 50)]
+    pub max_ephemeral_per_second: u32,
     /// Seconds a connection may go with nothing heard from its peer and none of the relay's
     /// frames getting through before it is closed (a peer that stopped reading). It is pinged
     /// at a third of this, so a live but quiet peer always answers in time.
@@ -180,6 +184,7 @@ impl Config {
                 join_timeout_ms: self.join_timeout_secs.saturating_mul(1_000),
                 hold_request_ms: self.hold_request_secs.saturating_mul(1_000),
                 max_ephemeral_bytes: self.max_ephemeral_bytes,
+                max_ephemeral_per_second: self.max_ephemeral_per_second,
                 ..hub::Config::default()
             },
         }

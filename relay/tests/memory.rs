@@ -209,13 +209,21 @@ async fn a_thousand_subscribers_and_the_largest_presence_keep_memory_bounded() {
     let _subscribers = crowd(&url, &document).await;
     // Within the relay's messages per second; it reads them at its bytes per second.
     for count in 0..2_500 {
-        sender.send_ephemeral(count, vec![7; 16 << 10]).await.unwrap();
+        sender
+            .send_ephemeral(count, vec![7; 16 << 10])
+            .await
+            .unwrap();
         if count % 500 == 499 {
             tokio::time::sleep(Duration::from_millis(600)).await;
         }
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    peak_within_bound("1,000 subscribers and 40 MB of presence", &relay, organizers).await;
+    peak_within_bound(
+        "1,000 subscribers and 40 MB of presence",
+        &relay,
+        organizers,
+    )
+    .await;
 }
 
 /// A thousand peers ask for a large group at once, and read it slowly (a hundred at a time):
@@ -277,8 +285,7 @@ async fn a_client_writing_as_fast_as_it_can_keeps_memory_bounded() {
         written += 1;
         let sent = async {
             writer.flush().await?;
-            while let Ok(frame) = tokio::time::timeout(Duration::ZERO, writer.next_frame()).await
-            {
+            while let Ok(frame) = tokio::time::timeout(Duration::ZERO, writer.next_frame()).await {
                 writer.handle(&frame?, &mut PatchLog::inactive())?;
             }
             harness::Result::Ok(())

@@ -110,8 +110,12 @@ async fn a_peer_that_falls_behind_is_closed_and_its_slot_freed() {
 /// still gets every edit once it reads again.
 #[tokio::test]
 async fn a_peer_behind_on_presence_misses_presence_and_keeps_its_edits() {
-    let (_relay, mut organizer, mut behind) =
-        organizer_and_stalled_peer(&["--stalled-secs=600"], 3).await;
+    // Every presence message forwarded: only the skipping, not the rate, is under test.
+    let (_relay, mut organizer, mut behind) = organizer_and_stalled_peer(
+        &["--stalled-secs=600", "--max-ephemeral-per-second=100000"],
+        3,
+    )
+    .await;
     // About 32 MB of presence: more than the sockets' buffers and the outbox hold.
     presence(&mut organizer, 2_000).await;
     set(&mut organizer.doc, "name", "Writers");
@@ -135,10 +139,13 @@ async fn a_peer_behind_on_presence_misses_presence_and_keeps_its_edits() {
 /// its outbox never fills.
 #[tokio::test]
 async fn a_peer_that_stops_reading_is_closed_within_the_stall_limit() {
-    let (relay, mut organizer, _stalled) =
-        organizer_and_stalled_peer(&["--stalled-secs=3"], 2).await;
-    // 6.4 MB: fewer frames than the outbox holds (512), whatever the machine's socket buffers
-    // take, so only the stall limit can cut this peer.
+    let (relay, mut organizer, _stalled) = organizer_and_stalled_peer(
+        &["--stalled-secs=3", "--max-ephemeral-per-second=100000"],
+        2,
+    )
+    .await;
+    // 6.4 MB: enough to fill the sockets' buffers, so the relay's writes to it block, but fewer
+    // frames than the outbox holds (512), so only the stall limit can cut this peer.
     presence(&mut organizer, 400).await;
     let waited = until_a_slot_is_free(&relay.sync_url(), &mut organizer, PATIENCE).await;
     assert!(

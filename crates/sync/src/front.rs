@@ -72,8 +72,7 @@ impl Joined {
 #[derive(Debug)]
 pub struct Front {
     joined: Option<Joined>,
-    window_start: u64,
-    window_count: u32,
+    frames: PerSecond,
     documents: HashSet<DocumentId>,
 }
 
@@ -82,8 +81,7 @@ impl Front {
     pub fn new(now: u64) -> Self {
         Self {
             joined: None,
-            window_start: now,
-            window_count: 0,
+            frames: PerSecond::new(now),
             documents: HashSet::new(),
         }
     }
@@ -124,12 +122,7 @@ impl Front {
         if frame.len() > config.max_frame_bytes {
             return close(format!("frame of {} bytes is over the limit", frame.len()));
         }
-        if now.saturating_sub(self.window_start) >= 1_000 {
-            self.window_start = now;
-            self.window_count = 0;
-        }
-        self.window_count += 1;
-        if self.window_count > config.max_messages_per_second {
+        if self.frames.count(now) > config.max_messages_per_second {
             return close("too many messages per second".to_owned());
         }
         let message = match Message::decode(frame) {
@@ -211,6 +204,32 @@ impl Front {
             Message::Join { .. } | Message::Peer { .. } => close("a second handshake".to_owned()),
             Message::Error { message } => close(format!("the peer reported an error: {message}")),
         }
+    }
+}
+
+/// Counts events in windows of a second.
+#[derive(Debug)]
+pub(crate) struct PerSecond {
+    start: u64,
+    count: u32,
+}
+
+impl PerSecond {
+    pub(crate) fn new(now: u64) -> Self {
+        Self {
+            start: now,
+            count: 0,
+        }
+    }
+
+    /// Counts an event at `now`: how many there were in its second, this one included.
+    pub(crate) fn count(&mut self, now: u64) -> u32 {
+        if now.saturating_sub(self.start) >= 1_000 {
+            self.start = now;
+            self.count = 0;
+        }
+        self.count = self.count.saturating_add(1);
+        self.count
     }
 }
 

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use automerge::sync::{self, Capability, SyncDoc};
 use automerge::{Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad};
 
-use crate::front::{Front, Joined, Step};
+use crate::front::{Front, Joined, PerSecond, Step};
 use crate::message::{
     DocMessage, DocumentId, Ephemeral, Message, RemoteHeads, encode_head, sync_head,
 };
@@ -62,6 +62,10 @@ pub struct Config {
     /// Largest ephemeral payload forwarded (presence needs a few hundred bytes); a larger one
     /// is dropped and its sender told why, once per connection.
     pub max_ephemeral_bytes: usize,
+    /// Most ephemeral messages of one connection forwarded per second (presence is sent every
+    /// few seconds; cursors a few dozen times a second); the others are dropped, and the sender
+    /// told why once.
+    pub max_ephemeral_per_second: u32,
     /// Milliseconds since the Unix epoch at the clock's zero: the heads gossiped to peers
     /// (`remote-heads-changed`) carry wall-clock times, which automerge-repo compares.
     pub clock_epoch_ms: u64,
@@ -81,6 +85,7 @@ impl Default for Config {
             idle_unload_ms: 30_000,
             compact_after_appends: 64,
             max_ephemeral_bytes: 16 << 10,
+            max_ephemeral_per_second: 50,
             write_retry_ms: 5_000,
             storage_id: None,
             clock_epoch_ms: 0,
@@ -205,8 +210,9 @@ struct Connection {
     grants: HashMap<DocumentId, Access>,
     /// Read-only documents this peer was already told it cannot change.
     told_read_only: HashSet<DocumentId>,
-    /// Whether this peer was already told its ephemeral message was too large.
+    /// Whether this peer was already told an ephemeral message of it was not forwarded.
     told_ephemeral_limit: bool,
+    ephemerals: PerSecond,
 }
 
 #[derive(Debug)]
@@ -406,6 +412,7 @@ impl Hub {
                 grants: HashMap::new(),
                 told_read_only: HashSet::new(),
                 told_ephemeral_limit: false,
+                ephemerals: PerSecond::new(now),
             },
         );
         id
@@ -563,7 +570,7 @@ impl Hub {
         match message {
             Message::Request(message) => self.doc_message(connection, message, true, now),
             Message::Sync(message) => self.doc_message(connection, message, false, now),
-            Message::Ephemeral(message) => self.forward_ephemeral(connection, message),
+            Message::Ephemeral(message) => self.forward_ephemeral(connection, message, now),
             Message::RemoteSubscriptionChange { add, remove, .. } => {
                 self.change_subscriptions(connection, add, remove);
             }
@@ -1021,7 +1028,7 @@ impl Hub {
         self.send(connection, &message);
     }
 
-    fn forward_ephemeral(&mut self, connection: ConnectionId, mut message: Ephemeral) {
+    fn forward_ephemeral(&mut self, connection: ConnectionId, mut message: Ephemeral, now: u64) {
         let Some(doc) = self.documents.get(&message.document_id) else {
             return;
         };
@@ -1031,16 +1038,25 @@ impl Hub {
         let Some(state) = self.connections.get_mut(&connection) else {
             return;
         };
-        if message.data.len() > self.config.max_ephemeral_bytes {
+        // Each is sent to every subscriber: a thousand of them made one sender's presence, at
+        // the rate frames are read, half a million frames a second.
+        let refusal = if message.data.len() > self.config.max_ephemeral_bytes {
+            Some(format!(
+                "an ephemeral message of {} bytes was not forwarded: the limit is {} bytes",
+                message.data.len(),
+                self.config.max_ephemeral_bytes
+            ))
+        } else if state.ephemerals.count(now) > self.config.max_ephemeral_per_second {
+            Some(format!(
+                "ephemeral messages past {} a second are not forwarded",
+                self.config.max_ephemeral_per_second
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = refusal {
             if !std::mem::replace(&mut state.told_ephemeral_limit, true) {
-                let refusal = Message::Error {
-                    message: format!(
-                        "an ephemeral message of {} bytes was not forwarded: the limit is {} bytes",
-                        message.data.len(),
-                        self.config.max_ephemeral_bytes
-                    ),
-                };
-                self.send(connection, &refusal);
+                self.send(connection, &Message::Error { message });
             }
             return;
         }

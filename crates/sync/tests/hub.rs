@@ -637,6 +637,36 @@ fn ephemeral_messages_carry_their_real_sender_and_large_ones_are_dropped() {
 }
 
 #[test]
+fn ephemeral_messages_past_the_rate_are_dropped_until_the_next_second() {
+    let mut relay = Relay::new(Config {
+        max_ephemeral_per_second: 3,
+        ..Config::default()
+    });
+    let doc = document(17);
+    let (alice, bob) = two_in_sync(&mut relay, &doc);
+    let send = |relay: &mut Relay, count: u64| {
+        let frame = alice
+            .client
+            .ephemeral(&doc, "s1", count, vec![1; 10])
+            .unwrap();
+        relay.hub.receive(alice.connection, &frame, relay.now);
+        relay.pump();
+    };
+    for count in 0..5 {
+        send(&mut relay, count);
+    }
+    assert_eq!(relay.take(bob.connection).len(), 3);
+    let to_alice = relay.take(alice.connection);
+    let Message::Error { message } = Message::decode(&to_alice[0]).unwrap() else {
+        panic!("told why")
+    };
+    assert!(message.contains("past 3 a second"), "{message}");
+    relay.now += 1_000;
+    send(&mut relay, 5);
+    assert_eq!(relay.take(bob.connection).len(), 1, "a new second");
+}
+
+#[test]
 fn after_a_failed_write_the_peers_keep_their_changes_and_the_relay_takes_them_when_it_can() {
     let mut relay = Relay::new(Config {
         write_retry_ms: 1_000,

@@ -96,53 +96,68 @@ fn set(doc: &mut Automerge, key: &str, value: impl Into<ScalarValue>) {
 }
 
 /// Two organizers editing a small group, one edit every 100 ms, until stopped: how long each
-/// edit took to reach the other.
+/// edit took to reach the other. They run on a thread of their own, as other devices would, so
+/// the crowd's clients in this process cannot hold them up.
 struct Organizers {
     stop: Arc<AtomicBool>,
-    task: tokio::task::JoinHandle<Vec<Duration>>,
+    thread: std::thread::JoinHandle<Vec<Duration>>,
 }
 
 impl Organizers {
     async fn start(url: &str) -> Self {
-        let document = new_document(0x0a);
-        let mut doc = Automerge::new();
-        set(&mut doc, "name", "Readers");
-        let mut writer = SyncPeer::connect(url, "organizer-a", document.clone(), doc)
-            .await
-            .unwrap();
-        writer.sync(PATIENCE).await.unwrap();
-        let mut reader = SyncPeer::connect(url, "organizer-b", document, Automerge::new())
-            .await
-            .unwrap();
+        let url = url.to_owned();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
-        let task = tokio::spawn(async move {
-            let mut waits = Vec::new();
-            for edit in 0_u64.. {
-                if stopped.load(Ordering::Relaxed) {
-                    break;
-                }
-                set(&mut writer.doc, "edit", edit);
-                let heads = writer.doc.get_heads();
-                let made = Instant::now();
-                writer.flush().await.unwrap();
-                reader
-                    .until(PATIENCE, |peer| peer.doc.get_heads() == heads)
+        let (started, ready) = tokio::sync::oneshot::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let document = new_document(0x0a);
+                let mut doc = Automerge::new();
+                set(&mut doc, "name", "Readers");
+                let mut writer = SyncPeer::connect(&url, "organizer-a", document.clone(), doc)
                     .await
                     .unwrap();
-                waits.push(made.elapsed());
                 writer.sync(PATIENCE).await.unwrap();
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            waits
+                let mut reader =
+                    SyncPeer::connect(&url, "organizer-b", document, Automerge::new())
+                        .await
+                        .unwrap();
+                started.send(()).unwrap();
+                let mut waits = Vec::new();
+                for edit in 0_u64.. {
+                    if stopped.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    set(&mut writer.doc, "edit", edit);
+                    let heads = writer.doc.get_heads();
+                    let made = Instant::now();
+                    writer.flush().await.unwrap();
+                    reader
+                        .until(PATIENCE, |peer| peer.doc.get_heads() == heads)
+                        .await
+                        .unwrap();
+                    waits.push(made.elapsed());
+                    writer.sync(PATIENCE).await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                waits
+            })
         });
-        Self { stop, task }
+        ready.await.unwrap();
+        Self { stop, thread }
     }
 
     /// Stops them, and says how their edits fared.
     async fn stop(self) -> String {
         self.stop.store(true, Ordering::Relaxed);
-        let mut waits = self.task.await.unwrap();
+        let thread = self.thread;
+        let mut waits = tokio::task::spawn_blocking(move || thread.join().unwrap())
+            .await
+            .unwrap();
         waits.sort();
         let at = |share: f64| waits[((waits.len() - 1) as f64 * share) as usize];
         format!(

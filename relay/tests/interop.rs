@@ -133,6 +133,8 @@ async fn the_relay_serves_what_the_reference_sync_server_stored() {
     let created = js_client(&["--url", &reference_url, "--create", "--add-member", "Ada"]).await;
     let doc_url = created[0]["url"].as_str().unwrap().to_owned();
     let reference_dir = server.data_dir().to_owned();
+    // The reference server writes what it was sent a little after acknowledging it.
+    until_unchanged(&reference_dir).await;
 
     // Our relay starts on the reference server's data directory as it is.
     let mut relay = Relay::start().unwrap();
@@ -197,6 +199,38 @@ fn files_named(name: &str, dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     found
+}
+
+/// Every file under `dir` with its size.
+fn listing(dir: &Path, files: &mut Vec<(std::path::PathBuf, u64)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            listing(&entry.path(), files);
+        } else {
+            files.push((entry.path(), entry.metadata().unwrap().len()));
+        }
+    }
+}
+
+/// Waits until `dir` holds files and they stay the same for half a second.
+async fn until_unchanged(dir: &Path) {
+    let read = || {
+        let mut files = Vec::new();
+        listing(dir, &mut files);
+        files.sort();
+        files
+    };
+    let mut before = read();
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = read();
+        if !now.is_empty() && now == before {
+            return;
+        }
+        before = now;
+    }
+    panic!("{} kept changing", dir.display());
 }
 
 fn copy_dir(from: &Path, to: &Path) {

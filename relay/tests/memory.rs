@@ -122,10 +122,9 @@ impl Organizers {
                     .await
                     .unwrap();
                 writer.sync(PATIENCE).await.unwrap();
-                let mut reader =
-                    SyncPeer::connect(&url, "organizer-b", document, Automerge::new())
-                        .await
-                        .unwrap();
+                let mut reader = SyncPeer::connect(&url, "organizer-b", document, Automerge::new())
+                    .await
+                    .unwrap();
                 started.send(()).unwrap();
                 let mut waits = Vec::new();
                 for edit in 0_u64.. {

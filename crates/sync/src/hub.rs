@@ -390,6 +390,14 @@ impl Hub {
         self.documents.len()
     }
 
+    /// What the document takes in storage, as far as the hub knows (its last snapshot and the
+    /// appends since): a measure of how long Automerge's work on it takes.
+    pub fn stored_bytes(&self, document: &DocumentId) -> u64 {
+        self.documents
+            .get(document)
+            .map_or(0, |doc| doc.snapshot_bytes + doc.appended_bytes)
+    }
+
     pub fn connect(&mut self, now: u64) -> ConnectionId {
         self.insert_connection(Front::new(now), now)
     }

@@ -288,7 +288,8 @@ impl Message {
         writer.into_bytes()
     }
 
-    fn data_len(&self) -> usize {
+    /// The bytes of the data it carries: a sync message's, an ephemeral message's.
+    pub fn data_len(&self) -> usize {
         match self {
             Self::Request(message) | Self::Sync(message) => message.data.len(),
             Self::Ephemeral(message) => message.data.len(),

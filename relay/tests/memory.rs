@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use cohort_relay::open_files;
 use cohort_sync::DocumentId;
-use cohort_sync::automerge::{Automerge, PatchLog, ROOT, ScalarValue, transaction::Transactable};
-use common::{noise_group, status_kib};
+use cohort_sync::automerge::{Automerge, PatchLog};
+use common::{new_document, noise_group, presence, set, status_kib};
 use harness::{Relay, SyncPeer};
 
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -81,19 +81,6 @@ const OPENING_AT_ONCE: usize = 100;
 /// One case at a time: each measures a relay's memory and the honest organizers' latency,
 /// which another case running beside it would disturb.
 static ONE_CASE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A document id no other test uses.
-fn new_document(n: u8) -> DocumentId {
-    let mut bytes = [n; 16];
-    bytes[..4].copy_from_slice(&std::process::id().to_le_bytes());
-    DocumentId::from_bytes(bytes)
-}
-
-fn set(doc: &mut Automerge, key: &str, value: impl Into<ScalarValue>) {
-    let mut tx = doc.transaction();
-    tx.put(ROOT, key, value).unwrap();
-    tx.commit();
-}
 
 /// Two organizers editing a small group, one edit every 100 ms, until stopped: how long each
 /// edit took to reach the other. They run on a thread of their own, as other devices would, so
@@ -221,18 +208,9 @@ async fn a_thousand_subscribers_and_the_largest_presence_keep_memory_bounded() {
         .unwrap();
     sender.sync(PATIENCE).await.unwrap();
     let _subscribers = crowd(&url, &document).await;
-    // Within the relay's frames per second. It reads them at its bytes per second and forwards
-    // fifty a second (its ephemeral messages per second); a subscriber that is behind misses
-    // them.
-    for count in 0..2_500 {
-        sender
-            .send_ephemeral(count, vec![7; 16 << 10])
-            .await
-            .unwrap();
-        if count % 500 == 499 {
-            tokio::time::sleep(Duration::from_millis(600)).await;
-        }
-    }
+    // The relay reads them at its bytes per second and forwards fifty a second (its ephemeral
+    // messages per second); a subscriber that is behind misses them.
+    presence(&mut sender, 2_500).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     peak_within_bound(
         "1,000 subscribers and 40 MB of presence",

@@ -2,26 +2,15 @@
 //! others. Through real WebSockets to the real relay binary.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use cohort_sync::DocumentId;
-use cohort_sync::automerge::{Automerge, ROOT, transaction::Transactable};
+use cohort_sync::automerge::Automerge;
+use common::{new_document, presence, set};
 use harness::{Relay, SyncPeer};
 
 const PATIENCE: Duration = Duration::from_secs(10);
-
-fn set(doc: &mut Automerge, key: &str, value: &str) {
-    let mut tx = doc.transaction();
-    tx.put(ROOT, key, value).unwrap();
-    tx.commit();
-}
-
-/// A document id no other test uses.
-fn new_document(n: u8) -> DocumentId {
-    let mut bytes = [n; 16];
-    bytes[..4].copy_from_slice(&std::process::id().to_le_bytes());
-    DocumentId::from_bytes(bytes)
-}
 
 /// Waits until the relay, full with two connections, accepts a third: the slot a stalled
 /// peer held is free. Meanwhile the organizer keeps editing, and each edit must reach the
@@ -36,7 +25,7 @@ async fn until_a_slot_is_free(url: &str, organizer: &mut SyncPeer, within: Durat
             started.elapsed() < within,
             "the stalled peer's slot was not freed in {within:?}"
         );
-        set(&mut organizer.doc, "edit", &edit.to_string());
+        set(&mut organizer.doc, "edit", edit.to_string());
         organizer.sync(Duration::from_secs(2)).await.unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -72,20 +61,6 @@ async fn organizer_and_stalled_peer(args: &[&str], n: u8) -> (Relay, SyncPeer, S
     (relay, organizer, stalled)
 }
 
-/// Presence of 16 KiB from the organizer, `count` times, within the relay's messages per
-/// second.
-async fn presence(organizer: &mut SyncPeer, count: u64) {
-    for n in 0..count {
-        organizer
-            .send_ephemeral(n, vec![7; 16 << 10])
-            .await
-            .unwrap();
-        if n % 500 == 499 {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-    }
-}
-
 /// A peer that falls further behind than the bytes it may have waiting (edits made faster
 /// than it reads) is cut at once, not when it goes quiet for long.
 #[tokio::test]
@@ -97,9 +72,7 @@ async fn a_peer_that_falls_behind_is_closed_and_its_slot_freed() {
     for edit in 0..24 {
         let mut noise = vec![0; 1 << 20];
         getrandom::fill(&mut noise).unwrap();
-        let mut tx = organizer.doc.transaction();
-        tx.put(ROOT, format!("noise-{edit}"), noise).unwrap();
-        tx.commit();
+        set(&mut organizer.doc, &format!("noise-{edit}"), noise);
         organizer.sync(PATIENCE).await.unwrap();
     }
     until_a_slot_is_free(&relay.sync_url(), &mut organizer, PATIENCE).await;

@@ -6,7 +6,8 @@ mod common;
 use std::time::Duration;
 
 use cohort_sync::DocumentId;
-use cohort_sync::automerge::{Automerge, ROOT, ReadDoc, transaction::Transactable};
+use cohort_sync::automerge::{Automerge, ROOT, ReadDoc};
+use common::set;
 use harness::{Relay, SyncPeer};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -26,12 +27,6 @@ fn rand_bytes() -> [u8; 16] {
     bytes.copy_from_slice(&nanos.to_le_bytes());
     bytes[15] ^= std::process::id() as u8;
     bytes
-}
-
-fn set(doc: &mut Automerge, key: &str, value: &str) {
-    let mut tx = doc.transaction();
-    tx.put(ROOT, key, value).unwrap();
-    tx.commit();
 }
 
 fn get(doc: &Automerge, key: &str) -> Option<String> {

@@ -238,11 +238,15 @@ impl OutputBudget {
         })
     }
 
-    /// As [`reserve`](Self::reserve), as bytes to send.
+    /// As [`reserve`](Self::reserve), as bytes to send; nothing to count (a frame's empty
+    /// head) costs no allocation.
     fn take<T>(self: &Arc<Self>, bytes: T) -> Option<Bytes>
     where
         T: AsRef<[u8]> + Send + 'static,
     {
+        if bytes.as_ref().is_empty() {
+            return Some(Bytes::new());
+        }
         self.reserve(bytes).map(Bytes::from_owner)
     }
 

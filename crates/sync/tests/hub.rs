@@ -940,16 +940,22 @@ fn a_group_edited_in_short_sessions_is_compacted_too() {
             alice.send(&mut relay, &doc);
             settle(&mut relay, &mut [&mut alice]);
         }
-        relay.hub.disconnect(alice.connection, relay.now);
-        relay.now += 1;
-        relay.hub.tick(relay.now);
-        assert_eq!(relay.hub.document_count(), 0, "unloaded");
+        unload_after(&mut relay, &alice);
     }
     assert!(
         relay.disk[&doc].len() <= 5,
         "{} chunks after 20 edits",
         relay.disk[&doc].len()
     );
+}
+
+/// Disconnects `peer`, the group's only one, and checks the group is unloaded once idle (a
+/// relay whose `idle_unload_ms` is 1).
+fn unload_after(relay: &mut Relay, peer: &Peer) {
+    relay.hub.disconnect(peer.connection, relay.now);
+    relay.now += 1;
+    relay.hub.tick(relay.now);
+    assert_eq!(relay.hub.document_count(), 0, "unloaded");
 }
 
 /// `len` letters that do not compress (Automerge deflates what it saves).
@@ -990,10 +996,7 @@ fn compaction_waits_for_appends_worth_half_the_snapshot() {
     for n in 0..64 {
         edit(&mut alice, &mut relay, &n.to_string());
         if n == 30 {
-            relay.hub.disconnect(alice.connection, relay.now);
-            relay.now += 1;
-            relay.hub.tick(relay.now);
-            assert_eq!(relay.hub.document_count(), 0, "unloaded");
+            unload_after(&mut relay, &alice);
             alice = Peer::join(&mut relay, "alice-again");
             alice.send(&mut relay, &doc);
             settle(&mut relay, &mut [&mut alice]);

@@ -10,6 +10,7 @@ pub mod admin;
 mod app;
 mod groups;
 mod headers;
+mod low_priority;
 mod memory;
 pub mod open_files;
 mod storage;

@@ -23,8 +23,9 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use cohort_sync::automerge::{Automerge, AutomergeError};
 use cohort_sync::front::{ByteRate, Front, Joined, Step};
-use cohort_sync::hub::{self, ConnectionId, Hub, Output, Stored, Ticket, Write};
+use cohort_sync::hub::{self, ConnectionId, FirstSync, Hub, Output, Stored, Ticket, Write};
 use cohort_sync::{DocumentId, Message};
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
@@ -38,6 +39,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tracing::warn;
 
 use crate::access::{AccessStore, Capability, Check, Guesses, unix_now};
+use crate::low_priority;
 use crate::memory;
 use crate::storage::DiskStore;
 
@@ -80,6 +82,16 @@ const CLOSE_WAIT: Duration = Duration::from_secs(1);
 /// runtime's queue (see `Engine::is_heavy`).
 const HEAVY_BYTES: u64 = 1 << 20;
 
+/// Automerge's load of the stored `bytes`: a large group's as idle work ([`low_priority`]), a
+/// small one's where it is (a thread of its own would cost more than it saves).
+fn loaded_at_its_priority(bytes: &[u8]) -> Result<Automerge, AutomergeError> {
+    if bytes.len() as u64 >= HEAVY_BYTES {
+        low_priority::run(|| hub::load_stored(bytes))
+    } else {
+        hub::load_stored(bytes)
+    }
+}
+
 /// How many document reads and writes run at once: half of the runtime's blocking threads
 /// (`main.rs`), so that a crowd reconnecting after a restart, whose groups are all read at once,
 /// leaves threads free for serving the app's files.
@@ -115,6 +127,7 @@ enum Event {
         done: oneshot::Sender<Result<(), String>>,
     },
     Deleted(DocumentId, Result<(), String>),
+    FirstSyncBuilt(DocumentId, FirstSync),
     /// Answers once the engine handles it: for `/healthz`.
     Alive(oneshot::Sender<()>),
 }
@@ -375,6 +388,7 @@ impl SyncService {
                 });
             let mut hub = Hub::new(hub::Config {
                 clock_epoch_ms,
+                build_aside_bytes: HEAVY_BYTES,
                 ..limits.engine.clone()
             });
             for document in &protected {
@@ -974,6 +988,7 @@ impl Engine {
             Event::Stored(document, ticket, result) => {
                 self.hub.stored(&document, ticket, result, now)
             }
+            Event::FirstSyncBuilt(document, first) => self.hub.first_sync_built(&document, first),
         }
     }
 
@@ -1104,11 +1119,12 @@ impl Engine {
                         peer.close(reason);
                     }
                 }
-                // Loaded here, beside the engine: a large group takes seconds.
+                // Loaded here, beside the engine: a large group takes seconds, and so as the
+                // machine's idle work, under the shards' work.
                 Output::Load { document } => self.on_storage(move |store| {
                     let result = match store.load(&document) {
                         Ok(None) => Ok(None),
-                        Ok(Some(stored)) => hub::load_stored(&stored.bytes)
+                        Ok(Some(stored)) => loaded_at_its_priority(&stored.bytes)
                             .map(|loaded| {
                                 Some(Stored {
                                     document: loaded,
@@ -1151,6 +1167,17 @@ impl Engine {
                     let _ = store.look_for_nothing(&document);
                     Event::Denied(connection, document)
                 }),
+                // A whole save: built as the machine's idle work, as loads are.
+                Output::BuildFirstSync {
+                    document,
+                    automerge,
+                } => {
+                    let events = self.events.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let first = low_priority::run(|| FirstSync::of(&automerge));
+                        let _ = events.blocking_send(Event::FirstSyncBuilt(document, first));
+                    });
+                }
                 Output::Delete { document } => self.on_storage(move |store| {
                     let result = store.delete(&document).map_err(|error| {
                         tracing::error!(%document, %error, "cannot delete a document");

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 
 use cohort_sync::automerge::{Automerge, PatchLog, ROOT, transaction::Transactable};
 use cohort_sync::client::{Client, Incoming};
-use cohort_sync::hub::{Access, Config, ConnectionId, Hub, Output, Ticket};
+use cohort_sync::hub::{Access, Config, ConnectionId, FirstSync, Hub, Output, Ticket};
 use cohort_sync::message::{DocMessage, Ephemeral};
 use cohort_sync::{DocumentId, Message};
 use proptest::prelude::*;
@@ -190,6 +190,10 @@ fn pump(
                 document,
             } => hub.denied(connection, &document),
             Output::Delete { .. } => {}
+            Output::BuildFirstSync {
+                document,
+                automerge,
+            } => hub.first_sync_built(&document, FirstSync::of(&automerge)),
         }
     }
 }

@@ -8,7 +8,7 @@ use cohort_sync::automerge::sync::{self, SyncDoc};
 use cohort_sync::automerge::{Automerge, PatchLog, ROOT, ReadDoc, transaction::Transactable};
 use cohort_sync::client::{Client, Incoming};
 use cohort_sync::hub::{
-    Access, Config, ConnectionId, Hub, Output, Stored, Ticket, Write, load_stored,
+    Access, Config, ConnectionId, FirstSync, Hub, Output, Stored, Ticket, Write, load_stored,
 };
 use cohort_sync::message::{DocMessage, Ephemeral, RemoteHeads, encode_head};
 use cohort_sync::{DocumentId, Message};
@@ -22,6 +22,8 @@ struct Relay {
     /// Every write fails while set.
     disk_full: bool,
     pending_writes: Vec<(DocumentId, Ticket, Write)>,
+    /// First syncs to build away from the hub, held until `finish_builds`.
+    pending_builds: Vec<(DocumentId, Box<Automerge>)>,
     inbox: HashMap<ConnectionId, Vec<Vec<u8>>>,
     closed: HashMap<ConnectionId, String>,
     refused: Vec<String>,
@@ -40,6 +42,7 @@ impl Relay {
             compacted: HashSet::new(),
             disk_full: false,
             pending_writes: Vec::new(),
+            pending_builds: Vec::new(),
             inbox: HashMap::new(),
             closed: HashMap::new(),
             refused: Vec::new(),
@@ -99,8 +102,20 @@ impl Relay {
                     self.disk.remove(&document);
                     self.deleted.push(document);
                 }
+                Output::BuildFirstSync {
+                    document,
+                    automerge,
+                } => self.pending_builds.push((document, automerge)),
             }
         }
+    }
+
+    fn finish_builds(&mut self) {
+        for (document, automerge) in std::mem::take(&mut self.pending_builds) {
+            self.hub
+                .first_sync_built(&document, FirstSync::of(&automerge));
+        }
+        self.pump();
     }
 
     fn finish_writes(&mut self) {
@@ -495,6 +510,71 @@ fn peers_with_nothing_share_one_cached_first_sync() {
         assert_eq!(joiner.doc.get_heads(), alice.doc.get_heads());
         assert!(joiner.client.is_synced(&doc, &joiner.doc));
     }
+}
+
+/// A relay that builds every document's first sync away from the hub, with a group of 50
+/// fields written by `alice` and stored.
+fn relay_building_aside() -> (Relay, DocumentId, Peer) {
+    let mut relay = Relay::new(Config {
+        build_aside_bytes: 0,
+        ..Config::default()
+    });
+    let doc = document(7);
+    let mut alice = Peer::join(&mut relay, "alice");
+    for i in 0..50 {
+        alice.set(&format!("k{i}"), "v");
+    }
+    alice.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice]);
+    (relay, doc, alice)
+}
+
+#[test]
+fn a_first_sync_built_aside_reaches_every_peer_with_nothing_once_built() {
+    let (mut relay, doc, mut alice) = relay_building_aside();
+    let mut joiners: Vec<Peer> = (0..3)
+        .map(|i| Peer::join(&mut relay, &format!("j{i}")))
+        .collect();
+    for joiner in &mut joiners {
+        joiner.send(&mut relay, &doc);
+        assert!(relay.take(joiner.connection).is_empty());
+    }
+    // One build for them all, and the hub answers others meanwhile.
+    assert_eq!(relay.pending_builds.len(), 1);
+    alice.set("during", "the build");
+    alice.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice]);
+    assert!(alice.client.is_synced(&doc, &alice.doc));
+
+    relay.finish_builds();
+    for joiner in &mut joiners {
+        assert_eq!(relay.inbox[&joiner.connection].len(), 1);
+    }
+    let mut everyone: Vec<&mut Peer> = joiners.iter_mut().collect();
+    everyone.push(&mut alice);
+    settle(&mut relay, &mut everyone);
+    for joiner in &joiners {
+        assert_eq!(joiner.doc.get_heads(), alice.doc.get_heads());
+        assert_eq!(joiner.get("during").as_deref(), Some("the build"));
+    }
+}
+
+#[test]
+fn a_first_sync_built_before_a_change_is_sent_and_the_change_follows() {
+    let (mut relay, doc, mut alice) = relay_building_aside();
+    let mut bob = Peer::join(&mut relay, "bob");
+    bob.send(&mut relay, &doc);
+    alice.set("later", "yes");
+    alice.send(&mut relay, &doc);
+    settle(&mut relay, &mut [&mut alice]);
+
+    // The build of the older heads is sent as it is, and one of the current heads asked for.
+    relay.finish_builds();
+    assert_eq!(relay.inbox[&bob.connection].len(), 1);
+    assert_eq!(relay.pending_builds.len(), 1);
+    settle(&mut relay, &mut [&mut alice, &mut bob]);
+    assert_eq!(bob.doc.get_heads(), alice.doc.get_heads());
+    assert_eq!(bob.get("later").as_deref(), Some("yes"));
 }
 
 #[test]

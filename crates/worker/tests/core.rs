@@ -215,6 +215,12 @@ impl Relay {
                 hub::Output::Delete { document } => {
                     self.disk.remove(&document);
                 }
+                hub::Output::BuildFirstSync {
+                    document,
+                    automerge,
+                } => self
+                    .hub
+                    .first_sync_built(&document, hub::FirstSync::of(&automerge)),
             }
         }
     }

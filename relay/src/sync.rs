@@ -777,16 +777,29 @@ async fn connection(
         Ending::Quietly
     };
     let join_timeout = Duration::from_millis(limits.engine.join_timeout_ms);
+    // Each check wakes the connection's task, and a relay holds thousands: checked every
+    // quarter of the stall limit, a stalled peer is cut within 1.25 times it (56 s by default).
+    // Checked every second, 1,000 idle connections cost the relay 2.2% of a core, and 8% of its
+    // CPU per edit delivered in the `scale` benchmark.
     let watchdog = async {
-        let mut checks = tokio::time::interval(Duration::from_secs(1).min(stalled / 4));
+        let join_deadline = tokio::time::sleep(join_timeout);
+        tokio::pin!(join_deadline);
+        let mut joining = true;
+        let mut checks = tokio::time::interval(stalled / 4);
         loop {
-            checks.tick().await;
-            let last = Duration::from_millis(alive_ms.load(Ordering::Relaxed));
-            if opened.elapsed().saturating_sub(last) > stalled {
-                return format!("nothing heard or taken for {}s", stalled.as_secs());
-            }
-            if !joined.load(Ordering::Relaxed) && opened.elapsed() >= join_timeout {
-                return "no join in time".to_owned();
+            tokio::select! {
+                () = &mut join_deadline, if joining => {
+                    if !joined.load(Ordering::Relaxed) {
+                        return "no join in time".to_owned();
+                    }
+                    joining = false;
+                }
+                _ = checks.tick() => {
+                    let last = Duration::from_millis(alive_ms.load(Ordering::Relaxed));
+                    if opened.elapsed().saturating_sub(last) > stalled {
+                        return format!("nothing heard or taken for {}s", stalled.as_secs());
+                    }
+                }
             }
         }
     };
@@ -863,7 +876,8 @@ struct Engine {
     /// Whether the runtime has other threads to hand this one's tasks to, while it does heavy
     /// work (not so on one thread).
     hands_over: bool,
-    /// Whether documents were loaded or unloaded, or connections closed, since the last tick:
+    /// Whether documents were loaded, unloaded or copied for a first sync, or connections
+    /// closed, since the last tick:
     /// a burst of those frees memory the allocator would otherwise keep at its peak.
     churned: bool,
 }
@@ -988,7 +1002,11 @@ impl Engine {
             Event::Stored(document, ticket, result) => {
                 self.hub.stored(&document, ticket, result, now)
             }
-            Event::FirstSyncBuilt(document, first) => self.hub.first_sync_built(&document, first),
+            Event::FirstSyncBuilt(document, first) => {
+                // The copy it was built from was just freed.
+                self.churned = true;
+                self.hub.first_sync_built(&document, first);
+            }
         }
     }
 

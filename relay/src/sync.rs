@@ -877,8 +877,8 @@ struct Engine {
     /// work (not so on one thread).
     hands_over: bool,
     /// Whether documents were loaded, unloaded or copied for a first sync, or connections
-    /// closed, since the last tick:
-    /// a burst of those frees memory the allocator would otherwise keep at its peak.
+    /// closed, since the last tick: a burst of those frees memory the allocator would otherwise
+    /// keep at its peak.
     churned: bool,
 }
 

@@ -467,9 +467,9 @@ fn fan_out_reaches_only_the_documents_subscribers() {
     assert_eq!(carol.get("n"), None);
 }
 
-#[test]
-fn peers_with_nothing_share_one_cached_first_sync() {
-    let mut relay = Relay::new(Config::default());
+/// A relay with `config` and a group of 50 fields that `alice` wrote and it stored.
+fn relay_with_a_group(config: Config) -> (Relay, DocumentId, Peer) {
+    let mut relay = Relay::new(config);
     let doc = document(7);
     let mut alice = Peer::join(&mut relay, "alice");
     for i in 0..50 {
@@ -477,6 +477,20 @@ fn peers_with_nothing_share_one_cached_first_sync() {
     }
     alice.send(&mut relay, &doc);
     settle(&mut relay, &mut [&mut alice]);
+    (relay, doc, alice)
+}
+
+/// A relay that builds every document's first sync away from the hub, with alice's group.
+fn relay_building_aside() -> (Relay, DocumentId, Peer) {
+    relay_with_a_group(Config {
+        build_aside_bytes: 0,
+        ..Config::default()
+    })
+}
+
+#[test]
+fn peers_with_nothing_share_one_cached_first_sync() {
+    let (mut relay, doc, alice) = relay_with_a_group(Config::default());
 
     let mut joiners: Vec<Peer> = (0..3)
         .map(|i| Peer::join(&mut relay, &format!("j{i}")))
@@ -510,23 +524,6 @@ fn peers_with_nothing_share_one_cached_first_sync() {
         assert_eq!(joiner.doc.get_heads(), alice.doc.get_heads());
         assert!(joiner.client.is_synced(&doc, &joiner.doc));
     }
-}
-
-/// A relay that builds every document's first sync away from the hub, with a group of 50
-/// fields written by `alice` and stored.
-fn relay_building_aside() -> (Relay, DocumentId, Peer) {
-    let mut relay = Relay::new(Config {
-        build_aside_bytes: 0,
-        ..Config::default()
-    });
-    let doc = document(7);
-    let mut alice = Peer::join(&mut relay, "alice");
-    for i in 0..50 {
-        alice.set(&format!("k{i}"), "v");
-    }
-    alice.send(&mut relay, &doc);
-    settle(&mut relay, &mut [&mut alice]);
-    (relay, doc, alice)
 }
 
 #[test]

@@ -1185,17 +1185,16 @@ impl Engine {
                     let _ = store.look_for_nothing(&document);
                     Event::Denied(connection, document)
                 }),
-                // A whole save: built as the machine's idle work, as loads are.
+                // A whole save: built as the machine's idle work, as loads are, and counted
+                // among the storage jobs so that a crowd of large groups cannot take every
+                // blocking thread.
                 Output::BuildFirstSync {
                     document,
                     automerge,
-                } => {
-                    let events = self.events.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let first = low_priority::run(|| FirstSync::of(&automerge));
-                        let _ = events.blocking_send(Event::FirstSyncBuilt(document, first));
-                    });
-                }
+                } => self.on_storage(move |_| {
+                    let first = low_priority::run(|| FirstSync::of(&automerge));
+                    Event::FirstSyncBuilt(document, first)
+                }),
                 Output::Delete { document } => self.on_storage(move |store| {
                     let result = store.delete(&document).map_err(|error| {
                         tracing::error!(%document, %error, "cannot delete a document");
@@ -1207,8 +1206,8 @@ impl Engine {
         }
     }
 
-    /// Runs a read or write on the blocking pool, at most [`STORAGE_JOBS`] at once, and hands
-    /// its result back to the engine as an event.
+    /// Runs a read, a write or a whole save on the blocking pool, at most [`STORAGE_JOBS`] at
+    /// once, and hands its result back to the engine as an event.
     fn on_storage(&self, job: impl FnOnce(&DiskStore) -> Event + Send + 'static) {
         let (store, events, jobs) = (
             self.store.clone(),

@@ -134,6 +134,12 @@ pub struct Config {
     /// another peer has announced, before it is answered "unavailable".
     #[arg(long, env = "COHORT_HOLD_REQUEST_SECS", default_value_t = 10)]
     pub hold_request_secs: u64,
+    /// Keep and sync no groups: only introduce the peers that have a group open to each other
+    /// (their presence, and the offers and answers with which their browsers connect
+    /// directly). Organizers' browsers then sync with each other, and nothing of a group
+    /// reaches this relay's disk or memory.
+    #[arg(long, env = "COHORT_SIGNAL_ONLY")]
+    pub signal_only: bool,
     /// Compact every document into one snapshot, then exit without serving. Run it with the
     /// relay stopped, before giving the data directory to the reference sync server, which
     /// does not read the relay's change logs.
@@ -186,6 +192,7 @@ impl Config {
                 hold_request_ms: self.hold_request_secs.saturating_mul(1_000),
                 max_ephemeral_bytes: self.max_ephemeral_bytes,
                 max_ephemeral_per_second: self.max_ephemeral_per_second,
+                signal_only: self.signal_only,
                 ..hub::Config::default()
             },
         }

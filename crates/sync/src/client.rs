@@ -1,4 +1,6 @@
-//! One peer's side of a connection to a relay: the app's sync client, with no I/O.
+//! One peer's side of a connection: the app's sync client, with no I/O. The other side is a
+//! relay (this side joins), or another browser over a direct channel (the side that made the
+//! offer joins, the other [welcomes](Client::welcoming) it).
 
 use std::collections::HashMap;
 
@@ -13,6 +15,8 @@ use crate::message::{DecodeError, DocMessage, DocumentId, Ephemeral, Message, PR
 pub enum Incoming {
     /// The handshake is done: send each document's first message.
     Joined,
+    /// A direct peer joined: send it this answer, then each document's first message.
+    Welcomed(Vec<u8>),
     /// Apply with [`Client::apply`], then send [`Client::outgoing`].
     Sync {
         document: DocumentId,
@@ -43,25 +47,50 @@ pub enum ClientError {
     Relay(String),
     #[error("the relay sent {0} before the handshake")]
     BeforeJoin(&'static str),
+    #[error("the peer speaks none of our protocol versions: {0:?}")]
+    Protocols(Vec<String>),
+}
+
+/// Which side of the handshake this peer takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// Sends `join` and waits for `peer`.
+    Joins,
+    /// Waits for `join` and answers `peer`.
+    Welcomes,
 }
 
 /// The state of one connection: the handshake and a sync state per document.
 #[derive(Debug)]
 pub struct Client {
     peer_id: String,
+    side: Side,
     relay_id: Option<String>,
     /// Whether the relay said it acknowledges only what it has on disk.
     relay_durable: bool,
+    /// Whether the relay said it keeps and syncs no documents, only introduces peers.
+    relay_signals_only: bool,
     documents: HashMap<DocumentId, sync::State>,
 }
 
 impl Client {
+    /// The side that joins: of a connection to a relay, or of a direct one it offered.
     pub fn new(peer_id: String) -> Self {
         Self {
             peer_id,
+            side: Side::Joins,
             relay_id: None,
             relay_durable: false,
+            relay_signals_only: false,
             documents: HashMap::new(),
+        }
+    }
+
+    /// The side that welcomes the other's `join`: of a direct connection it answered.
+    pub fn welcoming(peer_id: String) -> Self {
+        Self {
+            side: Side::Welcomes,
+            ..Self::new(peer_id)
         }
     }
 
@@ -86,6 +115,17 @@ impl Client {
         self.relay_durable
     }
 
+    /// Whether the relay said it keeps no documents (`--signal-only`): it only carries
+    /// presence and the signalling of direct connections, so it never has the group.
+    pub fn relay_signals_only(&self) -> bool {
+        self.relay_signals_only
+    }
+
+    /// The peer id of the other side, once the handshake is done.
+    pub fn remote_id(&self) -> Option<&str> {
+        self.relay_id.as_deref()
+    }
+
     pub fn is_joined(&self) -> bool {
         self.relay_id.is_some()
     }
@@ -95,6 +135,7 @@ impl Client {
     pub fn disconnected(&mut self) {
         self.relay_id = None;
         self.relay_durable = false;
+        self.relay_signals_only = false;
         for state in self.documents.values_mut() {
             *state = sync::State::decode(&state.encode()).unwrap_or_default();
         }
@@ -110,11 +151,34 @@ impl Client {
         if self.relay_id.is_none() {
             return match message {
                 Message::Peer {
-                    sender_id, durable, ..
-                } => {
+                    sender_id,
+                    durable,
+                    signal_only,
+                    ..
+                } if self.side == Side::Joins => {
                     self.relay_id = Some(sender_id);
                     self.relay_durable = durable;
+                    self.relay_signals_only = signal_only;
                     Ok(Incoming::Joined)
+                }
+                Message::Join {
+                    sender_id,
+                    protocols,
+                    ..
+                } if self.side == Side::Welcomes => {
+                    if !protocols.iter().any(|p| p == PROTOCOL_VERSION) {
+                        return Err(ClientError::Protocols(protocols));
+                    }
+                    let answer = Message::Peer {
+                        sender_id: self.peer_id.clone(),
+                        target_id: sender_id.clone(),
+                        protocol: PROTOCOL_VERSION.to_owned(),
+                        storage_id: None,
+                        durable: false,
+                        signal_only: false,
+                    };
+                    self.relay_id = Some(sender_id);
+                    Ok(Incoming::Welcomed(answer.encode()))
                 }
                 Message::Error { message } => Err(ClientError::Relay(message)),
                 _ => Err(ClientError::BeforeJoin("a document message")),
@@ -215,5 +279,111 @@ impl Client {
             })
             .encode(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::{ROOT, ReadDoc, transaction::Transactable};
+
+    use super::*;
+
+    fn put(doc: &mut Automerge, key: &str, value: &str) {
+        let mut tx = doc.transaction();
+        tx.put(ROOT, key, value).unwrap();
+        tx.commit();
+    }
+
+    /// Hands the client its frames; what it says back.
+    fn deliver(
+        client: &mut Client,
+        doc: &mut Automerge,
+        frames: Vec<Vec<u8>>,
+        document: &DocumentId,
+    ) -> Vec<Vec<u8>> {
+        let mut replies = Vec::new();
+        for frame in frames {
+            match client.receive(&frame).unwrap() {
+                Incoming::Welcomed(answer) => replies.push(answer),
+                Incoming::Sync { document, message } => client
+                    .apply(&document, doc, message, &mut PatchLog::inactive())
+                    .unwrap(),
+                _ => {}
+            }
+            replies.extend(client.outgoing(document, doc));
+        }
+        replies
+    }
+
+    /// Carries frames both ways between two clients until neither has anything to say.
+    fn settle(pair: [(&mut Client, &mut Automerge); 2], first: Vec<u8>, document: &DocumentId) {
+        let [(a, a_doc), (b, b_doc)] = pair;
+        let mut to_b = vec![first];
+        for _ in 0..20 {
+            let to_a = deliver(b, b_doc, to_b, document);
+            to_b = deliver(a, a_doc, to_a, document);
+            if to_b.is_empty() {
+                return;
+            }
+        }
+        panic!("the two never settled");
+    }
+
+    #[test]
+    fn two_browsers_sync_directly_one_joining_and_one_welcoming() {
+        let document = DocumentId::from_bytes([3; 16]);
+        let (mut ann, mut bo) = (Client::new("ann".into()), Client::welcoming("bo".into()));
+        let (mut ann_doc, mut bo_doc) = (Automerge::new(), Automerge::new());
+        put(&mut ann_doc, "name", "Readers");
+        let join = ann.join();
+        settle(
+            [(&mut ann, &mut ann_doc), (&mut bo, &mut bo_doc)],
+            join,
+            &document,
+        );
+        assert_eq!(ann.remote_id(), Some("bo"));
+        assert_eq!(bo.remote_id(), Some("ann"));
+        assert!(ann.is_synced(&document, &ann_doc) && bo.is_synced(&document, &bo_doc));
+        assert_eq!(bo_doc.get_heads(), ann_doc.get_heads());
+
+        // Edits both ways after the handshake.
+        put(&mut bo_doc, "place", "Library");
+        let frame = bo.outgoing(&document, &bo_doc).unwrap();
+        settle(
+            [(&mut bo, &mut bo_doc), (&mut ann, &mut ann_doc)],
+            frame,
+            &document,
+        );
+        assert_eq!(
+            ann_doc.get(ROOT, "place").unwrap().unwrap().0.as_str(),
+            Some("Library")
+        );
+    }
+
+    #[test]
+    fn a_welcoming_side_refuses_a_peer_with_no_common_protocol() {
+        let mut bo = Client::welcoming("bo".into());
+        let join = Message::Join {
+            sender_id: "ann".into(),
+            protocols: vec!["0".into()],
+            ephemeral: true,
+            storage_id: None,
+        };
+        assert!(matches!(
+            bo.receive(&join.encode()),
+            Err(ClientError::Protocols(_))
+        ));
+        assert!(!bo.is_joined());
+        // A relay's answer is not a welcome either.
+        let mut ann = Client::welcoming("ann".into());
+        let peer = Message::Peer {
+            sender_id: "r".into(),
+            target_id: "ann".into(),
+            protocol: PROTOCOL_VERSION.into(),
+            storage_id: None,
+            durable: true,
+            signal_only: false,
+        };
+        assert!(ann.receive(&peer.encode()).is_err());
     }
 }

@@ -149,13 +149,15 @@ impl Front {
                         reason: "no common protocol version".to_owned(),
                     };
                 }
-                // A hub acknowledges a change only once it is stored.
+                // A hub acknowledges a change only once it is stored; one that only signals
+                // stores nothing and says so.
                 let reply = Message::Peer {
                     sender_id: config.peer_id.clone(),
                     target_id: sender_id.clone(),
                     protocol: PROTOCOL_VERSION.to_owned(),
-                    storage_id: config.storage_id.clone(),
-                    durable: true,
+                    storage_id: config.storage_id.clone().filter(|_| !config.signal_only),
+                    durable: !config.signal_only,
+                    signal_only: config.signal_only,
                 };
                 self.joined = Some(Joined {
                     peer_id: sender_id,

@@ -70,6 +70,11 @@ pub struct Config {
     /// built away from the hub ([`Output::BuildFirstSync`]): it is a whole save (about 2 s for
     /// a 20 MB group), and every other document the hub holds would wait for it.
     pub build_aside_bytes: u64,
+    /// Keep and sync no documents: a document's peers are only introduced to each other, by
+    /// forwarding their ephemeral messages (presence, and the offers and answers of direct
+    /// connections). Their sync messages are read only to learn which document they have
+    /// open; nothing is loaded, stored or answered.
+    pub signal_only: bool,
     /// Milliseconds since the Unix epoch at the clock's zero: the heads gossiped to peers
     /// (`remote-heads-changed`) carry wall-clock times, which automerge-repo compares.
     pub clock_epoch_ms: u64,
@@ -93,6 +98,7 @@ impl Default for Config {
             write_retry_ms: 5_000,
             storage_id: None,
             build_aside_bytes: u64::MAX,
+            signal_only: false,
             clock_epoch_ms: 0,
         }
     }
@@ -392,6 +398,9 @@ pub struct Hub {
     documents: HashMap<DocumentId, Document>,
     /// Documents synced only with the connections granted them.
     protected: HashSet<DocumentId>,
+    /// With [`Config::signal_only`]: each document's peers, who hear each other's ephemeral
+    /// messages.
+    introduced: HashMap<DocumentId, HashSet<ConnectionId>>,
     outputs: VecDeque<Output>,
     next_connection: u64,
     next_ticket: u64,
@@ -404,6 +413,7 @@ impl Hub {
             connections: HashMap::new(),
             documents: HashMap::new(),
             protected: HashSet::new(),
+            introduced: HashMap::new(),
             outputs: VecDeque::new(),
             next_connection: 0,
             next_ticket: 0,
@@ -557,6 +567,12 @@ impl Hub {
             return;
         };
         for document in state.documents {
+            if let Entry::Occupied(mut peers) = self.introduced.entry(document.clone()) {
+                peers.get_mut().remove(&connection);
+                if peers.get().is_empty() {
+                    peers.remove();
+                }
+            }
             let Some(doc) = self.documents.get_mut(&document) else {
                 continue;
             };
@@ -829,6 +845,13 @@ impl Hub {
         };
         // The front limits how many documents a connection names.
         state.documents.insert(document.clone());
+        if self.config.signal_only {
+            self.introduced
+                .entry(document)
+                .or_default()
+                .insert(connection);
+            return;
+        }
         // A new subscriber hears at once what it asked to hear of storage peers' heads.
         let known: Vec<RemoteHeads> = match (
             self.documents.get(&document),
@@ -1091,10 +1114,15 @@ impl Hub {
     }
 
     fn forward_ephemeral(&mut self, connection: ConnectionId, mut message: Ephemeral, now: u64) {
-        let Some(doc) = self.documents.get(&message.document_id) else {
-            return;
+        let document = &message.document_id;
+        let subscribed = match self.documents.get(document) {
+            Some(doc) => doc.subscribers.contains_key(&connection),
+            None => self
+                .introduced
+                .get(document)
+                .is_some_and(|peers| peers.contains(&connection)),
         };
-        if !doc.subscribers.contains_key(&connection) {
+        if !subscribed {
             return;
         }
         let Some(state) = self.connections.get_mut(&connection) else {
@@ -1127,12 +1155,14 @@ impl Hub {
             return;
         };
         message.sender_id = sender;
-        let targets: Vec<ConnectionId> = doc
-            .subscribers
-            .keys()
-            .copied()
-            .filter(|other| *other != connection)
-            .collect();
+        let peers: Vec<ConnectionId> = match self.documents.get(&message.document_id) {
+            Some(doc) => doc.subscribers.keys().copied().collect(),
+            None => self.introduced[&message.document_id]
+                .iter()
+                .copied()
+                .collect(),
+        };
+        let targets = peers.into_iter().filter(|other| *other != connection);
         // One copy of the data for all of them: a thousand subscribers of a 16 KiB message
         // would otherwise hold 16 MB.
         let body: Arc<[u8]> = Arc::from(message.data.as_slice());

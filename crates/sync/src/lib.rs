@@ -5,6 +5,8 @@
 //! - [`front::Front`] is one connection's handshake and limits, before any hub.
 //! - [`client::Client`] is one peer's side of a connection: the app's sync client.
 //! - [`message`] reads and writes the protocol's CBOR messages.
+//! - [`presence`] and [`signal`] are what peers of a group send each other as ephemeral
+//!   messages: who is online, and the offers and answers of direct connections.
 
 mod cbor;
 pub mod client;
@@ -13,6 +15,7 @@ pub mod hub;
 pub mod message;
 pub mod presence;
 mod shortcut;
+pub mod signal;
 
 pub use automerge;
 pub use message::{DocumentId, Message};

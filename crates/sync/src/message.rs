@@ -80,6 +80,10 @@ pub enum Message {
         /// Whether it acknowledges a change only once it has the change on disk
         /// (`peerMetadata.cohortDurable`, which only Cohort's relay sends).
         durable: bool,
+        /// Whether it keeps and syncs no documents, and only forwards ephemeral messages (such
+        /// as presence and the signalling of direct connections) among a document's peers
+        /// (`peerMetadata.cohortSignalOnly`: a relay started with `--signal-only`).
+        signal_only: bool,
     },
     Leave {
         sender_id: String,
@@ -202,6 +206,7 @@ impl Message {
                 protocol,
                 storage_id,
                 durable,
+                signal_only,
             } => {
                 writer
                     .map(5)
@@ -211,7 +216,10 @@ impl Message {
                     .text(sender_id);
                 writer.text("targetId").text(target_id);
                 writer.text("selectedProtocolVersion").text(protocol);
-                let entries = 1 + usize::from(storage_id.is_some()) + usize::from(*durable);
+                let entries = 1
+                    + usize::from(storage_id.is_some())
+                    + usize::from(*durable)
+                    + usize::from(*signal_only);
                 writer
                     .text("peerMetadata")
                     .map(entries)
@@ -222,6 +230,9 @@ impl Message {
                 }
                 if *durable {
                     writer.text("cohortDurable").bool(true);
+                }
+                if *signal_only {
+                    writer.text("cohortSignalOnly").bool(true);
                 }
             }
             Self::Leave { sender_id } => {
@@ -402,6 +413,7 @@ struct Fields {
     ephemeral: bool,
     storage_id: Option<String>,
     durable: bool,
+    signal_only: bool,
     message: Option<String>,
     session_id: Option<String>,
     count: Option<u64>,
@@ -476,6 +488,10 @@ impl Fields {
                     self.durable = reader.bool()?;
                     Ok(())
                 }
+                "cohortSignalOnly" => {
+                    self.signal_only = reader.bool()?;
+                    Ok(())
+                }
                 _ => reader.skip(),
             })?,
             _ => reader.skip()?,
@@ -500,6 +516,7 @@ impl Fields {
                     .ok_or(DecodeError::Missing("version"))?,
                 storage_id: self.storage_id,
                 durable: self.durable,
+                signal_only: self.signal_only,
             },
             "leave" => Message::Leave {
                 sender_id: self.sender_id.unwrap_or_default(),
@@ -601,6 +618,7 @@ mod tests {
                 protocol: "1".into(),
                 storage_id: None,
                 durable: false,
+                signal_only: true,
             },
             Message::Peer {
                 sender_id: "r".into(),
@@ -608,6 +626,7 @@ mod tests {
                 protocol: "1".into(),
                 storage_id: Some("7d9c0f2a-0000-4000-8000-000000000001".into()),
                 durable: true,
+                signal_only: false,
             },
             Message::Leave {
                 sender_id: "a".into(),

@@ -1508,3 +1508,45 @@ fn a_peer_sending_without_waiting_hears_that_the_relay_stored_everything() {
         assert!(alice.client.is_synced(&doc, &alice.doc), "seed {seed}");
     }
 }
+
+#[test]
+fn a_signal_only_relay_introduces_a_groups_peers_and_keeps_nothing_of_it() {
+    let mut relay = Relay::new(Config {
+        signal_only: true,
+        ..Config::default()
+    });
+    let doc = document(40);
+    let mut alice = Peer::join(&mut relay, "alice");
+    let mut bob = Peer::join(&mut relay, "bob");
+    let mut carol = Peer::join(&mut relay, "carol");
+    assert!(alice.client.relay_signals_only() && !alice.client.relay_is_durable());
+    alice.set("name", "Readers");
+    alice.send(&mut relay, &doc);
+    bob.send(&mut relay, &doc);
+    carol.send(&mut relay, &document(41));
+    settle(&mut relay, &mut [&mut alice, &mut bob, &mut carol]);
+    assert_eq!(bob.get("name"), None, "nothing of the group is synced");
+    assert!(
+        relay.disk.is_empty() && relay.loads == 0,
+        "nor loaded or stored"
+    );
+
+    let frame = alice
+        .client
+        .ephemeral(&doc, "s1", 1, b"offer".to_vec())
+        .unwrap();
+    relay.hub.receive(alice.connection, &frame, relay.now);
+    relay.pump();
+    assert_eq!(
+        relay.take(bob.connection).len(),
+        1,
+        "bob has the group open"
+    );
+    assert!(relay.take(carol.connection).is_empty(), "carol does not");
+
+    // A peer that leaves is forgotten.
+    relay.hub.disconnect(bob.connection, relay.now);
+    relay.hub.receive(alice.connection, &frame, relay.now);
+    relay.pump();
+    assert!(relay.take(bob.connection).is_empty());
+}

@@ -214,6 +214,50 @@ pub enum Request {
     },
     /// Deletes the open group from the relay for everyone, then from this device.
     DeleteForEveryone,
+    /// A direct connection to another browser: the page holds it (workers have no WebRTC),
+    /// the worker syncs over it. Answered at once, never queued behind storage.
+    Direct(Direct),
+}
+
+/// What the page tells the worker of its direct connections (docs/sync.md, "Direct
+/// connections").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Direct {
+    /// A data channel opened. The side that made the offer joins, the other welcomes.
+    Opened {
+        channel: u32,
+        offered: bool,
+        /// The display name of the organizer there, as far as this side knows it.
+        name: String,
+    },
+    /// A frame arrived on the channel.
+    Frame { channel: u32, frame: Vec<u8> },
+    /// The channel closed, failed or stopped answering.
+    Closed { channel: u32 },
+    /// Send this offer or answer to a peer of the open group, through the relay.
+    Signal(DirectSignal),
+}
+
+/// An offer or answer of a direct connection, with every ICE candidate in its SDP.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectSignal {
+    /// The peer it is for, or (received) from.
+    pub peer: String,
+    /// The attempt it belongs to; an answer carries its offer's.
+    pub call: u64,
+    pub offer: bool,
+    pub sdp: String,
+}
+
+/// A direct connection as the sync status shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectStatus {
+    pub channel: u32,
+    /// The organizer's display name there (empty if it has not said).
+    pub name: String,
+    /// `Connecting` until the handshake, then `Syncing`, then `ServerHas` once that browser
+    /// has everything this one has.
+    pub state: SyncState,
 }
 
 /// A file the open group can be exported as.
@@ -398,6 +442,28 @@ pub enum Event {
         group: GroupId,
         names: Vec<String>,
     },
+    /// Open a direct connection to this peer of the open group (it heard of it through the
+    /// relay): make an offer, and send it with [`Direct::Signal`].
+    Dial {
+        peer: String,
+        name: String,
+    },
+    /// A peer of the open group sent this offer or answer through the relay.
+    Signalled {
+        name: String,
+        signal: DirectSignal,
+    },
+    /// Send this frame on the direct channel.
+    DirectSend {
+        channel: u32,
+        frame: Vec<u8>,
+    },
+    /// Close the direct channel: its peer sent what cannot be synced.
+    DirectClose {
+        channel: u32,
+    },
+    /// The direct connections and how each stands, whenever that changes.
+    Direct(Vec<DirectStatus>),
 }
 
 /// The connection to the relay, as the header shows it.
@@ -415,6 +481,9 @@ pub enum SyncState {
     /// A server that is not Cohort's relay has everything this device has: it says it has
     /// it, but does not promise it is on disk.
     ServerHas,
+    /// Connected to a relay that keeps no groups (`--signal-only`): it introduces this
+    /// device to the group's other devices, and changes travel only over direct connections.
+    SignalOnly,
 }
 
 impl SyncState {
@@ -426,6 +495,7 @@ impl SyncState {
             Self::Syncing => "syncing",
             Self::UpToDate => "synced",
             Self::ServerHas => "server-has",
+            Self::SignalOnly => "signal-only",
         }
     }
 
@@ -436,6 +506,7 @@ impl SyncState {
             Self::Syncing => "Syncing…",
             Self::UpToDate => "Up to date",
             Self::ServerHas => "On the server",
+            Self::SignalOnly => "Direct only",
         }
     }
 }

@@ -17,12 +17,15 @@
 //! the page knows the change is not yet on disk. A failed write leaves the change in memory and
 //! is tried again with the next change or tick.
 
+mod direct;
+
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use cohort_model::automerge::{Automerge, ChangeHash, PatchLog};
 use cohort_model::protocol::{
-    self, AccessRole, Answer, Download, Event, ExportFile, Failure, FromWorker, Grant,
-    GroupSummary, Reply, Request, ShareLink, StorageFailure, SyncState, SyncStatus, ViewSource,
+    self, AccessRole, Answer, DirectStatus, Download, Event, ExportFile, Failure, FromWorker,
+    Grant, GroupSummary, Reply, Request, ShareLink, StorageFailure, SyncState, SyncStatus,
+    ViewSource,
 };
 use cohort_model::{
     Action, ApplyError, Group, GroupDoc, GroupId, MemberId, Millis, ProfileField, Touched, history,
@@ -575,6 +578,13 @@ pub struct Core {
     grants: HashMap<GroupId, Grant>,
     /// Relay calls under way, by the request they answer.
     calls: HashMap<u32, Calling>,
+    /// Direct connections to other browsers, by the page's channel number.
+    direct: BTreeMap<u32, direct::DirectPeer>,
+    /// Peers heard through the relay, by peer id, and when the page was last asked to dial
+    /// each.
+    dialled: HashMap<String, Millis>,
+    /// The direct connections as last posted.
+    direct_status: Vec<DirectStatus>,
 }
 
 impl Core {
@@ -604,6 +614,9 @@ impl Core {
             outputs: Vec::new(),
             grants: HashMap::new(),
             calls: HashMap::new(),
+            direct: BTreeMap::new(),
+            dialled: HashMap::new(),
+            direct_status: Vec::new(),
         }
     }
 
@@ -619,6 +632,11 @@ impl Core {
     pub fn handle(&mut self, input: Input, now: Millis) -> Vec<Output> {
         self.now = now;
         match input {
+            // Frames of direct channels are not the page's requests: like the relay's, they
+            // are handled at once, not after storage.
+            Input::Page { seq, request } if matches!(request, Request::Direct(_)) => {
+                self.request(seq, request);
+            }
             Input::Page { seq, request } => {
                 self.queue.push_back((seq, request));
                 self.run_queue();
@@ -644,6 +662,7 @@ impl Core {
                 }
                 self.announce();
                 self.forget_departed();
+                self.dial();
                 self.flush();
             }
             Input::Stored { ticket, result } => self.stored(ticket, result),
@@ -651,6 +670,7 @@ impl Core {
             Input::Fetched { seq, result } => self.fetched(seq, result),
         }
         self.post_status();
+        self.post_direct_status();
         std::mem::take(&mut self.outputs)
     }
 
@@ -811,6 +831,10 @@ impl Core {
                 }
                 _ => self.reply(seq, Ok(Answer::Done)),
             },
+            Request::Direct(direct) => {
+                self.direct(direct);
+                self.reply(seq, Ok(Answer::Done));
+            }
             Request::SetRelay { url } => {
                 self.output(Output::SetRelay(url));
                 self.go_offline();
@@ -1436,6 +1460,7 @@ impl Core {
         self.open = None;
         self.fetching = None;
         self.others.clear();
+        self.hang_up();
     }
 
     /// Writes every unstored change of the open group now, even while another write is under
@@ -1836,8 +1861,12 @@ impl Core {
                 sender_id,
                 data,
             }) => self.heard_from(&document, sender_id, &data),
-            Ok(Incoming::Sync { document, message }) => self.receive_sync(&document, message),
+            Ok(Incoming::Sync { document, message }) => {
+                self.receive_sync(direct::Via::Relay, &document, message);
+            }
             Ok(Incoming::Unavailable(document)) => self.unavailable(&document),
+            // Only a direct peer welcomes.
+            Ok(Incoming::Welcomed(_)) => {}
             // The connection stays: what the relay did not take is sent again when it asks.
             Ok(Incoming::RelayError(message)) => self.warn(format!("the relay: {message}")),
             Ok(Incoming::Nothing) => {}
@@ -1848,36 +1877,62 @@ impl Core {
         }
     }
 
-    /// Sends the relay what it lacks of the open (or wanted) group.
+    /// The document of the open group, or of the group being fetched.
+    fn current_document(&self) -> Option<DocumentId> {
+        self.open
+            .as_ref()
+            .map(|open| open.id)
+            .or(self.fetching.as_ref().map(|fetching| fetching.id))
+            .map(document_id)
+    }
+
+    /// Sends the relay and every direct peer what each lacks of the open (or wanted) group.
     fn send_changes(&mut self) {
-        let frame = if let Some(open) = &self.open {
-            self.client
-                .outgoing(&document_id(open.id), open.doc.automerge())
-        } else if let Some(fetching) = &self.fetching {
-            self.client
-                .outgoing(&document_id(fetching.id), &fetching.doc)
-        } else {
-            None
+        let Some(document) = self.current_document() else {
+            return;
         };
-        if let Some(frame) = frame {
+        let Self {
+            open,
+            fetching,
+            client,
+            direct,
+            ..
+        } = self;
+        let doc = match (open, fetching) {
+            (Some(open), _) => open.doc.automerge(),
+            (None, Some(fetching)) => &fetching.doc,
+            (None, None) => unreachable!("a current document is open or being fetched"),
+        };
+        let to_relay = client.outgoing(&document, doc);
+        let to_peers = direct::outgoing(direct, &document, doc);
+        if let Some(frame) = to_relay {
             self.send(frame);
+        }
+        for (channel, frame) in to_peers {
+            self.post(Event::DirectSend { channel, frame });
         }
     }
 
     fn receive_sync(
         &mut self,
+        via: direct::Via,
         document: &DocumentId,
         message: cohort_sync::automerge::sync::Message,
     ) {
-        let Self { open, client, .. } = self;
-        if let Some(open) = open
-            .as_mut()
-            .filter(|open| document_id(open.id) == *document)
+        if self
+            .open
+            .as_ref()
+            .is_some_and(|open| document_id(open.id) == *document)
         {
-            match open
-                .doc
-                .receive(|doc, log| client.apply(document, doc, message, log))
-            {
+            let mut open = self.open.take().expect("the open group");
+            let received = match self.client_of(via) {
+                Some(client) => open
+                    .doc
+                    .receive(|doc, log| client.apply(document, doc, message, log)),
+                None => Ok(Touched::default()),
+            };
+            self.open = Some(open);
+            match received {
                 Ok(touched) => {
                     self.changed(touched);
                     self.flush();
@@ -1889,7 +1944,7 @@ impl Core {
             .as_ref()
             .is_some_and(|fetching| document_id(fetching.id) == *document)
         {
-            self.receive_fetched(document, message);
+            self.receive_fetched(via, document, message);
             return;
         }
         self.send_changes();
@@ -1899,19 +1954,27 @@ impl Core {
     /// and shown, or the page is told why it cannot be.
     fn receive_fetched(
         &mut self,
+        via: direct::Via,
         document: &DocumentId,
         message: cohort_sync::automerge::sync::Message,
     ) {
-        let Some(fetching) = self.fetching.as_mut() else {
+        let Some(mut fetching) = self.fetching.take() else {
             return;
         };
         let id = fetching.id;
-        let applied = self.client.apply(
-            document,
-            &mut fetching.doc,
-            message,
-            &mut PatchLog::inactive(),
-        );
+        let applied = match self.client_of(via) {
+            Some(client) => client.apply(
+                document,
+                &mut fetching.doc,
+                message,
+                &mut PatchLog::inactive(),
+            ),
+            None => Ok(()),
+        };
+        self.fetching = Some(fetching);
+        let Some(fetching) = self.fetching.as_mut() else {
+            return;
+        };
         let doc = match applied {
             Err(error) => Err(document_failure(error)),
             // Nothing yet: the relay answers with what it has next.
@@ -2056,7 +2119,9 @@ impl Core {
 
     /// Tells the open group's other devices that this one is here, and by what name.
     fn announce(&mut self) {
-        let Some(open) = &self.open else { return };
+        let Some(document) = self.current_document() else {
+            return;
+        };
         if self.connection != Connection::Joined {
             return;
         }
@@ -2065,36 +2130,35 @@ impl Core {
             name: self.display_name.clone(),
         }
         .encode();
-        if let Some(frame) = self.client.ephemeral(
-            &document_id(open.id),
-            &self.session_id,
-            self.presence_count,
-            data,
-        ) {
+        if let Some(frame) =
+            self.client
+                .ephemeral(&document, &self.session_id, self.presence_count, data)
+        {
             self.send(frame);
         }
     }
 
     fn heard_from(&mut self, document: &DocumentId, sender: String, data: &[u8]) {
-        let Some(id) = self
-            .open
-            .as_ref()
-            .map(|open| open.id)
-            .filter(|id| document_id(*id) == *document)
-        else {
+        if self.current_document().as_ref() != Some(document) {
             return;
-        };
+        }
         let Some(presence) = Presence::decode(data) else {
-            return self.warn(format!("unreadable presence from {sender}"));
+            if !self.heard_signal(sender.clone(), data) {
+                self.warn(format!("unreadable presence from {sender}"));
+            }
+            return;
         };
         let changed = self
             .others
             .get(&sender)
             .is_none_or(|(name, _)| *name != presence.name);
         self.others.insert(sender, (presence.name, self.now));
-        if changed {
+        if let Some(id) = self.open.as_ref().map(|open| open.id)
+            && changed
+        {
             self.post_others(id);
         }
+        self.dial();
     }
 
     fn forget_departed(&mut self) {
@@ -2120,6 +2184,7 @@ impl Core {
         let state = match self.connection {
             Connection::Offline => SyncState::Offline,
             Connection::Connecting => SyncState::Connecting,
+            Connection::Joined if self.client.relay_signals_only() => SyncState::SignalOnly,
             Connection::Joined => match &self.open {
                 Some(open)
                     if !self

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use cohort_model::automerge::{ROOT, transaction::Transactable};
 use cohort_model::protocol::{
-    self, AccessRole, Answer, Event, Failure, FromWorker, Grant, GroupSummary, Request,
-    StorageFailure,
+    self, AccessRole, Answer, Direct, DirectSignal, Event, Failure, FromWorker, Grant,
+    GroupSummary, Request, StorageFailure,
 };
 use cohort_model::*;
 use cohort_sync::hub::{self, ConnectionId, Hub};
@@ -167,8 +167,12 @@ struct Relay {
 
 impl Relay {
     fn new() -> Self {
+        Self::with(hub::Config::default())
+    }
+
+    fn with(config: hub::Config) -> Self {
         Self {
-            hub: Hub::new(hub::Config::default()),
+            hub: Hub::new(config),
             disk: HashMap::new(),
             inbox: HashMap::new(),
             now: 0,
@@ -250,6 +254,8 @@ struct Tab {
     now: Millis,
     /// How many times the connection held long enough to reset the reconnect backoff.
     backoff_resets: u32,
+    /// Frames for direct channels, by channel, not yet delivered (the page's data channels).
+    direct_out: VecDeque<(u32, Vec<u8>)>,
 }
 
 /// Messages between tabs, in the order sent: (sender, message).
@@ -272,6 +278,7 @@ impl Tab {
             next_seq: 0,
             now: 1_000,
             backoff_resets: 0,
+            direct_out: VecDeque::new(),
         };
         let outputs = tab.core.start(tab.now);
         tab.take(outputs, &mut Channel::new(), 0);
@@ -294,6 +301,9 @@ impl Tab {
                             "request {} answered twice",
                             reply.seq
                         );
+                    }
+                    FromWorker::Event(Event::DirectSend { channel, frame }) => {
+                        self.direct_out.push_back((channel, frame));
                     }
                     FromWorker::Event(event) => {
                         self.follow(&event);
@@ -1428,4 +1438,254 @@ fn only_a_connection_that_holds_resets_the_reconnect_backoff() {
     world.tabs[0].input(Input::Tick, &mut world.channel, 0);
     world.tabs[0].input(Input::Tick, &mut world.channel, 0);
     assert_eq!(world.tabs[0].backoff_resets, 1);
+}
+
+/// Two devices, each a world of one tab with its own disk, on one relay, and the pages'
+/// direct channel between them once their pages have signalled (channel 1 on both sides).
+struct TwoDevices {
+    ann: World,
+    bo: World,
+    /// Whether the pages opened the data channel.
+    channel_open: bool,
+}
+
+impl TwoDevices {
+    fn new(relay: Relay) -> Self {
+        let mut ann = World::new(1);
+        ann.relay = relay;
+        let mut bo = World::new(0);
+        bo.tabs.push(Tab::new(2));
+        Self {
+            ann,
+            bo,
+            channel_open: false,
+        }
+    }
+
+    /// Runs each device with the relay, and carries frames over the direct channel, until
+    /// nothing moves.
+    fn settle(&mut self) {
+        for _ in 0..100 {
+            self.ann.settle();
+            std::mem::swap(&mut self.ann.relay, &mut self.bo.relay);
+            self.bo.settle();
+            std::mem::swap(&mut self.ann.relay, &mut self.bo.relay);
+            let moved = self.carry();
+            if !moved && self.ann.relay.inbox.values().all(Vec::is_empty) {
+                return;
+            }
+        }
+        panic!("the two devices did not settle");
+    }
+
+    fn carry(&mut self) -> bool {
+        if !self.channel_open {
+            return false;
+        }
+        let to_bo: Vec<_> = self.ann.tabs[0].direct_out.drain(..).collect();
+        let to_ann: Vec<_> = self.bo.tabs[0].direct_out.drain(..).collect();
+        let moved = !to_bo.is_empty() || !to_ann.is_empty();
+        for (world, frames) in [(&mut self.bo, to_bo), (&mut self.ann, to_ann)] {
+            for (channel, frame) in frames {
+                world.ask(0, direct(Direct::Frame { channel, frame }));
+            }
+        }
+        moved
+    }
+
+    /// The device that dials, then the other.
+    fn caller_first(&mut self) -> (&mut World, &mut World) {
+        if dials(&self.ann).next().is_some() {
+            (&mut self.ann, &mut self.bo)
+        } else {
+            (&mut self.bo, &mut self.ann)
+        }
+    }
+
+    /// Plays the pages' part in connecting: the dialling page offers, the other answers, and
+    /// the channel opens on both sides.
+    fn connect_directly(&mut self) {
+        for _ in 0..5 {
+            if dials(&self.ann).next().is_some() || dials(&self.bo).next().is_some() {
+                break;
+            }
+            self.tick();
+            self.settle();
+        }
+        let (caller, _) = self.caller_first();
+        let peer = dials(caller).next().expect("one side dials").to_owned();
+        let offer = DirectSignal {
+            peer,
+            call: 5,
+            offer: true,
+            sdp: "offer".into(),
+        };
+        caller.ask(0, direct(Direct::Signal(offer)));
+        self.settle();
+        let (_, callee) = self.caller_first();
+        let heard = signals(callee);
+        assert_eq!(heard.len(), 1, "the offer reached the other page once");
+        assert!(heard[0].offer && heard[0].sdp == "offer");
+        let answer = DirectSignal {
+            offer: false,
+            sdp: "answer".into(),
+            ..heard[0].clone()
+        };
+        callee.ask(0, direct(Direct::Signal(answer)));
+        self.settle();
+        let (caller, callee) = self.caller_first();
+        let answered = signals(caller);
+        assert!(answered.len() == 1 && !answered[0].offer && answered[0].call == 5);
+        let open = |offered, name: &str| {
+            direct(Direct::Opened {
+                channel: 1,
+                offered,
+                name: name.into(),
+            })
+        };
+        caller.ask(0, open(true, "callee"));
+        callee.ask(0, open(false, "caller"));
+        self.channel_open = true;
+        self.settle();
+    }
+
+    fn tick(&mut self) {
+        for world in [&mut self.ann, &mut self.bo] {
+            world.tabs[0].now += 6_000;
+            world.tabs[0].input(Input::Tick, &mut world.channel, 0);
+        }
+    }
+}
+
+fn direct(direct: Direct) -> Request {
+    Request::Direct(direct)
+}
+
+/// The peers the page was asked to dial.
+fn dials(world: &World) -> impl Iterator<Item = &str> {
+    world.tabs[0].events.iter().filter_map(|event| match event {
+        Event::Dial { peer, .. } => Some(peer.as_str()),
+        _ => None,
+    })
+}
+
+fn signals(world: &World) -> Vec<DirectSignal> {
+    world.tabs[0]
+        .events
+        .iter()
+        .filter_map(|event| match event {
+            Event::Signalled { signal, .. } => Some(signal.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn last_direct_status(world: &World) -> Vec<protocol::DirectStatus> {
+    world.tabs[0]
+        .events
+        .iter()
+        .rev()
+        .find_map(|event| match event {
+            Event::Direct(statuses) => Some(statuses.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn two_devices_introduced_by_a_signal_only_relay_sync_directly_and_the_relay_keeps_nothing() {
+    let mut two = TwoDevices::new(Relay::with(hub::Config {
+        signal_only: true,
+        ..hub::Config::default()
+    }));
+    let id = two.ann.create(0, "Choir");
+    two.ann.open(0, id);
+    two.ann.ask(0, apply(add_member(7)));
+    // Bo opens a link to the group, which his device does not have.
+    two.bo.ask(0, Request::OpenGroup { id, report: None });
+    two.settle();
+    assert_eq!(
+        two.bo.tabs[0].events.iter().rev().find_map(|e| match e {
+            Event::Sync(status) => Some(status.state),
+            _ => None,
+        }),
+        Some(protocol::SyncState::SignalOnly)
+    );
+    two.connect_directly();
+    // Bo's device got the group from Ann's, stored it, and shows it.
+    assert!(member_ids(&world_view(&two.bo, id)).contains(&MemberId::from_bits(7)));
+    assert!(
+        two.bo.tabs[0]
+            .view
+            .members
+            .contains_key(&MemberId::from_bits(7))
+    );
+    // Edits both ways.
+    two.bo.ask(0, apply(add_member(8)));
+    two.ann.ask(0, apply(add_member(9)));
+    two.settle();
+    for world in [&two.ann, &two.bo] {
+        let members = member_ids(&world_view(world, id));
+        assert!(
+            [7, 8, 9]
+                .map(MemberId::from_bits)
+                .iter()
+                .all(|m| members.contains(m))
+        );
+        assert_eq!(world.tabs[0].view, world_view(world, id));
+        let status = last_direct_status(world);
+        assert_eq!(status.len(), 1);
+        assert_eq!(status[0].state, protocol::SyncState::ServerHas);
+    }
+    assert_eq!(last_direct_status(&two.ann)[0].name, "callee");
+    assert!(two.ann.relay.disk.is_empty(), "the relay stored nothing");
+
+    // The channel drops: both sides forget it, and Ann's device dials again later.
+    for world in [&mut two.ann, &mut two.bo] {
+        world.ask(0, direct(Direct::Closed { channel: 1 }));
+        assert!(last_direct_status(world).is_empty());
+    }
+    two.channel_open = false;
+    let dialled = dials(&two.ann).count() + dials(&two.bo).count();
+    for _ in 0..6 {
+        two.tick();
+        two.settle();
+    }
+    assert_eq!(
+        dials(&two.ann).count() + dials(&two.bo).count(),
+        dialled + 1
+    );
+}
+
+#[test]
+fn a_change_that_arrives_both_directly_and_through_the_relay_is_applied_once() {
+    let mut two = TwoDevices::new(Relay::new());
+    let id = two.ann.create(0, "Choir");
+    two.ann.open(0, id);
+    two.bo.ask(0, Request::OpenGroup { id, report: None });
+    two.settle();
+    two.connect_directly();
+    let updates = |world: &World| {
+        world.tabs[0]
+            .events
+            .iter()
+            .filter(|event| matches!(event, Event::Updated { .. }))
+            .count()
+    };
+    let before = updates(&two.bo);
+    two.ann.ask(0, apply(add_member(9)));
+    two.settle();
+    assert!(
+        two.bo.tabs[0]
+            .view
+            .members
+            .contains_key(&MemberId::from_bits(9))
+    );
+    assert_eq!(updates(&two.bo), before + 1, "shown once");
+    // The relay has it too: it is the durable copy.
+    let on_relay = hub::load_stored(&two.ann.relay.disk[&document_of(id)]).unwrap();
+    assert_eq!(
+        on_relay.get_heads(),
+        two.ann.disk.load(id).automerge().get_heads()
+    );
 }

@@ -22,10 +22,12 @@ mod generated {
 pub(crate) use generated::i18n;
 
 mod access;
+mod direct;
 mod files;
 mod forms;
 mod language;
 mod pages;
+mod pairing;
 mod relay_address;
 mod sections;
 mod shell;

@@ -63,11 +63,13 @@ fn Shell() -> impl IntoView {
                     <OnlineNow />
                     <ShareGroup />
                     <SyncStatus />
+                    <DirectPeers />
                 </header>
                 <SectionNav />
                 <main id="main" class="page" tabindex="-1">
                     <crate::update::UpdateBanner ready=update_ready />
                     <Alert />
+                    <crate::pairing::PairingAnswer />
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=GroupsPage />
                         <ParentRoute path=path!("/g/:group") view=GroupScope>
@@ -247,6 +249,7 @@ fn SyncStatus() -> impl IntoView {
         let last = match (status.state, status.last_synced_at) {
             (SyncState::UpToDate, _) => t_string!(i18n, shell.sync_all).to_owned(),
             (SyncState::ServerHas, _) => t_string!(i18n, shell.sync_server_has).to_owned(),
+            (SyncState::SignalOnly, _) => t_string!(i18n, shell.sync_signal_only).to_owned(),
             (_, Some(at)) => t_string!(i18n, shell.sync_last, when = synced_when(at)),
             (_, None) => t_string!(i18n, shell.sync_never).to_owned(),
         };
@@ -257,6 +260,39 @@ fn SyncStatus() -> impl IntoView {
             <span class="sync-dot" aria-hidden="true"></span>
             <span class="sync-label">{label}</span>
         </p>
+    }
+}
+
+/// The open group's direct connections to other browsers, each by the organizer's name there
+/// and how it stands.
+#[component]
+fn DirectPeers() -> impl IntoView {
+    let app = use_app();
+    let i18n = use_i18n();
+    view! {
+        <Show when=move || !app.direct.get().is_empty()>
+            <ul class="direct-peers" aria-label=move || t_string!(i18n, shell.direct_peers)>
+                <For
+                    each=move || app.direct.get()
+                    key=|peer| (peer.channel, peer.state.key(), peer.name.clone())
+                    let:peer
+                >
+                    {
+                        let name = if peer.name.is_empty() {
+                            t_string!(i18n, shell.nameless).to_owned()
+                        } else {
+                            peer.name.clone()
+                        };
+                        let state = crate::words::direct_state(i18n.get_locale(), peer.state);
+                        view! {
+                            <li class="direct-peer" data-state=peer.state.key()>
+                                {t_string!(i18n, shell.direct_peer, name, state)}
+                            </li>
+                        }
+                    }
+                </For>
+            </ul>
+        </Show>
     }
 }
 
@@ -311,6 +347,7 @@ fn ShareGroup() -> impl IntoView {
                 <summary>{t!(i18n, shell.share)}</summary>
                 <div class="share-panel">
                     {move || app.open.get().map(|group| view! { <SharePanel group /> })}
+                    {move || app.open.get().map(|group| view! { <crate::pairing::PairDevice group /> })}
                     <label for="display-name">{t!(i18n, shell.display_name)}</label>
                     <input id="display-name" type="text" maxlength="80" autocomplete="name"
                         prop:value=move || app.display_name.get()

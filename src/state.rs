@@ -12,8 +12,8 @@ use std::rc::Rc;
 
 use crate::words::Notice;
 use cohort_model::protocol::{
-    self, AccessRole, Answer, Event, Failure, FromWorker, Grant, GroupSummary, Request, SyncState,
-    SyncStatus, ToWorker,
+    self, AccessRole, Answer, DirectStatus, Event, Failure, FromWorker, Grant, GroupSummary,
+    Request, SyncState, SyncStatus, ToWorker,
 };
 use cohort_model::{
     Action, Activity, DeviceId, Feedback, Group, GroupId, GroupStoreFields, MemberChanges,
@@ -113,6 +113,12 @@ pub struct AppState {
     /// The relay answered for this group as for one it never had (deleted for everyone, or
     /// this browser's link revoked or expired).
     pub gone: RwSignal<Option<GroupId>>,
+    /// The open group's direct connections to other browsers, and how each stands.
+    pub direct: RwSignal<Vec<DirectStatus>>,
+    /// The answer code this device shows another that paired with it (`crate::pairing`).
+    pub pairing_answer: RwSignal<Option<crate::pairing::ShownCode>>,
+    /// The page's side of those connections (see `crate::direct`).
+    pub(crate) direct_connections: StoredValue<crate::direct::Connections, LocalStorage>,
     client: StoredValue<WorkerClient, LocalStorage>,
     incoming: StoredValue<Incoming, LocalStorage>,
 }
@@ -138,6 +144,9 @@ impl AppState {
             device: StoredValue::new(device_id()),
             grants: RwSignal::new(kept_grants()),
             gone: RwSignal::new(None),
+            direct: RwSignal::new(Vec::new()),
+            pairing_answer: RwSignal::new(None),
+            direct_connections: StoredValue::new_local(crate::direct::Connections::default()),
             client: StoredValue::new_local(WorkerClient {
                 worker: None,
                 pending: Rc::default(),
@@ -360,6 +369,17 @@ impl AppState {
             | Event::Online { .. }
             | Event::StoredReport { .. } => {}
             Event::StorageFailed(failure) => self.alert.set(Some(Failure::Storage(failure).into())),
+            Event::Dial { peer, name } => crate::direct::dial(self, peer, name),
+            Event::Signalled { name, signal } => crate::direct::signalled(self, name, signal),
+            Event::DirectSend { channel, frame } => crate::direct::send(self, channel, &frame),
+            Event::DirectClose { channel } => crate::direct::close(self, channel),
+            Event::Direct(statuses) => {
+                // The device that showed the answer code is connected: it is no longer needed.
+                if !statuses.is_empty() {
+                    self.pairing_answer.set(None);
+                }
+                self.direct.set(statuses);
+            }
         }
     }
 
@@ -404,7 +424,7 @@ impl AppState {
     }
 
     /// Sends a request whose answer nothing waits for (its failures show through events).
-    fn tell(self, request: Request) {
+    pub(crate) fn tell(self, request: Request) {
         leptos::task::spawn_local(async move {
             let _ = self.request(request).await;
         });

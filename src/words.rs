@@ -271,6 +271,16 @@ pub fn sync_state(locale: Locale, state: SyncState) -> &'static str {
         SyncState::Syncing => td_string!(locale, sync_state.syncing),
         SyncState::UpToDate => td_string!(locale, sync_state.up_to_date),
         SyncState::ServerHas => td_string!(locale, sync_state.server_has),
+        SyncState::SignalOnly => td_string!(locale, sync_state.signal_only),
+    }
+}
+
+/// How a direct connection to another browser stands.
+pub fn direct_state(locale: Locale, state: SyncState) -> &'static str {
+    match state {
+        SyncState::Offline | SyncState::Connecting => td_string!(locale, direct_state.connecting),
+        SyncState::Syncing | SyncState::SignalOnly => td_string!(locale, direct_state.syncing),
+        SyncState::UpToDate | SyncState::ServerHas => td_string!(locale, direct_state.in_sync),
     }
 }
 
@@ -366,6 +376,8 @@ pub enum Notice {
     NoRandom,
     /// A chosen file could not be read.
     FileUnreadable,
+    /// Pairing with another device by code did not go ahead.
+    Pairing(crate::pairing::Problem),
 }
 
 impl From<Failure> for Notice {
@@ -381,6 +393,7 @@ pub fn notice(locale: Locale, notice: &Notice) -> String {
         Notice::Garbled(detail) => td_string!(locale, failure.garbled, detail),
         Notice::NoRandom => td_string!(locale, common.no_random).to_owned(),
         Notice::FileUnreadable => td_string!(locale, failure.file_unreadable).to_owned(),
+        Notice::Pairing(problem) => crate::pairing::problem_text(locale, problem),
     }
 }
 

@@ -63,7 +63,51 @@ fn RelaySettings() -> impl IntoView {
                 <button type="submit">{t!(i18n, common.save)}</button>
                 <p role="status">{move || saved.get().then_some(t!(i18n, groups.relay_saved))}</p>
             </form>
+            <IceSettings />
         </section>
+    }
+}
+
+/// The STUN and TURN servers direct connections may use (none: only devices that reach each
+/// other, such as on one Wi-Fi, connect directly).
+#[component]
+fn IceSettings() -> impl IntoView {
+    let i18n = use_i18n();
+    let typed = RwSignal::new(crate::direct::kept_ice_servers());
+    let error = RwSignal::new(None::<String>);
+    let saved = RwSignal::new(false);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match crate::direct::set_ice_servers(&typed.get_untracked()) {
+            Ok(kept) => {
+                typed.set(kept);
+                error.set(None);
+                saved.set(true);
+            }
+            Err(line) => {
+                error.set(Some(line));
+                saved.set(false);
+            }
+        }
+    };
+    view! {
+        <form class="ice-form" on:submit=save novalidate>
+            <div class="field">
+                <label for="ice-servers">{t!(i18n, groups.ice_servers)}</label>
+                <p class="hint" id="ice-servers-hint">{t!(i18n, groups.ice_hint)}</p>
+                <textarea id="ice-servers" rows="3" spellcheck="false" autocomplete="off"
+                    placeholder="stun:stun.example.org:3478"
+                    prop:value=move || typed.get()
+                    on:input=move |ev| { typed.set(event_target_value(&ev)); saved.set(false); }
+                    aria-invalid=move || error.with(Option::is_some).to_string()
+                    aria-describedby="ice-servers-hint ice-servers-error"></textarea>
+                <p id="ice-servers-error" class="field-error" hidden=move || error.with(Option::is_none)>
+                    {move || error.get().map(|line| t_string!(i18n, groups.bad_ice_server, line))}
+                </p>
+            </div>
+            <button type="submit">{t!(i18n, common.save)}</button>
+            <p role="status">{move || saved.get().then_some(t!(i18n, groups.ice_saved))}</p>
+        </form>
     }
 }
 
@@ -93,6 +137,7 @@ pub fn GroupsPage() -> impl IntoView {
             }}
             <CreateGroup />
             <ImportGroup />
+            <crate::pairing::TakePairingCode />
             <RelaySettings />
             <crate::language::LanguageSetting />
         </article>

@@ -156,6 +156,11 @@ impl GroupId {
         self.0
     }
 
+    /// The id whose [`bytes`](Self::bytes) these are (as a pairing code carries it).
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
     /// The id in an `automerge:` URL, as automerge-repo writes it.
     pub fn url(&self) -> String {
         format!("automerge:{self}")

@@ -5,6 +5,7 @@
 //! - [`front::Front`] is one connection's handshake and limits, before any hub.
 //! - [`client::Client`] is one peer's side of a connection: the app's sync client.
 //! - [`message`] reads and writes the protocol's CBOR messages.
+//! - [`pairing`] carries a direct connection's offer or answer by hand, as a short code.
 //! - [`presence`] and [`signal`] are what peers of a group send each other as ephemeral
 //!   messages: who is online, and the offers and answers of direct connections.
 
@@ -13,6 +14,7 @@ pub mod client;
 pub mod front;
 pub mod hub;
 pub mod message;
+pub mod pairing;
 pub mod presence;
 mod shortcut;
 pub mod signal;

@@ -200,9 +200,15 @@ impl Core {
                     }
                     _ => false,
                 };
+                // The name its presence says now, if the relay carries it.
+                let name = peer
+                    .client
+                    .remote_id()
+                    .and_then(|remote| self.others.get(remote))
+                    .map_or(&peer.name, |(name, _)| name);
                 DirectStatus {
                     channel: *channel,
-                    name: peer.name.clone(),
+                    name: name.clone(),
                     state: if !peer.client.is_joined() {
                         SyncState::Connecting
                     } else if synced {

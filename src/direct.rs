@@ -11,6 +11,10 @@
 //! Chromium, and the first sync of a large group is megabytes. Hand-written, since it is a
 //! byte and a loop. Sending stops while a channel's buffer holds [`BUFFERED_BYTES`] (Chromium
 //! closes a channel whose buffer overflows) and goes on when it drains.
+//!
+//! Each side sends a one-byte keep-alive every [`KEEP_ALIVE_MS`], and a channel nothing came
+//! through for [`LOST_MS`] is lost: ICE notices a peer that vanished (a phone gone out of
+//! range, a killed browser) only after about 30 s.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -35,6 +39,13 @@ const FRAGMENT_BYTES: usize = 64 << 10;
 const BUFFERED_BYTES: u32 = 1 << 20;
 /// The largest frame put together from pieces; a peer sending more is cut off.
 const MAX_FRAME_BYTES: usize = 64 << 20;
+/// How often an open channel says it is alive, and after how long without a word it is lost.
+const KEEP_ALIVE_MS: i32 = 2_000;
+const LOST_MS: f64 = 7_000.0;
+/// The first byte of each message: a frame goes on, ends, or this is a keep-alive.
+const MORE: u8 = 0;
+const LAST: u8 = 1;
+const ALIVE: u8 = 2;
 /// How long ICE gathering may take before the description is sent with what it has (a STUN
 /// server that does not answer must not hold the connection up).
 const GATHER_MS: i32 = 5_000;
@@ -72,6 +83,10 @@ struct Connection {
     outbox: VecDeque<Vec<u8>>,
     /// The frame being put together from pieces.
     inbox: Vec<u8>,
+    /// When anything last came through the open channel (`Date.now()`; 0 until it opens).
+    heard_at: f64,
+    /// The keep-alive's timer.
+    timer: Option<i32>,
     // The handlers live as long as the connection.
     _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
 }
@@ -164,6 +179,14 @@ pub fn connect(app: AppState, call: Call) -> Result<(u32, RtcPeerConnection), Js
     });
     pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
     handlers.push(on_state);
+    let on_tick = Closure::<dyn FnMut(JsValue)>::new(move |_| keep_alive(app, channel));
+    let timer = window()
+        .set_interval_with_callback_and_timeout_and_arguments_0(
+            on_tick.as_ref().unchecked_ref(),
+            KEEP_ALIVE_MS,
+        )
+        .ok();
+    handlers.push(on_tick);
     let offered = call.offered;
     let data = if offered {
         let data = pc.create_data_channel("cohort");
@@ -196,6 +219,8 @@ pub fn connect(app: AppState, call: Call) -> Result<(u32, RtcPeerConnection), Js
         answered: !offered,
         outbox: VecDeque::new(),
         inbox: Vec::new(),
+        heard_at: 0.0,
+        timer,
         _handlers: handlers,
     };
     app.direct_connections.update_value(|c| {
@@ -215,7 +240,12 @@ fn channel_handlers(
     let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_| {
         let name = app
             .direct_connections
-            .with_value(|c| c.open.get(&channel).map(|c| c.name.clone()))
+            .try_update_value(|c| {
+                let connection = c.open.get_mut(&channel)?;
+                connection.heard_at = js_sys::Date::now();
+                Some(connection.name.clone())
+            })
+            .flatten()
             .unwrap_or_default();
         tell(
             app,
@@ -245,22 +275,49 @@ fn channel_handlers(
     vec![on_open, on_message, on_close, on_low]
 }
 
+/// Says this side is alive, or finds the channel lost.
+fn keep_alive(app: AppState, channel: u32) {
+    let silent = app.direct_connections.with_value(|c| {
+        let connection = c.open.get(&channel)?;
+        let data = connection.data.as_ref()?;
+        if connection.heard_at == 0.0 {
+            // Not open yet.
+            return Some(false);
+        }
+        if js_sys::Date::now() - connection.heard_at > LOST_MS {
+            return Some(true);
+        }
+        // Behind a full buffer the peer hears the frames instead.
+        if connection.outbox.is_empty() && data.buffered_amount() < BUFFERED_BYTES {
+            let _ = data.send_with_u8_array(&[ALIVE]);
+        }
+        Some(false)
+    });
+    if silent == Some(true) {
+        lost(app, channel);
+    }
+}
+
 fn tell(app: AppState, direct: Direct) {
     app.tell(Request::Direct(direct));
 }
 
 /// A piece of a frame arrived: the frame goes to the worker once it is whole.
 fn received(app: AppState, channel: u32, piece: &[u8]) {
-    let Some((&last, bytes)) = piece.split_first() else {
+    let Some((&kind, bytes)) = piece.split_first() else {
         return;
     };
     let frame = app.direct_connections.try_update_value(|c| {
         let connection = c.open.get_mut(&channel)?;
+        connection.heard_at = js_sys::Date::now();
+        if kind == ALIVE {
+            return None;
+        }
         connection.inbox.extend_from_slice(bytes);
         if connection.inbox.len() > MAX_FRAME_BYTES {
             return Some(Err(()));
         }
-        (last == 1).then(|| Ok(std::mem::take(&mut connection.inbox)))
+        (kind == LAST).then(|| Ok(std::mem::take(&mut connection.inbox)))
     });
     match frame.flatten() {
         Some(Ok(frame)) => tell(app, Direct::Frame { channel, frame }),
@@ -277,7 +334,7 @@ pub fn send(app: AppState, channel: u32, frame: &[u8]) {
             let count = pieces.len();
             for (n, bytes) in pieces.enumerate() {
                 let mut piece = Vec::with_capacity(bytes.len() + 1);
-                piece.push(u8::from(n + 1 == count));
+                piece.push(if n + 1 == count { LAST } else { MORE });
                 piece.extend_from_slice(bytes);
                 connection.outbox.push_back(piece);
             }
@@ -331,6 +388,9 @@ fn forget(app: AppState, channel: u32) -> bool {
         return false;
     };
     connection.pc.set_onconnectionstatechange(None);
+    if let Some(timer) = connection.timer {
+        window().clear_interval_with_handle(timer);
+    }
     if let Some(data) = &connection.data {
         data.set_onclose(None);
         data.close();

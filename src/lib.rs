@@ -29,6 +29,7 @@ mod language;
 mod pages;
 mod pairing;
 mod relay_address;
+mod scan;
 mod sections;
 mod shell;
 mod state;

@@ -13,6 +13,7 @@ use qrcode::{EcLevel, QrCode};
 
 use crate::direct::{Call, close, connect, describe, new_call, take_answer};
 use crate::i18n::{Locale, t, t_string, td_string, use_i18n};
+use crate::scan::ScanCode;
 use crate::state::{AppState, keep, now, stored, use_app};
 
 /// Where the offers taken on this device are kept (`<call> <expires at>` a line), so that a
@@ -150,8 +151,7 @@ pub fn PairDevice(
             }
         });
     };
-    let take = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let take_answer_typed = move || {
         let Some((_, call, _)) = shown.get_untracked() else {
             return;
         };
@@ -165,6 +165,8 @@ pub fn PairDevice(
             let sdp = code.session.to_sdp(SignalKind::Answer);
             match take_answer(app, "", call, &sdp, &code.name).await {
                 Ok(true) => {
+                    // Taken: the code cannot be used again, so it goes.
+                    shown.set(None);
                     connecting.set(Some(code.name));
                     answer.set(String::new());
                 }
@@ -172,6 +174,10 @@ pub fn PairDevice(
                 Err(error) => problem.set(Some(browser_problem(&error))),
             }
         });
+    };
+    let take = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        take_answer_typed();
     };
     view! {
         <section class="pair-device" aria-labelledby="pair-heading">
@@ -187,6 +193,7 @@ pub fn PairDevice(
                     <textarea id="pair-answer" rows="3" spellcheck="false" autocomplete="off"
                         prop:value=move || answer.get()
                         on:input=move |ev| answer.set(event_target_value(&ev))></textarea>
+                    <ScanCode on_code=Callback::new(move |text| { answer.set(text); take_answer_typed(); }) />
                     <button type="submit" id="pair-connect">{t!(i18n, pairing.connect)}</button>
                 </form>
             </Show>
@@ -267,9 +274,8 @@ pub fn TakePairingCode() -> impl IntoView {
     let i18n = use_i18n();
     let typed = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<Problem>);
-    let navigate = use_navigate();
-    let take = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let navigate = StoredValue::new(use_navigate());
+    let take_typed = move || {
         let code = match read(&typed.get_untracked(), SignalKind::Offer) {
             Ok(code) if take_once(&code) => code,
             Ok(_) => return problem.set(Some(Problem::Taken)),
@@ -280,13 +286,18 @@ pub fn TakePairingCode() -> impl IntoView {
         let group = GroupId::from_bytes(code.group);
         // The group opens first (from this device, or fetched over the connection), so that
         // the worker syncs it as soon as the channel opens.
-        navigate(&format!("/g/{group}/members"), Default::default());
+        navigate
+            .with_value(|navigate| navigate(&format!("/g/{group}/members"), Default::default()));
         leptos::task::spawn_local(async move {
             match answer_code(app, code).await {
                 Ok(shown) => app.pairing_answer.set(Some(shown)),
                 Err(error) => app.alert.set(Some(crate::words::Notice::Pairing(error))),
             }
         });
+    };
+    let take = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        take_typed();
     };
     view! {
         <section class="card pair-take" aria-labelledby="pair-take-heading">
@@ -302,6 +313,7 @@ pub fn TakePairingCode() -> impl IntoView {
                 <p id="pair-code-error" class="field-error" hidden=move || problem.with(Option::is_none)>
                     {move || problem.get().map(|p| problem_text(i18n.get_locale(), &p))}
                 </p>
+                <ScanCode on_code=Callback::new(move |text| { typed.set(text); take_typed(); }) />
                 <button type="submit" id="pair-use">{t!(i18n, pairing.use_code)}</button>
             </form>
         </section>

@@ -15,6 +15,7 @@
 //! # }
 //! ```
 
+pub mod direct;
 pub mod js;
 mod link;
 mod process;
@@ -372,6 +373,23 @@ impl Browser {
             _driver: driver,
             _profile: None,
         })
+    }
+
+    /// Imports a saved group from the start page, and waits for its members page. The first
+    /// open after an import reads the whole document and caches its view.
+    pub async fn import_group(&self, relay: &Relay, bytes: &[u8]) -> Result<()> {
+        let file = tempfile::Builder::new()
+            .suffix(".automerge")
+            .tempfile()
+            .map_err(HarnessError::TempDir)?;
+        std::fs::write(file.path(), bytes).map_err(HarnessError::TempDir)?;
+        self.goto(relay.url()).await?;
+        let input = self.wait_for("#import-file").await?;
+        input.send_keys(&file.path().display().to_string()).await?;
+        self.wait_until(
+            "location.pathname.endsWith('/members') && document.querySelector('tbody tr')",
+        )
+        .await
     }
 
     /// Waits for the first element matching `css` and returns its text.

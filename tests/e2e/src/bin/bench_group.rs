@@ -165,22 +165,6 @@ const CHECK_IN_TO_DOM: &str = "
     button.click();
 ";
 
-/// Imports a saved group from the start page, and waits for its members page. The first open
-/// after an import reads the whole document and caches its view.
-async fn import_group(browser: &Browser, relay: &Relay, bytes: &[u8]) -> Result<()> {
-    let file = tempfile::Builder::new()
-        .suffix(".automerge")
-        .tempfile()
-        .map_err(HarnessError::TempDir)?;
-    std::fs::write(file.path(), bytes).map_err(HarnessError::TempDir)?;
-    browser.goto(relay.url()).await?;
-    let input = browser.wait_for("#import-file").await?;
-    input.send_keys(&file.path().display().to_string()).await?;
-    browser
-        .wait_until("location.pathname.endsWith('/members') && document.querySelector('tbody tr')")
-        .await
-}
-
 /// The longest main-thread task since the page started, 0 if none took 50 ms.
 async fn longest_task_so_far(browser: &Browser) -> Result<f64> {
     let tasks = browser.execute_async(LONG_TASKS, Vec::new()).await?;
@@ -205,7 +189,7 @@ async fn activities(browser: &Browser, relay: &Relay, members: usize) -> Result<
         .map(|a| a.attendance.len())
         .sum();
     let bytes = doc.save();
-    import_group(browser, relay, &bytes).await?;
+    browser.import_group(relay, &bytes).await?;
     let path = browser.current_url().await?.path().to_owned();
     let activities_url = format!(
         "{}{}",
@@ -369,7 +353,7 @@ async fn analytics(
             since(started)
         })
         .collect();
-    import_group(browser, relay, &doc.save()).await?;
+    browser.import_group(relay, &doc.save()).await?;
     let path = browser.current_url().await?.path().to_owned();
     let url = format!(
         "{}{}",
@@ -413,7 +397,7 @@ async fn key_user_grid(browser: &Browser, relay: &Relay, members: usize) -> Resu
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
     let key_users = sample::add_key_users(&mut doc, 500, now, 46).map_err(answer)?;
-    import_group(browser, relay, &doc.save()).await?;
+    browser.import_group(relay, &doc.save()).await?;
     let path = browser.current_url().await?.path().to_owned();
     let url = format!(
         "{}{}",
@@ -777,7 +761,7 @@ async fn main() -> Result<()> {
 
     let relay = Relay::start()?;
     let browser = Browser::launch(Viewport::Desktop).await?;
-    import_group(&browser, &relay, &bytes).await?;
+    browser.import_group(&relay, &bytes).await?;
     // The relay has the group too: the share link's open below fetches it.
     browser
         .wait_until("document.querySelector('.sync-status').dataset.state === 'synced'")

@@ -19,6 +19,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use cohort_model::protocol::{Direct, DirectSignal, Request};
+use cohort_sync::signal::IceServer;
 use futures_channel::oneshot;
 use js_sys::{ArrayBuffer, Uint8Array};
 use leptos::prelude::*;
@@ -49,8 +50,7 @@ const ALIVE: u8 = 2;
 /// How long ICE gathering may take before the description is sent with what it has (a STUN
 /// server that does not answer must not hold the connection up).
 const GATHER_MS: i32 = 5_000;
-/// Where the ICE servers set in the settings are kept: one URL a line, optionally followed by
-/// a user name and a credential (for TURN), separated by spaces.
+/// Where the ICE servers set in the settings are kept, one a line ([`IceServer`]).
 pub const ICE_SERVERS_KEY: &str = "cohort-ice-servers";
 
 /// The page's direct connections, by channel number.
@@ -108,41 +108,23 @@ pub fn new_call() -> u64 {
 /// The ICE servers set in the settings, as `RTCConfiguration.iceServers`.
 fn ice_servers() -> js_sys::Array {
     let servers = js_sys::Array::new();
-    for line in stored(ICE_SERVERS_KEY).lines() {
-        let mut words = line.split_whitespace();
-        let Some(url) = words.next() else { continue };
-        let server = RtcIceServer::new();
-        server.set_urls_str(url);
-        if let (Some(user), Some(credential)) = (words.next(), words.next()) {
-            server.set_username(user);
-            server.set_credential(credential);
+    for server in IceServer::parse_all(&stored(ICE_SERVERS_KEY)).unwrap_or_default() {
+        let ice = RtcIceServer::new();
+        ice.set_urls_str(&server.url);
+        if let Some((user, credential)) = &server.login {
+            ice.set_username(user);
+            ice.set_credential(credential);
         }
-        servers.push(&server);
+        servers.push(&ice);
     }
     servers
 }
 
-/// Keeps the ICE servers for connections made from now on, if every line is one: a `stun:`,
-/// `stuns:`, `turn:` or `turns:` URL, and for TURN a user name and a credential. Else the
-/// first line that is not.
+/// Keeps the ICE servers for connections made from now on, if every line is one
+/// ([`IceServer`]); else the first line that is not.
 pub fn set_ice_servers(text: &str) -> Result<String, String> {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    for line in &lines {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let scheme = words[0].split_once(':').map(|(scheme, _)| scheme);
-        let fits = match scheme {
-            Some("stun" | "stuns") => words.len() == 1,
-            Some("turn" | "turns") => words.len() == 3,
-            _ => false,
-        };
-        if !fits {
-            return Err((*line).to_owned());
-        }
-    }
+    let servers = IceServer::parse_all(text)?;
+    let lines: Vec<String> = servers.iter().map(IceServer::line).collect();
     let kept = lines.join("\n");
     keep(ICE_SERVERS_KEY, &kept);
     Ok(kept)
@@ -562,6 +544,16 @@ pub fn signalled(app: AppState, name: String, signal: DirectSignal) {
             }
         }
     });
+}
+
+/// What a browser API's error says: an `Error`'s message (a `DOMException` is one), or the
+/// value as it is.
+pub fn error_text(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| format!("{error:?}"))
 }
 
 fn warn(what: &str, error: &JsValue) {

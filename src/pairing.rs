@@ -94,16 +94,7 @@ fn read(text: &str, kind: SignalKind) -> Result<PairingCode, Problem> {
 }
 
 fn browser_problem(error: &wasm_bindgen::JsValue) -> Problem {
-    Problem::Browser(
-        error
-            .as_string()
-            .or_else(|| {
-                js_sys::Error::try_from(error.clone())
-                    .ok()
-                    .map(|e| e.message().into())
-            })
-            .unwrap_or_else(|| format!("{error:?}")),
-    )
+    Problem::Browser(crate::direct::error_text(error))
 }
 
 /// Records that this device took the offer; false if it had already.

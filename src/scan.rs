@@ -100,12 +100,7 @@ pub fn ScanCode(
                 match scan(&element, stop).await {
                     Ok(Some(text)) => on_code.run(text),
                     Ok(None) => {}
-                    Err(error) => failed.set(Some(
-                        error
-                            .dyn_ref::<js_sys::Error>()
-                            .map(|e| String::from(e.message()))
-                            .unwrap_or_else(|| format!("{error:?}")),
-                    )),
+                    Err(error) => failed.set(Some(crate::direct::error_text(&error))),
                 }
                 scanning.set(false);
             });

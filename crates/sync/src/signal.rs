@@ -92,6 +92,52 @@ impl Signal {
     }
 }
 
+/// A STUN or TURN server for direct connections, as the settings write it: one a line, a
+/// `stun:` or `stuns:` URL alone, or a `turn:` or `turns:` URL, a user name and a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IceServer {
+    pub url: String,
+    /// TURN's user name and credential.
+    pub login: Option<(String, String)>,
+}
+
+impl IceServer {
+    /// The servers in the settings' text (blank lines skipped), or the first line that is not
+    /// one.
+    pub fn parse_all(text: &str) -> Result<Vec<Self>, String> {
+        text.lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(|line| Self::parse(line).ok_or_else(|| line.to_owned()))
+            .collect()
+    }
+
+    fn parse(line: &str) -> Option<Self> {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let (scheme, rest) = words[0].split_once(':')?;
+        if rest.is_empty() {
+            return None;
+        }
+        let url = words[0].to_owned();
+        match (scheme, &words[1..]) {
+            ("stun" | "stuns", []) => Some(Self { url, login: None }),
+            ("turn" | "turns", [user, credential]) => Some(Self {
+                url,
+                login: Some(((*user).to_owned(), (*credential).to_owned())),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The server as one line of the settings.
+    pub fn line(&self) -> String {
+        match &self.login {
+            None => self.url.clone(),
+            Some((user, credential)) => format!("{} {user} {credential}", self.url),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +161,29 @@ mod tests {
         };
         assert_eq!(Signal::decode(&too_long.encode()), None);
         assert_eq!(Signal::decode(b"\xff"), None);
+    }
+
+    #[test]
+    fn ice_servers_are_read_one_a_line_and_a_bad_line_is_named() {
+        let servers = IceServer::parse_all(
+            "stun:stun.example.org:3478\n\n  turn:turn.example.org ann s3cret \n",
+        )
+        .unwrap();
+        assert_eq!(servers.len(), 2);
+        assert_eq!(servers[0].login, None);
+        assert_eq!(
+            servers[1].login,
+            Some(("ann".to_owned(), "s3cret".to_owned()))
+        );
+        assert_eq!(servers[1].line(), "turn:turn.example.org ann s3cret");
+        assert_eq!(IceServer::parse_all(""), Ok(Vec::new()));
+        for bad in [
+            "turn:turn.example.org",
+            "stun:",
+            "http://example.org",
+            "stun:a b",
+        ] {
+            assert_eq!(IceServer::parse_all(bad), Err(bad.to_owned()), "{bad}");
+        }
     }
 }

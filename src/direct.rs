@@ -469,79 +469,63 @@ pub async fn take_answer(
     Ok(true)
 }
 
-/// The worker asks to dial a peer it heard through the relay: offer, through the relay.
-pub fn dial(app: AppState, peer: String, name: String) {
-    let call = new_call();
-    let Ok((channel, pc)) = connect(
-        app,
-        Call {
-            peer: peer.clone(),
-            call,
-            name,
-            offered: true,
-        },
-    ) else {
+/// Connects as `call` says, and sends its description (an offer, or the answer to `offer`)
+/// through the relay.
+fn connect_and_signal(app: AppState, call: Call, offer: Option<String>) {
+    let (peer, number, offered) = (call.peer.clone(), call.call, call.offered);
+    let Ok((channel, pc)) = connect(app, call) else {
         return;
     };
     leptos::task::spawn_local(async move {
-        match describe(&pc, None).await {
-            Ok(sdp) => tell(
-                app,
-                Direct::Signal(DirectSignal {
+        match describe(&pc, offer.as_deref()).await {
+            Ok(sdp) => {
+                let signal = DirectSignal {
                     peer,
-                    call,
-                    offer: true,
+                    call: number,
+                    offer: offered,
                     sdp,
-                }),
-            ),
+                };
+                tell(app, Direct::Signal(signal));
+            }
             Err(error) => {
-                warn("an offer", &error);
+                warn("a description", &error);
                 close(app, channel);
             }
         }
     });
 }
 
+/// The worker asks to dial a peer it heard through the relay: offer, through the relay.
+pub fn dial(app: AppState, peer: String, name: String) {
+    let call = Call {
+        peer,
+        call: new_call(),
+        name,
+        offered: true,
+    };
+    connect_and_signal(app, call, None);
+}
+
 /// An offer or answer arrived through the relay.
 pub fn signalled(app: AppState, name: String, signal: DirectSignal) {
-    leptos::task::spawn_local(async move {
-        let DirectSignal {
+    let DirectSignal {
+        peer,
+        call,
+        offer,
+        sdp,
+    } = signal;
+    if offer {
+        let call = Call {
             peer,
             call,
-            offer,
-            sdp,
-        } = signal;
-        if !offer {
-            if let Err(error) = take_answer(app, &peer, call, &sdp, "").await {
-                warn("an answer", &error);
-            }
-            return;
-        }
-        let Ok((channel, pc)) = connect(
-            app,
-            Call {
-                peer: peer.clone(),
-                call,
-                name,
-                offered: false,
-            },
-        ) else {
-            return;
+            name,
+            offered: false,
         };
-        match describe(&pc, Some(&sdp)).await {
-            Ok(sdp) => tell(
-                app,
-                Direct::Signal(DirectSignal {
-                    peer,
-                    call,
-                    offer: false,
-                    sdp,
-                }),
-            ),
-            Err(error) => {
-                warn("an offer received", &error);
-                close(app, channel);
-            }
+        return connect_and_signal(app, call, Some(sdp));
+    }
+    leptos::task::spawn_local(async move {
+        if let Err(error) = take_answer(app, &peer, call, &sdp, "").await {
+            warn("an answer", &error);
         }
     });
 }

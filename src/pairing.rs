@@ -196,39 +196,55 @@ pub fn PairDevice(
     }
 }
 
-/// A new connection's offer, as a code for `group`: the code, its call and its channel.
-async fn offer_code(app: AppState, group: GroupId) -> Result<(ShownCode, u64, u32), Problem> {
-    let call = new_call();
-    let (channel, pc) = connect(
-        app,
-        Call {
-            peer: String::new(),
-            call,
-            name: String::new(),
-            offered: true,
-        },
-    )
-    .map_err(|error| browser_problem(&error))?;
-    let described = describe(&pc, None).await;
-    let session = described
+/// A new connection as `call` says, and its description as a code for `group`: an offer, or
+/// the answer to `offer`. With the connection's channel.
+async fn described(
+    app: AppState,
+    call: Call,
+    group: [u8; 16],
+    offer: Option<&PairingCode>,
+) -> Result<(PairingCode, u32), Problem> {
+    let kind = if call.offered {
+        SignalKind::Offer
+    } else {
+        SignalKind::Answer
+    };
+    let number = call.call;
+    let (channel, pc) = connect(app, call).map_err(|error| browser_problem(&error))?;
+    let remote = offer.map(|offer| offer.session.to_sdp(SignalKind::Offer));
+    let session = describe(&pc, remote.as_deref())
+        .await
         .map_err(|error| browser_problem(&error))
         .and_then(|sdp| Session::from_sdp(&sdp).map_err(Problem::Code));
-    let session = match session {
-        Ok(session) => session,
+    match session {
+        Ok(session) => {
+            let code = PairingCode {
+                kind,
+                group,
+                call: number,
+                expires_at: now_secs() + LIFETIME_SECS,
+                name: app.display_name.get_untracked(),
+                session,
+            };
+            Ok((code, channel))
+        }
         Err(problem) => {
             close(app, channel);
-            return Err(problem);
+            Err(problem)
         }
+    }
+}
+
+/// A new connection's offer, as a code for `group`: the code, its call and its channel.
+async fn offer_code(app: AppState, group: GroupId) -> Result<(ShownCode, u64, u32), Problem> {
+    let call = Call {
+        peer: String::new(),
+        call: new_call(),
+        name: String::new(),
+        offered: true,
     };
-    let code = PairingCode {
-        kind: SignalKind::Offer,
-        group: group.bytes(),
-        call,
-        expires_at: now_secs() + LIFETIME_SECS,
-        name: app.display_name.get_untracked(),
-        session,
-    };
-    Ok((ShownCode::of(&code, String::new()), call, channel))
+    let (code, channel) = described(app, call, group.bytes(), None).await?;
+    Ok((ShownCode::of(&code, String::new()), code.call, channel))
 }
 
 /// A code drawn as a QR code, with its text to copy.
@@ -313,36 +329,13 @@ pub fn TakePairingCode() -> impl IntoView {
 
 /// The answer to an offer taken from a code, as a code.
 async fn answer_code(app: AppState, offer: PairingCode) -> Result<ShownCode, Problem> {
-    let (channel, pc) = connect(
-        app,
-        Call {
-            peer: String::new(),
-            call: offer.call,
-            name: offer.name.clone(),
-            offered: false,
-        },
-    )
-    .map_err(|error| browser_problem(&error))?;
-    let sdp = offer.session.to_sdp(SignalKind::Offer);
-    let session = describe(&pc, Some(&sdp))
-        .await
-        .map_err(|error| browser_problem(&error))
-        .and_then(|sdp| Session::from_sdp(&sdp).map_err(Problem::Code));
-    let session = match session {
-        Ok(session) => session,
-        Err(problem) => {
-            close(app, channel);
-            return Err(problem);
-        }
-    };
-    let answer = PairingCode {
-        kind: SignalKind::Answer,
-        group: offer.group,
+    let call = Call {
+        peer: String::new(),
         call: offer.call,
-        expires_at: now_secs() + LIFETIME_SECS,
-        name: app.display_name.get_untracked(),
-        session,
+        name: offer.name.clone(),
+        offered: false,
     };
+    let (answer, _) = described(app, call, offer.group, Some(&offer)).await?;
     Ok(ShownCode::of(&answer, offer.name))
 }
 

@@ -1,7 +1,7 @@
 //! Driving direct connections as an organizer would: the share panel, display names, and
 //! pairing two browsers by code (`src/pairing.rs`).
 
-use crate::{Browser, Result};
+use crate::{Browser, Relay, Result};
 
 /// Opens or closes the header's share panel (it lies over the page while open).
 pub async fn share_panel(browser: &Browser, open: bool) -> Result<()> {
@@ -62,4 +62,19 @@ pub async fn pair(ann: &Browser, bo: &Browser, ann_name: &str, bo_name: &str) ->
     wait_for_direct_peer(ann, bo_name, "server-has").await?;
     wait_for_direct_peer(bo, ann_name, "server-has").await?;
     share_panel(ann, false).await
+}
+
+/// Ann makes a group with one member, Ada, and Bo opens its link: each named, both with the
+/// group open. The group's path (`/g/<id>`).
+pub async fn share_a_group(relay: &Relay, ann: &Browser, bo: &Browser) -> Result<String> {
+    ann.goto(relay.url()).await?;
+    let group = ann.create_group("Readers").await?;
+    ann.add_member("Ada", "").await?;
+    ann.wait_for_members(&["Ada"]).await?;
+    set_name(ann, "Ann").await?;
+    bo.goto(&format!("{}{}/members", relay.url(), &group[1..]))
+        .await?;
+    bo.wait_for_members(&["Ada"]).await?;
+    set_name(bo, "Bo").await?;
+    Ok(group)
 }

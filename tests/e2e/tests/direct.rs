@@ -2,7 +2,9 @@
 //! with separate profiles): introduced by a relay that only signals and keeps nothing of the
 //! group, and noticing a lost channel.
 
-use harness::direct::{code_text, pair, set_name, share_panel, wait_for_direct_peer};
+use harness::direct::{
+    code_text, pair, set_name, share_a_group, share_panel, wait_for_direct_peer,
+};
 use harness::{Browser, Relay, Result, Viewport, temp_dir};
 
 /// Every file under `dir`, as paths relative to it.
@@ -26,22 +28,13 @@ fn files_under(dir: &std::path::Path) -> Vec<String> {
 async fn two_browsers_sync_directly_through_a_relay_that_only_signals() -> Result<()> {
     let relay = Relay::start_with(&["--signal-only"])?;
     let ann = Browser::launch(Viewport::Desktop).await?;
-    ann.goto(relay.url()).await?;
-    let group = ann.create_group("Readers").await?;
-    ann.add_member("Ada", "ada@example.org").await?;
-    ann.wait_for_members(&["Ada"]).await?;
-    // The relay keeps nothing, and says so.
-    ann.wait_for_sync_state("signal-only").await?;
-    set_name(&ann, "Ann").await?;
-
-    // Bo opens the group's link: his device gets the group from Ann's, directly.
     let bo = Browser::launch(Viewport::Desktop).await?;
-    bo.goto(&format!("{}{}/members", relay.url(), &group[1..]))
-        .await?;
-    bo.wait_for_members(&["Ada"]).await?;
-    set_name(&bo, "Bo").await?;
+    // Bo opens the group's link: his device gets the group from Ann's, directly.
+    share_a_group(&relay, &ann, &bo).await?;
     wait_for_direct_peer(&ann, "Bo", "server-has").await?;
     wait_for_direct_peer(&bo, "Ann", "server-has").await?;
+    // The relay keeps nothing, and says so.
+    ann.wait_for_sync_state("signal-only").await?;
 
     // Edits both ways.
     ann.add_member("Grace", "grace@example.org").await?;
@@ -190,15 +183,8 @@ async fn a_lost_direct_channel_is_noticed_within_ten_seconds_and_the_relay_carri
 {
     let relay = Relay::start()?;
     let ann = Browser::launch(Viewport::Desktop).await?;
-    ann.goto(relay.url()).await?;
-    let group = ann.create_group("Readers").await?;
-    ann.add_member("Ada", "").await?;
-    set_name(&ann, "Ann").await?;
     let bo = Browser::launch(Viewport::Desktop).await?;
-    bo.goto(&format!("{}{}/members", relay.url(), &group[1..]))
-        .await?;
-    bo.wait_for_members(&["Ada"]).await?;
-    set_name(&bo, "Bo").await?;
+    let group = share_a_group(&relay, &ann, &bo).await?;
     wait_for_direct_peer(&ann, "Bo", "server-has").await?;
 
     // Bo's browser is killed: no goodbye on the channel.

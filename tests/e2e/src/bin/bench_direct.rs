@@ -14,7 +14,7 @@
 use std::time::Instant;
 
 use cohort_model::sample;
-use harness::direct::{exchange_codes, set_name, wait_for_direct_peer};
+use harness::direct::{exchange_codes, set_name, share_a_group, wait_for_direct_peer};
 use harness::{Browser, HarnessError, Relay, Result, Viewport, temp_dir};
 use serde_json::{Value, json};
 
@@ -86,15 +86,7 @@ async fn two_on(relay: &Relay, direct: bool) -> Result<(Browser, Browser)> {
                 .await?;
         }
     }
-    ann.goto(relay.url()).await?;
-    let group = ann.create_group("Latency").await?;
-    ann.add_member("Ada", "").await?;
-    ann.wait_for_members(&["Ada"]).await?;
-    set_name(&ann, "Ann").await?;
-    bo.goto(&format!("{}{}/members", relay.url(), &group[1..]))
-        .await?;
-    bo.wait_for_members(&["Ada"]).await?;
-    set_name(&bo, "Bo").await?;
+    share_a_group(relay, &ann, &bo).await?;
     if direct {
         wait_for_direct_peer(&ann, "Bo", "server-has").await?;
     } else {

@@ -13,8 +13,9 @@
 //! closes a channel whose buffer overflows) and goes on when it drains.
 //!
 //! Each side sends a one-byte keep-alive every [`KEEP_ALIVE_MS`], and a channel nothing came
-//! through for [`LOST_MS`] is lost: ICE notices a peer that vanished (a phone gone out of
-//! range, a killed browser) only after about 30 s.
+//! through for [`LOST_MS`] is lost: a peer that vanished (a phone gone out of range, a frozen
+//! tab, a killed browser) is then noticed in a known time, whatever ICE's own consent checks
+//! take in that browser.
 
 use std::collections::{HashMap, VecDeque};
 

@@ -1647,7 +1647,7 @@ fn two_devices_introduced_by_a_signal_only_relay_sync_directly_and_the_relay_kee
     }
     two.channel_open = false;
     let dialled = dials(&two.ann).count() + dials(&two.bo).count();
-    for _ in 0..6 {
+    for _ in 0..3 {
         two.tick();
         two.settle();
     }

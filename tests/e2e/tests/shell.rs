@@ -229,6 +229,12 @@ const LATIN_IN_CHINESE: &[&str] = &[
     "QQ",
     // The net promoter score, named so in Chinese as well.
     "NPS",
+    // The servers direct connections use, and their addresses' schemes.
+    "STUN",
+    "TURN",
+    "stun",
+    "turn",
+    "stun.example.org",
 ];
 
 /// Fails with the untranslated words of the page at `what`, if any.

@@ -22,7 +22,7 @@ use cohort_sync::signal::{Signal, SignalKind};
 use super::{Core, Output};
 
 /// How long after dialling a peer it is dialled again if no channel to it is open.
-pub const REDIAL_MS: Millis = 30_000;
+pub const REDIAL_MS: Millis = 15_000;
 
 /// One direct connection.
 #[derive(Debug)]
@@ -200,12 +200,14 @@ impl Core {
                     }
                     _ => false,
                 };
-                // The name its presence says now, if the relay carries it.
+                // The name its presence says now, if the relay carries it and it has one.
                 let name = peer
                     .client
                     .remote_id()
                     .and_then(|remote| self.others.get(remote))
-                    .map_or(&peer.name, |(name, _)| name);
+                    .map(|(name, _)| name)
+                    .filter(|name| !name.is_empty())
+                    .unwrap_or(&peer.name);
                 DirectStatus {
                     channel: *channel,
                     name: name.clone(),

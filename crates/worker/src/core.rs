@@ -1919,19 +1919,22 @@ impl Core {
         document: &DocumentId,
         message: cohort_sync::automerge::sync::Message,
     ) {
-        if self
-            .open
-            .as_ref()
-            .is_some_and(|open| document_id(open.id) == *document)
+        let Self {
+            open,
+            client,
+            direct,
+            ..
+        } = self;
+        if let Some(open) = open
+            .as_mut()
+            .filter(|open| document_id(open.id) == *document)
         {
-            let mut open = self.open.take().expect("the open group");
-            let received = match self.client_of(via) {
+            let received = match direct::client_of(client, direct, via) {
                 Some(client) => open
                     .doc
                     .receive(|doc, log| client.apply(document, doc, message, log)),
                 None => Ok(Touched::default()),
             };
-            self.open = Some(open);
             match received {
                 Ok(touched) => {
                     self.changed(touched);
@@ -1958,11 +1961,17 @@ impl Core {
         document: &DocumentId,
         message: cohort_sync::automerge::sync::Message,
     ) {
-        let Some(mut fetching) = self.fetching.take() else {
+        let Self {
+            fetching,
+            client,
+            direct,
+            ..
+        } = self;
+        let Some(fetching) = fetching.as_mut() else {
             return;
         };
         let id = fetching.id;
-        let applied = match self.client_of(via) {
+        let applied = match direct::client_of(client, direct, via) {
             Some(client) => client.apply(
                 document,
                 &mut fetching.doc,
@@ -1970,10 +1979,6 @@ impl Core {
                 &mut PatchLog::inactive(),
             ),
             None => Ok(()),
-        };
-        self.fetching = Some(fetching);
-        let Some(fetching) = self.fetching.as_mut() else {
-            return;
         };
         let doc = match applied {
             Err(error) => Err(document_failure(error)),

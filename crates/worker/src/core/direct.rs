@@ -101,14 +101,6 @@ impl Core {
         }
     }
 
-    /// The sync client of a connection, if it is still open.
-    pub(super) fn client_of(&mut self, via: Via) -> Option<&mut Client> {
-        match via {
-            Via::Relay => Some(&mut self.client),
-            Via::Direct(channel) => self.direct.get_mut(&channel).map(|peer| &mut peer.client),
-        }
-    }
-
     /// An ephemeral message of the open group that is not presence: a signal for this device.
     pub(super) fn heard_signal(&mut self, sender: String, data: &[u8]) -> bool {
         let Some(signal) = Signal::decode(data) else {
@@ -248,4 +240,16 @@ pub(super) fn outgoing(
         .iter_mut()
         .filter_map(|(channel, peer)| Some((*channel, peer.client.outgoing(document, doc)?)))
         .collect()
+}
+
+/// The sync client of a connection, if it is still open.
+pub(super) fn client_of<'a>(
+    relay: &'a mut Client,
+    peers: &'a mut BTreeMap<u32, DirectPeer>,
+    via: Via,
+) -> Option<&'a mut Client> {
+    match via {
+        Via::Relay => Some(relay),
+        Via::Direct(channel) => peers.get_mut(&channel).map(|peer| &mut peer.client),
+    }
 }

@@ -1689,3 +1689,24 @@ fn a_change_that_arrives_both_directly_and_through_the_relay_is_applied_once() {
         two.ann.disk.load(id).automerge().get_heads()
     );
 }
+
+#[test]
+fn devices_with_a_capability_for_the_group_are_not_introduced_to_each_other() {
+    let mut two = TwoDevices::new(Relay::new());
+    let id = two.ann.create(0, "Choir");
+    for world in [&mut two.ann, &mut two.bo] {
+        let grants = vec![Grant {
+            group: id,
+            role: AccessRole::Edit,
+            secret: "0123456789abcdef0123456789abcdef".into(),
+        }];
+        world.ask(0, Request::SetAccess { grants });
+    }
+    two.ann.open(0, id);
+    two.bo.ask(0, Request::OpenGroup { id, report: None });
+    for _ in 0..4 {
+        two.tick();
+        two.settle();
+    }
+    assert_eq!(dials(&two.ann).count() + dials(&two.bo).count(), 0);
+}

@@ -106,7 +106,7 @@ impl Core {
         let Some(signal) = Signal::decode(data) else {
             return false;
         };
-        if signal.to != self.client.peer_id() {
+        if signal.to != self.client.peer_id() || !self.introduces_directly() {
             return true;
         }
         let name = self
@@ -154,6 +154,9 @@ impl Core {
     /// Asks the page to dial the peers heard through the relay that this device should offer
     /// to, and is not connected to, and has not dialled lately.
     pub(super) fn dial(&mut self) {
+        if !self.introduces_directly() {
+            return;
+        }
         let me = self.client.peer_id().to_owned();
         let connected: Vec<String> = self
             .direct
@@ -177,6 +180,19 @@ impl Core {
             self.dialled.insert(peer.clone(), now);
             self.post(Event::Dial { peer, name });
         }
+    }
+
+    /// Whether devices the relay introduces may connect directly for the current group: not
+    /// for a protected one (this device holds a capability for it). The relay checks each
+    /// device's link on its own path only, and revokes it there: a reader must not be able to
+    /// send an editor changes directly, nor a revoked device keep receiving them. Pairing by
+    /// code, in person, is still possible.
+    fn introduces_directly(&self) -> bool {
+        self.open
+            .as_ref()
+            .map(|open| open.id)
+            .or(self.fetching.as_ref().map(|fetching| fetching.id))
+            .is_some_and(|group| !self.grants.contains_key(&group))
     }
 
     /// Tells the page how each direct connection stands, if that changed.

@@ -156,7 +156,7 @@ pub fn connect(app: AppState, call: Call) -> Result<(u32, RtcPeerConnection), Js
                     | RtcPeerConnectionState::Disconnected
                     | RtcPeerConnectionState::Closed
             ) {
-                lost(app, channel);
+                close(app, channel);
             }
         }
     });
@@ -249,7 +249,7 @@ fn channel_handlers(
         };
         received(app, channel, &Uint8Array::new(&piece).to_vec());
     });
-    let on_close = Closure::<dyn FnMut(JsValue)>::new(move |_| lost(app, channel));
+    let on_close = Closure::<dyn FnMut(JsValue)>::new(move |_| close(app, channel));
     let on_low = Closure::<dyn FnMut(JsValue)>::new(move |_| pump(app, channel));
     data.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     data.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -277,7 +277,7 @@ fn keep_alive(app: AppState, channel: u32) {
         Some(false)
     });
     if silent == Some(true) {
-        lost(app, channel);
+        close(app, channel);
     }
 }
 
@@ -345,20 +345,16 @@ fn pump(app: AppState, channel: u32) {
         None
     });
     if failed.flatten().is_some() {
-        lost(app, channel);
+        close(app, channel);
     }
 }
 
-/// The channel is gone: the worker is told, once.
-fn lost(app: AppState, channel: u32) {
+/// Closes the channel (lost, asked for by the worker, or a peer that misbehaved); the worker
+/// is told, once.
+pub fn close(app: AppState, channel: u32) {
     if forget(app, channel) {
         tell(app, Direct::Closed { channel });
     }
-}
-
-/// Closes the channel (the worker asked, or the peer misbehaved): the worker is told.
-pub fn close(app: AppState, channel: u32) {
-    lost(app, channel);
 }
 
 /// Closes and forgets the connection; false if it was not open.

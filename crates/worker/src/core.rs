@@ -1877,13 +1877,17 @@ impl Core {
         }
     }
 
-    /// The document of the open group, or of the group being fetched.
-    fn current_document(&self) -> Option<DocumentId> {
+    /// The open group, or the group being fetched.
+    fn current_group(&self) -> Option<GroupId> {
         self.open
             .as_ref()
             .map(|open| open.id)
             .or(self.fetching.as_ref().map(|fetching| fetching.id))
-            .map(document_id)
+    }
+
+    /// The document of [`current_group`](Self::current_group).
+    fn current_document(&self) -> Option<DocumentId> {
+        self.current_group().map(document_id)
     }
 
     /// Sends the relay and every direct peer what each lacks of the open (or wanted) group.

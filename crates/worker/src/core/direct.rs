@@ -188,10 +188,7 @@ impl Core {
     /// send an editor changes directly, nor a revoked device keep receiving them. Pairing by
     /// code, in person, is still possible.
     fn introduces_directly(&self) -> bool {
-        self.open
-            .as_ref()
-            .map(|open| open.id)
-            .or(self.fetching.as_ref().map(|fetching| fetching.id))
+        self.current_group()
             .is_some_and(|group| !self.grants.contains_key(&group))
     }
 

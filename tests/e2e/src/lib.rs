@@ -256,8 +256,9 @@ pub enum Viewport {
 
 impl Viewport {
     /// Chromium's options: this screen, this profile, and `language` as the browser's preferred
-    /// language (what `navigator.languages` says), so that no test depends on the machine's.
-    fn chrome_options(self, profile: &Path, language: &str) -> Value {
+    /// language (what `navigator.languages` says), so that no test depends on the machine's;
+    /// and whether pages may open direct (WebRTC) connections.
+    fn chrome_options(self, profile: &Path, language: &str, direct_connections: bool) -> Value {
         // The networking flags keep Chromium from calling home on a closed network.
         let mut args = vec![
             "--headless".to_owned(),
@@ -290,6 +291,11 @@ impl Viewport {
                     "deviceMetrics": { "width": 360, "height": 740, "pixelRatio": 2.0, "touch": true },
                 });
             }
+        }
+        if !direct_connections {
+            // WebRTC may send UDP only through a proxy, and there is none. (The pref: Chromium
+            // 156 ignores `--force-webrtc-ip-handling-policy` here.)
+            options["prefs"]["webrtc"] = json!({ "ip_handling_policy": "disable_non_proxied_udp" });
         }
         options["args"] = json!(args);
         options
@@ -329,8 +335,25 @@ impl Browser {
     /// Starts a browser, with a fresh profile, whose preferred language is `language` (such as
     /// `zh-CN`); [`launch`](Self::launch) prefers US English.
     pub async fn launch_in_language(viewport: Viewport, language: &str) -> Result<Self> {
+        Self::launch_fresh(viewport, language, true).await
+    }
+
+    /// Starts a browser, with a fresh profile, that cannot open direct connections. For
+    /// scenarios about what organizers do while apart: two browsers on one machine would
+    /// otherwise keep talking over a direct channel when DevTools takes their network away,
+    /// since its emulation leaves WebRTC alone.
+    pub async fn launch_without_direct_connections(viewport: Viewport) -> Result<Self> {
+        Self::launch_fresh(viewport, "en-US", false).await
+    }
+
+    async fn launch_fresh(
+        viewport: Viewport,
+        language: &str,
+        direct_connections: bool,
+    ) -> Result<Self> {
         let profile = temp_dir("cohort-chromium-")?;
-        let mut browser = Self::start(viewport, profile.path(), language).await?;
+        let mut browser =
+            Self::start(viewport, profile.path(), language, direct_connections).await?;
         browser._profile = Some(profile);
         Ok(browser)
     }
@@ -338,10 +361,15 @@ impl Browser {
     /// Starts a browser on an existing profile, such as one a killed browser left behind:
     /// its IndexedDB is what the app finds. The stale lock of a killed Chromium is removed.
     pub async fn launch_with_profile(viewport: Viewport, profile: &Path) -> Result<Self> {
-        Self::start(viewport, profile, "en-US").await
+        Self::start(viewport, profile, "en-US", true).await
     }
 
-    async fn start(viewport: Viewport, profile: &Path, language: &str) -> Result<Self> {
+    async fn start(
+        viewport: Viewport,
+        profile: &Path,
+        language: &str,
+        direct_connections: bool,
+    ) -> Result<Self> {
         for lock in ["SingletonLock", "SingletonSocket", "SingletonCookie"] {
             let _ = std::fs::remove_file(profile.join(lock));
         }
@@ -360,7 +388,7 @@ impl Browser {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".to_owned(),
-            viewport.chrome_options(profile, language),
+            viewport.chrome_options(profile, language, direct_connections),
         );
         capabilities.insert("goog:loggingPrefs".to_owned(), json!({ "browser": "ALL" }));
         let client = ClientBuilder::new(HttpConnector::new())

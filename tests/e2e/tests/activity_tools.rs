@@ -170,7 +170,8 @@ async fn a_sign_in_list_is_pasted_people_are_marked_in_bulk_and_duties_are_given
 #[tokio::test]
 async fn two_organizers_check_people_in_at_two_doors_offline_and_both_are_kept() -> Result<()> {
     let relay = Relay::start()?;
-    let ann = Browser::launch(Viewport::Phone).await?;
+    // Without direct channels, so that going offline parts the two doors.
+    let ann = Browser::launch_without_direct_connections(Viewport::Phone).await?;
     ann.goto(relay.url()).await?;
     let group = ann.create_group("Readers").await?;
     ann.add_members(&["Ada", "Grace", "Linus"]).await?;
@@ -181,7 +182,7 @@ async fn two_organizers_check_people_in_at_two_doors_offline_and_both_are_kept()
         .await?;
 
     // A second organizer, in a browser of their own, opens the same activity.
-    let bo = Browser::launch(Viewport::Phone).await?;
+    let bo = Browser::launch_without_direct_connections(Viewport::Phone).await?;
     bo.goto(&format!(
         "{}{}",
         relay.url().trim_end_matches('/'),

@@ -45,7 +45,8 @@ async fn settle_on_the_same(a: &Browser, b: &Browser, expression: &str) -> Resul
 #[tokio::test]
 async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down() -> Result<()> {
     let mut relay = Relay::start()?;
-    let ann = Browser::launch(Viewport::Desktop).await?;
+    // Without direct channels, so that "offline" and "the relay is down" part the two.
+    let ann = Browser::launch_without_direct_connections(Viewport::Desktop).await?;
     ann.goto(relay.url()).await?;
     let group = ann.create_group("Readers").await?;
     ann.add_member("Ada", "ada@example.org").await?;
@@ -61,7 +62,7 @@ async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down
         link,
         format!("{}{}", relay.url().trim_end_matches('/'), group)
     );
-    let bo = Browser::launch(Viewport::Desktop).await?;
+    let bo = Browser::launch_without_direct_connections(Viewport::Desktop).await?;
     bo.goto(&format!("{link}/members")).await?;
     bo.wait_for_members(&["Ada"]).await?;
     assert_eq!(bo.text_of(".group-name").await?, "Readers");
@@ -100,11 +101,13 @@ async fn two_organizers_co_edit_and_merge_what_they_did_while_the_relay_was_down
     set_status(&bo, "Ada", "left").await?;
     ann.wait_until(&status_is("inactive")).await?;
     bo.wait_until(&status_is("left")).await?;
+    // Apart: neither has the other's edit yet.
+    let status = format!("({})?.dataset.status", member_row("Ada"));
+    assert_eq!(ann.eval(&status).await?, "inactive");
     ann.set_offline(false).await?;
     bo.set_offline(false).await?;
     ann.wait_for_sync_state("synced").await?;
     bo.wait_for_sync_state("synced").await?;
-    let status = format!("({})?.dataset.status", member_row("Ada"));
     let merged = settle_on_the_same(&ann, &bo, &status).await?;
     assert!(
         ["inactive", "left"].contains(&merged.as_str()),
@@ -360,7 +363,8 @@ async fn over_slow_links_edits_made_offline_move_as_edits_and_not_as_the_group()
     let mut organizers = Vec::new();
     for _ in 0..2 {
         let link = SlowLink::to(target, Shape::VENUE).await?;
-        let browser = Browser::launch(Viewport::Desktop).await?;
+        // Every byte between the two goes over the measured links, none over a direct channel.
+        let browser = Browser::launch_without_direct_connections(Viewport::Desktop).await?;
         browser.goto(relay.url()).await?;
         browser.fill("#relay-address", &link.sync_url()).await?;
         browser.click("form.relay-form button[type=submit]").await?;

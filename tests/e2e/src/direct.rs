@@ -28,7 +28,8 @@ pub async fn code_text(browser: &Browser, within: &str, before: &str) -> Result<
             "{field}?.value.length > 0 && {field}.value !== {before:?}"
         ))
         .await?;
-    let value = browser.eval(&format!("{field}.value")).await?;
+    // The field may be drawn again in between.
+    let value = browser.eval(&format!("{field}?.value ?? ''")).await?;
     Ok(value.as_str().unwrap_or_default().to_owned())
 }
 

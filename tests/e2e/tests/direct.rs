@@ -88,8 +88,10 @@ async fn two_browsers_pair_by_code_with_no_relay_at_all_and_pair_again_after_one
     ann.wait_for_members(&["Ada", "Grace", "Linus"]).await?;
     bo.wait_for_members(&["Ada", "Grace", "Linus"]).await?;
 
-    // Bo's browser is killed; Ann sees the connection go, and both edit apart.
-    drop(bo);
+    // Bo's browser closes; Ann sees the connection go, and both edit apart. (Closed, not
+    // killed: Chromium writes local storage, where Bo's name is kept, a while after it is
+    // set, and a kill can lose it. A killed peer is the lost-channel test's.)
+    bo.close().await?;
     ann.wait_until("document.querySelectorAll('.direct-peer').length === 0")
         .await?;
     ann.add_member("Mary", "").await?;
@@ -143,7 +145,8 @@ async fn a_bad_or_replayed_pairing_code_says_why_and_changes_nothing() -> Result
 
     // Garbage, a damaged code, and an answer where a first code belongs.
     refused(&bo, "#pair-code", "hello", "not a Cohort pairing code").await?;
-    let damaged = format!("{}x{}", &code[..30], &code[31..]);
+    let replacement = if &code[30..31] == "x" { "y" } else { "x" };
+    let damaged = format!("{}{replacement}{}", &code[..30], &code[31..]);
     refused(&bo, "#pair-code", &damaged, "damaged or incomplete").await?;
     // Taken once: the group opens and an answer is shown.
     bo.fill("#pair-code", &code).await?;

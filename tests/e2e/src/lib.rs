@@ -293,8 +293,8 @@ impl Viewport {
             }
         }
         if !direct_connections {
-            // WebRTC may send UDP only through a proxy, and there is none. (The pref: Chromium
-            // 156 ignores `--force-webrtc-ip-handling-policy` here.)
+            // WebRTC may send UDP only through a proxy, and there is none. A profile pref,
+            // since the `--force-webrtc-ip-handling-policy` switch did not stop it (Chromium 156).
             options["prefs"]["webrtc"] = json!({ "ip_handling_policy": "disable_non_proxied_udp" });
         }
         options["args"] = json!(args);
